@@ -1,0 +1,84 @@
+"""``build()``: load → render → write, in that order, and nothing written until all succeeded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .catalog import catalog, document_data
+from .content import load_portal
+from .model import Portal
+from .render import BUILTIN_TEMPLATES, Renderer
+from .write import SiteWriter, atomic_output
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class BuildResult:
+    portal: Portal
+    out_dir: Path
+    pages: int
+    files: int
+    bytes: int
+
+
+def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
+          progress: Progress | None = None) -> BuildResult:
+    """Build the portal in ``content_dir`` into ``out_dir`` (replaced only on success)."""
+    portal = load_portal(content_dir)
+    renderer = Renderer(portal, portal.config.base_url if base_url is None else base_url)
+    with atomic_output(out_dir) as writer:
+        pages = write_pages(portal, renderer, writer, progress)
+        write_assets(portal, writer)
+        writer.write_json("catalog.json", catalog(portal))
+        write_sitemap(portal, renderer.base_url, writer)
+    return BuildResult(portal, out_dir, pages, writer.files, writer.bytes)
+
+
+def write_pages(portal: Portal, renderer: Renderer, writer: SiteWriter, progress: Progress | None) -> int:
+    total = len(portal.documents)
+    writer.write_text("index.html", renderer.home())
+    pages = 1
+    done = 0
+    for dept in portal.departments:
+        writer.write_text(f"{dept.slug}/index.html", renderer.department(dept))
+        pages += 1
+        for year in dept.years:
+            writer.write_text(f"{dept.slug}/{year}/index.html", renderer.department_year(dept, year))
+            pages += 1
+        for doc in dept.documents:
+            writer.write_text(f"{doc.url}index.html", renderer.document(doc))
+            writer.write_json(f"{doc.url}data.json", document_data(doc))
+            pages += 1
+            done += 1
+            if progress:
+                progress(done, total)
+    return pages
+
+
+def write_assets(portal: Portal, writer: SiteWriter) -> None:
+    """Built-in assets, then the portal's own (``templates/assets``) over them."""
+    files: dict[str, Path] = {}
+    for folder in (BUILTIN_TEMPLATES / "assets", portal.root / "templates" / "assets"):
+        if folder.is_dir():
+            for item in sorted(folder.rglob("*")):
+                if item.is_file():
+                    files[item.relative_to(folder).as_posix()] = item
+    for name, path in sorted(files.items()):
+        writer.write_bytes(f"assets/{name}", path.read_bytes())
+
+
+def write_sitemap(portal: Portal, base_url: str, writer: SiteWriter) -> None:
+    """sitemap.xml with absolute URLs; only when a base URL is known."""
+    if not base_url:
+        return
+    paths = [""]
+    for dept in portal.departments:
+        paths.append(f"{dept.slug}/")
+        paths.extend(f"{dept.slug}/{year}/" for year in dept.years)
+        paths.extend(doc.url for doc in dept.documents)
+    urls = "".join(f"  <url><loc>{base_url}{p}</loc></url>\n" for p in paths)
+    writer.write_text("sitemap.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
+                      '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n")

@@ -1,0 +1,75 @@
+"""Machine-readable output: ``catalog.json`` for the portal and ``data.json`` per document.
+
+Later stages (search, downloads, comparisons) read these instead of the HTML. Amounts are
+strings exactly as displayed on the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Document, Portal
+from .numbers import Cell
+from .render import headline
+
+
+def document_data(doc: Document) -> dict[str, Any]:
+    """Every table of ``doc`` as data: number, title, unit, columns and rows."""
+    tables = []
+    for table in doc.tables:
+        spec = table.spec
+        rows = []
+        for row in table.rows:
+            cells = {key: (value.text if isinstance(value, Cell) else value) for key, value in row.cells.items()}
+            item: dict[str, Any] = {}
+            if spec.layout in ("subject", "blocks"):
+                item.update(code=row.code, name=row.name)
+                if row.level:
+                    item["level"] = row.level
+                cells.pop("code", None)
+                cells.pop("name", None)
+            elif row.is_section:
+                item["section"] = True  # a heading row such as 一、政府采购情况: no amounts
+            item["cells"] = cells
+            rows.append(item)
+        tables.append({
+            "id": spec.id,
+            "number": spec.number,
+            "title": spec.title,
+            "unit": spec.unit,
+            "layout": spec.layout,
+            "columns": [{"key": c.key, "label": c.label, "path": list(c.path), "type": c.type} for c in spec.columns],
+            "rows": rows,
+            "empty": table.is_empty,
+        })
+    return {
+        "department": doc.department.name,
+        "slug": doc.department.slug,
+        "year": doc.year,
+        "kind": doc.kind,
+        "kind_label": doc.kind_label,
+        "title": doc.title,
+        "profile": doc.profile.name,
+        "tables": tables,
+    }
+
+
+def catalog(portal: Portal) -> dict[str, Any]:
+    """A small index of every disclosure (one entry per document, no table data)."""
+    return {
+        "portal": portal.config.name,
+        "region": portal.config.region,
+        "documents": [
+            {
+                "department": doc.department.name,
+                "slug": doc.department.slug,
+                "year": doc.year,
+                "kind": doc.kind,
+                "title": doc.title,
+                "url": doc.url,
+                "data": f"{doc.url}data.json",
+                "headline": [{"label": label, "amount": amount, "unit": unit} for label, amount, unit in headline(doc)],
+            }
+            for doc in portal.documents
+        ],
+    }

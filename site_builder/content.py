@@ -1,0 +1,194 @@
+"""Load a content folder into the model (stage 1 of the build).
+
+Layout (see README and docs/ for the full guide)::
+
+    site.yaml                                  portal settings
+    profiles/*.yaml                            optional table-set profiles of this portal
+    templates/                                 optional template overrides
+    departments/<slug>/department.yaml         a department
+    departments/<slug>/<year>/<kind>/          a disclosure: document.yaml, overview.md,
+                                               glossary.md, tables/<id>.csv, attachments/*.yaml
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .errors import ContentError, Location, ProfileError
+from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
+from .profiles import Profile, load_profiles
+from .sources import Mapping, check_type, load_mapping, optional, read_text, reject_unknown, require
+from .tables import read_table
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles",
+             "content_source", "description"}
+DEPARTMENT_KEYS = {"name", "code", "supervisor", "region"}
+DOCUMENT_KEYS = {"title", "profile", "published", "source", "inputs", "reasons", "table_notes", "corrections"}
+
+
+def load_site_config(root: Path) -> SiteConfig:
+    path = root / "site.yaml"
+    if not path.is_file():
+        raise ContentError(path, "找不到门户配置文件 site.yaml", f"“{root}”应是内容文件夹（含 site.yaml 和 departments/）")
+    data = load_mapping(path)
+    reject_unknown(data, SITE_KEYS)
+    profiles = optional(data, "profiles", dict, {})
+    for kind in profiles:
+        if kind not in KINDS:
+            raise ContentError(profiles.where(kind), f"未知的公开类型“{kind}”", "可用：" + "、".join(KINDS))
+    return SiteConfig(
+        name=require(data, "name", what="门户名称"),
+        region=require(data, "region", what="地区"),
+        site_name=require(data, "site_name", what="网站名称 SiteName"),
+        site_domain=require(data, "site_domain", what="网站域名 SiteDomain"),
+        site_id_code=require(data, "site_id_code", what="网站标识码 SiteIDCode"),
+        base_url=optional(data, "base_url", default=""),
+        default_profiles=dict(profiles),
+        content_source=optional(data, "content_source"),
+        description=optional(data, "description", default=""),
+        path=path,
+    )
+
+
+def load_portal(root: Path) -> Portal:
+    """Read and validate everything under ``root``; raise on the first unusable input."""
+    root = root.resolve()
+    config = load_site_config(root)
+    profiles = load_profiles(root / "profiles")
+    departments_dir = root / "departments"
+    if not departments_dir.is_dir():
+        raise ContentError(departments_dir, "找不到 departments 文件夹", "每个部门一个子文件夹，放在 departments/ 下")
+    departments = [
+        load_department(folder, config, profiles)
+        for folder in sorted(departments_dir.iterdir())
+        if folder.is_dir() and not folder.name.startswith((".", "_"))
+    ]
+    return Portal(config, root, departments)
+
+
+def load_department(folder: Path, config: SiteConfig, profiles: dict[str, Profile]) -> Department:
+    if not SLUG_RE.match(folder.name):
+        raise ContentError(folder, f"部门文件夹名“{folder.name}”不符合要求",
+                           "只用小写英文字母、数字和连字符，如 fenyang-ybj（它会成为网址的一部分）")
+    data = load_mapping(folder / "department.yaml") if (folder / "department.yaml").is_file() else None
+    if data is None:
+        raise ContentError(folder / "department.yaml", "缺少部门信息文件 department.yaml", "至少写明“name: 部门全称”")
+    reject_unknown(data, DEPARTMENT_KEYS)
+    dept = Department(
+        slug=folder.name,
+        name=require(data, "name", what="部门全称"),
+        path=folder,
+        code=optional(data, "code"),
+        supervisor=optional(data, "supervisor"),
+        region=optional(data, "region", default=config.region),
+    )
+    for year_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if not re.fullmatch(r"\d{4}", year_dir.name):
+            raise ContentError(year_dir, f"“{year_dir.name}”不是年度文件夹", "年度文件夹用四位数字命名，如 2024")
+        for kind_dir in sorted(p for p in year_dir.iterdir() if p.is_dir()):
+            if kind_dir.name not in KINDS:
+                raise ContentError(kind_dir, f"未知的公开类型文件夹“{kind_dir.name}”", "可用：" + "、".join(KINDS))
+            dept.documents.append(load_document(kind_dir, dept, int(year_dir.name), config, profiles))
+    dept.documents.sort(key=lambda d: (-d.year, KIND_ORDER.index(d.kind)))
+    return dept
+
+
+def _numbers(value: Any) -> Any:
+    """Turn numbers typed in YAML into Decimal (via their text, never via float arithmetic)."""
+    if isinstance(value, dict):
+        return {k: _numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_numbers(v) for v in value]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return Decimal(str(value))
+    return value
+
+
+def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
+                  profiles: dict[str, Profile]) -> Document:
+    meta_path = folder / "document.yaml"
+    if not meta_path.is_file():
+        raise ContentError(meta_path, "缺少公开文件信息 document.yaml")
+    meta = load_mapping(meta_path)
+    reject_unknown(meta, DOCUMENT_KEYS)
+    kind = folder.name
+    profile_name = optional(meta, "profile") or config.default_profiles.get(kind)
+    if not profile_name:
+        raise ContentError(meta.where(), "未指定表格方案", f"在此写“profile: 方案名”，或在 site.yaml 的 profiles 中为 {kind} 设默认方案")
+    if profile_name not in profiles:
+        where = meta.where("profile") if "profile" in meta else config.path or meta.where()
+        raise ProfileError(where, f"未知的表格方案“{profile_name}”", "可用：" + "、".join(sorted(profiles)))
+    profile = profiles[profile_name]
+    if profile.kind != kind:
+        raise ProfileError(meta.where("profile"), f"方案“{profile_name}”用于 {profile.kind}，不能用于 {kind}")
+    title = optional(meta, "title") or f"{dept.name}{year}年度{KINDS[kind]}公开"
+    doc = Document(
+        department=dept, year=year, kind=kind, profile=profile, title=title, path=folder,
+        published=optional(meta, "published"),
+        source=optional(meta, "source"),
+        inputs=_numbers(optional(meta, "inputs", dict, {})),
+        reasons=dict(optional(meta, "reasons", dict, {})),
+        corrections=[_correction(item, meta) for item in optional(meta, "corrections", list, [])],
+    )
+    table_notes = optional(meta, "table_notes", dict, {})
+    for table_id in table_notes:
+        if not any(spec.id == str(table_id) for spec in profile.tables):
+            raise ContentError(table_notes.where(table_id), f"table_notes 中的表“{table_id}”不在方案“{profile.name}”中")
+    tables_dir = folder / "tables"
+    for spec in profile.tables:
+        csv_path = tables_dir / f"{spec.id}.csv"
+        if not csv_path.is_file():
+            raise ContentError(csv_path, f"缺少{spec.number}（{spec.title}）的数据文件",
+                               f"本表无数据时也要建此文件，只写表头一行")
+        table = read_table(csv_path, spec)
+        table.extra_note = str(table_notes.get(spec.id, "") or "")
+        doc.tables.append(table)
+    known = {f"{spec.id}.csv" for spec in profile.tables}
+    if tables_dir.is_dir():
+        for extra in sorted(tables_dir.glob("*.csv")):
+            if extra.name not in known:
+                raise ContentError(extra, f"表格文件“{extra.name}”不在方案“{profile.name}”中",
+                                   "可用的文件名：" + "、".join(sorted(known)))
+    for name in ("overview", "glossary"):
+        path = folder / f"{name}.md"
+        if path.is_file():
+            setattr(doc, name, read_text(path))
+    for path in sorted(folder.glob("*.md")):
+        doc.extra_markdown[path.stem] = read_text(path)
+    attachments_dir = folder / "attachments"
+    if attachments_dir.is_dir():
+        doc.attachments = [load_form(p) for p in sorted(attachments_dir.glob("*.yaml"))]
+    return doc
+
+
+def _correction(item: Any, meta: Mapping) -> Record:
+    """One place where the page (computed) differs from the published text."""
+    if not isinstance(item, Mapping):
+        raise ContentError(meta.where("corrections"), "corrections 中的每一项应包含 section、published、shown、reason")
+    reject_unknown(item, {"section", "published", "shown", "reason"})
+    return Record({key: require(item, key) for key in ("section", "published", "shown", "reason")})
+
+
+def load_form(path: Path) -> dict[str, Any]:
+    """A 绩效自评表 attachment (format: docs/form-schema.md)."""
+    data = load_mapping(path)
+    require(data, "title")
+    if not data.get("unavailable"):
+        for key in ("project", "total_score", "grade"):
+            require(data, key)
+        require(data, "funding", list)
+        require(data, "indicators", list)
+        check_type(data, "funding", list)
+        check_type(data, "indicators", list)
+        for item in data["indicators"]:
+            if not isinstance(item, Mapping):
+                raise ContentError(data.where("indicators"), "每个绩效指标应为映射（level1、level2、level3…）")
+    form = Record.of(data)
+    form["slug"] = path.stem
+    form["location"] = Location(path)
+    return form
+

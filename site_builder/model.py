@@ -1,0 +1,225 @@
+"""The content model: a portal of departments, each with disclosures (one per year and kind).
+
+Objects keep their source location so that errors and checks can cite file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .errors import Location
+from .numbers import BLANK, Cell, normalize_text
+from .profiles import LEVEL_NAMES, Profile, TableSpec
+
+KINDS = {
+    "final-accounts": "部门决算",
+    "budget": "部门预算",
+    "performance": "部门整体支出绩效自评",
+}
+KIND_ORDER = list(KINDS)
+TOTAL_LABEL = "合计"
+_SPACES = re.compile(r"\s+")
+
+
+def same_label(a: str, b: str) -> bool:
+    """Compare printed labels ignoring spaces and full-/half-width forms (（境） = (境))."""
+    return _SPACES.sub("", normalize_text(a)) == _SPACES.sub("", normalize_text(b))
+
+
+class Record(dict):
+    """A form's open-ended fields: ``record.key`` is None when the key is absent."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self.get(name)
+
+    @classmethod
+    def of(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return cls({k: cls.of(v) for k, v in value.items()})
+        if isinstance(value, list):
+            return [cls.of(v) for v in value]
+        return value
+
+
+@dataclass
+class Row:
+    """One printed row. ``cells`` maps column keys to text (labels) or :class:`Cell` (amounts)."""
+
+    cells: dict[str, Any]
+    location: Location
+    code: str = ""
+    name: str = ""
+    level: int = 0  # 1 类, 2 款, 3 项 for 科目 rows; 0 for 合计 and non-科目 rows
+    group: str = ""
+
+    def __getitem__(self, key: str) -> Any:
+        return self.cells.get(key, BLANK)
+
+    def amount(self, key: str) -> Decimal:
+        cell = self[key]
+        return cell.amount if isinstance(cell, Cell) else Decimal(0)
+
+    @property
+    def is_total(self) -> bool:
+        return self.level == 0 and bool(self.name) and same_label(self.name, TOTAL_LABEL)
+
+    @property
+    def level_name(self) -> str:
+        return LEVEL_NAMES.get(self.level, "")
+
+    @property
+    def is_section(self) -> bool:
+        """A heading row inside a grid table: one label and nothing else (一、政府采购情况)."""
+        filled = [v for v in self.cells.values() if (v.text if isinstance(v, Cell) else v)]
+        return len(filled) == 1 and isinstance(filled[0], str) and not self.code
+
+
+@dataclass
+class Table:
+    spec: TableSpec
+    rows: list[Row]
+    path: Path
+    extra_note: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no amount cell holds a number other than zero (本表无数据)."""
+        return all(
+            not (isinstance(cell, Cell) and cell.value)
+            for row in self.rows for cell in row.cells.values()
+        )
+
+    # Look-ups used by the 情况说明 templates -------------------------------------------------
+    @property
+    def total_row(self) -> Row | None:
+        return next((r for r in self.rows if r.is_total), None)
+
+    def total(self, key: str) -> Decimal:
+        row = self.total_row
+        return row.amount(key) if row else Decimal(0)
+
+    def rows_at_level(self, level: int) -> list[Row]:
+        return [r for r in self.rows if r.level == level]
+
+    def row(self, code: str) -> Row | None:
+        return next((r for r in self.rows if r.code == code), None)
+
+    def children(self, parent: Row) -> list[Row]:
+        return [r for r in self.rows if r.level == parent.level + 1 and r.code.startswith(parent.code)]
+
+    def find(self, label: str) -> Row | None:
+        """The first row with a label cell (or name) equal to ``label``, spaces ignored."""
+        for row in self.rows:
+            for value in (row.name, *row.cells.values()):
+                if isinstance(value, str) and value and same_label(value, label):
+                    return row
+        return None
+
+    def value(self, label: str, key: str) -> Decimal:
+        row = self.find(label)
+        return row.amount(key) if row else Decimal(0)
+
+    def at_line(self, line: int | str) -> Row | None:
+        """The row printed with 行次 ``line`` (either side of a two-sided table)."""
+        keys = [c.key for c in self.spec.columns if c.type == "line"]
+        return next((r for r in self.rows if any(r.cells.get(k) == str(line) for k in keys)), None)
+
+    def line_value(self, line: int | str, key: str) -> Decimal:
+        row = self.at_line(line)
+        return row.amount(key) if row else Decimal(0)
+
+    def group_total(self, group: str) -> Decimal:
+        """For block tables: the amount on the group's published total row."""
+        for block in self.spec.blocks:
+            if block.group == group:
+                row = self.find(block.total_label)
+                return row.amount("amount") if row else Decimal(0)
+        raise KeyError(group)
+
+
+@dataclass
+class Document:
+    """One disclosure: one department, one year, one kind."""
+
+    department: "Department"
+    year: int
+    kind: str
+    profile: Profile
+    title: str
+    path: Path
+    tables: list[Table] = field(default_factory=list)
+    overview: str = ""
+    glossary: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    reasons: dict[str, Any] = field(default_factory=dict)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    published: str | None = None
+    source: str | None = None
+    corrections: list[dict[str, str]] = field(default_factory=list)
+    extra_markdown: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def kind_label(self) -> str:
+        return KINDS[self.kind]
+
+    @property
+    def url(self) -> str:
+        """Path of the document page relative to the site root (no leading slash)."""
+        return f"{self.department.slug}/{self.year}/{self.kind}/"
+
+    def table(self, table_id: str) -> Table:
+        for table in self.tables:
+            if table.spec.id == table_id:
+                return table
+        raise KeyError(f"{self.profile.name} 中没有 id 为 {table_id} 的表")
+
+
+@dataclass
+class Department:
+    slug: str
+    name: str
+    path: Path
+    code: str | None = None
+    supervisor: str | None = None
+    region: str | None = None
+    documents: list[Document] = field(default_factory=list)
+
+    @property
+    def years(self) -> list[int]:
+        return sorted({d.year for d in self.documents}, reverse=True)
+
+    def documents_of(self, year: int) -> list[Document]:
+        return [d for d in self.documents if d.year == year]
+
+
+@dataclass
+class SiteConfig:
+    """The portal file (``site.yaml``); see that file's comments for each setting."""
+
+    name: str
+    region: str
+    site_name: str
+    site_domain: str
+    site_id_code: str
+    base_url: str = ""
+    default_profiles: dict[str, str] = field(default_factory=dict)
+    content_source: str | None = None
+    description: str = ""
+    path: Path | None = None
+
+
+@dataclass
+class Portal:
+    config: SiteConfig
+    root: Path
+    departments: list[Department]
+
+    @property
+    def documents(self) -> list[Document]:
+        return [d for dept in self.departments for d in dept.documents]

@@ -1,0 +1,114 @@
+"""Render pages with Jinja2 (stage 3): the portal's templates first, then the built-in ones.
+
+Templates see the model through a small, documented context (``page_context``); a portal
+template can extend a built-in one with the ``default/`` prefix
+(``{% extends "default/document.html" %}``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown as md
+from markupsafe import Markup
+
+from .errors import TemplateError
+from .explain import render_explanation
+from .model import Department, Document, Portal
+from .numbers import money
+from .profiles import Profile
+from .tableview import form_labels, indicator_rows, table_view
+
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TABLE_PART_TITLES = {"final-accounts": "{year}年部门决算表", "budget": "{year}年部门预算表"}
+
+
+def make_environment(portal_templates: Path | None) -> jinja2.Environment:
+    builtin = jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES))
+    loaders: list[jinja2.BaseLoader] = []
+    if portal_templates and portal_templates.is_dir():
+        loaders.append(jinja2.FileSystemLoader(str(portal_templates)))
+    loaders.append(builtin)
+    loaders.append(jinja2.PrefixLoader({"default": builtin}))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["markdown"] = render_markdown
+    env.filters["money"] = money
+    env.globals.update(form_labels=form_labels, indicator_rows=indicator_rows)
+    return env
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown to HTML. Content is written by the portal's own staff, so raw HTML is kept."""
+    return Markup(md.markdown(text or "", extensions=["sane_lists"], output_format="html"))
+
+
+def headline(doc: Document) -> list[tuple[str, str, str]]:
+    """The document's headline figures: (label, amount, unit), from the profile's definition."""
+    figures = []
+    for item in doc.profile.headline:
+        table = doc.table(item["table"])
+        row = table.find(item["row"]) if "row" in item else (table.rows[0] if table.rows else None)
+        value = row.amount(item["column"]) if row else Decimal(0)
+        figures.append((item["label"], money(value), table.spec.unit))
+    return figures
+
+
+class Renderer:
+    """Renders every page of a portal; one instance per build."""
+
+    def __init__(self, portal: Portal, base_url: str):
+        self.portal = portal
+        self.base_url = base_url.rstrip("/") + "/" if base_url else ""
+        self.env = make_environment(portal.root / "templates")
+
+    def _render(self, name: str, path: str, **context: Any) -> str:
+        depth = path.count("/")
+        root = "../" * depth
+        try:
+            template = self.env.get_template(name)
+            return template.render(
+                site=self.portal.config,
+                portal=self.portal,
+                root=root,
+                page_path=path,
+                canonical=(self.base_url + path.removesuffix("index.html")) if self.base_url else None,
+                **context,
+            )
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(Path(exc.filename or name), f"模板语法错误（第 {exc.lineno} 行）：{exc.message}") from exc
+        except jinja2.TemplateError as exc:
+            raise TemplateError(Path(name), f"渲染页面 {path} 时出错：{exc}") from exc
+
+    def home(self) -> str:
+        return self._render("index.html", "index.html", headline=headline)
+
+    def department(self, dept: Department) -> str:
+        return self._render("department.html", f"{dept.slug}/index.html", dept=dept, headline=headline)
+
+    def department_year(self, dept: Department, year: int) -> str:
+        return self._render("department_year.html", f"{dept.slug}/{year}/index.html", dept=dept, year=year,
+                            documents=dept.documents_of(year), headline=headline)
+
+    def document(self, doc: Document) -> str:
+        explanation = render_markdown(render_explanation(doc, self.env))
+        return self._render(
+            "document.html", f"{doc.url}index.html",
+            doc=doc, dept=doc.department,
+            tables=[table_view(t) for t in doc.tables],
+            table_part_title=TABLE_PART_TITLES.get(doc.kind, "{year}年公开表格").format(year=doc.year),
+            explanation=explanation,
+            headline=headline(doc),
+        )
+
+
+__all__ = ["Renderer", "make_environment", "render_markdown", "headline", "Profile"]

@@ -1,0 +1,114 @@
+"""Read one standard table from its CSV file, checked against the profile's definition.
+
+The CSV holds the table in its published layout: one header row naming the leaf columns
+(the published labels; ``收入/项目`` where a label repeats), then one row per printed row.
+Header groups, rowspan/colspan and the 栏次 row come from the profile, never from the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from .errors import ContentError, Location
+from .model import TOTAL_LABEL, Row, Table, same_label
+from .numbers import Cell, normalize_text, parse_cell
+from .profiles import Column, TableSpec
+from .sources import read_text
+
+_CODE_RE = re.compile(r"^\d+$")
+
+
+def _match_header(header: list[str], spec: TableSpec, path: Path) -> list[Column | None]:
+    """Map each CSV column to a profile column by label (or group/label), in order."""
+    remaining = list(spec.columns)
+    mapping: list[Column | None] = []
+    for index, raw in enumerate(header, start=1):
+        label = normalize_text(raw)
+        if not label:
+            mapping.append(None)
+            continue
+        found = next((c for c in remaining if same_label(label, c.qualified_label)), None)
+        found = found or next((c for c in remaining if same_label(label, c.label)), None)
+        if found is None:
+            expected = "，".join(c.qualified_label for c in spec.columns)
+            raise ContentError(Location(path, 1, index), f"未知的列标题“{raw.strip()}”",
+                               f"{spec.number}的列应为：{expected}")
+        remaining.remove(found)
+        mapping.append(found)
+    if remaining:
+        missing = "，".join(c.qualified_label for c in remaining)
+        raise ContentError(Location(path, 1), f"缺少列：{missing}",
+                           "第一行应列出本表全部列标题（与公开表格的表头一致）")
+    return mapping
+
+
+def _code_level(code: str, spec: TableSpec, where: Location) -> int:
+    if not _CODE_RE.match(code):
+        raise ContentError(where, f"科目代码“{code}”应只含数字", "如 2101506；合计行的科目代码留空")
+    level = spec.levels.get(len(code))
+    if level is None:
+        lengths = "、".join(str(n) for n in spec.levels)
+        raise ContentError(where, f"科目代码“{code}”长度为 {len(code)} 位，{spec.classification}的代码应为 {lengths} 位")
+    return level
+
+
+def read_table(path: Path, spec: TableSpec) -> Table:
+    """Load ``path`` as table ``spec``; every problem names the file, row and column."""
+    text = read_text(path)
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ContentError(Location(path, 1), "CSV 文件为空", "第一行应为列标题") from None
+    mapping = _match_header(header, spec, path)
+    rows: list[Row] = []
+    for record in reader:
+        line = reader.line_num
+        if not any(normalize_text(v) for v in record):
+            continue  # blank print rows and trailing Excel lines carry no data
+        if len(record) > len(mapping) and any(normalize_text(v) for v in record[len(mapping):]):
+            raise ContentError(Location(path, line, len(mapping) + 1),
+                               f"本行有 {len(record)} 列，但表头只有 {len(mapping)} 列")
+        cells: dict[str, object] = {}
+        for index, column in enumerate(mapping):
+            if column is None:
+                continue
+            raw = record[index] if index < len(record) else ""
+            if column.type == "amount":
+                try:
+                    cells[column.key] = parse_cell(raw)
+                except ValueError as exc:
+                    raise ContentError(Location(path, line, index + 1),
+                                       f"“{column.qualified_label}”列：{exc}") from None
+            else:
+                cells[column.key] = normalize_text(raw) if column.type in ("code", "line") else raw.strip()
+        rows.append(_make_row(cells, spec, Location(path, line)))
+    return Table(spec, rows, path)
+
+
+def _make_row(cells: dict[str, object], spec: TableSpec, where: Location) -> Row:
+    row = Row(cells, where)
+    if spec.layout in ("subject", "blocks"):
+        code = str(cells.get("code", ""))
+        name = str(cells.get("name", ""))
+        if not code and not name:
+            raise ContentError(where, "科目代码和科目名称都为空", "每行应有科目代码和科目名称（合计行写“合计”）")
+        if same_label(code, TOTAL_LABEL):  # “合计” typed in the code column, as printed
+            code, name = "", TOTAL_LABEL
+            cells["code"], cells["name"] = "", TOTAL_LABEL
+        row.code, row.name = code, name
+        if code:
+            row.level = _code_level(code, spec, Location(where.path, where.line, 1))
+        row.group = str(cells.get("group", ""))
+        if spec.layout == "blocks":
+            groups = [b.group for b in spec.blocks]
+            if row.group not in groups:
+                raise ContentError(where, f"分组“{row.group}”不是本表的分组", "应为：" + "、".join(groups))
+    return row
+
+
+def is_amount(value: object) -> bool:
+    return isinstance(value, Cell)

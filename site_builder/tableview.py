@@ -1,0 +1,176 @@
+"""Turn a model table into what its HTML needs: header rows with spans, the 栏次 row, body cells.
+
+All print-layout decisions (merged 合计 cells, the four-block 公开06 layout, section rows)
+are made here, so templates only loop over rows and cells.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .model import Record, Row, Table
+from .numbers import Cell
+from .profiles import Column, HeaderCell
+
+
+@dataclass
+class CellView:
+    text: str = ""
+    header: bool = False      # <th scope="row"> instead of <td>
+    colspan: int = 1
+    classes: str = ""
+    key: str | None = None    # column key of an amount cell (data-key), for tests and tools
+    code: str | None = None   # 科目代码 of an amount cell in a block table (data-code)
+    level_name: str = ""      # 类/款/项, read by screen readers after the name
+
+
+@dataclass
+class RowView:
+    cells: list[CellView]
+    classes: str = ""
+    level: int = 0
+
+
+@dataclass
+class TableView:
+    table: Table
+    header_rows: list[list[HeaderCell]]
+    seq_row: list[HeaderCell] | None
+    rows: list[RowView] = field(default_factory=list)
+
+    @property
+    def spec(self):
+        return self.table.spec
+
+    @property
+    def width(self) -> int:
+        return sum(c.colspan for c in self.header_rows[0])
+
+
+def _amount(cell: object, key: str) -> CellView:
+    text = cell.text if isinstance(cell, Cell) else ""
+    classes = "num" + (" na" if isinstance(cell, Cell) and cell.is_not_applicable else "")
+    return CellView(text, classes=classes, key=key)
+
+
+def _subject_row(row: Row, columns: list[Column]) -> RowView:
+    cells: list[CellView] = []
+    if row.is_total or not row.code:
+        cells.append(CellView(row.name, header=True, colspan=2, classes="total-label"))
+    else:
+        cells.append(CellView(row.code, classes="code"))
+        cells.append(CellView(row.name, header=True, classes=f"name lvl-{row.level}", level_name=row.level_name))
+    for col in columns:
+        if col.type == "amount":
+            cells.append(_amount(row[col.key], col.key))
+    classes = "total" if row.is_total else f"lvl-{row.level}"
+    return RowView(cells, classes, row.level)
+
+
+def _is_total_label(text: str) -> bool:
+    compact = "".join(text.split())
+    return compact.endswith("合计") or compact in ("总计", "小计")
+
+
+def _grid_row(row: Row, columns: list[Column], width: int) -> RowView:
+    if row.is_section:
+        label = next(v for v in row.cells.values() if isinstance(v, str) and v)
+        return RowView([CellView(label, header=True, colspan=width, classes="section")], "section")
+    cells: list[CellView] = []
+    emphasis = False
+    for col in columns:
+        value = row[col.key]
+        if col.type == "amount":
+            cells.append(_amount(value, col.key))
+        elif col.type == "line":
+            cells.append(CellView(str(value or ""), classes="line"))
+        else:
+            text = str(value or "")
+            emphasis = emphasis or _is_total_label(text)
+            cells.append(CellView(text, header=bool(text) and col.type == "label", classes="label"))
+    return RowView(cells, "total" if emphasis else "")
+
+
+def _blocks(table: Table) -> TableView:
+    spec = table.spec
+    header = [
+        [HeaderCell(b.group, colspan=3 * b.count, is_group=True) for b in spec.blocks],
+        [HeaderCell(spec.column(k).label) for b in spec.blocks for _ in range(b.count) for k in ("code", "name", "amount")],
+    ]
+    view = TableView(table, header, None)
+    entries = {b.group: [r for r in table.rows if r.group == b.group and r.code] for b in spec.blocks}
+    height = max(math.ceil(len(entries[b.group]) / b.count) for b in spec.blocks) if table.rows else 0
+    for index in range(height):
+        cells: list[CellView] = []
+        for block in spec.blocks:
+            for column in range(block.count):
+                position = column * height + index
+                items = entries[block.group]
+                if position < len(items):
+                    row = items[position]
+                    cells.append(CellView(row.code, classes="code"))
+                    cells.append(CellView(row.name, header=True, classes=f"name lvl-{row.level}",
+                                          level_name=row.level_name))
+                    amount = _amount(row["amount"], "amount")
+                    amount.code = row.code
+                    cells.append(amount)
+                else:
+                    cells.extend([CellView(classes="code"), CellView(), CellView(classes="num")])
+        view.rows.append(RowView(cells))
+    totals: list[CellView] = []
+    for block in spec.blocks:
+        total = table.find(block.total_label)
+        totals.append(CellView(block.total_label, header=True, colspan=3 * block.count - 1, classes="total-label"))
+        totals.append(_amount(total["amount"] if total else None, "amount"))
+    view.rows.append(RowView(totals, "total"))
+    return view
+
+
+def table_view(table: Table) -> TableView:
+    spec = table.spec
+    if spec.layout == "blocks":
+        return _blocks(table)
+    view = TableView(table, spec.header_rows, spec.seq_cells() if spec.seq_row else None)
+    for row in table.rows:
+        if spec.layout == "subject":
+            view.rows.append(_subject_row(row, spec.columns))
+        else:
+            view.rows.append(_grid_row(row, spec.columns, view.width))
+    return view
+
+
+FORM_LABELS = {
+    "project": "项目名称", "department": "主管部门及代码", "unit": "预算单位",
+    "funding": "项目资金预算安排及执行进度", "source": "资金来源",
+    "initial_budget": "年初预算数", "target": "目标申报数", "budgeted": "预算编制数",
+    "full_year": "全年预算数", "executed": "全年执行数", "balance": "资金结(转)余",
+    "rate": "执行率", "score": "得分", "reason": "偏差原因",
+    "goals": "项目年度绩效目标", "goal_target": "年度目标", "goal_actual": "实际完成情况",
+    "indicators": "绩效指标", "level1": "一级指标", "level2": "二级指标", "level3": "三级指标",
+    "initial": "年初指标值", "adjusted": "调整后指标值", "actual": "实际完成值",
+    "note": "定性指标情况说明", "weight": "分值", "analysis": "偏差原因分析及改进措施",
+    "total_score": "总分", "grade": "等级", "performance_analysis": "项目绩效分析", "remarks": "备注",
+}
+
+
+def form_labels(form: dict) -> dict[str, str]:
+    """Standard 自评表 labels, with the ones this form prints differently."""
+    return {**FORM_LABELS, **(form.get("labels") or {})}
+
+
+def indicator_rows(form: dict) -> list[dict]:
+    """Indicator rows with rowspans for runs of the same 一级/二级指标, as printed."""
+    items = [Record(item) for item in form.get("indicators") or []]
+    for level in ("level1", "level2"):
+        index = 0
+        while index < len(items):
+            end = index + 1
+            while (end < len(items) and items[end].get(level, "") == items[index].get(level, "")
+                   and (level == "level1" or items[end].get("level1", "") == items[index].get("level1", ""))):
+                end += 1
+            items[index][f"{level}_span"] = end - index
+            for later in items[index + 1:end]:
+                later[f"{level}_span"] = 0
+            index = end
+    return items

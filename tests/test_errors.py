@@ -1,0 +1,151 @@
+"""Bad input: a clear Chinese message naming the file and line (and column), exit code 1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from site_builder.cli import main
+
+DOC = "departments/fenyang-ybj/2024/final-accounts"
+
+
+def run_build(content: Path, tmp_path: Path):
+    return CliRunner().invoke(main, ["build", str(content), "--out", str(tmp_path / "out")])
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_non_number_amount_names_file_row_and_column(content_copy, tmp_path):
+    csv = content_copy / DOC / "tables/03.csv"
+    replace(csv, "2101506,医疗保障经办事务,69.62,,69.62", "2101506,医疗保障经办事务,69.62,,六十九")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    row = next(i for i, line in enumerate(lines, start=1) if line.startswith("2101506"))
+    assert f"tables/03.csv:{row}:5: “项目支出”列：“六十九”不是金额" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_thousands_separators_and_full_width_digits_are_accepted(content_copy, tmp_path):
+    csv = content_copy / DOC / "tables/03.csv"
+    replace(csv, ",合计,2262.43,612.10,1650.32", ',合计,"2,262.43",６１２．１０,"1,650.32"')
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "out" / "fenyang-ybj/2024/final-accounts/index.html").read_text(encoding="utf-8")
+    assert 'data-key="total">2,262.43</td>' in page and 'data-key="basic">612.10</td>' in page
+
+
+def test_missing_required_yaml_key(content_copy, tmp_path):
+    path = content_copy / "departments/fenyang-ybj/department.yaml"
+    replace(path, "name: 汾阳市医疗保障局\n", "")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert "department.yaml:" in result.output and "缺少必填项“name”（部门全称）" in result.output
+
+
+def test_invalid_yaml_gives_line_and_column(content_copy, tmp_path):
+    path = content_copy / DOC / "document.yaml"
+    replace(path, "profile: final-accounts-10", "profile: [final-accounts-10")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert "document.yaml:" in result.output and "YAML 格式错误" in result.output
+
+
+def test_unknown_table_in_a_portal_profile(content_copy, tmp_path):
+    profiles = content_copy / "profiles"
+    profiles.mkdir()
+    source = Path(__file__).resolve().parent.parent / "site_builder/profiles/final-accounts-10.yaml"
+    text = source.read_text(encoding="utf-8").replace('table: "09", column: actual_total', 'table: "99", column: actual_total')
+    (profiles / "final-accounts-10.yaml").write_text(text, encoding="utf-8")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    line = next(i for i, l in enumerate(text.splitlines(), start=1) if '"99"' in l)
+    assert f"profiles/final-accounts-10.yaml:{line}: headline 引用的表“99”不在本方案中" in result.output
+
+
+def test_table_file_not_in_the_profile(content_copy, tmp_path):
+    (content_copy / DOC / "tables/11.csv").write_text("项目\n", encoding="utf-8")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert "tables/11.csv: 表格文件“11.csv”不在方案“final-accounts-10”中" in result.output
+
+
+def test_unknown_profile_name(content_copy, tmp_path):
+    replace(content_copy / DOC / "document.yaml", "profile: final-accounts-10", "profile: final-accounts-11")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert "未知的表格方案“final-accounts-11”" in result.output and "final-accounts-10" in result.output
+
+
+def test_wrong_csv_header_lists_the_expected_columns(content_copy, tmp_path):
+    replace(content_copy / DOC / "tables/05.csv", "科目代码,科目名称,小计", "科目代码,科目名称,合计数")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert "tables/05.csv:1:3: 未知的列标题“合计数”" in result.output
+    assert "本年支出/小计" in result.output
+
+
+def test_bad_subject_code(content_copy, tmp_path):
+    replace(content_copy / DOC / "tables/02.csv", "2101506,", "210150,")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert "科目代码“210150”长度为 6 位，功能分类的代码应为 3、5、7 位" in result.output
+
+
+def test_missing_input_for_the_explanation(content_copy, tmp_path):
+    replace(content_copy / DOC / "document.yaml", "    office_operation: 13.63", "")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert "document.yaml" in result.output and "inputs.prior_year.office_operation" in result.output
+
+
+def test_unknown_setting_is_reported_with_the_allowed_ones(content_copy, tmp_path):
+    replace(content_copy / "site.yaml", "region: 山西省吕梁市", "region: 山西省吕梁市\nregoin: 吕梁")
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert "site.yaml:" in result.output and "未知的设置项“regoin”" in result.output
+
+
+def test_gbk_encoded_csv_is_read(content_copy, tmp_path):
+    csv = content_copy / DOC / "tables/10.csv"
+    csv.write_bytes(csv.read_text(encoding="utf-8").encode("gb18030"))
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_zero_budget_rate_is_not_printed_as_zero_percent(content_copy, tmp_path):
+    """DOMAIN §5: a rate whose denominator is zero is undefined; never 完成年初预算0.00%."""
+    replace(content_copy / DOC / "document.yaml", '"221": 50.65', '"221": 0')
+    result = run_build(content_copy, tmp_path)
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "out" / "fenyang-ybj/2024/final-accounts/index.html").read_text(encoding="utf-8")
+    assert "住房保障支出年初预算0.00万元，支出决算43.93万元，用于" in page
+    assert not __import__("re").search(r"(?<![\d.])0\.00%", page)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["check", "--help"]])
+def test_help(args):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_version_and_usage_errors(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["--version"]).output.startswith("site-builder, version ")
+    assert runner.invoke(main, ["build", "--no-such-option"]).exit_code == 2
+    missing = runner.invoke(main, ["build", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
+    assert missing.exit_code == 1 and "找不到门户配置文件 site.yaml" in missing.output
+
+
+def test_check_command(content_copy):
+    assert CliRunner().invoke(main, ["check", str(content_copy)]).exit_code == 0
+    replace(content_copy / DOC / "tables/09.csv", "4.60,,4.60", "4.60,,x")
+    result = CliRunner().invoke(main, ["check", str(content_copy)])
+    assert result.exit_code == 1 and "tables/09.csv:2:3" in result.output

@@ -1,0 +1,83 @@
+"""The pages in a real headless Chromium: accessibility (axe-core), phone width, print.
+
+Needs Debian's chromium (/usr/bin/chromium), pip playwright and npm axe-core (`npm ci`);
+.ci/run installs all three. Outside CI the tests skip when one is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+AXE = REPO / "node_modules/axe-core/axe.min.js"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run"]
+PAGES = ["index.html", "fenyang-ybj/index.html", "fenyang-ybj/2024/index.html",
+         "fenyang-ybj/2024/final-accounts/index.html"]
+
+
+def _missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "pip playwright"
+    if not Path(CHROMIUM).exists():
+        return "chromium"
+    if not AXE.exists():
+        return "npm axe-core (run npm ci)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    missing = _missing()
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests need {missing}; .ci/run must install it")
+        pytest.skip(f"needs {missing}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_no_accessibility_violations(browser, example_out, width):
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    for rel in PAGES:
+        page.goto((example_out / rel).as_uri())
+        page.add_script_tag(path=str(AXE))
+        violations = page.evaluate("""async () => (await axe.run(document, {
+            runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})).violations
+            .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)""")
+        assert violations == [], rel
+    page.close()
+
+
+def test_phone_width_scrolls_tables_not_the_page(browser, example_out):
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto((example_out / PAGES[3]).as_uri())
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    box = page.locator("#table-06 .table-scroll")
+    assert box.evaluate("el => el.scrollWidth > el.clientWidth")  # the wide table scrolls inside its box
+    assert box.evaluate("el => getComputedStyle(el).overflowX") == "auto"
+    page.close()
+
+
+def test_print_hides_navigation_and_keeps_tables(browser, example_out):
+    page = browser.new_page(viewport={"width": 1024, "height": 800})
+    page.goto((example_out / PAGES[3]).as_uri())
+    page.emulate_media(media="print")
+    assert page.locator(".site-header").evaluate("el => getComputedStyle(el).display") == "none"
+    assert page.locator(".toc").evaluate("el => getComputedStyle(el).display") == "none"
+    assert page.locator("#table-03 table").is_visible()
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    page.close()

@@ -147,7 +147,7 @@ class Table:
 class Document:
     """One disclosure: one department, one year, one kind."""
 
-    department: "Department"
+    department: Department
     year: int
     kind: str
     profile: Profile

@@ -15,11 +15,10 @@ import jinja2
 import markdown as md
 from markupsafe import Markup
 
-from .errors import TemplateError
+from .errors import Location, TemplateError
 from .explain import render_explanation
 from .model import Department, Document, Portal
 from .numbers import money
-from .profiles import Profile
 from .tableview import form_labels, indicator_rows, table_view
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -85,7 +84,8 @@ class Renderer:
                 **context,
             )
         except jinja2.TemplateSyntaxError as exc:
-            raise TemplateError(Path(exc.filename or name), f"模板语法错误（第 {exc.lineno} 行）：{exc.message}") from exc
+            where = Location(Path(exc.filename or name), exc.lineno)
+            raise TemplateError(where, f"模板语法错误：{exc.message}") from exc
         except jinja2.TemplateError as exc:
             raise TemplateError(Path(name), f"渲染页面 {path} 时出错：{exc}") from exc
 
@@ -110,5 +110,3 @@ class Renderer:
             headline=headline(doc),
         )
 
-
-__all__ = ["Renderer", "make_environment", "render_markdown", "headline", "Profile"]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .errors import ContentError, Location
 from .model import TOTAL_LABEL, Row, Table, same_label
-from .numbers import Cell, normalize_text, parse_cell
+from .numbers import normalize_text, parse_cell
 from .profiles import Column, TableSpec
 from .sources import read_text
 
@@ -51,7 +51,8 @@ def _code_level(code: str, spec: TableSpec, where: Location) -> int:
     level = spec.levels.get(len(code))
     if level is None:
         lengths = "、".join(str(n) for n in spec.levels)
-        raise ContentError(where, f"科目代码“{code}”长度为 {len(code)} 位，{spec.classification}的代码应为 {lengths} 位")
+        raise ContentError(where, f"科目代码“{code}”长度为 {len(code)} 位，"
+                                  f"{spec.classification}的代码应为 {lengths} 位")
     return level
 
 
@@ -109,6 +110,3 @@ def _make_row(cells: dict[str, object], spec: TableSpec, where: Location) -> Row
                 raise ContentError(where, f"分组“{row.group}”不是本表的分组", "应为：" + "、".join(groups))
     return row
 
-
-def is_amount(value: object) -> bool:
-    return isinstance(value, Cell)

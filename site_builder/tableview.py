@@ -96,7 +96,8 @@ def _blocks(table: Table) -> TableView:
     spec = table.spec
     header = [
         [HeaderCell(b.group, colspan=3 * b.count, is_group=True) for b in spec.blocks],
-        [HeaderCell(spec.column(k).label) for b in spec.blocks for _ in range(b.count) for k in ("code", "name", "amount")],
+        [HeaderCell(spec.column(key).label)
+         for block in spec.blocks for _ in range(block.count) for key in ("code", "name", "amount")],
     ]
     view = TableView(table, header, None)
     entries = {b.group: [r for r in table.rows if r.group == b.group and r.code] for b in spec.blocks}

@@ -66,7 +66,7 @@ def test_unknown_table_in_a_portal_profile(content_copy, tmp_path):
     (profiles / "final-accounts-10.yaml").write_text(text, encoding="utf-8")
     result = run_build(content_copy, tmp_path)
     assert result.exit_code == 1
-    line = next(i for i, l in enumerate(text.splitlines(), start=1) if '"99"' in l)
+    line = next(i for i, ln in enumerate(text.splitlines(), start=1) if '"99"' in ln)
     assert f"profiles/final-accounts-10.yaml:{line}: headline 引用的表“99”不在本方案中" in result.output
 
 

@@ -32,7 +32,7 @@ def test_every_link_resolves_inside_the_output(example_out):
     checked = 0
     for page in example_out.rglob("*.html"):
         doc = lxml.html.parse(str(page)).getroot()
-        for element, attribute, link, _ in doc.iterlinks():
+        for element, _attribute, link, _ in doc.iterlinks():
             if element.tag == "link" and element.get("rel") == "canonical":
                 continue
             parts = urlsplit(link)

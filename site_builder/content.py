@@ -144,7 +144,7 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
         if not csv_path.is_file():
             raise ContentError(csv_path, f"缺少{spec.number}（{spec.title}）的数据文件",
                                "本表无数据时也要建此文件，只写表头一行")
-        table = read_table(csv_path, spec)
+        table = read_table(csv_path, spec.for_year(year))
         table.extra_note = str(table_notes.get(spec.id, "") or "")
         doc.tables.append(table)
     known = {f"{spec.id}.csv" for spec in profile.tables}

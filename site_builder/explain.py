@@ -14,8 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import ContentError, TemplateError
+from .errors import ContentError, Location, TemplateError
 from .model import Document
 from .numbers import money, parse_decimal, percent, round2
 
@@ -115,11 +116,13 @@ def explanation_context(doc: Document) -> dict[str, Any]:
         return Change(Decimal(current), Decimal(previous))
 
     def include(name: str) -> str:
-        if name not in doc.extra_markdown:
-            raise ContentError(doc.path / f"{name}.md", f"情况说明引用的文件“{name}.md”不存在")
-        return doc.extra_markdown[name].strip()
+        """A Markdown file of the document; it may cite computed figures ({{ score(...) }})."""
+        return render_markdown_file(doc, name, context)
 
-    return {
+    def grade(score: Decimal) -> str:
+        return doc.profile.grade(Decimal(score))
+
+    context = {
         "doc": doc,
         "year": doc.year,
         "dept": doc.department,
@@ -134,7 +137,33 @@ def explanation_context(doc: Document) -> dict[str, Any]:
         "sentence": sentence,
         "strip_numbering": strip_numbering,
         "D": Decimal,
+        "grade": grade,
+        "score": plain_number,
     }
+    return context
+
+
+def plain_number(value: Decimal) -> str:
+    """97 → “97”, 4.50 → “4.5”: scores as printed, without trailing zeros."""
+    value = Decimal(value)
+    return str(int(value)) if value == value.to_integral() else f"{value.normalize():f}"
+
+
+_SANDBOX = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+
+
+def render_markdown_file(doc: Document, name: str, context: dict[str, Any] | None = None) -> str:
+    """The document's ``<name>.md``, with any {{ … }} in it filled from the tables (sandboxed)."""
+    if name not in doc.extra_markdown:
+        raise ContentError(doc.path / f"{name}.md", f"找不到文件“{name}.md”", "表格方案的页面结构（parts）或情况说明模板引用了它")
+    text = doc.extra_markdown[name]
+    if "{{" not in text and "{%" not in text:
+        return text.strip()
+    try:
+        return _SANDBOX.from_string(text).render(**(context or explanation_context(doc))).strip()
+    except jinja2.TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        raise ContentError(Location(doc.path / f"{name}.md", line), f"文中的 {{{{ … }}}} 计算出错：{exc}") from exc
 
 
 def render_explanation(doc: Document, env: jinja2.Environment) -> str:

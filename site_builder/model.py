@@ -57,6 +57,7 @@ class Row:
     name: str = ""
     level: int = 0  # 1 类, 2 款, 3 项 for 科目 rows; 0 for 合计 and non-科目 rows
     group: str = ""
+    computed: bool = False  # added by the build (a 合计 row summed from the rows above)
 
     def __getitem__(self, key: str) -> Any:
         return self.cells.get(key, BLANK)

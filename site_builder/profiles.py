@@ -1,12 +1,15 @@
-"""Table-set profiles: which tables a disclosure has and how each one is laid out.
+"""Table-set profiles: which tables a disclosure has, how each is laid out, how the page is parted.
 
 Profiles are YAML (``site_builder/profiles/*.yaml`` built in, ``<content>/profiles/*.yaml``
-added or overriding by name). Nothing about a particular table set lives in code.
+added or overriding by name). Nothing about a particular table set lives in code: a new
+region's layout is a new YAML file. ``final-accounts-10.yaml`` documents every key.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from .errors import ProfileError
@@ -14,10 +17,25 @@ from .sources import Mapping, check_type, load_mapping, optional, reject_unknown
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 LAYOUTS = {"subject", "grid", "blocks"}
-COLUMN_TYPES = {"code", "name", "label", "line", "amount", "text"}
+COLUMN_TYPES = {"code", "name", "label", "line", "amount", "text", "rate"}
 # Code length → level (1 类, 2 款, 3 项) per classification.
 CLASSIFICATIONS = {"功能分类": {3: 1, 5: 2, 7: 3}, "经济分类": {3: 1, 5: 2}}
 LEVEL_NAMES = {1: "类", 2: "款", 3: "项"}
+PART_BLOCKS = {"overview", "tables", "explanation", "glossary", "attachments", "markdown"}
+HEADLINE_FORMATS = {"money", "score", "grade"}
+DEFAULT_GRADES = [(Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差")]
+DEFAULT_PARTS = [
+    {"title": "第一部分 概况", "blocks": [{"type": "overview"}]},
+    {"title": "第二部分 {year}年公开表格", "blocks": [{"type": "tables"}]},
+    {"title": "第三部分 情况说明", "blocks": [{"type": "explanation"}]},
+    {"title": "第四部分 名词解释", "blocks": [{"type": "glossary"}]},
+    {"title": "第五部分 附件", "blocks": [{"type": "attachments"}]},
+]
+
+
+def fill_year(text: str, year: int) -> str:
+    """Put the document's year into a label: “{year}年预算数” → “2023年预算数”."""
+    return text.replace("{year}", str(year)).replace("{prev_year}", str(year - 1))
 
 
 @dataclass(frozen=True)
@@ -29,10 +47,16 @@ class Column:
     type: str
     path: tuple[str, ...]
     seq: str | None = None
+    of: tuple[str, str] | None = None  # rate columns: (numerator key, denominator key)
 
     @property
     def qualified_label(self) -> str:
         return "/".join((*self.path, self.label))
+
+    @property
+    def computed(self) -> bool:
+        """Computed columns are filled by the build, never typed in the CSV."""
+        return self.type == "rate"
 
 
 @dataclass(frozen=True)
@@ -50,6 +74,15 @@ class Block:
     total_label: str
 
 
+@dataclass(frozen=True)
+class TotalRow:
+    """A 合计 row the build adds by summing columns (never typed, so it cannot be wrong)."""
+
+    label: str
+    label_column: str
+    sums: tuple[str, ...]
+
+
 @dataclass
 class TableSpec:
     """One standard table of a profile (see the comment at the top of a profile file)."""
@@ -62,11 +95,13 @@ class TableSpec:
     unit_label: str
     entity_label: str
     columns: list[Column]
-    header_rows: list[list[HeaderCell]]
-    seq_row: bool = False
+    tree: list
+    seq_row: bool | str = False
     note: str = ""
     classification: str | None = None
     blocks: list[Block] = field(default_factory=list)
+    merge: tuple[str, ...] = ()
+    total: TotalRow | None = None
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -79,16 +114,39 @@ class TableSpec:
         return [c for c in self.columns if c.type == "amount"]
 
     @property
+    def input_columns(self) -> list[Column]:
+        return [c for c in self.columns if not c.computed]
+
+    @property
     def levels(self) -> dict[int, int]:
         return CLASSIFICATIONS.get(self.classification or "", {})
 
+    @property
+    def header_rows(self) -> list[list[HeaderCell]]:
+        return header_rows(self.tree)
+
+    def for_year(self, year: int) -> TableSpec:
+        """This table with ``{year}`` in its title, labels and note replaced."""
+
+        def tree(nodes: list) -> list:
+            return [{**n, "group": fill_year(n["group"], year), "children": tree(n["children"])}
+                    if "children" in n else {**n, "label": fill_year(n["label"], year)} for n in nodes]
+
+        columns = [dataclasses.replace(c, label=fill_year(c.label, year),
+                                       path=tuple(fill_year(p, year) for p in c.path)) for c in self.columns]
+        return dataclasses.replace(self, title=fill_year(self.title, year), note=fill_year(self.note, year),
+                                   columns=columns, tree=tree(self.tree))
+
     def seq_cells(self) -> list[HeaderCell]:
-        """The 栏次 row: stub columns merged under “栏次”, amount columns numbered."""
+        """The 栏次 row: every column numbered (``seq_row: all``), or stub columns merged
+        under “栏次” and the amount columns numbered (``seq_row: true``)."""
+        if self.seq_row == "all":
+            return [HeaderCell(c.seq or str(n)) for n, c in enumerate(self.columns, start=1)]
         cells: list[HeaderCell] = []
         number = 0
         stub = 0
         for col in self.columns:
-            if col.type == "amount":
+            if col.type in ("amount", "rate"):
                 if stub:
                     cells.append(HeaderCell("栏次", colspan=stub))
                     stub = 0
@@ -102,6 +160,14 @@ class TableSpec:
 
 
 @dataclass
+class Part:
+    """One part of the document page (第一部分 概况 …): a title and what it shows."""
+
+    title: str
+    blocks: list[dict]
+
+
+@dataclass
 class Profile:
     name: str
     kind: str
@@ -111,12 +177,21 @@ class Profile:
     empty_note: str
     path: Path
     headline: list[dict[str, str]] = field(default_factory=list)
+    parts: list[Part] = field(default_factory=list)
+    grades: list[tuple[Decimal, str]] = field(default_factory=lambda: list(DEFAULT_GRADES))
 
     def table(self, table_id: str) -> TableSpec:
         for spec in self.tables:
             if spec.id == table_id:
                 return spec
         raise KeyError(table_id)
+
+    def grade(self, score: Decimal) -> str:
+        """The grade of a score by the profile's thresholds (highest ``min`` not above it)."""
+        for minimum, label in self.grades:
+            if score >= minimum:
+                return label
+        return self.grades[-1][1]
 
 
 def header_rows(tree: list, depth: int | None = None) -> list[list[HeaderCell]]:
@@ -159,21 +234,33 @@ def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) ->
             tree.append({"group": label, "children": sub_tree})
             leaves.extend(sub_leaves)
         else:
-            reject_unknown(item, {"key", "label", "type", "seq"})
+            reject_unknown(item, {"key", "label", "type", "seq", "of"})
             col_type = require(item, "type")
             if col_type not in COLUMN_TYPES:
                 raise ProfileError(item.where("type"), f"未知的列类型“{col_type}”",
                                    "可用：" + "、".join(sorted(COLUMN_TYPES)))
-            col = Column(require(item, "key"), require(item, "label"), col_type, path, optional(item, "seq"))
+            of = None
+            if col_type == "rate":
+                pair = require(item, "of", list, what="比率列的分子和分母列，如 [executed, budget]")
+                if len(pair) != 2:
+                    raise ProfileError(item.where("of"), "“of”应列出两个列：分子列和分母列")
+                of = (str(pair[0]), str(pair[1]))
+            col = Column(require(item, "key"), require(item, "label"), col_type, path, optional(item, "seq"), of)
             tree.append({"label": col.label})
             leaves.append(col)
     return tree, leaves
 
 
 TABLE_KEYS = {"id", "number", "title", "layout", "unit", "unit_label", "entity_label", "columns",
-              "seq_row", "note", "classification", "blocks"}
+              "seq_row", "note", "classification", "blocks", "merge", "total"}
 PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empty_note", "unit",
-                "unit_label", "entity_label", "rounding_note", "headline"}
+                "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades"}
+
+
+def _check_keys(item: Mapping, key: str, keys: list[str], allowed: list[str], what: str) -> None:
+    for name in keys:
+        if name not in allowed:
+            raise ProfileError(item.where(key), f"{what}“{name}”不是本表的列", "本表的列：" + "、".join(allowed))
 
 
 def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
@@ -186,6 +273,10 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
     duplicates = {k for k in keys if keys.count(k) > 1}
     if duplicates:
         raise ProfileError(item.where("columns"), f"列的 key 重复：{'、'.join(sorted(duplicates))}")
+    amounts = [c.key for c in columns if c.type == "amount"]
+    for col in columns:
+        if col.of:
+            _check_keys(item, "columns", list(col.of), amounts, f"比率列 {col.key} 引用的金额列")
     classification = optional(item, "classification")
     if classification is not None and classification not in CLASSIFICATIONS:
         raise ProfileError(item.where("classification"), f"未知的科目分类“{classification}”",
@@ -204,6 +295,20 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
                                 require(block, "total_label")))
         if not blocks:
             raise ProfileError(item.where(), "分块表（blocks）须有“blocks”设置")
+    merge = tuple(optional(item, "merge", list, []))
+    _check_keys(item, "merge", list(merge), keys, "merge 中的列")
+    total = None
+    if "total" in item:
+        spec = check_type(item, "total", dict)
+        reject_unknown(spec, {"label", "label_column", "sum"})
+        sums = tuple(require(spec, "sum", list))
+        _check_keys(spec, "sum", list(sums), amounts, "合计行要加总的列")
+        label_column = optional(spec, "label_column", default=next(c.key for c in columns if c.type != "amount"))
+        _check_keys(spec, "label_column", [label_column], keys, "合计行的标签列")
+        total = TotalRow(optional(spec, "label", default="合计"), label_column, sums)
+    seq_row = item.get("seq_row", False)
+    if seq_row not in (True, False, "all"):
+        raise ProfileError(item.where("seq_row"), "“seq_row”应为 true、false 或 all")
     return TableSpec(
         id=require(item, "id"),
         number=require(item, "number"),
@@ -213,20 +318,74 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
         unit_label=optional(item, "unit_label", default=defaults.get("unit_label", "金额单位")),
         entity_label=optional(item, "entity_label", default=defaults.get("entity_label", "部门名称")),
         columns=columns,
-        header_rows=header_rows(tree),
-        seq_row=optional(item, "seq_row", bool, False),
+        tree=tree,
+        seq_row=seq_row,
         note=optional(item, "note", default=""),
         classification=classification,
         blocks=blocks,
+        merge=merge,
+        total=total,
     )
+
+
+def _parse_parts(data: Mapping, tables: list[TableSpec]) -> list[Part]:
+    if "parts" not in data:
+        return [Part(p["title"], p["blocks"]) for p in DEFAULT_PARTS]
+    parts = []
+    for item in check_type(data, "parts", list):
+        reject_unknown(item, {"title", "blocks"})
+        blocks = []
+        for block in require(item, "blocks", list):
+            reject_unknown(block, {"type", "tables", "file"})
+            kind = require(block, "type")
+            if kind not in PART_BLOCKS:
+                raise ProfileError(block.where("type"), f"未知的内容类型“{kind}”", "可用：" + "、".join(sorted(PART_BLOCKS)))
+            ids = [str(t) for t in optional(block, "tables", list, [])]
+            for table_id in ids:
+                if table_id not in [t.id for t in tables]:
+                    raise ProfileError(block.where("tables"), f"parts 引用的表“{table_id}”不在本方案中")
+            if kind == "markdown":
+                require(block, "file", what="文件名（不含 .md）")
+            blocks.append({"type": kind, "tables": ids, "file": optional(block, "file")})
+        parts.append(Part(require(item, "title"), blocks))
+    return parts
+
+
+def _parse_headline(data: Mapping, tables: list[TableSpec]) -> list[dict[str, str]]:
+    headline = []
+    for item in optional(data, "headline", list, []):
+        if not isinstance(item, Mapping):
+            raise ProfileError(data.where("headline"), "“headline”中的每一项应为映射（label、table、column）")
+        reject_unknown(item, {"label", "table", "row", "column", "format", "unit"})
+        table_id, column = require(item, "table"), require(item, "column")
+        spec = next((t for t in tables if t.id == table_id), None)
+        if spec is None:
+            raise ProfileError(item.where("table"), f"headline 引用的表“{table_id}”不在本方案中")
+        if column not in [c.key for c in spec.columns if c.type in ("amount", "rate")]:
+            raise ProfileError(item.where("column"), f"{spec.number}没有金额列“{column}”",
+                               "可用：" + "、".join(c.key for c in spec.amount_columns))
+        fmt = optional(item, "format", default="money")
+        if fmt not in HEADLINE_FORMATS:
+            raise ProfileError(item.where("format"), f"未知的格式“{fmt}”", "可用：" + "、".join(sorted(HEADLINE_FORMATS)))
+        headline.append({k: str(v) for k, v in item.items()})
+    return headline
+
+
+def _parse_grades(data: Mapping) -> list[tuple[Decimal, str]]:
+    if "grades" not in data:
+        return list(DEFAULT_GRADES)
+    grades = []
+    for item in check_type(data, "grades", list):
+        reject_unknown(item, {"min", "label"})
+        grades.append((Decimal(str(require(item, "min", (int, float)))), require(item, "label")))
+    return sorted(grades, reverse=True)
 
 
 def load_profile(path: Path) -> Profile:
     data = load_mapping(path)
     reject_unknown(data, PROFILE_KEYS)
-    tables_data = require(data, "tables", list)
     tables = []
-    for item in tables_data:
+    for item in require(data, "tables", list):
         if not isinstance(item, Mapping):
             raise ProfileError(data.where("tables"), "“tables”中的每一项应为表格定义（映射）")
         tables.append(_parse_table(item, data))
@@ -234,21 +393,7 @@ def load_profile(path: Path) -> Profile:
     for spec in tables:
         if ids.count(spec.id) > 1:
             raise ProfileError(data.where("tables"), f"表格 id “{spec.id}”重复")
-    headline = []
-    for item in optional(data, "headline", list, []):
-        if not isinstance(item, Mapping):
-            raise ProfileError(data.where("headline"), "“headline”中的每一项应为映射（label、table、column）")
-        reject_unknown(item, {"label", "table", "row", "column"})
-        table_id, column = require(item, "table"), require(item, "column")
-        spec = next((t for t in tables if t.id == table_id), None)
-        if spec is None:
-            raise ProfileError(item.where("table"), f"headline 引用的表“{table_id}”不在本方案中")
-        if column not in [c.key for c in spec.amount_columns]:
-            raise ProfileError(item.where("column"), f"{spec.number}没有金额列“{column}”",
-                               "可用：" + "、".join(c.key for c in spec.amount_columns))
-        headline.append({k: str(v) for k, v in item.items()})
     return Profile(
-        headline=headline,
         name=require(data, "name"),
         kind=require(data, "kind"),
         title=require(data, "title"),
@@ -256,6 +401,9 @@ def load_profile(path: Path) -> Profile:
         explanation_template=optional(data, "explanation_template"),
         empty_note=optional(data, "empty_note", default="说明：本表无数据"),
         path=path,
+        headline=_parse_headline(data, tables),
+        parts=_parse_parts(data, tables),
+        grades=_parse_grades(data),
     )
 
 

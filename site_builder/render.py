@@ -16,13 +16,13 @@ import markdown as md
 from markupsafe import Markup
 
 from .errors import Location, TemplateError
-from .explain import render_explanation
+from .explain import plain_number, render_explanation, render_markdown_file
 from .model import Department, Document, Portal
 from .numbers import money
+from .profiles import fill_year
 from .tableview import form_labels, indicator_rows, table_view
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-TABLE_PART_TITLES = {"final-accounts": "{year}年部门决算表", "budget": "{year}年部门预算表"}
 
 
 def make_environment(portal_templates: Path | None) -> jinja2.Environment:
@@ -48,18 +48,45 @@ def make_environment(portal_templates: Path | None) -> jinja2.Environment:
 
 def render_markdown(text: str) -> Markup:
     """Markdown to HTML. Content is written by the portal's own staff, so raw HTML is kept."""
-    return Markup(md.markdown(text or "", extensions=["sane_lists"], output_format="html"))
+    return Markup(md.markdown(text or "", extensions=["sane_lists", "tables"], output_format="html"))
 
 
 def headline(doc: Document) -> list[tuple[str, str, str]]:
-    """The document's headline figures: (label, amount, unit), from the profile's definition."""
+    """The document's headline figures: (label, text, unit), as the profile defines them."""
     figures = []
     for item in doc.profile.headline:
         table = doc.table(item["table"])
         row = table.find(item["row"]) if "row" in item else (table.rows[0] if table.rows else None)
-        value = row.amount(item["column"]) if row else Decimal(0)
-        figures.append((item["label"], money(value), table.spec.unit))
+        cell = row[item["column"]] if row else None
+        value = cell.amount if cell is not None else Decimal(0)
+        fmt = item.get("format", "money")
+        if fmt == "grade":
+            figures.append((item["label"], doc.profile.grade(value), ""))
+        elif fmt == "score":
+            figures.append((item["label"], plain_number(value), item.get("unit", "分")))
+        elif table.spec.column(item["column"]).type == "rate":
+            figures.append((item["label"], cell.text if cell is not None else "", ""))
+        else:
+            figures.append((item["label"], money(value), item.get("unit", table.spec.unit)))
     return figures
+
+
+def page_parts(doc: Document) -> list[dict[str, Any]]:
+    """The profile's parts with {year}/{dept} filled in and each block's tables resolved."""
+    parts = []
+    for index, part in enumerate(doc.profile.parts, start=1):
+        title = fill_year(part.title, doc.year).replace("{dept}", doc.department.name)
+        blocks = []
+        for block in part.blocks:
+            item = dict(block)
+            if block["type"] == "tables":
+                ids = block["tables"] or [t.spec.id for t in doc.tables]
+                item["views"] = [table_view(doc.table(i)) for i in ids]
+            if block["type"] == "markdown":
+                item["html"] = render_markdown(render_markdown_file(doc, block["file"]))
+            blocks.append(item)
+        parts.append({"id": f"part-{index}", "title": title, "blocks": blocks})
+    return parts
 
 
 class Renderer:
@@ -104,8 +131,7 @@ class Renderer:
         return self._render(
             "document.html", f"{doc.url}index.html",
             doc=doc, dept=doc.department,
-            tables=[table_view(t) for t in doc.tables],
-            table_part_title=TABLE_PART_TITLES.get(doc.kind, "{year}年公开表格").format(year=doc.year),
+            parts=page_parts(doc),
             explanation=explanation,
             headline=headline(doc),
         )

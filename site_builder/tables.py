@@ -14,7 +14,9 @@ from pathlib import Path
 
 from .errors import ContentError, Location
 from .model import TOTAL_LABEL, Row, Table, same_label
-from .numbers import normalize_text, parse_cell
+from decimal import Decimal
+
+from .numbers import BLANK, Cell, normalize_text, parse_cell, percent
 from .profiles import Column, TableSpec
 from .sources import read_text
 
@@ -23,7 +25,7 @@ _CODE_RE = re.compile(r"^\d+$")
 
 def _match_header(header: list[str], spec: TableSpec, path: Path) -> list[Column | None]:
     """Map each CSV column to a profile column by label (or group/label), in order."""
-    remaining = list(spec.columns)
+    remaining = list(spec.input_columns)
     mapping: list[Column | None] = []
     for index, raw in enumerate(header, start=1):
         label = normalize_text(raw)
@@ -33,7 +35,7 @@ def _match_header(header: list[str], spec: TableSpec, path: Path) -> list[Column
         found = next((c for c in remaining if same_label(label, c.qualified_label)), None)
         found = found or next((c for c in remaining if same_label(label, c.label)), None)
         if found is None:
-            expected = "，".join(c.qualified_label for c in spec.columns)
+            expected = "，".join(c.qualified_label for c in spec.input_columns)
             raise ContentError(Location(path, 1, index), f"未知的列标题“{raw.strip()}”",
                                f"{spec.number}的列应为：{expected}")
         remaining.remove(found)
@@ -87,7 +89,42 @@ def read_table(path: Path, spec: TableSpec) -> Table:
             else:
                 cells[column.key] = normalize_text(raw) if column.type in ("code", "line") else raw.strip()
         rows.append(_make_row(cells, spec, Location(path, line)))
+    for row in rows:
+        fill_computed(row, spec)
+    if spec.total:
+        rows.append(total_row(rows, spec, Location(path)))
     return Table(spec, rows, path)
+
+
+def fill_computed(row: Row, spec: TableSpec) -> None:
+    """Rate columns (执行率 = 执行数 / 预算数): blank when either side is blank or the base is 0."""
+    for col in spec.columns:
+        if col.of:
+            part, whole = row[col.of[0]], row[col.of[1]]
+            rate = percent(part.amount, whole.amount) if part.value is not None and whole.value else None
+            row.cells[col.key] = Cell(rate, Decimal(rate[:-1])) if rate else BLANK
+
+
+def _places(cells: list[Cell]) -> int:
+    return max((len(c.text.split(".")[1]) for c in cells if c.value is not None and "." in c.text), default=0)
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():f}" if value != value.to_integral() else str(int(value))
+
+
+def total_row(rows: list[Row], spec: TableSpec, where: Location) -> Row:
+    """The computed 合计 row: each summed column is the sum of the rows above it."""
+    cells: dict[str, object] = {spec.total.label_column: spec.total.label}
+    for key in spec.total.sums:
+        column = [r[key] for r in rows]
+        value = sum((c.amount for c in column), Decimal(0))
+        places = _places(column)
+        # scores (7, 2.5) sum to “97”; amounts typed with two decimals keep two
+        cells[key] = Cell(f"{value:.{places}f}" if places > 1 else _plain(value), value)
+    row = Row(cells, where, name=spec.total.label)
+    row.computed = True
+    return row
 
 
 def _make_row(cells: dict[str, object], spec: TableSpec, where: Location) -> Row:

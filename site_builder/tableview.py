@@ -19,6 +19,7 @@ class CellView:
     text: str = ""
     header: bool = False      # <th scope="row"> instead of <td>
     colspan: int = 1
+    rowspan: int = 1
     classes: str = ""
     key: str | None = None    # column key of an amount cell (data-key), for tests and tools
     code: str | None = None   # 科目代码 of an amount cell in a block table (data-code)
@@ -79,17 +80,49 @@ def _grid_row(row: Row, columns: list[Column], width: int) -> RowView:
         return RowView([CellView(label, header=True, colspan=width, classes="section")], "section")
     cells: list[CellView] = []
     emphasis = False
+    if row.computed:  # a summed 合计 row: its label spans the text columns before the first amount
+        stub = next(i for i, c in enumerate(columns) if c.type in ("amount", "rate"))
+        cells.append(CellView(row.name, header=True, colspan=stub, classes="total-label"))
+        columns = columns[stub:]
     for col in columns:
-        value = row[col.key]
-        if col.type == "amount":
+        value = row.cells.get(col.key, "") if col.type not in ("amount", "rate") else row[col.key]
+        if col.type in ("amount", "rate"):
             cells.append(_amount(value, col.key))
         elif col.type == "line":
             cells.append(CellView(str(value or ""), classes="line"))
         else:
             text = str(value or "")
             emphasis = emphasis or _is_total_label(text)
-            cells.append(CellView(text, header=bool(text) and col.type == "label", classes="label"))
-    return RowView(cells, "total" if emphasis else "")
+            cells.append(CellView(text, header=bool(text) and col.type == "label",
+                                  classes="label" if col.type == "label" else "text", key=None))
+    return RowView(cells, "total" + (" computed" if row.computed else "") if emphasis or row.computed else "")
+
+
+def _merge_runs(view: TableView, columns: list[Column]) -> None:
+    """Print repeated 一级/二级 labels once, spanning their rows (``merge`` in the profile)."""
+    rows = view.rows
+    positions = [i for i, c in enumerate(columns) if c.key in view.spec.merge]
+    mergeable = [not ({"section", "total"} & set(r.classes.split())) for r in rows]
+    spans: dict[tuple[int, int], int] = {}
+    for depth, position in enumerate(positions):
+        # a run continues while this label and the labels it nests in stay the same
+        keys = [tuple(r.cells[p].text for p in positions[:depth + 1]) if ok else None
+                for r, ok in zip(rows, mergeable, strict=True)]
+        start = 0
+        for index in range(1, len(rows) + 1):
+            if index == len(rows) or keys[index] is None or keys[index] != keys[start]:
+                if keys[start] is not None:
+                    spans[(start, position)] = index - start
+                    spans.update({(later, position): 0 for later in range(start + 1, index)})
+                start = index
+    for index, row in enumerate(rows):
+        if mergeable[index]:
+            kept = []
+            for position, cell in enumerate(row.cells):
+                cell.rowspan = spans.get((index, position), 1)
+                if cell.rowspan:
+                    kept.append(cell)
+            row.cells = kept
 
 
 def _blocks(table: Table) -> TableView:
@@ -138,6 +171,8 @@ def table_view(table: Table) -> TableView:
             view.rows.append(_subject_row(row, spec.columns))
         else:
             view.rows.append(_grid_row(row, spec.columns, view.width))
+    if spec.merge:
+        _merge_runs(view, spec.columns)
     return view
 
 

@@ -62,29 +62,31 @@ def test_computed_explanation_numbers_match_the_seed(seed, fenyang_page):
     assert "涉及资金69.62元" in published and "涉及资金69.62万元" in shown
 
 
+SKIP = {"kind", "source_notes", "unavailable", "unavailable_reason", "labels", "amount_unit"}
+
+
+def strings(value, key=None):
+    """Every text value of a form file, with the key it is under (skipping our own notes)."""
+    if key in SKIP:
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from strings(v, k)
+    elif isinstance(value, list):
+        for v in value:
+            yield from strings(v, key)
+    elif isinstance(value, str) and value.strip():
+        yield key, value
+
+
 def test_form_values_are_transcribed_not_invented(seed):
     """Every value of every form file stands verbatim in the seed's text of that form."""
     folder = EXAMPLE / "departments" / FENYANG / "attachments"
     flat_seed = re.sub(r"\s+", "", seed)
     checked = 0
     for path in sorted(folder.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        skip = {"kind", "source_notes", "unavailable", "unavailable_reason", "labels", "amount_unit"}
-
-        def walk(value, key=None):
-            nonlocal checked
-            if key in skip:
-                return
-            if isinstance(value, dict):
-                for k, v in value.items():
-                    walk(v, k)
-            elif isinstance(value, list):
-                for v in value:
-                    walk(v, key)
-            elif isinstance(value, str) and value.strip():
-                for line in value.strip().splitlines():
-                    assert re.sub(r"\s+", "", line) in flat_seed, f"{path.name}: {key}: {line[:40]}"
-                    checked += 1
-
-        walk(data)
+        for key, value in strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            for line in value.strip().splitlines():
+                assert re.sub(r"\s+", "", line) in flat_seed, f"{path.name}: {key}: {line[:40]}"
+                checked += 1
     assert checked > 500

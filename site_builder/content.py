@@ -20,9 +20,14 @@ from typing import Any
 from .errors import ContentError, Location, ProfileError
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
 from .profiles import Profile, load_profiles
-from .sources import Mapping, check_type, load_mapping, optional, read_text, reject_unknown, require
+from .sources import Mapping, load_mapping, optional, read_text, reject_unknown, require
 from .tables import read_table
 
+# Attachment forms by kind (docs/form-schema.md) → the fields each must have.
+FORM_FIELDS = {
+    "project-self-evaluation": ("project", "total_score", "grade"),      # 项目支出绩效自评表
+    "project-performance-target": ("project", "department", "unit"),    # 项目支出绩效目标申报表
+}
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles",
              "content_source", "description"}
@@ -177,13 +182,14 @@ def load_form(path: Path) -> dict[str, Any]:
     """A 绩效自评表 attachment (format: docs/form-schema.md)."""
     data = load_mapping(path)
     require(data, "title")
+    kind = require(data, "kind")
+    if kind not in FORM_FIELDS:
+        raise ContentError(data.where("kind"), f"未知的附件表类型“{kind}”", "可用：" + "、".join(FORM_FIELDS))
     if not data.get("unavailable"):
-        for key in ("project", "total_score", "grade"):
+        for key in FORM_FIELDS[kind]:
             require(data, key)
         require(data, "funding", list)
         require(data, "indicators", list)
-        check_type(data, "funding", list)
-        check_type(data, "indicators", list)
         for item in data["indicators"]:
             if not isinstance(item, Mapping):
                 raise ContentError(data.where("indicators"), "每个绩效指标应为映射（level1、level2、level3…）")

@@ -20,7 +20,7 @@ from .explain import plain_number, render_explanation, render_markdown_file
 from .model import Department, Document, Portal
 from .numbers import money
 from .profiles import fill_year
-from .tableview import form_labels, indicator_rows, table_view
+from .tableview import form_labels, indicator_rows, table_view, target_rows
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -42,7 +42,7 @@ def make_environment(portal_templates: Path | None) -> jinja2.Environment:
     )
     env.filters["markdown"] = render_markdown
     env.filters["money"] = money
-    env.globals.update(form_labels=form_labels, indicator_rows=indicator_rows)
+    env.globals.update(form_labels=form_labels, indicator_rows=indicator_rows, target_rows=target_rows)
     return env
 
 

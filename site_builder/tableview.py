@@ -195,6 +195,21 @@ def form_labels(form: dict) -> dict[str, str]:
     return {**FORM_LABELS, **(form.get("labels") or {})}
 
 
+def target_rows(form: dict) -> list[dict]:
+    """申报表 indicator rows with rowspans for runs of the same 一级指标."""
+    items = [Record(item) for item in form.get("indicators") or []]
+    index = 0
+    while index < len(items):
+        end = index + 1
+        while end < len(items) and items[end].get("level1", "") == items[index].get("level1", ""):
+            end += 1
+        items[index]["level1_span"] = end - index
+        for later in items[index + 1:end]:
+            later["level1_span"] = 0
+        index = end
+    return items
+
+
 def indicator_rows(form: dict) -> list[dict]:
     """Indicator rows with rowspans for runs of the same 一级/二级指标, as printed."""
     items = [Record(item) for item in form.get("indicators") or []]

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ContentError, Location, ProfileError
+from .numbers import parse_decimal
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
 from .profiles import Profile, load_profiles
 from .sources import Mapping, load_mapping, optional, read_text, reject_unknown, require
@@ -167,6 +168,8 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
     attachments_dir = folder / "attachments"
     if attachments_dir.is_dir():
         doc.attachments = [load_form(p) for p in sorted(attachments_dir.glob("*.yaml"))]
+        for position, form in enumerate(doc.attachments, start=1):
+            form["position"] = position  # 附表1, 附表2 … (two projects may share a name)
     return doc
 
 
@@ -176,6 +179,24 @@ def _correction(item: Any, meta: Mapping) -> Record:
         raise ContentError(meta.where("corrections"), "corrections 中的每一项应包含 section、published、shown、reason")
     reject_unknown(item, {"section", "published", "shown", "reason"})
     return Record({key: require(item, key) for key in ("section", "published", "shown", "reason")})
+
+
+LEVELS = {"level1": "一级指标", "level2": "二级指标", "level3": "三级指标"}
+
+
+def check_indicator(item: Mapping) -> None:
+    """A 自评表 indicator names all three levels (blank if printed blank) and 得分 ≤ 分值."""
+    for key, label in LEVELS.items():
+        if key not in item:
+            raise ContentError(item.where(), f"绩效指标缺少“{key}”（{label}）",
+                               f"印刷表格中该格为空时写 {key}: \"\"")
+    try:
+        score, weight = parse_decimal(item.get("score")), parse_decimal(item.get("weight"))
+    except ValueError:
+        return  # a printed score that is no number (blank) is shown as it is
+    if score > weight:
+        raise ContentError(item.where("score"), f"“{item.get('level3', '')}”的得分 {item['score']} 超过了分值 {item['weight']}",
+                           "得分不能大于分值")
 
 
 def load_form(path: Path) -> dict[str, Any]:
@@ -193,6 +214,8 @@ def load_form(path: Path) -> dict[str, Any]:
         for item in data["indicators"]:
             if not isinstance(item, Mapping):
                 raise ContentError(data.where("indicators"), "每个绩效指标应为映射（level1、level2、level3…）")
+            if kind == "project-self-evaluation":
+                check_indicator(item)
     form = Record.of(data)
     form["slug"] = path.stem
     form["location"] = Location(path)

@@ -198,6 +198,9 @@ class Department:
     def documents_of(self, year: int) -> list[Document]:
         return [d for d in self.documents if d.year == year]
 
+    def document(self, year: int, kind: str) -> Document | None:
+        return next((d for d in self.documents if d.year == year and d.kind == kind), None)
+
 
 @dataclass
 class SiteConfig:
@@ -224,3 +227,16 @@ class Portal:
     @property
     def documents(self) -> list[Document]:
         return [d for dept in self.departments for d in dept.documents]
+
+    @property
+    def years(self) -> list[int]:
+        """Every year any department published for, newest first."""
+        return sorted({d.year for d in self.documents}, reverse=True)
+
+    @property
+    def regions(self) -> list[tuple[str, list[Department]]]:
+        """Departments grouped by region, regions in order of first appearance by slug."""
+        groups: dict[str, list[Department]] = {}
+        for dept in self.departments:
+            groups.setdefault(dept.region or self.config.region, []).append(dept)
+        return list(groups.items())

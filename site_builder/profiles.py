@@ -17,12 +17,14 @@ from .sources import Mapping, check_type, load_mapping, optional, reject_unknown
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 LAYOUTS = {"subject", "grid", "blocks"}
-COLUMN_TYPES = {"code", "name", "label", "line", "amount", "text", "rate"}
+COLUMN_TYPES = {"code", "name", "label", "line", "amount", "text", "rate", "growth"}
 # Code length → level (1 类, 2 款, 3 项) per classification.
 CLASSIFICATIONS = {"功能分类": {3: 1, 5: 2, 7: 3}, "经济分类": {3: 1, 5: 2}}
 LEVEL_NAMES = {1: "类", 2: "款", 3: "项"}
 PART_BLOCKS = {"overview", "tables", "explanation", "glossary", "attachments", "markdown"}
 HEADLINE_FORMATS = {"money", "score", "grade"}
+# Roles let pages compare documents of different kinds (预算 vs 决算) without knowing labels.
+HEADLINE_ROLES = {"total_income", "total_expenditure", "three_public", "score", "grade"}
 DEFAULT_GRADES = [(Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差")]
 DEFAULT_PARTS = [
     {"title": "第一部分 概况", "blocks": [{"type": "overview"}]},
@@ -47,7 +49,7 @@ class Column:
     type: str
     path: tuple[str, ...]
     seq: str | None = None
-    of: tuple[str, str] | None = None  # rate columns: (numerator key, denominator key)
+    of: tuple[str, str] | None = None  # rate: (part, whole) → part/whole; growth: (this, last) → this/last − 1
 
     @property
     def qualified_label(self) -> str:
@@ -56,7 +58,7 @@ class Column:
     @property
     def computed(self) -> bool:
         """Computed columns are filled by the build, never typed in the CSV."""
-        return self.type == "rate"
+        return self.type in ("rate", "growth")
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class TableSpec:
     blocks: list[Block] = field(default_factory=list)
     merge: tuple[str, ...] = ()
     total: TotalRow | None = None
+    required: tuple[str, ...] = ()            # columns that may not be blank (一级/二级/三级指标)
+    not_above: tuple[tuple[str, str], ...] = ()  # (a, b): a row's a may not exceed its b (得分 ≤ 分值)
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -146,7 +150,7 @@ class TableSpec:
         number = 0
         stub = 0
         for col in self.columns:
-            if col.type in ("amount", "rate"):
+            if col.type in ("amount", "rate", "growth"):
                 if stub:
                     cells.append(HeaderCell("栏次", colspan=stub))
                     stub = 0
@@ -240,8 +244,8 @@ def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) ->
                 raise ProfileError(item.where("type"), f"未知的列类型“{col_type}”",
                                    "可用：" + "、".join(sorted(COLUMN_TYPES)))
             of = None
-            if col_type == "rate":
-                pair = require(item, "of", list, what="比率列的分子和分母列，如 [executed, budget]")
+            if col_type in ("rate", "growth"):
+                pair = require(item, "of", list, what="比率列的两个金额列，如 [executed, budget]")
                 if len(pair) != 2:
                     raise ProfileError(item.where("of"), "“of”应列出两个列：分子列和分母列")
                 of = (str(pair[0]), str(pair[1]))
@@ -252,7 +256,7 @@ def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) ->
 
 
 TABLE_KEYS = {"id", "number", "title", "layout", "unit", "unit_label", "entity_label", "columns",
-              "seq_row", "note", "classification", "blocks", "merge", "total"}
+              "seq_row", "note", "classification", "blocks", "merge", "total", "required", "not_above"}
 PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empty_note", "unit",
                 "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades"}
 
@@ -306,6 +310,10 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
         label_column = optional(spec, "label_column", default=next(c.key for c in columns if c.type != "amount"))
         _check_keys(spec, "label_column", [label_column], keys, "合计行的标签列")
         total = TotalRow(optional(spec, "label", default="合计"), label_column, sums)
+    required = tuple(optional(item, "required", list, []))
+    _check_keys(item, "required", list(required), keys, "required 中的列")
+    not_above = tuple((str(a), str(b)) for a, b in optional(item, "not_above", dict, {}).items())
+    _check_keys(item, "not_above", [k for pair in not_above for k in pair], amounts, "not_above 中的列")
     seq_row = item.get("seq_row", False)
     if seq_row not in (True, False, "all"):
         raise ProfileError(item.where("seq_row"), "“seq_row”应为 true、false 或 all")
@@ -325,6 +333,8 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
         blocks=blocks,
         merge=merge,
         total=total,
+        required=required,
+        not_above=not_above,
     )
 
 
@@ -356,12 +366,14 @@ def _parse_headline(data: Mapping, tables: list[TableSpec]) -> list[dict[str, st
     for item in optional(data, "headline", list, []):
         if not isinstance(item, Mapping):
             raise ProfileError(data.where("headline"), "“headline”中的每一项应为映射（label、table、column）")
-        reject_unknown(item, {"label", "table", "row", "column", "format", "unit"})
+        reject_unknown(item, {"label", "table", "row", "column", "format", "unit", "role"})
+        if item.get("role") not in (None, *HEADLINE_ROLES):
+            raise ProfileError(item.where("role"), f"未知的 role“{item['role']}”", "可用：" + "、".join(sorted(HEADLINE_ROLES)))
         table_id, column = require(item, "table"), require(item, "column")
         spec = next((t for t in tables if t.id == table_id), None)
         if spec is None:
             raise ProfileError(item.where("table"), f"headline 引用的表“{table_id}”不在本方案中")
-        if column not in [c.key for c in spec.columns if c.type in ("amount", "rate")]:
+        if column not in [c.key for c in spec.columns if c.type in ("amount", "rate", "growth")]:
             raise ProfileError(item.where("column"), f"{spec.number}没有金额列“{column}”",
                                "可用：" + "、".join(c.key for c in spec.amount_columns))
         fmt = optional(item, "format", default="money")

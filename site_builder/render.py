@@ -18,7 +18,7 @@ from markupsafe import Markup
 from .errors import Location, TemplateError
 from .explain import plain_number, render_explanation, render_markdown_file
 from .model import Department, Document, Portal
-from .numbers import money
+from .numbers import money, percent
 from .profiles import fill_year
 from .tableview import form_labels, indicator_rows, table_view, target_rows
 
@@ -53,21 +53,43 @@ def render_markdown(text: str) -> Markup:
 
 def headline(doc: Document) -> list[tuple[str, str, str]]:
     """The document's headline figures: (label, text, unit), as the profile defines them."""
+    return [(label, text, unit) for label, text, unit, _, _ in headline_values(doc)]
+
+
+def figure(doc: Document, role: str) -> Decimal | None:
+    """The value of the headline figure with ``role`` (e.g. total_expenditure), if any."""
+    return next((value for _, _, _, r, value in headline_values(doc) if r == role), None)
+
+
+def year_summary(documents: list[Document]) -> list[tuple[str, str, str]]:
+    """Figures that need two kinds of document of one year: 预算执行率 = 决算支出 / 预算支出."""
+    by_kind = {d.kind: d for d in documents}
+    if "budget" in by_kind and "final-accounts" in by_kind:
+        budget = figure(by_kind["budget"], "total_expenditure")
+        actual = figure(by_kind["final-accounts"], "total_expenditure")
+        if budget and actual is not None:
+            return [("预算总额", money(budget), by_kind["budget"].tables[0].spec.unit),
+                    ("决算总额", money(actual), by_kind["final-accounts"].tables[0].spec.unit),
+                    ("决算占预算", percent(actual, budget) or "", "")]
+    return []
+
+
+def headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
     figures = []
     for item in doc.profile.headline:
         table = doc.table(item["table"])
         row = table.find(item["row"]) if "row" in item else (table.rows[0] if table.rows else None)
         cell = row[item["column"]] if row else None
         value = cell.amount if cell is not None else Decimal(0)
-        fmt = item.get("format", "money")
+        fmt, role = item.get("format", "money"), item.get("role")
         if fmt == "grade":
-            figures.append((item["label"], doc.profile.grade(value), ""))
+            figures.append((item["label"], doc.profile.grade(value), "", role, value))
         elif fmt == "score":
-            figures.append((item["label"], plain_number(value), item.get("unit", "分")))
-        elif table.spec.column(item["column"]).type == "rate":
-            figures.append((item["label"], cell.text if cell is not None else "", ""))
+            figures.append((item["label"], plain_number(value), item.get("unit", "分"), role, value))
+        elif table.spec.column(item["column"]).computed:
+            figures.append((item["label"], cell.text if cell is not None else "", "", role, value))
         else:
-            figures.append((item["label"], money(value), item.get("unit", table.spec.unit)))
+            figures.append((item["label"], money(value), item.get("unit", table.spec.unit), role, value))
     return figures
 
 
@@ -123,8 +145,9 @@ class Renderer:
         return self._render("department.html", f"{dept.slug}/index.html", dept=dept, headline=headline)
 
     def department_year(self, dept: Department, year: int) -> str:
+        documents = dept.documents_of(year)
         return self._render("department_year.html", f"{dept.slug}/{year}/index.html", dept=dept, year=year,
-                            documents=dept.documents_of(year), headline=headline)
+                            documents=documents, headline=headline, summary=year_summary(documents))
 
     def document(self, doc: Document) -> str:
         explanation = render_markdown(render_explanation(doc, self.env))

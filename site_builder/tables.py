@@ -90,18 +90,41 @@ def read_table(path: Path, spec: TableSpec) -> Table:
                 cells[column.key] = normalize_text(raw) if column.type in ("code", "line") else raw.strip()
         rows.append(_make_row(cells, spec, Location(path, line)))
     for row in rows:
+        check_row(row, spec, mapping)
         fill_computed(row, spec)
     if spec.total:
         rows.append(total_row(rows, spec, Location(path)))
     return Table(spec, rows, path)
 
 
+def check_row(row: Row, spec: TableSpec, mapping: list[Column | None]) -> None:
+    """The profile's row rules: required cells filled, a score not above its maximum."""
+    def where(key: str) -> Location:
+        column = next((i for i, c in enumerate(mapping, start=1) if c is not None and c.key == key), None)
+        return Location(row.location.path, row.location.line, column)
+
+    for key in spec.required:
+        if not str(row.cells.get(key, "")).strip():
+            raise ContentError(where(key), f"“{spec.column(key).label}”为空", "本表每行都要填写这一列")
+    for key, limit in spec.not_above:
+        value, maximum = row[key], row[limit]
+        if value.value is not None and maximum.value is not None and value.value > maximum.value:
+            raise ContentError(where(key), f"“{spec.column(key).label}”{value.text} 超过了“{spec.column(limit).label}”{maximum.text}",
+                               f"{spec.column(key).label}不能大于{spec.column(limit).label}")
+
+
 def fill_computed(row: Row, spec: TableSpec) -> None:
-    """Rate columns (执行率 = 执行数 / 预算数): blank when either side is blank or the base is 0."""
+    """Rate columns (执行率 = 执行数 / 预算数) and growth columns (增速 = 本年 / 上年 − 1).
+
+    Blank when either amount is blank or the base is 0: an undefined rate is never 0.00%.
+    """
     for col in spec.columns:
         if col.of:
             part, whole = row[col.of[0]], row[col.of[1]]
-            rate = percent(part.amount, whole.amount) if part.value is not None and whole.value else None
+            rate = None
+            if part.value is not None and whole.value:
+                numerator = part.amount - whole.amount if col.type == "growth" else part.amount
+                rate = percent(numerator, whole.amount)
             row.cells[col.key] = Cell(rate, Decimal(rate[:-1])) if rate else BLANK
 
 

@@ -81,12 +81,12 @@ def _grid_row(row: Row, columns: list[Column], width: int) -> RowView:
     cells: list[CellView] = []
     emphasis = False
     if row.computed:  # a summed 合计 row: its label spans the text columns before the first amount
-        stub = next(i for i, c in enumerate(columns) if c.type in ("amount", "rate"))
+        stub = next(i for i, c in enumerate(columns) if c.type in ("amount", "rate", "growth"))
         cells.append(CellView(row.name, header=True, colspan=stub, classes="total-label"))
         columns = columns[stub:]
     for col in columns:
-        value = row.cells.get(col.key, "") if col.type not in ("amount", "rate") else row[col.key]
-        if col.type in ("amount", "rate"):
+        value = row.cells.get(col.key, "") if col.type not in ("amount", "rate", "growth") else row[col.key]
+        if col.type in ("amount", "rate", "growth"):
             cells.append(_amount(value, col.key))
         elif col.type == "line":
             cells.append(CellView(str(value or ""), classes="line"))

@@ -27,7 +27,7 @@ def test_every_data_json_amount_equals_its_html_cell(example_out):
         data = json.loads((example_out / entry["data"]).read_text(encoding="utf-8"))
         page = lxml.html.parse(str(example_out / entry["url"] / "index.html")).getroot()
         for table in data["tables"]:
-            amount_keys = [c["key"] for c in table["columns"] if c["type"] in ("amount", "rate")]
+            amount_keys = [c["key"] for c in table["columns"] if c["type"] in ("amount", "rate", "growth")]
             expected = []
             for index, row in enumerate(table["rows"]):
                 if table["layout"] == "blocks":

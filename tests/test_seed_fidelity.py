@@ -18,16 +18,21 @@ import yaml
 
 from conftest import EXAMPLE, FENYANG
 
-SEED = Path(__file__).resolve().parents[2] / "shared/seeds/fenyang-2024-final-accounts.txt"
+SEEDS = Path(__file__).resolve().parents[2] / "shared/seeds"
+
+
+def read_seed(name: str) -> str:
+    path = SEEDS / name
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"seed not found at {path}")
+        pytest.skip("shared/seeds is not beside this checkout")
+    return re.sub(r"</?b>", "", path.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def seed() -> str:
-    if not SEED.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"seed not found at {SEED}")
-        pytest.skip("shared/seeds is not beside this checkout")
-    return re.sub(r"</?b>", "", SEED.read_text(encoding="utf-8"))
+    return read_seed("fenyang-2024-final-accounts.txt")
 
 
 def between(text: str, start: str, end: str) -> str:
@@ -90,3 +95,35 @@ def test_form_values_are_transcribed_not_invented(seed):
                 assert re.sub(r"\s+", "", line) in flat_seed, f"{path.name}: {key}: {line[:40]}"
                 checked += 1
     assert checked > 500
+
+
+def page_amounts(page, selector: str) -> Counter:
+    texts = (td.text_content() for td in page.cssselect(selector) if td.text_content())
+    return Counter(t.replace(",", "") for t in texts if re.fullmatch(r"[\d,]+\.\d{2}", t))
+
+
+def test_every_budget_table_amount_is_on_the_page(example_out):
+    import lxml.html
+    seed = read_seed("lvliang-2023-budget.txt")
+    tables = between(seed, "第二部分 2023年部门预算报表\n", "第三部分 2023年度部门预算情况说明")
+    published = Counter(a.replace(",", "") for a in re.findall(r"(?<![\d.,])\d[\d,]*\.\d{2}(?![\d.])", tables))
+    page = lxml.html.parse(str(example_out / "lvliang-ybj/2023/budget/index.html")).getroot()
+    assert page_amounts(page, "#part-2 td.num") == published
+    assert sum(published.values()) > 250
+
+
+def test_scorecard_and_project_list_match_the_seed(example_out):
+    import lxml.html
+    seed = read_seed("gaoyi-2021-performance-self-evaluation.txt")
+    page = lxml.html.parse(str(example_out / "gaoyi-ybj/2021/performance/index.html")).getroot()
+    scores = [(r.cssselect('td[data-key="weight"]')[0].text_content(), r.cssselect('td[data-key="score"]')[0].text_content())
+              for r in page.cssselect('table[data-table="02"] tbody tr:not(.total)')]
+    for line in seed.splitlines():
+        cells = [c.strip() for c in line.split("\t") if c.strip()]
+        if len(cells) >= 4 and re.fullmatch(r"[\d.]+", cells[-1]) and re.fullmatch(r"[\d.]+", cells[-2]) \
+                and cells[0] != "合计" and not cells[0].isdigit():
+            assert (cells[-2], cells[-1]) in scores, line[:40]
+    listing = between(seed, "分项绩效项目清单", "\n20\t")
+    projects = [line.split("\t") for line in listing.splitlines() if re.match(r"^\d+\t", line)]
+    shown = [[td.text_content() for td in r] for r in page.cssselect('table[data-table="03"] tbody tr')]
+    assert [(p[0], p[1], p[2], p[3], p[5]) for p in projects] == [(s[0], s[1], s[2], s[3], s[5]) for s in shown]

@@ -127,3 +127,39 @@ def test_scorecard_and_project_list_match_the_seed(example_out):
     projects = [line.split("\t") for line in listing.splitlines() if re.match(r"^\d+\t", line)]
     shown = [[td.text_content() for td in r] for r in page.cssselect('table[data-table="03"] tbody tr')]
     assert [(p[0], p[1], p[2], p[3], p[5]) for p in projects] == [(s[0], s[1], s[2], s[3], s[5]) for s in shown]
+
+
+def test_budget_explanation_numbers_match_the_seed(example_out):
+    import lxml.html
+    seed = read_seed("lvliang-2023-budget.txt")
+    published = between(seed, "一、部门预算收支数据变动情况及原因\n\n", "附表\n")
+    page = lxml.html.parse(str(example_out / "lvliang-ybj/2023/budget/index.html")).getroot()
+    text = page.get_element_by_id("part-3").text_content()
+    shown = between(text, "一、部门预算收支数据变动情况及原因", "附表")
+    assert numbers(shown) == numbers(published)
+
+
+def test_budget_form_values_are_transcribed_not_invented():
+    seed = re.sub(r"\s+", "", read_seed("lvliang-2023-budget.txt"))
+    folder = EXAMPLE / "departments/lvliang-ybj/2023/budget/attachments"
+    checked = 0
+    for path in sorted(folder.glob("*.yaml")):
+        for key, value in strings(yaml.safe_load(path.read_text(encoding="utf-8"))):
+            assert re.sub(r"\s+", "", value) in seed, f"{path.name}: {key}: {value[:40]}"
+            checked += 1
+    assert checked > 1000
+
+
+def test_report_text_is_the_published_text():
+    """Every paragraph of report.md (markup removed) stands in the seed, and nothing is left out."""
+    seed = read_seed("gaoyi-2021-performance-self-evaluation.txt")
+    flat_seed = re.sub(r"\s+", "", seed)
+    report = (EXAMPLE / "departments/gaoyi-ybj/2021/performance/report.md").read_text(encoding="utf-8")
+    report = report.replace("{{ score(T('02').total('score')) }}", "97").replace("{{ grade(T('02').total('score')) }}", "优秀")
+    body = ""
+    for line in report.splitlines():
+        line = re.sub(r"^#+\s*|\*\*|^\|\s*-+.*$", "", line).replace("|", "").replace("\\.", ".")
+        body += re.sub(r"\s+", "", line)
+    start = flat_seed.index("贯彻落实市委市政府")
+    end = flat_seed.index("部门整体支出绩效自评表", start)
+    assert body == flat_seed[start:end]

@@ -195,33 +195,28 @@ def form_labels(form: dict) -> dict[str, str]:
     return {**FORM_LABELS, **(form.get("labels") or {})}
 
 
-def target_rows(form: dict) -> list[dict]:
-    """申报表 indicator rows with rowspans for runs of the same 一级指标."""
+def _spans(form: dict, levels: list[str]) -> list[Record]:
+    """Indicator rows with ``<level>_span`` set: the rowspan of each run of the same label
+    (a run of a deeper level also ends where the levels above it change), 0 inside a run."""
     items = [Record(item) for item in form.get("indicators") or []]
-    index = 0
-    while index < len(items):
-        end = index + 1
-        while end < len(items) and items[end].get("level1", "") == items[index].get("level1", ""):
-            end += 1
-        items[index]["level1_span"] = end - index
-        for later in items[index + 1:end]:
-            later["level1_span"] = 0
-        index = end
+    for depth, level in enumerate(levels):
+        def key(item: Record, upto: int = depth) -> tuple:
+            return tuple(item.get(name, "") for name in levels[:upto + 1])
+        start = 0
+        for index in range(1, len(items) + 1):
+            if index == len(items) or key(items[index]) != key(items[start]):
+                items[start][f"{level}_span"] = index - start
+                for later in items[start + 1:index]:
+                    later[f"{level}_span"] = 0
+                start = index
     return items
 
 
-def indicator_rows(form: dict) -> list[dict]:
-    """Indicator rows with rowspans for runs of the same 一级/二级指标, as printed."""
-    items = [Record(item) for item in form.get("indicators") or []]
-    for level in ("level1", "level2"):
-        index = 0
-        while index < len(items):
-            end = index + 1
-            while (end < len(items) and items[end].get(level, "") == items[index].get(level, "")
-                   and (level == "level1" or items[end].get("level1", "") == items[index].get("level1", ""))):
-                end += 1
-            items[index][f"{level}_span"] = end - index
-            for later in items[index + 1:end]:
-                later[f"{level}_span"] = 0
-            index = end
-    return items
+def target_rows(form: dict) -> list[Record]:
+    """申报表 indicator rows: the 一级指标 spans its run of rows."""
+    return _spans(form, ["level1"])
+
+
+def indicator_rows(form: dict) -> list[Record]:
+    """自评表 indicator rows: 一级 and 二级指标 span their runs of rows, as printed."""
+    return _spans(form, ["level1", "level2"])

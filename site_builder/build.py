@@ -7,12 +7,18 @@ from pathlib import Path
 from collections.abc import Callable
 
 from .catalog import catalog, document_data
+from .checks import run_checks
+from .errors import SiteBuilderError
 from .content import load_portal
 from .model import Portal
 from .render import BUILTIN_TEMPLATES, Renderer
 from .write import SiteWriter, atomic_output
 
 Progress = Callable[[int, int], None]
+
+
+class CheckFailed(SiteBuilderError):
+    """The checker found errors; nothing was written."""
 
 
 @dataclass
@@ -25,9 +31,17 @@ class BuildResult:
 
 
 def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
-          progress: Progress | None = None) -> BuildResult:
-    """Build the portal in ``content_dir`` into ``out_dir`` (replaced only on success)."""
+          progress: Progress | None = None, allow_errors: bool = False) -> BuildResult:
+    """Build the portal in ``content_dir`` into ``out_dir`` (replaced only on success).
+
+    Stages: load → check (errors stop the build unless ``allow_errors``) → render → write.
+    """
     portal = load_portal(content_dir)
+    errors = [f for f in run_checks(portal) if f.severity == "error"]
+    if errors and not allow_errors:
+        details = "\n".join(f"  {f.location}: [{f.rule}] {f.message}" for f in errors[:20])
+        raise CheckFailed(content_dir, f"检查发现 {len(errors)} 个错误，未生成网站（原网站保持不变）：\n{details}",
+                          "改正后重新生成；仅预览时可加 --allow-errors")
     renderer = Renderer(portal, portal.config.base_url if base_url is None else base_url)
     with atomic_output(out_dir) as writer:
         pages = write_pages(portal, renderer, writer, progress)

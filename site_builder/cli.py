@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ import click
 
 from . import __version__
 from .build import build
+from .checks import run_checks
 from .content import load_portal
 
 DEFAULT_CONTENT = Path("content")
@@ -32,7 +34,9 @@ def main() -> None:
               show_default=True, help="Output folder; replaced only when the build succeeds.")
 @click.option("--base-url", default=None, help="Absolute URL of the published site (canonical links, sitemap).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool) -> None:
+@click.option("--allow-errors", is_flag=True, help="Build even when the checker finds errors (previews only).")
+def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool,
+                  allow_errors: bool) -> None:
     """Build the portal in CONTENT_DIR (default: ./content) into --out."""
     started = time.perf_counter()
     show_bar = not quiet and sys.stderr.isatty()
@@ -48,7 +52,7 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
         bar.update(1)
 
     try:
-        result = build(_content_dir(content_dir), out_dir, base_url, progress)
+        result = build(_content_dir(content_dir), out_dir, base_url, progress, allow_errors=allow_errors)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -58,12 +62,36 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
                    f"共 {result.files} 个文件（{result.bytes / 1024:.0f} KB），用时 {seconds:.2f} 秒 → {out_dir}")
 
 
+SEVERITY_LABELS = {"error": "错误", "warning": "警告", "note": "提示"}
+
+
+def _print_findings(findings: list, fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({"findings": [f.as_dict() for f in findings],
+                               "summary": {s: sum(f.severity == s for f in findings) for s in SEVERITY_LABELS}},
+                              ensure_ascii=False, indent=1))
+        return
+    for f in findings:
+        click.echo(f"{f.location}: {SEVERITY_LABELS[f.severity]} [{f.rule}] {f.message}")
+
+
 @main.command("check")
 @click.argument("content_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
-def check_command(content_dir: Path | None) -> None:
-    """Read and validate every file in CONTENT_DIR without writing anything."""
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--strict", is_flag=True, help="Warnings count as errors for the exit code.")
+@click.option("--only", default=None, metavar="DEPT/YEAR/KIND", help="Check one department, year or document.")
+def check_command(content_dir: Path | None, fmt: str, strict: bool, only: str | None) -> None:
+    """Validate CONTENT_DIR and check every disclosure's figures; exit 1 on errors."""
     portal = load_portal(_content_dir(content_dir))
-    click.echo(f"检查通过：{len(portal.departments)} 个部门，{len(portal.documents)} 份公开文件。")
+    findings = [f for f in run_checks(portal) if not only or f.document.startswith(only.strip("/"))]
+    _print_findings(findings, fmt)
+    errors = sum(f.severity == "error" or (strict and f.severity == "warning") for f in findings)
+    if fmt == "text":
+        counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_LABELS}
+        click.echo(f"检查了 {len(portal.documents)} 份公开文件：错误 {counts['error']} 个，警告 {counts['warning']} 个，"
+                   f"提示 {counts['note']} 个（提示为四舍五入造成的尾数差，不是错误）。", err=True)
+    if errors:
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -106,6 +106,7 @@ class TableSpec:
     total: TotalRow | None = None
     required: tuple[str, ...] = ()            # columns that may not be blank (一级/二级/三级指标)
     not_above: tuple[tuple[str, str], ...] = ()  # (a, b): a row's a may not exceed its b (得分 ≤ 分值)
+    row_sums: tuple[tuple[str, tuple[str, ...]], ...] = ()  # checker: (total, parts) per row
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -256,7 +257,8 @@ def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) ->
 
 
 TABLE_KEYS = {"id", "number", "title", "layout", "unit", "unit_label", "entity_label", "columns",
-              "seq_row", "note", "classification", "blocks", "merge", "total", "required", "not_above"}
+              "seq_row", "note", "classification", "blocks", "merge", "total", "required", "not_above",
+              "row_sums"}
 PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empty_note", "unit",
                 "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades"}
 
@@ -314,6 +316,10 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
     _check_keys(item, "required", list(required), keys, "required 中的列")
     not_above = tuple((str(a), str(b)) for a, b in optional(item, "not_above", dict, {}).items())
     _check_keys(item, "not_above", [k for pair in not_above for k in pair], amounts, "not_above 中的列")
+    row_sums = []
+    for total_key, parts in optional(item, "row_sums", dict, {}).items():
+        _check_keys(item, "row_sums", [str(total_key), *map(str, parts)], amounts, "row_sums 中的列")
+        row_sums.append((str(total_key), tuple(map(str, parts))))
     seq_row = item.get("seq_row", False)
     if seq_row not in (True, False, "all"):
         raise ProfileError(item.where("seq_row"), "“seq_row”应为 true、false 或 all")
@@ -335,6 +341,7 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
         total=total,
         required=required,
         not_above=not_above,
+        row_sums=tuple(row_sums),
     )
 
 

@@ -1,0 +1,87 @@
+"""The disclosure checker: rules that read a loaded portal and yield findings, never raise.
+
+Each rule is a small function registered with :func:`rule` under a stable ID; ``run_checks``
+runs every enabled rule on every document. Findings carry a severity: ``error`` (a real
+mistake), ``warning`` (worth a look) or ``note`` (rounding within tolerance, with the figures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from ..errors import Location
+from ..model import Document, Portal
+
+SEVERITIES = ("error", "warning", "note")
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    family: str
+    severity: str
+    location: Location
+    message: str           # Chinese, for the finance clerk
+    message_en: str        # English, for tools reading the JSON
+    expected: str = ""
+    found: str = ""
+    document: str = ""     # the document's URL path (dept/year/kind/)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule, "family": self.family, "severity": self.severity,
+            "document": self.document, "file": str(self.location.path),
+            "line": self.location.line, "column": self.location.column,
+            "expected": self.expected, "found": self.found,
+            "message": self.message, "message_en": self.message_en,
+        }
+
+
+@dataclass
+class Rule:
+    id: str
+    family: str
+    summary: str
+    function: Callable[[Document, CheckConfig], Iterator[Finding]]
+
+
+@dataclass
+class CheckConfig:
+    """Per-portal settings: rounding per unit (the most one rounded value can be off) and rules off."""
+
+    rounding: dict[str, Decimal] = field(default_factory=lambda: {"万元": Decimal("0.005"), "元": Decimal(0)})
+    disabled: set[str] = field(default_factory=set)
+
+    def tolerance(self, unit: str, addends: int) -> Decimal:
+        """How far a sum of ``addends`` rounded values may be from its rounded total."""
+        return self.rounding.get(unit, Decimal(0)) * (addends + 1)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, family: str, summary: str):
+    """Register a rule function under a stable ID (see docs/checks.md)."""
+
+    def register(function: Callable[[Document, CheckConfig], Iterator[Finding]]):
+        RULES[rule_id] = Rule(rule_id, family, summary, function)
+        return function
+
+    return register
+
+
+def run_checks(portal: Portal, config: CheckConfig | None = None) -> list[Finding]:
+    """Every finding of every enabled rule on every document, in a stable order."""
+    from . import sums  # noqa: F401  (registers the rules)
+
+    config = config or CheckConfig()
+    findings: list[Finding] = []
+    for doc in portal.documents:
+        for rule_id, item in RULES.items():
+            if rule_id not in config.disabled:
+                findings.extend(item.function(doc, config))
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    return sorted(findings, key=lambda f: (f.document, order[f.severity], str(f.location.path),
+                                           f.location.line or 0, f.rule))

@@ -1,0 +1,63 @@
+"""The checker: rounding is a note, a real difference is an error at the right cell."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from conftest import EXAMPLE
+from site_builder.checks import run_checks
+from site_builder.cli import main
+from site_builder.content import load_portal
+
+FENYANG = "departments/fenyang-ybj/2024/final-accounts"
+
+
+def test_example_content_has_no_errors_and_the_two_known_rounding_notes():
+    findings = run_checks(load_portal(EXAMPLE))
+    assert [f for f in findings if f.severity == "error"] == []
+    notes = {(f.rule, f.location.path.name, f.location.line, f.expected, f.found) for f in findings}
+    assert ("sum.row-parts", "03.csv", 2, "2262.42", "2262.43") in notes    # 612.10 + 1650.32
+    assert ("sum.children", "06.csv", 2, "496.88", "496.89") in notes       # 301's eleven children
+
+
+def replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_mutated_row_total_is_an_error_at_its_cell(content_copy, tmp_path):
+    replace(content_copy / FENYANG / "tables/03.csv", "2101502,一般行政管理事务,33.38,,33.38", "2101502,一般行政管理事务,33.38,,38.33")
+    findings = [f for f in run_checks(load_portal(content_copy)) if f.severity == "error"]
+    rules = {(f.rule, f.location.path.name, f.location.line, f.location.column) for f in findings}
+    assert ("sum.row-parts", "03.csv", 19, 3) in rules      # 33.38 ≠ 0 + 38.33
+    assert ("sum.children", "03.csv", 17, 5) in rules       # 21015 项目支出 no longer its children's sum
+    result = CliRunner().invoke(main, ["build", str(content_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "检查发现" in result.output and not (tmp_path / "out").exists()
+    preview = CliRunner().invoke(main, ["build", str(content_copy), "--out", str(tmp_path / "out"), "--allow-errors"])
+    assert preview.exit_code == 0
+
+
+def test_mutated_total_row_and_group_total(content_copy):
+    replace(content_copy / FENYANG / "tables/02.csv", ",合计,2262.43,2262.43", ",合计,2362.43,2262.43")
+    replace(content_copy / FENYANG / "tables/06.csv", ",人员经费合计,590.76", ",人员经费合计,509.76")
+    found = {(f.rule, f.location.path.name) for f in run_checks(load_portal(content_copy)) if f.severity == "error"}
+    assert ("sum.total-row", "02.csv") in found and ("sum.group-total", "06.csv") in found
+
+
+def test_check_command_text_json_and_exit_codes(content_copy):
+    runner = CliRunner()
+    clean = runner.invoke(main, ["check", str(content_copy), "--format", "json"])
+    assert clean.exit_code == 0
+    report = json.loads(clean.stdout)
+    assert report["summary"]["error"] == 0 and report["summary"]["note"] > 10
+    first = report["findings"][0]
+    assert set(first) >= {"rule", "family", "severity", "file", "line", "column", "expected", "found", "message", "message_en"}
+    replace(content_copy / FENYANG / "tables/05.csv", "2101506,医疗保障经办事务,69.62,,69.62", "2101506,医疗保障经办事务,69.62,,96.62")
+    bad = runner.invoke(main, ["check", str(content_copy)])
+    assert bad.exit_code == 1 and "错误 [sum.row-parts]" in bad.output
+    only = runner.invoke(main, ["check", str(content_copy), "--only", "lvliang-ybj"])
+    assert only.exit_code == 0 and "fenyang" not in only.stdout

@@ -107,6 +107,8 @@ class TableSpec:
     required: tuple[str, ...] = ()            # columns that may not be blank (一级/二级/三级指标)
     not_above: tuple[tuple[str, str], ...] = ()  # (a, b): a row's a may not exceed its b (得分 ≤ 分值)
     row_sums: tuple[tuple[str, tuple[str, ...]], ...] = ()  # checker: (total, parts) per row
+    # checker: a row = the sum of other rows; rows named by printed label, or by 行次 (int)
+    sum_rows: tuple[tuple[str | int, tuple[str | int, ...]], ...] = ()
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -258,7 +260,7 @@ def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) ->
 
 TABLE_KEYS = {"id", "number", "title", "layout", "unit", "unit_label", "entity_label", "columns",
               "seq_row", "note", "classification", "blocks", "merge", "total", "required", "not_above",
-              "row_sums"}
+              "row_sums", "sum_rows"}
 PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empty_note", "unit",
                 "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades"}
 
@@ -320,6 +322,10 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
     for total_key, parts in optional(item, "row_sums", dict, {}).items():
         _check_keys(item, "row_sums", [str(total_key), *map(str, parts)], amounts, "row_sums 中的列")
         row_sums.append((str(total_key), tuple(map(str, parts))))
+    sum_rows = []
+    for entry in optional(item, "sum_rows", list, []):
+        reject_unknown(entry, {"total", "parts"})
+        sum_rows.append((entry["total"], tuple(require(entry, "parts", list))))
     seq_row = item.get("seq_row", False)
     if seq_row not in (True, False, "all"):
         raise ProfileError(item.where("seq_row"), "“seq_row”应为 true、false 或 all")
@@ -342,6 +348,7 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
         required=required,
         not_above=not_above,
         row_sums=tuple(row_sums),
+        sum_rows=tuple(sum_rows),
     )
 
 

@@ -61,3 +61,24 @@ def test_check_command_text_json_and_exit_codes(content_copy):
     assert bad.exit_code == 1 and "错误 [sum.row-parts]" in bad.output
     only = runner.invoke(main, ["check", str(content_copy), "--only", "lvliang-ybj"])
     assert only.exit_code == 0 and "fenyang" not in only.stdout
+
+
+def test_procurement_total_and_three_public_subtotal(content_copy):
+    replace(content_copy / FENYANG / "tables/10.csv", "货物,2,4.96", "货物,2,5.96")
+    replace(content_copy / "departments/lvliang-ybj/2023/budget/tables/10.csv",
+            "②公务用车运行维护费,4.30,4.30,,", "②公务用车运行维护费,3.40,3.40,,")
+    found = {(f.rule, f.location.path.parent.parent.name, f.location.path.name, f.location.line)
+             for f in run_checks(load_portal(content_copy)) if f.severity == "error"}
+    assert ("sum.rows", "final-accounts", "10.csv", 3) in found   # 合计 59.20 ≠ 5.96 + 54.24
+    assert ("sum.rows", "budget", "10.csv", 4) in found           # 公务用车购置及运行费 4.30 ≠ ① + ②
+
+
+def test_nine_table_fixture_gets_its_checks_without_code(tmp_path):
+    import shutil
+    portal = tmp_path / "p9"
+    shutil.copytree(Path(__file__).resolve().parent / "fixtures/portal-9", portal)
+    assert [f for f in run_checks(load_portal(portal)) if f.severity != "note"] == []
+    replace(portal / "departments/demo-ju/2023/final-accounts/tables/07.csv",
+            "公务用车运行维护费,\"50,000.00\",\"42,000.00\"", "公务用车运行维护费,\"50,000.00\",\"41,000.00\"")
+    found = {f.rule for f in run_checks(load_portal(portal)) if f.severity == "error"}
+    assert "sum.rows" in found

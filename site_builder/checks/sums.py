@@ -104,3 +104,27 @@ def group_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             yield from _compare(doc, table, config, "sum.group-total", _cell_location(table, total, "amount"),
                                 total["amount"], [r["amount"] for r in tops],
                                 f"{block.total_label}与{block.group}各类科目之和", f"{block.total_label} against its 类 rows")
+
+
+def _row(table: Table, name: str | int) -> Row | None:
+    return table.at_line(name) if isinstance(name, int) else table.find(str(name))
+
+
+@rule("sum.rows", "sum", "A total row equals the sum of named rows (profile: sum_rows), e.g. 政府采购 合计 = 货物 + 工程 + 服务.")
+def named_rows(doc: Document, config: CheckConfig) -> Iterator[Finding]:
+    for table in doc.tables:
+        for total_name, part_names in table.spec.sum_rows:
+            total = _row(table, total_name)
+            parts = [_row(table, name) for name in part_names]
+            if total is None or any(p is None for p in parts):
+                missing = [str(n) for n, p in zip((total_name, *part_names), (total, *parts), strict=True) if p is None]
+                yield Finding(rule="sum.rows", family="sum", severity="warning", location=Location(table.path),
+                              document=doc.url, expected="、".join(missing), found="",
+                              message=f"{table.spec.number} 找不到行：{'、'.join(missing)}，无法核对合计",
+                              message_en=f"{table.spec.number}: rows not found: {', '.join(missing)}")
+                continue
+            for col in table.spec.amount_columns:
+                yield from _compare(doc, table, config, "sum.rows", _cell_location(table, total, col.key),
+                                    total[col.key], [p[col.key] for p in parts],
+                                    f"“{_label(total) if not isinstance(total_name, int) else total_name}”行{col.label}与其分项之和",
+                                    f"row {total_name} {col.key} against rows {list(part_names)}")

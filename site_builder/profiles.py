@@ -186,6 +186,7 @@ class Profile:
     headline: list[dict[str, str]] = field(default_factory=list)
     parts: list[Part] = field(default_factory=list)
     grades: list[tuple[Decimal, str]] = field(default_factory=lambda: list(DEFAULT_GRADES))
+    cross_checks: list[dict] = field(default_factory=list)
 
     def table(self, table_id: str) -> TableSpec:
         for spec in self.tables:
@@ -262,7 +263,7 @@ TABLE_KEYS = {"id", "number", "title", "layout", "unit", "unit_label", "entity_l
               "seq_row", "note", "classification", "blocks", "merge", "total", "required", "not_above",
               "row_sums", "sum_rows"}
 PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empty_note", "unit",
-                "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades"}
+                "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades", "cross_checks"}
 
 
 def _check_keys(item: Mapping, key: str, keys: list[str], allowed: list[str], what: str) -> None:
@@ -407,6 +408,36 @@ def _parse_grades(data: Mapping) -> list[tuple[Decimal, str]]:
     return sorted(grades, reverse=True)
 
 
+def _parse_cross_checks(data: Mapping, tables: list[TableSpec]) -> list[dict]:
+    """Identities across tables for the checker; every table and column they name must exist."""
+    checks = []
+    by_id = {t.id: t for t in tables}
+
+    def known(where: Mapping, table_id: object, *columns: str) -> None:
+        spec = by_id.get(str(table_id))
+        if spec is None:
+            raise ProfileError(where.where(), f"cross_checks 引用的表“{table_id}”不在本方案中")
+        _check_keys(where, "column", list(columns), [c.key for c in spec.columns], f"{spec.number}的列")
+
+    for item in optional(data, "cross_checks", list, []):
+        reject_unknown(item, {"label", "a", "b", "by_category", "severity"})
+        require(item, "label")
+        if "by_category" in item:
+            spec = item["by_category"]
+            reject_unknown(spec, {"summary", "label_column", "column", "subject", "subject_column"})
+            known(spec, spec.get("summary"), spec.get("label_column", ""), spec.get("column", ""))
+            known(spec, spec.get("subject"), spec.get("subject_column", ""))
+        else:
+            for side in ("a", "b"):
+                ref = require(item, side, dict)
+                reject_unknown(ref, {"table", "row", "rows", "level", "column"})
+                known(ref, ref.get("table"), require(ref, "column"))
+        if item.get("severity", "error") not in ("error", "warning", "note"):
+            raise ProfileError(item.where("severity"), "severity 应为 error、warning 或 note")
+        checks.append(dict(item))
+    return checks
+
+
 def load_profile(path: Path) -> Profile:
     data = load_mapping(path)
     reject_unknown(data, PROFILE_KEYS)
@@ -430,6 +461,7 @@ def load_profile(path: Path) -> Profile:
         headline=_parse_headline(data, tables),
         parts=_parse_parts(data, tables),
         grades=_parse_grades(data),
+        cross_checks=_parse_cross_checks(data, tables),
     )
 
 

@@ -82,3 +82,24 @@ def test_nine_table_fixture_gets_its_checks_without_code(tmp_path):
             "公务用车运行维护费,\"50,000.00\",\"42,000.00\"", "公务用车运行维护费,\"50,000.00\",\"41,000.00\"")
     found = {f.rule for f in run_checks(load_portal(portal)) if f.severity == "error"}
     assert "sum.rows" in found
+
+
+def test_cross_table_identities(content_copy):
+    replace(content_copy / FENYANG / "tables/01.csv", "九、卫生健康支出,40,2136.04", "九、卫生健康支出,40,2163.04")
+    replace(content_copy / FENYANG / "tables/06.csv", ",公用经费合计,21.34", ",公用经费合计,12.34")
+    findings = run_checks(load_portal(content_copy))
+    found = {(f.rule, f.location.path.name, f.location.line) for f in findings if f.severity == "error"}
+    assert ("cross.categories", "01.csv", 10) in found        # 九、卫生健康支出 ≠ 公开03 210
+    assert ("cross.equal", "05.csv", 2) in found              # 公开05 基本支出 ≠ 人员经费 + 公用经费
+
+
+def test_vehicle_cost_against_30231_is_only_a_warning(content_copy):
+    # move 1.00 from 30231 to 30239 so that every sum still holds: only the 三公 comparison moves
+    replace(content_copy / FENYANG / "tables/06.csv", "30231,公务用车运行维护费,4.60", "30231,公务用车运行维护费,3.60")
+    replace(content_copy / FENYANG / "tables/06.csv", "30239,其他交通费用,1.72", "30239,其他交通费用,2.72")
+    findings = [f for f in run_checks(load_portal(content_copy)) if f.rule == "cross.equal"]
+    assert [(f.severity, f.location.path.name, f.found, f.expected) for f in findings] == \
+        [("warning", "09.csv", "4.60", "3.60")]
+    runner = CliRunner()
+    assert runner.invoke(main, ["check", str(content_copy)]).exit_code == 0
+    assert runner.invoke(main, ["check", str(content_copy), "--strict"]).exit_code == 1

@@ -1,0 +1,92 @@
+"""Identities across tables of one document, declared in the profile (``cross_checks``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from ..errors import Location
+from ..explain import strip_numbering
+from ..model import Document, Row, Table, same_label
+from . import CheckConfig, Finding, rule
+
+
+def _rows(table: Table, ref: dict) -> list[Row]:
+    """The rows a reference names: `row` (label or 行次), `rows` (several), or `level` (all 类 rows)."""
+    if "level" in ref:
+        return table.rows_at_level(int(ref["level"]))
+    names = ref["rows"] if "rows" in ref else [ref["row"]]
+    found = [_numbered(table, n) if isinstance(n, int) else table.find(str(n)) for n in names]
+    return [r for r in found if r is not None]
+
+
+def _numbered(table: Table, number: int) -> Row | None:
+    """Row by 行次, or the n-th row (1-based) of a table that prints no 行次."""
+    if any(c.type == "line" for c in table.spec.columns):
+        return table.at_line(number)
+    return table.rows[number - 1] if 0 < number <= len(table.rows) else None
+
+
+def resolve(doc: Document, ref: dict) -> tuple[Decimal, Location, str, str] | None:
+    """(value, location, text shown, unit) of a reference; sums when it names several rows."""
+    table = doc.table(str(ref["table"]))
+    rows = _rows(table, ref)
+    if not rows:
+        return None
+    value = sum((r.amount(ref["column"]) for r in rows), Decimal(0))
+    keys = [c.key for c in table.spec.input_columns]
+    column = keys.index(ref["column"]) + 1 if ref["column"] in keys else None
+    first = rows[0]
+    text = first[ref["column"]].text if len(rows) == 1 else f"{value:.2f}"
+    return value, Location(first.location.path, first.location.line, column), text, table.spec.unit
+
+
+@rule("cross.equal", "cross-table", "Two figures of different tables agree (profile: cross_checks with a and b).")
+def equal(doc: Document, config: CheckConfig) -> Iterator[Finding]:
+    for check in doc.profile.cross_checks:
+        if "by_category" in check:
+            continue
+        a, b = resolve(doc, check["a"]), resolve(doc, check["b"])
+        if a is None or b is None:
+            continue
+        gap = abs(a[0] - b[0])
+        if gap == 0:
+            continue
+        addends = max(len(check["a"].get("rows", [1])), len(check["b"].get("rows", [1])))
+        within = gap <= config.tolerance(a[3], addends)
+        severity = "note" if within else check.get("severity", "error")
+        yield Finding(rule="cross.equal", family="cross-table", severity=severity, location=a[1], document=doc.url,
+                      expected=b[2], found=a[2],
+                      message=f"{check['label']}：前者为 {a[2]}，后者为 {b[2]}，相差 {gap:.2f}"
+                              + ("，尾数误差（四舍五入所致，不是错误）" if within else ""),
+                      message_en=f"{check['label']}: {a[2]} vs {b[2]} (difference {gap:.2f})")
+
+
+@rule("cross.categories", "cross-table", "Each 类 line of a summary table equals that 类 row of a 科目 table.")
+def categories(doc: Document, config: CheckConfig) -> Iterator[Finding]:
+    for check in doc.profile.cross_checks:
+        spec = check.get("by_category")
+        if not spec:
+            continue
+        summary, subject = doc.table(str(spec["summary"])), doc.table(str(spec["subject"]))
+        label_key, amount_key, subject_key = spec["label_column"], spec["column"], spec["subject_column"]
+        tops = subject.rows_at_level(1)
+        for row in summary.rows:
+            printed = str(row.cells.get(label_key, ""))
+            label = strip_numbering(printed)
+            if not label or label == printed.strip():
+                continue  # only the numbered 类 lines (九、卫生健康支出), not 合计 or 总计
+            match = next((t for t in tops if same_label(label, t.name)), None)
+            if match is None and not row[amount_key].value:
+                continue
+            shown = match[subject_key].amount if match else Decimal(0)
+            gap = abs(row[amount_key].amount - shown)
+            if gap == 0:
+                continue
+            keys = [c.key for c in summary.spec.input_columns]
+            where = Location(row.location.path, row.location.line, keys.index(amount_key) + 1)
+            yield Finding(rule="cross.categories", family="cross-table", severity="error", location=where,
+                          document=doc.url, expected=f"{shown:.2f}", found=row[amount_key].text,
+                          message=f"{check['label']}：{summary.spec.number}“{label}”为 {row[amount_key].text or '空白'}，"
+                                  f"{subject.spec.number}同名类科目为 {shown:.2f}",
+                          message_en=f"{check['label']}: '{label}' {row[amount_key].text} vs {shown:.2f}")

@@ -420,9 +420,14 @@ def _parse_cross_checks(data: Mapping, tables: list[TableSpec]) -> list[dict]:
         _check_keys(where, "column", list(columns), [c.key for c in spec.columns], f"{spec.number}的列")
 
     for item in optional(data, "cross_checks", list, []):
-        reject_unknown(item, {"label", "a", "b", "by_category", "severity"})
+        reject_unknown(item, {"label", "a", "b", "by_category", "by_code", "severity"})
         require(item, "label")
-        if "by_category" in item:
+        if "by_code" in item:
+            spec = item["by_code"]
+            reject_unknown(spec, {"a", "a_column", "b", "b_column"})
+            known(spec, spec.get("a"), spec.get("a_column", ""))
+            known(spec, spec.get("b"), spec.get("b_column", ""))
+        elif "by_category" in item:
             spec = item["by_category"]
             reject_unknown(spec, {"summary", "label_column", "column", "subject", "subject_column"})
             known(spec, spec.get("summary"), spec.get("label_column", ""), spec.get("column", ""))

@@ -103,3 +103,14 @@ def test_vehicle_cost_against_30231_is_only_a_warning(content_copy):
     runner = CliRunner()
     assert runner.invoke(main, ["check", str(content_copy)]).exit_code == 0
     assert runner.invoke(main, ["check", str(content_copy), "--strict"]).exit_code == 1
+
+
+def test_budget_identities(content_copy):
+    budget = content_copy / "departments/lvliang-ybj/2023/budget/tables"
+    replace(budget / "12.csv", "线路租赁费,6.00,6.00", "线路租赁费,6.50,6.00")
+    replace(budget / "02.csv", "2101505,医疗保障政策管理,185.00,185.00", "2101505,医疗保障政策管理,158.00,185.00")
+    found = {(f.rule, f.location.path.name, f.location.line) for f in run_checks(load_portal(content_copy))
+             if f.severity == "error"}
+    assert ("cross.equal", "03.csv", 2) in found     # 支出总表 项目支出 16,209.80 ≠ 项目支出预算表 sum
+    assert ("cross.codes", "02.csv", 20) in found    # 2101505 收入总表 158.00 ≠ 支出总表 185.00
+    assert ("sum.row-parts", "02.csv", 20) in found  # and its own row no longer adds up

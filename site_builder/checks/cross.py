@@ -15,6 +15,8 @@ def _rows(table: Table, ref: dict) -> list[Row]:
     """The rows a reference names: `row` (label or 行次), `rows` (several), or `level` (all 类 rows)."""
     if "level" in ref:
         return table.rows_at_level(int(ref["level"]))
+    if ref.get("rows") == "*":
+        return [r for r in table.rows if not r.computed]
     names = ref["rows"] if "rows" in ref else [ref["row"]]
     found = [_numbered(table, n) if isinstance(n, int) else table.find(str(n)) for n in names]
     return [r for r in found if r is not None]
@@ -44,7 +46,7 @@ def resolve(doc: Document, ref: dict) -> tuple[Decimal, Location, str, str] | No
 @rule("cross.equal", "cross-table", "Two figures of different tables agree (profile: cross_checks with a and b).")
 def equal(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for check in doc.profile.cross_checks:
-        if "by_category" in check:
+        if "by_category" in check or "by_code" in check:
             continue
         a, b = resolve(doc, check["a"]), resolve(doc, check["b"])
         if a is None or b is None:
@@ -52,7 +54,7 @@ def equal(doc: Document, config: CheckConfig) -> Iterator[Finding]:
         gap = abs(a[0] - b[0])
         if gap == 0:
             continue
-        addends = max(len(check["a"].get("rows", [1])), len(check["b"].get("rows", [1])))
+        addends = max(len(_rows(doc.table(str(check[s]["table"])), check[s])) for s in ("a", "b"))
         within = gap <= config.tolerance(a[3], addends)
         severity = "note" if within else check.get("severity", "error")
         yield Finding(rule="cross.equal", family="cross-table", severity=severity, location=a[1], document=doc.url,
@@ -90,3 +92,33 @@ def categories(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                           message=f"{check['label']}：{summary.spec.number}“{label}”为 {row[amount_key].text or '空白'}，"
                                   f"{subject.spec.number}同名类科目为 {shown:.2f}",
                           message_en=f"{check['label']}: '{label}' {row[amount_key].text} vs {shown:.2f}")
+
+
+@rule("cross.codes", "cross-table", "The same 科目 has the same amount in two tables (收入总表 vs 支出总表 per 科目).")
+def codes(doc: Document, config: CheckConfig) -> Iterator[Finding]:
+    for check in doc.profile.cross_checks:
+        spec = check.get("by_code")
+        if not spec:
+            continue
+        first, second = doc.table(str(spec["a"])), doc.table(str(spec["b"]))
+        others = {r.code: r for r in second.rows if r.code}
+        keys = [c.key for c in first.spec.input_columns]
+        for row in first.rows:
+            other = others.get(row.code)
+            if not row.code:
+                continue
+            if other is None:
+                yield Finding(rule="cross.codes", family="cross-table", severity="error",
+                              location=Location(row.location.path, row.location.line, 1), document=doc.url,
+                              expected=row.code, found="",
+                              message=f"{check['label']}：{first.spec.number}有科目 {row.code} {row.name}，{second.spec.number}没有",
+                              message_en=f"{check['label']}: {row.code} is missing from {second.spec.number}")
+                continue
+            a, b = row[spec["a_column"]], other[spec["b_column"]]
+            if a.amount != b.amount:
+                where = Location(row.location.path, row.location.line, keys.index(spec["a_column"]) + 1)
+                yield Finding(rule="cross.codes", family="cross-table", severity="error", location=where,
+                              document=doc.url, expected=b.text, found=a.text,
+                              message=f"{check['label']}：{row.code} {row.name} 在{first.spec.number}为 {a.text or '空白'}，"
+                                      f"在{second.spec.number}为 {b.text or '空白'}",
+                              message_en=f"{check['label']}: {row.code} {a.text} vs {b.text}")

@@ -107,6 +107,7 @@ class TableSpec:
     required: tuple[str, ...] = ()            # columns that may not be blank (一级/二级/三级指标)
     not_above: tuple[tuple[str, str], ...] = ()  # (a, b): a row's a may not exceed its b (得分 ≤ 分值)
     row_sums: tuple[tuple[str, tuple[str, ...]], ...] = ()  # checker: (total, parts) per row
+    leaves_only: bool = False  # a 科目 table listing 项 rows only (no 类/款 rows): no parent checks
     # checker: a row = the sum of other rows; rows named by printed label, or by 行次 (int)
     sum_rows: tuple[tuple[str | int, tuple[str | int, ...]], ...] = ()
 
@@ -261,7 +262,7 @@ def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) ->
 
 TABLE_KEYS = {"id", "number", "title", "layout", "unit", "unit_label", "entity_label", "columns",
               "seq_row", "note", "classification", "blocks", "merge", "total", "required", "not_above",
-              "row_sums", "sum_rows"}
+              "row_sums", "sum_rows", "leaves_only"}
 PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empty_note", "unit",
                 "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades", "cross_checks"}
 
@@ -349,6 +350,7 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
         required=required,
         not_above=not_above,
         row_sums=tuple(row_sums),
+        leaves_only=optional(item, "leaves_only", bool, False),
         sum_rows=tuple(sum_rows),
     )
 

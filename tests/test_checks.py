@@ -114,3 +114,22 @@ def test_budget_identities(content_copy):
     assert ("cross.equal", "03.csv", 2) in found     # 支出总表 项目支出 16,209.80 ≠ 项目支出预算表 sum
     assert ("cross.codes", "02.csv", 20) in found    # 2101505 收入总表 158.00 ≠ 支出总表 185.00
     assert ("sum.row-parts", "02.csv", 20) in found  # and its own row no longer adds up
+
+
+def test_code_rules(content_copy):
+    tables = content_copy / FENYANG / "tables"
+    replace(tables / "05.csv", "2101506,医疗保障经办事务", "2101506,医疗保障经办服务")
+    replace(tables / "02.csv", "21013,医疗救助,1475.15,1475.15,,,,,\n", "")
+    replace(tables / "03.csv", "2210201,住房公积金,43.93,43.93,,,,\n", "2210201,住房公积金,43.93,43.93,,,,\n2210201,住房公积金,43.93,43.93,,,,\n")
+    findings = {(f.rule, f.location.path.name, f.found or f.expected) for f in run_checks(load_portal(content_copy))
+                if f.family == "code-name"}
+    assert ("code.name", "05.csv", "医疗保障经办服务") in findings
+    assert ("code.parent", "02.csv", "21013") in findings
+    assert ("code.duplicate", "03.csv", "2210201") in findings
+
+
+def test_child_before_parent_is_a_warning(content_copy):
+    tables = content_copy / FENYANG / "tables"
+    replace(tables / "08.csv", ",合计,,,\n", ",合计,,,\n2230101,国有企业资本金注入,,,\n22301,国有企业资本金注入,,,\n223,国有资本经营预算支出,,,\n")
+    findings = [(f.rule, f.severity, f.found) for f in run_checks(load_portal(content_copy)) if f.rule == "code.parent"]
+    assert ("code.parent", "warning", "2230101") in findings and ("code.parent", "warning", "22301") in findings

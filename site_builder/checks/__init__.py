@@ -74,7 +74,7 @@ def rule(rule_id: str, family: str, summary: str):
 
 def run_checks(portal: Portal, config: CheckConfig | None = None) -> list[Finding]:
     """Every finding of every enabled rule on every document, in a stable order."""
-    from . import cross, sums  # noqa: F401  (registers the rules)
+    from . import codes, cross, sums  # noqa: F401  (registers the rules)
 
     config = config or CheckConfig()
     findings: list[Finding] = []

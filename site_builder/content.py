@@ -33,7 +33,8 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles",
              "content_source", "description"}
 DEPARTMENT_KEYS = {"name", "code", "supervisor", "region"}
-DOCUMENT_KEYS = {"title", "profile", "published", "source", "inputs", "reasons", "table_notes", "corrections"}
+DOCUMENT_KEYS = {"title", "profile", "published", "source", "inputs", "reasons", "table_notes", "corrections",
+                 "known_issues"}
 
 
 def load_site_config(root: Path) -> SiteConfig:
@@ -139,6 +140,7 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
         inputs=_numbers(optional(meta, "inputs", dict, {})),
         reasons=dict(optional(meta, "reasons", dict, {})),
         corrections=[_correction(item, meta) for item in optional(meta, "corrections", list, [])],
+        known_issues=[_known_issue(item, meta) for item in optional(meta, "known_issues", list, [])],
     )
     table_notes = optional(meta, "table_notes", dict, {})
     for table_id in table_notes:
@@ -197,6 +199,14 @@ def check_indicator(item: Mapping) -> None:
     if score > weight:
         raise ContentError(item.where("score"), f"“{item.get('level3', '')}”的得分 {item['score']} 超过了分值 {item['weight']}",
                            "得分不能大于分值")
+
+
+def _known_issue(item: Any, meta: Mapping) -> dict[str, str]:
+    """A checker finding that stands in the published source (rule, file, reason)."""
+    if not isinstance(item, Mapping):
+        raise ContentError(meta.where("known_issues"), "known_issues 中的每一项应包含 rule、file、reason")
+    reject_unknown(item, {"rule", "file", "reason"})
+    return {key: require(item, key) for key in ("rule", "file", "reason")}
 
 
 def load_form(path: Path) -> dict[str, Any]:

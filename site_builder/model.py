@@ -163,6 +163,7 @@ class Document:
     published: str | None = None
     source: str | None = None
     corrections: list[dict[str, str]] = field(default_factory=list)
+    known_issues: list[dict[str, str]] = field(default_factory=list)  # checker findings in the source
     extra_markdown: dict[str, str] = field(default_factory=dict)
 
     @property

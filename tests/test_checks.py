@@ -133,3 +133,18 @@ def test_child_before_parent_is_a_warning(content_copy):
     replace(tables / "08.csv", ",合计,,,\n", ",合计,,,\n2230101,国有企业资本金注入,,,\n22301,国有企业资本金注入,,,\n223,国有资本经营预算支出,,,\n")
     findings = [(f.rule, f.severity, f.found) for f in run_checks(load_portal(content_copy)) if f.rule == "code.parent"]
     assert ("code.parent", "warning", "2230101") in findings and ("code.parent", "warning", "22301") in findings
+
+
+def test_form_rules_and_known_issues(content_copy):
+    findings = run_checks(load_portal(content_copy))
+    known = [f for f in findings if f.rule == "form.total"]
+    assert [(f.severity, f.location.path.name, f.expected) for f in known] == \
+        [("note", "03-provincial-medical-assistance.yaml", "64")]
+    assert "已知" in known[0].message
+    forms = content_copy / FENYANG / "attachments"
+    replace(forms / "05-archives.yaml", 'total_score: "95"', 'total_score: "96"')
+    replace(forms / "06-service-outreach.yaml", 'grade: "优"', 'grade: "良"')
+    replace(forms / "08-temporary-staff-wages.yaml", '    rate: "100.00"', '    rate: "90.00"')
+    found = {(f.rule, f.location.path.name) for f in run_checks(load_portal(content_copy)) if f.severity == "error"}
+    assert found == {("form.total", "05-archives.yaml"), ("form.grade", "06-service-outreach.yaml"),
+                     ("form.rate", "08-temporary-staff-wages.yaml")}

@@ -7,6 +7,7 @@ mistake), ``warning`` (worth a look) or ``note`` (rounding within tolerance, wit
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -72,16 +73,27 @@ def rule(rule_id: str, family: str, summary: str):
     return register
 
 
+def acknowledge(doc: Document, finding: Finding) -> Finding:
+    """A finding the document lists under ``known_issues`` (a mistake in the published source
+    that the portal must reproduce faithfully) is kept, as a note that gives the reason."""
+    for known in doc.known_issues:
+        if known["rule"] == finding.rule and finding.location.path.name == known["file"].split("/")[-1]:
+            return dataclasses.replace(finding, severity="note",
+                                       message=f"{finding.message}（已知：{known['reason']}）",
+                                       message_en=f"{finding.message_en} (known: {known['reason']})")
+    return finding
+
+
 def run_checks(portal: Portal, config: CheckConfig | None = None) -> list[Finding]:
     """Every finding of every enabled rule on every document, in a stable order."""
-    from . import codes, cross, sums  # noqa: F401  (registers the rules)
+    from . import codes, cross, forms, sums  # noqa: F401  (registers the rules)
 
     config = config or CheckConfig()
     findings: list[Finding] = []
     for doc in portal.documents:
         for rule_id, item in RULES.items():
             if rule_id not in config.disabled:
-                findings.extend(item.function(doc, config))
+                findings.extend(acknowledge(doc, f) for f in item.function(doc, config))
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: (f.document, order[f.severity], str(f.location.path),
                                            f.location.line or 0, f.rule))

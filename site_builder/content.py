@@ -31,7 +31,7 @@ FORM_FIELDS = {
 }
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles",
-             "content_source", "description"}
+             "content_source", "description", "checks"}
 DEPARTMENT_KEYS = {"name", "code", "supervisor", "region"}
 DOCUMENT_KEYS = {"title", "profile", "published", "source", "inputs", "reasons", "table_notes", "corrections",
                  "known_issues"}
@@ -57,8 +57,30 @@ def load_site_config(root: Path) -> SiteConfig:
         default_profiles=dict(profiles),
         content_source=optional(data, "content_source"),
         description=optional(data, "description", default=""),
+        checks=_check_settings(data),
         path=path,
     )
+
+
+def _check_settings(data: Mapping) -> dict:
+    """Validate ``checks:`` in site.yaml (see docs/checks.md)."""
+    from .checks import RULES, run_checks  # noqa: F401  (run_checks imports every rule module)
+    from .checks import codes, cross, forms, sums  # noqa: F401
+
+    settings = optional(data, "checks", dict, {})
+    reject_unknown(settings, {"rounding", "disabled", "severity"})
+    for unit, value in optional(settings, "rounding", dict, {}).items():
+        try:
+            parse_decimal(value)
+        except ValueError:
+            raise ContentError(settings["rounding"].where(unit), f"“{unit}”的尾数容差“{value}”不是数字") from None
+    for rule_id in [*optional(settings, "disabled", list, []), *optional(settings, "severity", dict, {})]:
+        if rule_id not in RULES:
+            raise ContentError(settings.where(), f"未知的检查规则“{rule_id}”", "规则列表见 docs/checks.md")
+    for rule_id, level in optional(settings, "severity", dict, {}).items():
+        if level not in ("error", "warning"):
+            raise ContentError(settings["severity"].where(rule_id), f"“{rule_id}”的级别应为 error 或 warning")
+    return dict(settings)
 
 
 def load_portal(root: Path) -> Portal:

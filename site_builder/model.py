@@ -216,6 +216,7 @@ class SiteConfig:
     default_profiles: dict[str, str] = field(default_factory=dict)
     content_source: str | None = None
     description: str = ""
+    checks: dict | None = None  # checker settings: rounding per unit, disabled rules, severity per rule
     path: Path | None = None
 
 

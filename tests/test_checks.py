@@ -148,3 +148,18 @@ def test_form_rules_and_known_issues(content_copy):
     found = {(f.rule, f.location.path.name) for f in run_checks(load_portal(content_copy)) if f.severity == "error"}
     assert found == {("form.total", "05-archives.yaml"), ("form.grade", "06-service-outreach.yaml"),
                      ("form.rate", "08-temporary-staff-wages.yaml")}
+
+
+def test_rules_are_configured_in_the_portal_file(content_copy):
+    site = content_copy / "site.yaml"
+    base = site.read_text(encoding="utf-8")
+    site.write_text(base + "checks:\n  rounding: {万元: 0}\n", encoding="utf-8")
+    strict = run_checks(load_portal(content_copy))
+    assert {f.severity for f in strict if f.rule.startswith("sum.")} == {"error"}  # no rounding allowed
+    site.write_text(base + "checks:\n  disabled: [sum.children, sum.row-parts, sum.total-row, sum.group-total]\n"
+                    "  severity: {form.total: warning}\n", encoding="utf-8")
+    configured = run_checks(load_portal(content_copy))
+    assert not any(f.rule in ("sum.children", "sum.row-parts") for f in configured)
+    site.write_text(base + "checks:\n  disabled: [sum.nonsense]\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(content_copy)])
+    assert result.exit_code == 1 and "未知的检查规则“sum.nonsense”" in result.output

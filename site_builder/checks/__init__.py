@@ -54,6 +54,18 @@ class CheckConfig:
 
     rounding: dict[str, Decimal] = field(default_factory=lambda: {"万元": Decimal("0.005"), "元": Decimal(0)})
     disabled: set[str] = field(default_factory=set)
+    severity: dict[str, str] = field(default_factory=dict)  # rule → error/warning (rounding notes stay notes)
+
+    @classmethod
+    def from_portal(cls, portal: Portal) -> CheckConfig:
+        """The ``checks:`` section of site.yaml (validated when the portal file is loaded)."""
+        settings = portal.config.checks or {}
+        config = cls()
+        for unit, value in (settings.get("rounding") or {}).items():
+            config.rounding[unit] = Decimal(str(value))
+        config.disabled = set(settings.get("disabled") or [])
+        config.severity = dict(settings.get("severity") or {})
+        return config
 
     def tolerance(self, unit: str, addends: int) -> Decimal:
         """How far a sum of ``addends`` rounded values may be from its rounded total."""
@@ -88,12 +100,15 @@ def run_checks(portal: Portal, config: CheckConfig | None = None) -> list[Findin
     """Every finding of every enabled rule on every document, in a stable order."""
     from . import codes, cross, forms, sums  # noqa: F401  (registers the rules)
 
-    config = config or CheckConfig()
+    config = config or CheckConfig.from_portal(portal)
     findings: list[Finding] = []
     for doc in portal.documents:
         for rule_id, item in RULES.items():
             if rule_id not in config.disabled:
-                findings.extend(acknowledge(doc, f) for f in item.function(doc, config))
+                for finding in item.function(doc, config):
+                    if finding.severity != "note" and rule_id in config.severity:
+                        finding = dataclasses.replace(finding, severity=config.severity[rule_id])
+                    findings.append(acknowledge(doc, finding))
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: (f.document, order[f.severity], str(f.location.path),
                                            f.location.line or 0, f.rule))

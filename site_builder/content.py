@@ -65,7 +65,7 @@ def load_site_config(root: Path) -> SiteConfig:
 def _check_settings(data: Mapping) -> dict:
     """Validate ``checks:`` in site.yaml (see docs/checks.md)."""
     from .checks import RULES, run_checks  # noqa: F401  (run_checks imports every rule module)
-    from .checks import codes, cross, forms, sums  # noqa: F401
+    from .checks import codes, cross, forms, prose, sums  # noqa: F401
 
     settings = optional(data, "checks", dict, {})
     reject_unknown(settings, {"rounding", "disabled", "severity"})

@@ -163,3 +163,13 @@ def test_rules_are_configured_in_the_portal_file(content_copy):
     site.write_text(base + "checks:\n  disabled: [sum.nonsense]\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["check", str(content_copy)])
     assert result.exit_code == 1 and "未知的检查规则“sum.nonsense”" in result.output
+
+
+def test_unit_slip_in_prose_is_caught(content_copy):
+    """DOMAIN §5: the fenyang seed wrote 涉及资金69.62元 where 公开02/03/05 hold 69.62万元."""
+    report = content_copy / FENYANG / "performance-report.md"
+    text = report.read_text(encoding="utf-8")
+    report.write_text(text + "\n二级项目绩效自评个数2个，涉及资金69.62元。\n", encoding="utf-8")
+    findings = [f for f in run_checks(load_portal(content_copy)) if f.rule == "prose.unit"]
+    assert [(f.severity, f.location.path.name, f.location.line, f.found, f.expected) for f in findings] == \
+        [("error", "performance-report.md", text.count("\n") + 2, "69.62元", "69.62万元")]

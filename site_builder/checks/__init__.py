@@ -98,7 +98,7 @@ def acknowledge(doc: Document, finding: Finding) -> Finding:
 
 def run_checks(portal: Portal, config: CheckConfig | None = None) -> list[Finding]:
     """Every finding of every enabled rule on every document, in a stable order."""
-    from . import codes, cross, forms, sums  # noqa: F401  (registers the rules)
+    from . import codes, cross, forms, prose, sums  # noqa: F401  (registers the rules)
 
     config = config or CheckConfig.from_portal(portal)
     findings: list[Finding] = []

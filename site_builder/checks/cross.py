@@ -43,11 +43,17 @@ def resolve(doc: Document, ref: dict) -> tuple[Decimal, Location, str, str] | No
     return value, Location(first.location.path, first.location.line, column), text, table.spec.unit
 
 
+def _declared(doc: Document, kind: str) -> Iterator[tuple[dict, dict]]:
+    """The profile's cross_checks of one kind: "by_code", "by_category", or "equal" (a and b)."""
+    for check in doc.profile.cross_checks:
+        found = next((k for k in ("by_code", "by_category") if k in check), "equal")
+        if found == kind:
+            yield check, check.get(kind, check)
+
+
 @rule("cross.equal", "cross-table", "Two figures of different tables agree (profile: cross_checks with a and b).")
 def equal(doc: Document, config: CheckConfig) -> Iterator[Finding]:
-    for check in doc.profile.cross_checks:
-        if "by_category" in check or "by_code" in check:
-            continue
+    for check, _ in _declared(doc, "equal"):
         a, b = resolve(doc, check["a"]), resolve(doc, check["b"])
         if a is None or b is None:
             continue
@@ -66,10 +72,7 @@ def equal(doc: Document, config: CheckConfig) -> Iterator[Finding]:
 
 @rule("cross.categories", "cross-table", "Each 类 line of a summary table equals that 类 row of a 科目 table.")
 def categories(doc: Document, config: CheckConfig) -> Iterator[Finding]:
-    for check in doc.profile.cross_checks:
-        spec = check.get("by_category")
-        if not spec:
-            continue
+    for check, spec in _declared(doc, "by_category"):
         summary, subject = doc.table(str(spec["summary"])), doc.table(str(spec["subject"]))
         label_key, amount_key, subject_key = spec["label_column"], spec["column"], spec["subject_column"]
         tops = subject.rows_at_level(1)
@@ -96,10 +99,7 @@ def categories(doc: Document, config: CheckConfig) -> Iterator[Finding]:
 
 @rule("cross.codes", "cross-table", "The same 科目 has the same amount in two tables (收入总表 vs 支出总表 per 科目).")
 def codes(doc: Document, config: CheckConfig) -> Iterator[Finding]:
-    for check in doc.profile.cross_checks:
-        spec = check.get("by_code")
-        if not spec:
-            continue
+    for check, spec in _declared(doc, "by_code"):
         first, second = doc.table(str(spec["a"])), doc.table(str(spec["b"]))
         others = {r.code: r for r in second.rows if r.code}
         keys = [c.key for c in first.spec.input_columns]

@@ -161,7 +161,9 @@ def render_markdown_file(doc: Document, name: str, context: dict[str, Any] | Non
         return text.strip()
     try:
         return _SANDBOX.from_string(text).render(**(context or explanation_context(doc))).strip()
-    except jinja2.TemplateError as exc:
+    except ContentError:
+        raise
+    except (jinja2.TemplateError, KeyError, ValueError, TypeError, AttributeError, ArithmeticError) as exc:
         line = getattr(exc, "lineno", None)
         raise ContentError(Location(doc.path / f"{name}.md", line), f"文中的 {{{{ … }}}} 计算出错：{exc}") from exc
 

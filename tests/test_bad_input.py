@@ -1,0 +1,108 @@
+"""Bad input of every kind ends in a clear error (file and line, exit 1), never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from site_builder.cli import main
+
+F = "departments/fenyang-ybj/2024/final-accounts"
+L = "departments/lvliang-ybj/2023/budget"
+G = "departments/gaoyi-ybj/2021/performance"
+
+
+def edit(rel: str, old: str, new: str):
+    def apply(root: Path) -> None:
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (rel, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return apply
+
+
+def write(rel: str, data: bytes | str):
+    def apply(root: Path) -> None:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
+    return apply
+
+
+def remove(rel: str):
+    def apply(root: Path) -> None:
+        (root / rel).unlink()
+    return apply
+
+
+CASES = {
+    "text in an amount cell": (edit(f"{F}/tables/05.csv", "2101506,医疗保障经办事务,69.62", "2101506,医疗保障经办事务,约70"), "tables/05.csv:20:3"),
+    "two decimal points": (edit(f"{F}/tables/05.csv", "2101506,医疗保障经办事务,69.62", "2101506,医疗保障经办事务,69.6.2"), "不是金额"),
+    "unit inside the cell": (edit(f"{F}/tables/05.csv", "2101506,医疗保障经办事务,69.62", "2101506,医疗保障经办事务,69.62万元"), "不是金额"),
+    "too many cells": (edit(f"{F}/tables/05.csv", "221,住房保障支出,43.93,43.93,", "221,住房保障支出,43.93,43.93,,99"), "本行有 6 列"),
+    "empty csv": (write(f"{F}/tables/08.csv", ""), "CSV 文件为空"),
+    "header not in the profile": (edit(f"{F}/tables/02.csv", "本年收入合计", "收入合计"), "未知的列标题“收入合计”"),
+    "header column missing": (edit(f"{F}/tables/09.csv", "预算数/公务接待费,", ""), "缺少列"),
+    "code with letters": (edit(f"{F}/tables/03.csv", "2101550,", "21015A0,"), "应只含数字"),
+    "code of the wrong length": (edit(f"{L}/tables/03.csv", "2101505,", "21015050,"), "长度为 8 位"),
+    "neither code nor name": (edit(f"{F}/tables/05.csv", "2101506,医疗保障经办事务,", ",,"), "科目代码和科目名称都为空"),
+    "unknown block group": (edit(f"{F}/tables/06.csv", "30201,办公费,7.64,公用经费", "30201,办公费,7.64,其他经费"), "分组“其他经费”不是本表的分组"),
+    "missing table file": (remove(f"{F}/tables/04.csv"), "缺少公开04表"),
+    "table file not in profile": (write(f"{L}/tables/14.csv", "项目\n"), "不在方案“budget-13”中"),
+    "undecodable bytes": (write(f"{F}/tables/10.csv", b"\xff\xfe\x00\xd8garbage\x81"), "无法识别文件编码"),
+    "invalid yaml": (edit(f"{F}/document.yaml", "title: 汾阳", "title: [汾阳"), "YAML 格式错误"),
+    "tab in yaml indentation": (edit("site.yaml", "name: 预决算公开示例门户", "name:\t\t[预决算"), "YAML 格式错误"),
+    "duplicate yaml key": (edit(f"{F}/document.yaml", "source: 汾阳市医疗保障局", "source: 汾阳市医疗保障局\nsource: 又一个"), "重复的键“source”"),
+    "yaml not a mapping": (write(f"{G}/document.yaml", "- just\n- a list\n"), "顶层应为"),
+    "wrong type in yaml": (edit(f"{F}/document.yaml", "profile: final-accounts-10", "profile: [final-accounts-10]"), "“profile”应为文本"),
+    "unknown document key": (edit(f"{F}/document.yaml", "source: 汾阳市医疗保障局", "source: 汾阳市医疗保障局\nsorce: x"), "未知的设置项“sorce”"),
+    "missing site.yaml key": (edit("site.yaml", "site_id_code: \"0000000000\"\n", ""), "缺少必填项“site_id_code”"),
+    "unknown kind folder": (write("departments/fenyang-ybj/2024/final-account/document.yaml", "title: x\n"), "未知的公开类型文件夹“final-account”"),
+    "year that is not a year": (write("departments/fenyang-ybj/24/final-accounts/document.yaml", "title: x\n"), "“24”不是年度文件夹"),
+    "slug with capitals": (write("departments/Fenyang/department.yaml", "name: x\n"), "不符合要求"),
+    "missing department.yaml": (write("departments/newdept/2024/budget/document.yaml", "title: x\n"), "缺少部门信息文件"),
+    "missing document.yaml": (remove(f"{G}/document.yaml"), "缺少公开文件信息 document.yaml"),
+    "profile of another kind": (edit(f"{L}/document.yaml", "profile: budget-13", "profile: final-accounts-10"), "不能用于 budget"),
+    "unknown form kind": (edit(f"{F}/attachments/05-archives.yaml", 'kind: "project-self-evaluation"', 'kind: "project-report"'), "未知的附件表类型"),
+    "form without project": (edit(f"{L}/attachments/01-office-equipment.yaml", 'project: "办公设备购置费"', 'project: ""'), "缺少必填项“project”"),
+    "missing markdown part": (remove(f"{G}/deviation.md"), "找不到文件“deviation.md”"),
+    "bad placeholder in prose": (edit(f"{G}/report.md", "{{ score(T('02').total('score')) }}", "{{ score(T('99').total('score')) }}"), "report.md"),
+    "explanation input not a number": (edit(f"{F}/document.yaml", "total_income: 5333.23", "total_income: 很多"), "不是数字"),
+    "table_notes for an unknown table": (edit(f"{F}/document.yaml", "title: 汾阳", "table_notes: {'42': x}\ntitle: 汾阳"), "table_notes 中的表“42”"),
+    "known issue without reason": (edit(f"{F}/document.yaml", "    reason: 原公开的自评表", "    why: 原公开的自评表"), "未知的设置项“why”"),
+    "unknown check rule": (edit("site.yaml", "region: 山西省吕梁市", "region: 山西省吕梁市\nchecks: {disabled: [no.such]}"), "未知的检查规则"),
+    "score above maximum": (edit(f"{G}/tables/02.csv", ",2,2\n", ",2,3\n"), "超过了“分值”"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_input_is_a_clear_error(content_copy, tmp_path, name):
+    change, expected = CASES[name]
+    change(content_copy)
+    result = CliRunner().invoke(main, ["build", str(content_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    assert expected in result.output, result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_utf8_bom_full_width_and_spaces_are_accepted(content_copy, tmp_path):
+    path = content_copy / F / "tables/05.csv"
+    text = path.read_text(encoding="utf-8").replace("2101506,医疗保障经办事务,69.62,,69.62",
+                                                    "2101506,医疗保障经办事务, 69.62 ,,６９．６２")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    result = CliRunner().invoke(main, ["build", str(content_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+
+
+def test_html_in_prose_and_cells_is_escaped(content_copy, tmp_path):
+    path = content_copy / F / "tables/10.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("货物,2,4.96", "<script>alert(1)</script>货物,2,4.96"),
+                    encoding="utf-8")
+    build = CliRunner().invoke(main, ["build", str(content_copy), "--out", str(tmp_path / "out")])
+    assert build.exit_code == 0, build.output
+    page = (tmp_path / "out/fenyang-ybj/2024/final-accounts/index.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;货物" in page

@@ -78,6 +78,12 @@ def load_yaml(path: Path) -> Any:
         where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
         raise ContentError(where, f"YAML 格式错误：{exc.problem or exc.context}",
                            "检查缩进（只用空格）、冒号后的空格和引号是否成对") from exc
+    except yaml.reader.ReaderError as exc:  # a control character: PyYAML gives a position, not a mark
+        line = text.count("\n", 0, exc.position) + 1
+        raise ContentError(Location(path, line), f"文件中有不可见的控制字符（{exc.character!r}）",
+                           "用纯文本编辑器删除该字符，或从 Excel/Word 复制时只粘贴文字") from exc
+    except yaml.YAMLError as exc:
+        raise ContentError(Location(path), f"YAML 格式错误：{exc}") from exc
     return data
 
 

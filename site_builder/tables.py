@@ -61,7 +61,15 @@ def _code_level(code: str, spec: TableSpec, where: Location) -> int:
 def read_table(path: Path, spec: TableSpec) -> Table:
     """Load ``path`` as table ``spec``; every problem names the file, row and column."""
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _read_rows(reader, path, spec)
+    except csv.Error as exc:
+        raise ContentError(Location(path, reader.line_num or 1), f"CSV 格式错误：{exc}",
+                           "单元格中有逗号、引号或换行时，整个单元格要用英文双引号括起来") from None
+
+
+def _read_rows(reader, path: Path, spec: TableSpec) -> Table:
     try:
         header = next(reader)
     except StopIteration:

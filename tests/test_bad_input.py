@@ -73,6 +73,8 @@ CASES = {
     "table_notes for an unknown table": (edit(f"{F}/document.yaml", "title: 汾阳", "table_notes: {'42': x}\ntitle: 汾阳"), "table_notes 中的表“42”"),
     "known issue without reason": (edit(f"{F}/document.yaml", "    reason: 原公开的自评表", "    why: 原公开的自评表"), "未知的设置项“why”"),
     "unknown check rule": (edit("site.yaml", "region: 山西省吕梁市", "region: 山西省吕梁市\nchecks: {disabled: [no.such]}"), "未知的检查规则"),
+    "control character in yaml": (edit(f"{F}/document.yaml", "source: 汾阳市医疗保障局", "source: 汾阳市\x07医疗保障局"), "不可见的控制字符"),
+    "stray carriage return in a cell": (write(f"{F}/tables/08.csv", "科目代码,科目名称,本年支出/合计,本年支出/基本支出,本年支出/项目支出\n,合\r计,,,\n"), "tables/08.csv"),
     "score above maximum": (edit(f"{G}/tables/02.csv", ",2,2\n", ",2,3\n"), "超过了“分值”"),
 }
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .checks import RULES
 from .errors import ContentError, Location, ProfileError
 from .numbers import parse_decimal
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
@@ -64,9 +65,6 @@ def load_site_config(root: Path) -> SiteConfig:
 
 def _check_settings(data: Mapping) -> dict:
     """Validate ``checks:`` in site.yaml (see docs/checks.md)."""
-    from .checks import RULES, run_checks  # noqa: F401  (run_checks imports every rule module)
-    from .checks import codes, cross, forms, prose, sums  # noqa: F401
-
     settings = optional(data, "checks", dict, {})
     reject_unknown(settings, {"rounding", "disabled", "severity"})
     for unit, value in optional(settings, "rounding", dict, {}).items():

@@ -18,7 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import ContentError, Location, TemplateError
 from .model import Document
-from .numbers import money, parse_decimal, percent, round2
+from .numbers import money, parse_decimal, percent, plain_number, round2
 
 _NUMBERING = re.compile(r"^\s*(\d+[.、．]|[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十]+、)\s*")
 
@@ -141,12 +141,6 @@ def explanation_context(doc: Document) -> dict[str, Any]:
         "score": plain_number,
     }
     return context
-
-
-def plain_number(value: Decimal) -> str:
-    """97 → “97”, 4.50 → “4.5”: scores as printed, without trailing zeros."""
-    value = Decimal(value)
-    return str(int(value)) if value == value.to_integral() else f"{value.normalize():f}"
 
 
 _SANDBOX = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)

@@ -87,6 +87,11 @@ class Table:
     rows: list[Row]
     path: Path
     extra_note: str = ""
+    columns_at: dict[str, int] = field(default_factory=dict)  # column key → its 1-based column in the CSV
+
+    def cell_location(self, row: Row, key: str) -> Location:
+        """Where a cell was typed: the row's line and the column the CSV gave that key."""
+        return Location(row.location.path, row.location.line, self.columns_at.get(key))
 
     @property
     def is_empty(self) -> bool:
@@ -130,6 +135,12 @@ class Table:
         """The row printed with 行次 ``line`` (either side of a two-sided table)."""
         keys = [c.key for c in self.spec.columns if c.type == "line"]
         return next((r for r in self.rows if any(r.cells.get(k) == str(line) for k in keys)), None)
+
+    def numbered(self, number: int) -> Row | None:
+        """Row by 行次, or the n-th row (1-based) of a table that prints no 行次."""
+        if any(c.type == "line" for c in self.spec.columns):
+            return self.at_line(number)
+        return self.rows[number - 1] if 0 < number <= len(self.rows) else None
 
     def line_value(self, line: int | str, key: str) -> Decimal:
         row = self.at_line(line)

@@ -87,6 +87,12 @@ def money(value: Decimal | Cell | None, separators: bool = True) -> str:
     return f"{value:,.2f}" if separators else f"{value:.2f}"
 
 
+def plain_number(value: Decimal) -> str:
+    """97 → “97”, 4.50 → “4.5”: scores and summed scores as printed, without trailing zeros."""
+    value = Decimal(value)
+    return str(int(value)) if value == value.to_integral() else f"{value.normalize():f}"
+
+
 def percent(part: Decimal, whole: Decimal) -> str | None:
     """``part / whole`` as a two-decimal percentage, or None when whole is zero.
 

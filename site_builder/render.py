@@ -16,9 +16,9 @@ import markdown as md
 from markupsafe import Markup
 
 from .errors import Location, TemplateError
-from .explain import plain_number, render_explanation, render_markdown_file
+from .explain import render_explanation, render_markdown_file
 from .model import Department, Document, Portal
-from .numbers import money, percent
+from .numbers import money, percent, plain_number
 from .profiles import fill_year
 from .tableview import form_labels, indicator_rows, table_view, target_rows
 

@@ -16,7 +16,7 @@ from .errors import ContentError, Location
 from .model import TOTAL_LABEL, Row, Table, same_label
 from decimal import Decimal
 
-from .numbers import BLANK, Cell, normalize_text, parse_cell, percent
+from .numbers import BLANK, Cell, normalize_text, parse_cell, percent, plain_number
 from .profiles import Column, TableSpec
 from .sources import read_text
 
@@ -97,19 +97,21 @@ def _read_rows(reader, path: Path, spec: TableSpec) -> Table:
             else:
                 cells[column.key] = normalize_text(raw) if column.type in ("code", "line") else raw.strip()
         rows.append(_make_row(cells, spec, Location(path, line)))
+    table = Table(spec, rows, path, columns_at={c.key: i for i, c in enumerate(mapping, start=1) if c is not None})
     for row in rows:
-        check_row(row, spec, mapping)
+        check_row(row, table)
         fill_computed(row, spec)
     if spec.total:
         rows.append(total_row(rows, spec, Location(path)))
-    return Table(spec, rows, path)
+    return table
 
 
-def check_row(row: Row, spec: TableSpec, mapping: list[Column | None]) -> None:
+def check_row(row: Row, table: Table) -> None:
     """The profile's row rules: required cells filled, a score not above its maximum."""
+    spec = table.spec
+
     def where(key: str) -> Location:
-        column = next((i for i, c in enumerate(mapping, start=1) if c is not None and c.key == key), None)
-        return Location(row.location.path, row.location.line, column)
+        return table.cell_location(row, key)
 
     for key in spec.required:
         if not str(row.cells.get(key, "")).strip():
@@ -140,10 +142,6 @@ def _places(cells: list[Cell]) -> int:
     return max((len(c.text.split(".")[1]) for c in cells if c.value is not None and "." in c.text), default=0)
 
 
-def _plain(value: Decimal) -> str:
-    return f"{value.normalize():f}" if value != value.to_integral() else str(int(value))
-
-
 def total_row(rows: list[Row], spec: TableSpec, where: Location) -> Row:
     """The computed 合计 row: each summed column is the sum of the rows above it."""
     cells: dict[str, object] = {spec.total.label_column: spec.total.label}
@@ -152,7 +150,7 @@ def total_row(rows: list[Row], spec: TableSpec, where: Location) -> Row:
         value = sum((c.amount for c in column), Decimal(0))
         places = _places(column)
         # scores (7, 2.5) sum to “97”; amounts typed with two decimals keep two
-        cells[key] = Cell(f"{value:.{places}f}" if places > 1 else _plain(value), value)
+        cells[key] = Cell(f"{value:.{places}f}" if places > 1 else plain_number(value), value)
     row = Row(cells, where, name=spec.total.label)
     row.computed = True
     return row

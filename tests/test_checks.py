@@ -173,3 +173,12 @@ def test_unit_slip_in_prose_is_caught(content_copy):
     findings = [f for f in run_checks(load_portal(content_copy)) if f.rule == "prose.unit"]
     assert [(f.severity, f.location.path.name, f.location.line, f.found, f.expected) for f in findings] == \
         [("error", "performance-report.md", text.count("\n") + 2, "69.62元", "69.62万元")]
+
+
+def test_findings_cite_the_csv_column_even_when_columns_are_reordered(content_copy):
+    path = content_copy / FENYANG / "tables/05.csv"
+    lines = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()]
+    path.write_text("\n".join(",".join([r[0], r[1], r[4], r[3], r[2]]) for r in lines) + "\n", encoding="utf-8")
+    replace(path, "2101506,医疗保障经办事务,69.62,,69.62", "2101506,医疗保障经办事务,69.62,,96.62")
+    found = [f for f in run_checks(load_portal(content_copy)) if f.rule == "sum.row-parts" and f.severity == "error"]
+    assert [(f.location.line, f.location.column, f.found) for f in found] == [(20, 5, "96.62")]  # 小计 is now column 5

@@ -98,8 +98,6 @@ def acknowledge(doc: Document, finding: Finding) -> Finding:
 
 def run_checks(portal: Portal, config: CheckConfig | None = None) -> list[Finding]:
     """Every finding of every enabled rule on every document, in a stable order."""
-    from . import codes, cross, forms, prose, sums  # noqa: F401  (registers the rules)
-
     config = config or CheckConfig.from_portal(portal)
     findings: list[Finding] = []
     for doc in portal.documents:
@@ -112,3 +110,7 @@ def run_checks(portal: Portal, config: CheckConfig | None = None) -> list[Findin
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: (f.document, order[f.severity], str(f.location.path),
                                            f.location.line or 0, f.rule))
+
+
+# The rule modules register themselves with @rule; importing them here fills RULES.
+from . import codes, cross, forms, prose, sums  # noqa: E402, F401

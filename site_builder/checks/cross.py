@@ -18,15 +18,8 @@ def _rows(table: Table, ref: dict) -> list[Row]:
     if ref.get("rows") == "*":
         return [r for r in table.rows if not r.computed]
     names = ref["rows"] if "rows" in ref else [ref["row"]]
-    found = [_numbered(table, n) if isinstance(n, int) else table.find(str(n)) for n in names]
+    found = [table.numbered(n) if isinstance(n, int) else table.find(str(n)) for n in names]
     return [r for r in found if r is not None]
-
-
-def _numbered(table: Table, number: int) -> Row | None:
-    """Row by 行次, or the n-th row (1-based) of a table that prints no 行次."""
-    if any(c.type == "line" for c in table.spec.columns):
-        return table.at_line(number)
-    return table.rows[number - 1] if 0 < number <= len(table.rows) else None
 
 
 def resolve(doc: Document, ref: dict) -> tuple[Decimal, Location, str, str] | None:
@@ -36,11 +29,9 @@ def resolve(doc: Document, ref: dict) -> tuple[Decimal, Location, str, str] | No
     if not rows:
         return None
     value = sum((r.amount(ref["column"]) for r in rows), Decimal(0))
-    keys = [c.key for c in table.spec.input_columns]
-    column = keys.index(ref["column"]) + 1 if ref["column"] in keys else None
     first = rows[0]
     text = first[ref["column"]].text if len(rows) == 1 else f"{value:.2f}"
-    return value, Location(first.location.path, first.location.line, column), text, table.spec.unit
+    return value, table.cell_location(first, ref["column"]), text, table.spec.unit
 
 
 def _declared(doc: Document, kind: str) -> Iterator[tuple[dict, dict]]:
@@ -88,8 +79,7 @@ def categories(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             gap = abs(row[amount_key].amount - shown)
             if gap == 0:
                 continue
-            keys = [c.key for c in summary.spec.input_columns]
-            where = Location(row.location.path, row.location.line, keys.index(amount_key) + 1)
+            where = summary.cell_location(row, amount_key)
             yield Finding(rule="cross.categories", family="cross-table", severity="error", location=where,
                           document=doc.url, expected=f"{shown:.2f}", found=row[amount_key].text,
                           message=f"{check['label']}：{summary.spec.number}“{label}”为 {row[amount_key].text or '空白'}，"
@@ -102,7 +92,6 @@ def codes(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for check, spec in _declared(doc, "by_code"):
         first, second = doc.table(str(spec["a"])), doc.table(str(spec["b"]))
         others = {r.code: r for r in second.rows if r.code}
-        keys = [c.key for c in first.spec.input_columns]
         for row in first.rows:
             other = others.get(row.code)
             if not row.code:
@@ -116,7 +105,7 @@ def codes(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                 continue
             a, b = row[spec["a_column"]], other[spec["b_column"]]
             if a.amount != b.amount:
-                where = Location(row.location.path, row.location.line, keys.index(spec["a_column"]) + 1)
+                where = first.cell_location(row, spec["a_column"])
                 yield Finding(rule="cross.codes", family="cross-table", severity="error", location=where,
                               document=doc.url, expected=b.text, found=a.text,
                               message=f"{check['label']}：{row.code} {row.name} 在{first.spec.number}为 {a.text or '空白'}，"

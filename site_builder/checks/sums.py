@@ -34,12 +34,6 @@ def _compare(doc: Document, table: Table, config: CheckConfig, rule_id: str, whe
     )
 
 
-def _cell_location(table: Table, row: Row, key: str) -> Location:
-    keys = [c.key for c in table.spec.input_columns]
-    column = keys.index(key) + 1 if key in keys else None
-    return Location(row.location.path, row.location.line, column)
-
-
 def _label(row: Row) -> str:
     return f"{row.code} {row.name}".strip() or next((v for v in row.cells.values() if isinstance(v, str) and v), "")
 
@@ -51,7 +45,7 @@ def row_parts(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             for row in table.rows:
                 if row.computed:
                     continue
-                yield from _compare(doc, table, config, "sum.row-parts", _cell_location(table, row, total_key),
+                yield from _compare(doc, table, config, "sum.row-parts", table.cell_location(row, total_key),
                                     row[total_key], [row[k] for k in part_keys],
                                     f"“{_label(row)}”行 {table.spec.column(total_key).label}",
                                     f"row '{_label(row)}' column {total_key}")
@@ -72,7 +66,7 @@ def parent_children(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             if not children:
                 continue
             for col in table.spec.amount_columns:
-                yield from _compare(doc, table, config, "sum.children", _cell_location(table, parent, col.key),
+                yield from _compare(doc, table, config, "sum.children", table.cell_location(parent, col.key),
                                     parent[col.key], [c[col.key] for c in children],
                                     f"{parent.code} {parent.name}（{parent.level_name}）的{col.label}与其下级科目之和",
                                     f"{parent.code} {col.key} against its children")
@@ -88,7 +82,7 @@ def total_row(doc: Document, config: CheckConfig) -> Iterator[Finding]:
         if total is None or not tops:
             continue
         for col in table.spec.amount_columns:
-            yield from _compare(doc, table, config, "sum.total-row", _cell_location(table, total, col.key),
+            yield from _compare(doc, table, config, "sum.total-row", table.cell_location(total, col.key),
                                 total[col.key], [r[col.key] for r in tops],
                                 f"合计行{col.label}与各类科目之和", f"合计 {col.key} against the 类 rows")
 
@@ -101,13 +95,13 @@ def group_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             tops = [r for r in table.rows if r.group == block.group and r.level == 1]
             if total is None or not tops:
                 continue
-            yield from _compare(doc, table, config, "sum.group-total", _cell_location(table, total, "amount"),
+            yield from _compare(doc, table, config, "sum.group-total", table.cell_location(total, "amount"),
                                 total["amount"], [r["amount"] for r in tops],
                                 f"{block.total_label}与{block.group}各类科目之和", f"{block.total_label} against its 类 rows")
 
 
 def _row(table: Table, name: str | int) -> Row | None:
-    return table.at_line(name) if isinstance(name, int) else table.find(str(name))
+    return table.numbered(name) if isinstance(name, int) else table.find(str(name))
 
 
 @rule("sum.rows", "sum", "A total row equals the sum of named rows (profile: sum_rows), e.g. 政府采购 合计 = 货物 + 工程 + 服务.")
@@ -124,7 +118,7 @@ def named_rows(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                               message_en=f"{table.spec.number}: rows not found: {', '.join(missing)}")
                 continue
             for col in table.spec.amount_columns:
-                yield from _compare(doc, table, config, "sum.rows", _cell_location(table, total, col.key),
+                yield from _compare(doc, table, config, "sum.rows", table.cell_location(total, col.key),
                                     total[col.key], [p[col.key] for p in parts],
                                     f"“{_label(total) if not isinstance(total_name, int) else total_name}”行{col.label}与其分项之和",
                                     f"row {total_name} {col.key} against rows {list(part_names)}")

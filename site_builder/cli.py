@@ -89,7 +89,7 @@ def check_command(content_dir: Path | None, fmt: str, strict: bool, only: str | 
     if fmt == "text":
         counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_LABELS}
         click.echo(f"检查了 {len(portal.documents)} 份公开文件：错误 {counts['error']} 个，警告 {counts['warning']} 个，"
-                   f"提示 {counts['note']} 个（提示为四舍五入造成的尾数差，不是错误）。", err=True)
+                   f"提示 {counts['note']} 个（提示不是错误：四舍五入的尾数差，或已在 known_issues 中注明的原文问题）。", err=True)
     if errors:
         sys.exit(1)
 

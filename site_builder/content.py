@@ -158,9 +158,10 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
         published=optional(meta, "published"),
         source=optional(meta, "source"),
         inputs=_numbers(optional(meta, "inputs", dict, {})),
-        reasons=dict(optional(meta, "reasons", dict, {})),
+        reasons=optional(meta, "reasons", dict, {}),  # a Mapping: findings cite the line of each reason
         corrections=[_correction(item, meta) for item in optional(meta, "corrections", list, [])],
         known_issues=[_known_issue(item, meta) for item in optional(meta, "known_issues", list, [])],
+        title_location=meta.where("title") if "title" in meta else meta.where(),
     )
     table_notes = optional(meta, "table_notes", dict, {})
     for table_id in table_notes:
@@ -249,5 +250,6 @@ def load_form(path: Path) -> dict[str, Any]:
     form = Record.of(data)
     form["slug"] = path.stem
     form["location"] = Location(path)
+    form["lines"] = dict(data.key_lines)
     return form
 

@@ -176,6 +176,7 @@ class Document:
     corrections: list[dict[str, str]] = field(default_factory=list)
     known_issues: list[dict[str, str]] = field(default_factory=list)  # checker findings in the source
     extra_markdown: dict[str, str] = field(default_factory=dict)
+    title_location: Location | None = None  # where the title is set (document.yaml line), for findings
 
     @property
     def kind_label(self) -> str:

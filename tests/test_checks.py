@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+import yaml
 from click.testing import CliRunner
 
 from conftest import EXAMPLE
@@ -21,6 +23,19 @@ def test_example_content_has_no_errors_and_the_two_known_rounding_notes():
     notes = {(f.rule, f.location.path.name, f.location.line, f.expected, f.found) for f in findings}
     assert ("sum.row-parts", "03.csv", 2, "2262.42", "2262.43") in notes    # 612.10 + 1650.32
     assert ("sum.children", "06.csv", 2, "496.88", "496.89") in notes       # 301's eleven children
+
+
+def test_mistakes_of_the_published_sources_are_found_and_kept_as_known_notes():
+    """The checker finds real slips in the three seeds; the content lists them under known_issues."""
+    known = {(f.rule, f.location.path.name, f.found) for f in run_checks(load_portal(EXAMPLE)) if "（已知：" in f.message}
+    assert known == {
+        ("form.total", "03-provincial-medical-assistance.yaml", "100"),
+        ("prose.parts", "report.md", "3686.54万元"),          # gaoyi: 158.08 + 3528.46 ≠ 本年支出 3686.23
+        ("meta.name", "01-central-service-capacity.yaml", "400-汾阳市医疗保障局"),
+        ("meta.unit", "08-temporary-staff-wages.yaml", "403002-汾阳市医疗保障服务中心"),
+        ("meta.name", "10-central-capacity-grant-2023-25.yaml", "902-社会保障科"),
+        ("meta.name", "13-central-capacity-grant.yaml", "902-社会保障科"),
+    }
 
 
 def replace(path: Path, old: str, new: str) -> None:
@@ -182,3 +197,69 @@ def test_findings_cite_the_csv_column_even_when_columns_are_reordered(content_co
     replace(path, "2101506,医疗保障经办事务,69.62,,69.62", "2101506,医疗保障经办事务,69.62,,96.62")
     found = [f for f in run_checks(load_portal(content_copy)) if f.rule == "sum.row-parts" and f.severity == "error"]
     assert [(f.location.line, f.location.column, f.found) for f in found] == [(20, 5, "96.62")]  # 小计 is now column 5
+
+
+MISTAKES = yaml.safe_load((Path(__file__).parent / "fixtures/domain-mistakes.yaml").read_text(encoding="utf-8"))
+
+
+def _append_to_report(content: Path, sentence: str) -> int:
+    """Add a sentence as the last line of fenyang's performance-report.md; return its line."""
+    report = content / FENYANG / "performance-report.md"
+    text = report.read_text(encoding="utf-8").rstrip("\n")
+    report.write_text(text + "\n\n" + sentence + "\n", encoding="utf-8")
+    return text.count("\n") + 3
+
+
+@pytest.mark.parametrize("mistake", MISTAKES, ids=[m["name"] for m in MISTAKES])
+def test_the_four_domain_mistakes_are_caught_by_their_rule(content_copy, mistake):
+    line = _append_to_report(content_copy, mistake["text"])
+    errors = [f for f in run_checks(load_portal(content_copy)) if f.severity == "error"]
+    assert [(f.rule, f.location.path.name, f.location.line, f.found) for f in errors] == \
+        [(mistake["rule"], "performance-report.md", line, mistake["found"])]
+    if "expected" in mistake:
+        assert errors[0].expected == mistake["expected"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "本年支出合计7414478.98元，其中基本支出3780214.14元，占50.98%；项目支出3634264.84元，占49.02%。",
+    "公用经费279,474.77元，主要包括商品和服务支出72,718.77元。",
+    "医疗保障经办事务（项）年初预算为60.00万元，支出决算为69.62万元，完成年初预算116.03%。",
+    "医疗保障经办事务（项）年初预算为0.00万元，支出决算为69.62万元，年初未安排预算。",
+    "资金1921.97万元，其中中央补助500.05万元，其他资金1421.92万元（其中上年结转1414.93万元，利息6.99万元）。",
+    "收入100.00万元，其中财政拨款80.00万元，比上年增加200.00万元。",
+    "支出合计1,000.00万元，占收入总计的100%。",
+], ids=["right share", "parts below the whole", "right rate", "no rate", "nested parts", "a change", "100%"])
+def test_correct_prose_is_not_flagged(content_copy, sentence):
+    _append_to_report(content_copy, sentence)
+    assert [f for f in run_checks(load_portal(content_copy)) if f.rule.startswith("prose.")
+            and f.location.path.name == "performance-report.md"] == []
+
+
+def test_rate_and_parts_sum_mistakes(content_copy):
+    line = _append_to_report(content_copy, "年初预算为60.00万元，支出决算为69.62万元，完成年初预算106.03%。"
+                                           "资金1921.97万元，其中中央补助500.05万元，其他资金1521.92万元。")
+    found = {(f.rule, f.location.line, f.expected, f.found) for f in run_checks(load_portal(content_copy))
+             if f.rule.startswith("prose.") and f.location.path.name == "performance-report.md"}
+    assert found == {("prose.rate", line, "116.03%", "106.03%"), ("prose.parts", line, "不大于 1921.97万元", "2021.97万元")}
+
+
+def test_a_reason_in_document_yaml_is_located_by_its_key_line(content_copy):
+    path = content_copy / FENYANG / "document.yaml"
+    replace(path, "  three_public_change: 2024年", "  three_public_change: 公用经费72,718.77元，主要包括商品和服务支出279,474.77元。2024年")
+    line = next(i for i, text in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if "three_public_change" in text)
+    found = [f for f in run_checks(load_portal(content_copy)) if f.rule == "prose.parts" and "fenyang" in f.document]
+    assert [(f.location.path.name, f.location.line) for f in found] == [("document.yaml", line)]
+
+
+def test_metadata_rules(content_copy):
+    replace(content_copy / FENYANG / "document.yaml", "title: 汾阳市医疗保障局2024年度", "title: 汾阳市人力资源和社会保障局2023年度")
+    replace(content_copy / FENYANG / "attachments/05-archives.yaml", 'period: "(2024年度)"', 'period: "(2023年度)"')
+    replace(content_copy / FENYANG / "attachments/05-archives.yaml", 'unit: "403001-汾阳市医疗保障局"', 'unit: "403001-汾阳市医保中心"')
+    found = {(f.rule, f.severity, f.location.path.name, f.location.line, f.found)
+             for f in run_checks(load_portal(content_copy)) if f.rule.startswith("meta.") and f.severity != "note"}
+    assert found == {
+        ("meta.year", "error", "document.yaml", 4, "2023年"),
+        ("meta.name", "error", "document.yaml", 4, "汾阳市人力资源和社会保障局2023年度部门决算公开"),
+        ("meta.year", "error", "05-archives.yaml", 3, "2023年"),
+        ("meta.unit", "warning", "05-archives.yaml", 6, "403001-汾阳市医保中心"),
+    }

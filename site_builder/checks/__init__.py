@@ -113,4 +113,4 @@ def run_checks(portal: Portal, config: CheckConfig | None = None) -> list[Findin
 
 
 # The rule modules register themselves with @rule; importing them here fills RULES.
-from . import codes, cross, forms, prose, sums  # noqa: E402, F401
+from . import codes, cross, forms, meta, prose, sums  # noqa: E402, F401

@@ -22,7 +22,7 @@ from .errors import ContentError, Location, ProfileError
 from .numbers import parse_decimal
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
 from .profiles import Profile, load_profiles
-from .sources import Mapping, load_mapping, optional, read_text, reject_unknown, require
+from .sources import Mapping, check_type, inside, load_mapping, optional, read_text, reject_unknown, require
 from .tables import read_table
 
 # Attachment forms by kind (docs/form-schema.md) → the fields each must have.
@@ -66,7 +66,7 @@ def load_site_config(root: Path) -> SiteConfig:
 def _check_settings(data: Mapping) -> dict:
     """Validate ``checks:`` in site.yaml (see docs/checks.md)."""
     settings = optional(data, "checks", dict, {})
-    reject_unknown(settings, {"rounding", "disabled", "severity"})
+    reject_unknown(settings, {"rounding", "disabled", "severity", "subjects"})
     for unit, value in optional(settings, "rounding", dict, {}).items():
         try:
             parse_decimal(value)
@@ -78,7 +78,30 @@ def _check_settings(data: Mapping) -> dict:
     for rule_id, level in optional(settings, "severity", dict, {}).items():
         if level not in ("error", "warning"):
             raise ContentError(settings["severity"].where(rule_id), f"“{rule_id}”的级别应为 error 或 warning")
-    return dict(settings)
+    settings = dict(settings)
+    if "subjects" in settings:
+        where = data["checks"].where("subjects")
+        path = inside(data.path.parent, optional(data["checks"], "subjects"), where)
+        if not path.is_file():
+            raise ContentError(where, f"找不到科目名称文件“{settings['subjects']}”", "路径相对于内容文件夹（site.yaml 所在文件夹）")
+        settings["subjects"] = load_subject_names(path)
+    return settings
+
+
+def load_subject_names(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
+    """A list of standard 科目 names: ``功能分类: {"2101506": 医疗保障经办事务}`` (a name or a list)."""
+    data = load_mapping(path)
+    reject_unknown(data, {"功能分类", "经济分类"})
+    names: dict[str, dict[str, tuple[str, ...]]] = {}
+    for classification in data:
+        codes = check_type(data, classification, dict)
+        names[classification] = {}
+        for code, name in codes.items():
+            if not re.fullmatch(r"\d{3,7}", str(code)):
+                raise ContentError(codes.where(code), f"“{code}”不是科目代码", "科目代码为 3、5 或 7 位数字，写在引号中，如 \"2101506\"")
+            value = check_type(codes, code, (str, list))
+            names[classification][str(code)] = tuple(str(v) for v in value) if isinstance(value, list) else (value,)
+    return names
 
 
 def load_portal(root: Path) -> Portal:

@@ -130,3 +130,11 @@ def reject_unknown(mapping: Mapping, allowed: set[str]) -> None:
         if key not in allowed:
             raise ContentError(mapping.where(key), f"未知的设置项“{key}”",
                                "可用的设置项：" + "、".join(sorted(allowed)))
+
+
+def inside(root: Path, relative: str, where: Location) -> Path:
+    """``root / relative``, refused when it (or a symlink on the way) leads outside ``root``."""
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise ContentError(where, f"路径“{relative}”指向内容文件夹之外", "只能引用内容文件夹中的文件（不能用 .. 或指向别处的链接）")
+    return path

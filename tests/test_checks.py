@@ -263,3 +263,18 @@ def test_metadata_rules(content_copy):
         ("meta.year", "error", "05-archives.yaml", 3, "2023年"),
         ("meta.unit", "warning", "05-archives.yaml", 6, "403001-汾阳市医保中心"),
     }
+
+
+def test_standard_subject_names_bundled_and_from_the_portal(content_copy):
+    replace(content_copy / FENYANG / "tables/05.csv", "2101506,医疗保障经办事务,", "2101506,医疗保障经办服务,")
+    found = {(f.rule, f.severity, f.location.path.name, f.location.line, f.expected)
+             for f in run_checks(load_portal(content_copy)) if f.rule.startswith("code.")}
+    assert ("code.standard-name", "warning", "05.csv", 20, "医疗保障经办事务") in found
+    assert ("code.name", "error", "05.csv", 20, "医疗保障经办事务") in found
+    replace(content_copy / FENYANG / "tables/05.csv", "2101506,医疗保障经办服务,", "2101506,医疗保障经办事务,")
+    # the portal's own list overrides the bundled one
+    (content_copy / "科目名称.yaml").write_text('功能分类:\n  "2101506": [医疗保障经办业务]\n', encoding="utf-8")
+    site = content_copy / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8") + "checks:\n  subjects: 科目名称.yaml\n", encoding="utf-8")
+    warned = {(f.location.path.name, f.found) for f in run_checks(load_portal(content_copy)) if f.rule == "code.standard-name"}
+    assert ("05.csv", "医疗保障经办事务") in warned and ("03.csv", "医疗保障经办事务") in warned

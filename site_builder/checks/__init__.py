@@ -11,6 +11,9 @@ import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from importlib import resources
+
+import yaml
 
 from ..errors import Location
 from ..model import Document, Portal
@@ -55,6 +58,7 @@ class CheckConfig:
     rounding: dict[str, Decimal] = field(default_factory=lambda: {"万元": Decimal("0.005"), "元": Decimal(0)})
     disabled: set[str] = field(default_factory=set)
     severity: dict[str, str] = field(default_factory=dict)  # rule → error/warning (rounding notes stay notes)
+    subjects: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # classification → code → names
 
     @classmethod
     def from_portal(cls, portal: Portal) -> CheckConfig:
@@ -65,6 +69,9 @@ class CheckConfig:
             config.rounding[unit] = Decimal(str(value))
         config.disabled = set(settings.get("disabled") or [])
         config.severity = dict(settings.get("severity") or {})
+        config.subjects = standard_subject_names()
+        for classification, names in (settings.get("subjects") or {}).items():
+            config.subjects.setdefault(classification, {}).update(names)
         return config
 
     def tolerance(self, unit: str, addends: int) -> Decimal:
@@ -73,6 +80,13 @@ class CheckConfig:
 
 
 RULES: dict[str, Rule] = {}
+
+
+def standard_subject_names() -> dict[str, dict[str, tuple[str, ...]]]:
+    """The bundled 科目 names (site_builder/data/subjects.yaml), a fresh copy each call."""
+    data = yaml.safe_load(resources.files("site_builder").joinpath("data/subjects.yaml").read_text(encoding="utf-8"))
+    return {cls: {str(code): (name,) if isinstance(name, str) else tuple(name) for code, name in codes.items()}
+            for cls, codes in data.items()}
 
 
 def rule(rule_id: str, family: str, summary: str):

@@ -76,3 +76,15 @@ def parents(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                 yield _finding(doc, "code.parent", "warning", row, 1, parent_code, row.code,
                                f"{table.spec.number}科目 {row.code} 排在其上级科目 {parent_code} 之前（应先列上级）",
                                f"{row.code} comes before its parent {parent_code}")
+
+
+@rule("code.standard-name", "code-name", "A 科目 code carries its standard name (bundled list from the seeds, or the portal's own).")
+def standard_name(doc: Document, config: CheckConfig) -> Iterator[Finding]:
+    for table in _subject_tables(doc):
+        names = config.subjects.get(table.spec.classification or "", {})
+        for row in table.rows:
+            standard = names.get(row.code or "")
+            if standard and not any(same_label(row.name, name) for name in standard):
+                yield _finding(doc, "code.standard-name", "warning", row, 2, standard[0], row.name,
+                               f"{table.spec.number}科目 {row.code} 名为“{row.name}”，标准名称为“{'”或“'.join(standard)}”",
+                               f"{row.code} is named '{row.name}', the standard name is '{standard[0]}'")

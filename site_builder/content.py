@@ -96,7 +96,7 @@ def load_subject_names(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
     for classification in data:
         codes = check_type(data, classification, dict)
         names[classification] = {}
-        for code, name in codes.items():
+        for code in codes:
             if not re.fullmatch(r"\d{3,7}", str(code)):
                 raise ContentError(codes.where(code), f"“{code}”不是科目代码", "科目代码为 3、5 或 7 位数字，写在引号中，如 \"2101506\"")
             value = check_type(codes, code, (str, list))

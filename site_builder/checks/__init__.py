@@ -85,8 +85,8 @@ RULES: dict[str, Rule] = {}
 def standard_subject_names() -> dict[str, dict[str, tuple[str, ...]]]:
     """The bundled 科目 names (site_builder/data/subjects.yaml), a fresh copy each call."""
     data = yaml.safe_load(resources.files("site_builder").joinpath("data/subjects.yaml").read_text(encoding="utf-8"))
-    return {cls: {str(code): (name,) if isinstance(name, str) else tuple(name) for code, name in codes.items()}
-            for cls, codes in data.items()}
+    return {cls: {str(code): (name,) if isinstance(name, str) else tuple(name) for code, name in entries.items()}
+            for cls, entries in data.items()}
 
 
 def rule(rule_id: str, family: str, summary: str):

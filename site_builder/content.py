@@ -12,6 +12,7 @@ Layout (see README and docs/ for the full guide)::
 
 from __future__ import annotations
 
+import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -112,12 +113,38 @@ def load_portal(root: Path) -> Portal:
     departments_dir = root / "departments"
     if not departments_dir.is_dir():
         raise ContentError(departments_dir, "找不到 departments 文件夹", "每个部门一个子文件夹，放在 departments/ 下")
+    check_tree(root)
     departments = [
         load_department(folder, config, profiles)
         for folder in sorted(departments_dir.iterdir())
         if folder.is_dir() and not folder.name.startswith((".", "_"))
     ]
+    check_unique(departments)
     return Portal(config, root, departments)
+
+
+def check_tree(root: Path) -> None:
+    """Refuse a symlink that leads outside the content folder (a page must not publish /etc/passwd)."""
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            path = Path(folder) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                raise ContentError(path, f"“{name}”是指向内容文件夹之外的链接（{os.readlink(path)}）",
+                                   "把文件复制到内容文件夹中，不要用链接")
+
+
+def check_unique(departments: list[Department]) -> None:
+    """Two folders for one department would publish it twice under two addresses."""
+    seen: dict[tuple[str, str], Department] = {}
+    for dept in departments:
+        for key, value in (("名称", dept.name), ("代码", dept.code)):
+            if value is None:
+                continue
+            other = seen.setdefault((key, value), dept)
+            if other is not dept:
+                raise ContentError(dept.path / "department.yaml",
+                                   f"部门{key}“{value}”与 departments/{other.slug}/ 重复",
+                                   "一个部门只建一个文件夹；同一部门的各年度放在该文件夹下")
 
 
 def load_department(folder: Path, config: SiteConfig, profiles: dict[str, Profile]) -> Department:
@@ -137,7 +164,7 @@ def load_department(folder: Path, config: SiteConfig, profiles: dict[str, Profil
         region=optional(data, "region", default=config.region),
     )
     for year_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-        if not re.fullmatch(r"\d{4}", year_dir.name):
+        if not re.fullmatch(r"\d{4}", year_dir.name) or not 1949 < int(year_dir.name) < 2100:
             raise ContentError(year_dir, f"“{year_dir.name}”不是年度文件夹", "年度文件夹用四位数字命名，如 2024")
         for kind_dir in sorted(p for p in year_dir.iterdir() if p.is_dir()):
             if kind_dir.name not in KINDS:
@@ -250,6 +277,8 @@ def _known_issue(item: Any, meta: Mapping) -> dict[str, str]:
     if not isinstance(item, Mapping):
         raise ContentError(meta.where("known_issues"), "known_issues 中的每一项应包含 rule、file、reason")
     reject_unknown(item, {"rule", "file", "reason"})
+    if item.get("rule") not in RULES:
+        raise ContentError(item.where("rule"), f"未知的检查规则“{item.get('rule')}”", "规则列表见 docs/checks.md")
     return {key: require(item, key) for key in ("rule", "file", "reason")}
 
 

@@ -14,9 +14,25 @@ import yaml
 from .errors import ContentError, Location
 
 
+# No content file comes near this: the largest table of a province's document is under 1 MB.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+# Workbooks saved under a .csv/.yaml name: .xlsx (a zip) and .xls (an OLE2 compound file)
+_WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")
+
+
 def read_text(path: Path) -> str:
     """Read a text file saved as UTF-8 (with or without BOM) or GB18030/GBK."""
-    data = path.read_bytes()
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ContentError(path, f"文件过大（{size / 1024 / 1024:.1f} MB，上限为 {MAX_FILE_BYTES // 1024 // 1024} MB）",
+                               "公开文件中的表格和说明通常不足 1 MB：请检查是否放错了文件")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ContentError(path, f"无法读取文件：{exc.strerror}", "检查文件是否存在、是否有读取权限") from exc
+    if data.startswith(_WORKBOOK_MAGIC):
+        raise ContentError(path, "这是 Excel 工作簿，不是文本文件",
+                           "在 Excel 中“另存为 CSV UTF-8”，或用 site-builder import 导入整个工作簿")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 import re
 from pathlib import Path
 
@@ -76,13 +77,19 @@ def _read_rows(reader, path: Path, spec: TableSpec) -> Table:
         raise ContentError(Location(path, 1), "CSV 文件为空", "第一行应为列标题") from None
     mapping = _match_header(header, spec, path)
     rows: list[Row] = []
+    end = reader.line_num
     for record in reader:
-        line = reader.line_num
+        line, end = end + 1, reader.line_num   # the record's first line (a quoted cell may span lines)
         if not any(normalize_text(v) for v in record):
             continue  # blank print rows and trailing Excel lines carry no data
+        _check_cells(record, path, line)
         if len(record) > len(mapping) and any(normalize_text(v) for v in record[len(mapping):]):
             raise ContentError(Location(path, line, len(mapping) + 1),
                                f"本行有 {len(record)} 列，但表头只有 {len(mapping)} 列")
+        if len(record) < len(mapping):
+            raise ContentError(Location(path, line, len(record)),
+                               f"本行只有 {len(record)} 列，但表头有 {len(mapping)} 列",
+                               "空白单元格也要保留它的逗号，如 221,住房保障支出,43.93,43.93,")
         cells: dict[str, object] = {}
         for index, column in enumerate(mapping):
             if column is None:
@@ -104,6 +111,18 @@ def _read_rows(reader, path: Path, spec: TableSpec) -> Table:
     if spec.total:
         rows.append(total_row(rows, spec, Location(path)))
     return table
+
+
+def _check_cells(record: list[str], path: Path, line: int) -> None:
+    """A cell with a line break (an unpaired quote swallows the rows after it) or a control character."""
+    for index, value in enumerate(record, start=1):
+        if "\n" in value or "\r" in value:
+            raise ContentError(Location(path, line, index), "单元格中有换行：可能是英文双引号没有成对",
+                               "检查本行的引号；单元格内不要换行")
+        bad = next((c for c in value if unicodedata.category(c) == "Cc" and c != "\t"), None)
+        if bad is not None:
+            raise ContentError(Location(path, line, index), f"单元格中有不可见的控制字符（{bad!r}）",
+                               "用纯文本编辑器删除该字符，或从 Excel/Word 复制时只粘贴文字")
 
 
 def check_row(row: Row, table: Table) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,47 @@ def write(rel: str, data: bytes | str):
 def remove(rel: str):
     def apply(root: Path) -> None:
         (root / rel).unlink()
+    return apply
+
+
+def symlink(rel: str, target: str):
+    """``rel`` becomes a link to ``target`` (relative to the content root; may lead outside it)."""
+    def apply(root: Path) -> None:
+        path = root / rel
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to((root / target).resolve(), target_is_directory=(root / target).is_dir())
+    return apply
+
+
+def huge(rel: str, megabytes: int):
+    """A sparse file of the given size: st_size says 50 MB without writing 50 MB."""
+    def apply(root: Path) -> None:
+        with open(root / rel, "r+b") as handle:
+            handle.truncate(megabytes * 1024 * 1024)
+    return apply
+
+
+def copy_department(source: str, target: str):
+    def apply(root: Path) -> None:
+        shutil.copytree(root / "departments" / source, root / "departments" / target)
+    return apply
+
+
+def outside_file(root: Path) -> str:
+    """A file next to the content folder (outside it), relative to the content root."""
+    secret = root.parent / "secret.csv"
+    secret.write_text("科目代码,科目名称\n", encoding="utf-8")
+    return "../secret.csv"
+
+
+def both(*changes):
+    def apply(root: Path) -> None:
+        for change in changes:
+            change(root)
     return apply
 
 
@@ -76,6 +118,43 @@ CASES = {
     "control character in yaml": (edit(f"{F}/document.yaml", "source: 汾阳市医疗保障局", "source: 汾阳市\x07医疗保障局"), "不可见的控制字符"),
     "stray carriage return in a cell": (write(f"{F}/tables/08.csv", "科目代码,科目名称,本年支出/合计,本年支出/基本支出,本年支出/项目支出\n,合\r计,,,\n"), "tables/08.csv"),
     "score above maximum": (edit(f"{G}/tables/02.csv", ",2,2\n", ",2,3\n"), "超过了“分值”"),
+    # files that are not what they seem
+    "csv is an Excel workbook": (write(f"{F}/tables/05.csv", b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 64), "这是 Excel 工作簿"),
+    "csv is an old .xls": (write(f"{F}/tables/05.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 64), "这是 Excel 工作簿"),
+    "a 50 MB csv": (huge(f"{F}/tables/05.csv", 50), "文件过大（50.0 MB"),
+    "a 50 MB prose file": (huge(f"{F}/overview.md", 50), "文件过大"),
+    # paths that lead outside the content folder
+    "table symlinked outside": (lambda root: symlink(f"{F}/tables/05.csv", outside_file(root))(root), "指向内容文件夹之外的链接"),
+    "department symlinked outside": (lambda root: (shutil.copytree(root / "departments/gaoyi-ybj", root.parent / "elsewhere"),
+                                                   symlink("departments/gaoyi-ybj", "../elsewhere")(root)), "指向内容文件夹之外的链接"),
+    "subjects path with ..": (lambda root: (outside_file(root), edit("site.yaml", "region: 山西省吕梁市", "region: 山西省吕梁市\nchecks: {subjects: ../secret.csv}")(root)),
+                              "路径“../secret.csv”指向内容文件夹之外"),
+    "subjects file missing": (edit("site.yaml", "region: 山西省吕梁市", "region: 山西省吕梁市\nchecks: {subjects: 科目.yaml}"), "找不到科目名称文件"),
+    "subjects file with a bad code": (both(write("科目.yaml", "功能分类:\n  \"21015x\": 名称\n"),
+                                           edit("site.yaml", "region: 山西省吕梁市", "region: 山西省吕梁市\nchecks: {subjects: 科目.yaml}")), "“21015x”不是科目代码"),
+    # the same disclosure twice
+    "department copied under a second slug": (copy_department("gaoyi-ybj", "gaoyi-ybj-copy"), "部门名称“高邑县医疗保障局”与 departments/gaoyi-ybj/ 重复"),
+    "department symlinked under a second slug": (symlink("departments/gaoyi", "departments/gaoyi-ybj"), "部门名称“高邑县医疗保障局”与 departments/gaoyi/ 重复"),
+    "two departments with one code": (edit("departments/lvliang-ybj/department.yaml", 'code: "056"', 'code: "403"'), "部门代码“403”与"),
+    # CSV rows and cells
+    "too few cells": (edit(f"{F}/tables/05.csv", "221,住房保障支出,43.93,43.93,", "221,住房保障支出,43.93"), "本行只有 3 列"),
+    "unpaired quote": (edit(f"{F}/tables/05.csv", "2101506,医疗保障经办事务", '2101506,"医疗保障经办事务'), "tables/05.csv:20:2: 单元格中有换行"),
+    "NUL byte in a cell": (edit(f"{F}/tables/05.csv", "医疗保障经办事务", "医疗保障\x00经办事务"), "不可见的控制字符"),
+    "percent in an amount cell": (edit(f"{F}/tables/05.csv", "2101506,医疗保障经办事务,69.62", "2101506,医疗保障经办事务,69.62%"), "不是金额"),
+    "a column twice in the header": (edit(f"{F}/tables/05.csv", "科目代码,科目名称,", "科目代码,科目名称,科目名称,"), "未知的列标题“科目名称”"),
+    "header row blank": (write(f"{F}/tables/08.csv", "\n"), "缺少列"),
+    # YAML and settings
+    "unknown profile": (edit(f"{F}/document.yaml", "profile: final-accounts-10", "profile: final-accounts-11"), "未知的表格方案“final-accounts-11”"),
+    "profile with an unknown key": (write("profiles/x.yaml", "name: x\nkind: budget\nfoo: 1\ntables: []\n"), "未知的设置项“foo”"),
+    "indicators not a list": (edit(f"{F}/attachments/05-archives.yaml", "indicators:", "indicators: 3\nx_indicators:"), "“indicators”应为列表"),
+    "rounding not a number": (edit("site.yaml", "region: 山西省吕梁市", "region: 山西省吕梁市\nchecks: {rounding: {万元: abc}}"), "尾数容差“abc”不是数字"),
+    "severity not error or warning": (edit("site.yaml", "region: 山西省吕梁市", "region: 山西省吕梁市\nchecks: {severity: {sum.rows: fatal}}"), "应为 error 或 warning"),
+    "known issue of an unknown rule": (edit(f"{F}/document.yaml", "  - rule: form.total", "  - rule: form.totl"), "未知的检查规则“form.totl”"),
+    "department name not text": (edit("departments/gaoyi-ybj/department.yaml", "name: 高邑县医疗保障局", "name: [高邑县医疗保障局]"), "“name”应为文本"),
+    "year before 1950": (write("departments/fenyang-ybj/1899/budget/document.yaml", "title: x\n"), "“1899”不是年度文件夹"),
+    "no site.yaml": (remove("site.yaml"), "找不到门户配置文件 site.yaml"),
+    "no departments folder": (lambda root: shutil.rmtree(root / "departments"), "找不到 departments 文件夹"),
+    "sandbox escape in prose": (edit(f"{G}/deviation.md", "", "{{ ''.__class__.__mro__[1].__subclasses__() }}\n"), "unsafe"),
 }
 
 

@@ -8,6 +8,7 @@ region's layout is a new YAML file. ``final-accounts-10.yaml`` documents every k
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -108,8 +109,9 @@ class TableSpec:
     not_above: tuple[tuple[str, str], ...] = ()  # (a, b): a row's a may not exceed its b (得分 ≤ 分值)
     row_sums: tuple[tuple[str, tuple[str, ...]], ...] = ()  # checker: (total, parts) per row
     leaves_only: bool = False  # a 科目 table listing 项 rows only (no 类/款 rows): no parent checks
-    # checker: a row = the sum of other rows; rows named by printed label, or by 行次 (int)
-    sum_rows: tuple[tuple[str | int, tuple[str | int, ...]], ...] = ()
+    # checker: a row = the sum of other rows; rows named by printed label, or by 行次 (int);
+    # the columns compared (all amount columns when empty: one side only in a two-sided table)
+    sum_rows: tuple[tuple[str | int, tuple[str | int, ...], tuple[str, ...]], ...] = ()
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -273,6 +275,21 @@ def _check_keys(item: Mapping, key: str, keys: list[str], allowed: list[str], wh
             raise ProfileError(item.where(key), f"{what}“{name}”不是本表的列", "本表的列：" + "、".join(allowed))
 
 
+def _row_range(entry: Mapping) -> tuple[str | int, ...]:
+    """``parts`` of a sum_rows entry: labels, 行次 numbers and ranges such as "1-26", or ``above``
+    (every row printed above the total: two-sided tables whose lines vary between documents)."""
+    value = require(entry, "parts", (list, str))
+    if isinstance(value, str):
+        if value != "above":
+            raise ProfileError(entry.where("parts"), f"“parts”应为行的列表或 above，实际是“{value}”")
+        return ("above",)
+    parts: list[str | int] = []
+    for part in value:
+        match = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part) if isinstance(part, str) else None
+        parts.extend(range(int(match[1]), int(match[2]) + 1) if match else [part])
+    return tuple(parts)
+
+
 def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
     reject_unknown(item, TABLE_KEYS)
     layout = require(item, "layout")
@@ -326,8 +343,10 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
         row_sums.append((str(total_key), tuple(map(str, parts))))
     sum_rows = []
     for entry in optional(item, "sum_rows", list, []):
-        reject_unknown(entry, {"total", "parts"})
-        sum_rows.append((entry["total"], tuple(require(entry, "parts", list))))
+        reject_unknown(entry, {"total", "parts", "columns"})
+        compared = tuple(optional(entry, "columns", list, []))
+        _check_keys(entry, "columns", list(compared), amounts, "sum_rows 中的列")
+        sum_rows.append((require(entry, "total", (str, int)), _row_range(entry), compared))
     seq_row = item.get("seq_row", False)
     if seq_row not in (True, False, "all"):
         raise ProfileError(item.where("seq_row"), "“seq_row”应为 true、false 或 all")

@@ -278,3 +278,21 @@ def test_standard_subject_names_bundled_and_from_the_portal(content_copy):
     site.write_text(site.read_text(encoding="utf-8") + "checks:\n  subjects: 科目名称.yaml\n", encoding="utf-8")
     warned = {(f.location.path.name, f.found) for f in run_checks(load_portal(content_copy)) if f.rule == "code.standard-name"}
     assert ("05.csv", "医疗保障经办事务") in warned and ("03.csv", "医疗保障经办事务") in warned
+
+
+def test_two_sided_summary_tables_balance(content_copy, tmp_path):
+    """收入总计 = 支出总计, 本年合计 = its lines, 总计 = 本年合计 + 结转 — in all three profiles."""
+    replace(content_copy / FENYANG / "tables/01.csv", "总计,31,2262.43,总计,62,2262.43", "总计,31,2262.43,总计,62,2263.43")
+    replace(content_copy / "departments/lvliang-ybj/2023/budget/tables/04.csv",
+            '一、一般公共预算,"12,727.86",一、一般公共服务支出', '一、一般公共预算,"12,627.86",一、一般公共服务支出')
+    found = {(f.rule, f.location.path.name, f.location.line, f.location.column)
+             for f in run_checks(load_portal(content_copy)) if f.severity == "error"}
+    assert ("sum.rows", "01.csv", 32, 6) in found          # fenyang 62 ≠ 58 + 59 + 60 + 61
+    assert ("cross.equal", "01.csv", 32, 3) in found       # fenyang 收入总计 31 ≠ 支出总计 62
+    assert ("sum.rows", "04.csv", 32, 2) in found          # lvliang 本年收入合计 ≠ its lines
+    import shutil
+    portal = tmp_path / "p9"
+    shutil.copytree(Path(__file__).resolve().parent / "fixtures/portal-9", portal)
+    replace(portal / "departments/demo-ju/2023/final-accounts/tables/01.csv", '三、事业收入,3,"50,000.00"', '三、事业收入,3,"60,000.00"')
+    found = {(f.rule, f.location.line) for f in run_checks(load_portal(portal)) if f.severity == "error"}
+    assert ("sum.rows", 5) in found                         # 本年收入合计 ≠ the lines above it

@@ -107,9 +107,13 @@ def _row(table: Table, name: str | int) -> Row | None:
 @rule("sum.rows", "sum", "A total row equals the sum of named rows (profile: sum_rows), e.g. 政府采购 合计 = 货物 + 工程 + 服务.")
 def named_rows(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for table in doc.tables:
-        for total_name, part_names in table.spec.sum_rows:
+        for total_name, part_names, keys in table.spec.sum_rows:
             total = _row(table, total_name)
-            parts = [_row(table, name) for name in part_names]
+            if part_names == ("above",):
+                part_names = tuple(range(table.rows.index(total))) if total else ()
+                parts = [table.rows[i] for i in part_names]
+            else:
+                parts = [_row(table, name) for name in part_names]
             if total is None or any(p is None for p in parts):
                 missing = [str(n) for n, p in zip((total_name, *part_names), (total, *parts), strict=True) if p is None]
                 yield Finding(rule="sum.rows", family="sum", severity="warning", location=Location(table.path),
@@ -117,8 +121,8 @@ def named_rows(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                               message=f"{table.spec.number} 找不到行：{'、'.join(missing)}，无法核对合计",
                               message_en=f"{table.spec.number}: rows not found: {', '.join(missing)}")
                 continue
-            for col in table.spec.amount_columns:
+            for col in [c for c in table.spec.amount_columns if not keys or c.key in keys]:
                 yield from _compare(doc, table, config, "sum.rows", table.cell_location(total, col.key),
                                     total[col.key], [p[col.key] for p in parts],
-                                    f"“{_label(total) if not isinstance(total_name, int) else total_name}”行{col.label}与其分项之和",
+                                    f"{f'行次 {total_name} ' if isinstance(total_name, int) else f'“{total_name}”行'}{col.label}与其分项之和",
                                     f"row {total_name} {col.key} against rows {list(part_names)}")

@@ -12,6 +12,7 @@ from .errors import SiteBuilderError
 from .content import load_portal
 from .model import Portal
 from .render import BUILTIN_TEMPLATES, Renderer
+from .search import IndexResult, index_site
 from .write import SiteWriter, atomic_output
 
 Progress = Callable[[int, int], None]
@@ -28,13 +29,15 @@ class BuildResult:
     pages: int
     files: int
     bytes: int
+    search: IndexResult | None = None
 
 
 def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
-          progress: Progress | None = None, allow_errors: bool = False) -> BuildResult:
+          progress: Progress | None = None, allow_errors: bool = False, search: bool = True) -> BuildResult:
     """Build the portal in ``content_dir`` into ``out_dir`` (replaced only on success).
 
-    Stages: load → check (errors stop the build unless ``allow_errors``) → render → write.
+    Stages: load → check (errors stop the build unless ``allow_errors``) → render → write →
+    search index (Pagefind over the written pages; ``search=False`` skips it).
     """
     portal = load_portal(content_dir)
     errors = [f for f in run_checks(portal) if f.severity == "error"]
@@ -48,13 +51,15 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         write_assets(portal, writer)
         writer.write_json("catalog.json", catalog(portal))
         write_sitemap(portal, renderer.base_url, writer)
-    return BuildResult(portal, out_dir, pages, writer.files, writer.bytes)
+        index = index_site(writer.root) if search else None
+    return BuildResult(portal, out_dir, pages, writer.files, writer.bytes, index)
 
 
 def write_pages(portal: Portal, renderer: Renderer, writer: SiteWriter, progress: Progress | None) -> int:
     total = len(portal.documents)
     writer.write_text("index.html", renderer.home())
-    pages = 1
+    writer.write_text("search/index.html", renderer.search())
+    pages = 2
     done = 0
     for dept in portal.departments:
         writer.write_text(f"{dept.slug}/index.html", renderer.department(dept))

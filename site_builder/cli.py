@@ -35,8 +35,9 @@ def main() -> None:
 @click.option("--base-url", default=None, help="Absolute URL of the published site (canonical links, sitemap).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--allow-errors", is_flag=True, help="Build even when the checker finds errors (previews only).")
+@click.option("--no-search", is_flag=True, help="Skip the search index (Pagefind); the search page then says so.")
 def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool,
-                  allow_errors: bool) -> None:
+                  allow_errors: bool, no_search: bool) -> None:
     """Build the portal in CONTENT_DIR (default: ./content) into --out."""
     started = time.perf_counter()
     show_bar = not quiet and sys.stderr.isatty()
@@ -52,7 +53,8 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
         bar.update(1)
 
     try:
-        result = build(_content_dir(content_dir), out_dir, base_url, progress, allow_errors=allow_errors)
+        result = build(_content_dir(content_dir), out_dir, base_url, progress, allow_errors=allow_errors,
+                       search=not no_search)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -60,6 +62,11 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
         seconds = time.perf_counter() - started
         click.echo(f"已生成 {len(result.portal.documents)} 份公开文件、{result.pages} 个页面，"
                    f"共 {result.files} 个文件（{result.bytes / 1024:.0f} KB），用时 {seconds:.2f} 秒 → {out_dir}")
+        if result.search:
+            click.echo(f"搜索索引：{result.search.pages} 个页面、{result.search.words} 个词，"
+                       f"用时 {result.search.seconds:.2f} 秒（Pagefind）")
+        else:
+            click.echo("未生成搜索索引（--no-search）：搜索页将提示暂不可用")
 
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "note": "提示"}

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from .errors import Location, TemplateError
 from .explain import render_explanation, render_markdown_file
-from .model import Department, Document, Portal
+from .model import KIND_ORDER, KINDS, Department, Document, Portal
 from .numbers import money, percent, plain_number
 from .profiles import fill_year
 from .tableview import form_labels, indicator_rows, table_view, target_rows
@@ -140,6 +140,12 @@ class Renderer:
 
     def home(self) -> str:
         return self._render("index.html", "index.html", headline=headline)
+
+    def search(self) -> str:
+        kinds = {d.kind for d in self.portal.documents}
+        return self._render("search.html", "search/index.html",
+                            kind_labels=[KINDS[k] for k in KIND_ORDER if k in kinds],
+                            regions=[region for region, _ in self.portal.regions])
 
     def department(self, dept: Department) -> str:
         return self._render("department.html", f"{dept.slug}/index.html", dept=dept, headline=headline)

@@ -1,0 +1,217 @@
+// Search page: a small UI over Pagefind's JS API (see docs/search.md).
+//
+// Paths are relative to this script, so the portal works from any sub-path: the index is at
+// ../pagefind/ and result URLs are made relative to the site root (../).
+//
+// Ranking: an unquoted query is searched twice, as the exact phrase ("…", Pagefind's exact
+// matching) and as words; pages containing the exact phrase are listed first, then the pages
+// that only contain its words. The query and filters live in the URL (?q=…&department=…), so a
+// search can be shared and the back button works.
+
+const siteRoot = new URL("../", import.meta.url);
+const PAGE_SIZE = 20;
+const FILTERS = ["department", "year", "kind", "region"];
+const KIND_OF_FILTER = { department: "部门", year: "年度", kind: "类型", region: "地区" };
+
+const form = document.getElementById("search-form");
+const input = document.getElementById("q");
+const statusLine = document.getElementById("search-status");
+const resultsBox = document.getElementById("search-results");
+let pagefind = null;
+let runId = 0;
+
+/** Full-width digits and punctuation folded; thousands commas dropped (15,456.36 → 15456.36). */
+export function normalizeQuery(text) {
+  return text.normalize("NFKC").replace(/(\d),(?=\d{3}(\D|$))/g, "$1").replace(/\s+/g, " ").trim();
+}
+
+function field(name) {
+  return form.elements.namedItem(name);
+}
+
+function readUrl() {
+  const params = new URLSearchParams(location.search);
+  input.value = params.get("q") || "";
+  for (const name of [...FILTERS, "sort"]) {
+    const select = field(name);
+    if (select) select.value = params.get(name) || "";
+  }
+}
+
+function writeUrl(push) {
+  const params = new URLSearchParams();
+  if (input.value.trim()) params.set("q", input.value.trim());
+  for (const name of [...FILTERS, "sort"]) {
+    const select = field(name);
+    if (select && select.value) params.set(name, select.value);
+  }
+  const url = `${location.pathname}${params.toString() ? "?" + params : ""}`;
+  if (url !== location.pathname + location.search) {
+    (push ? history.pushState : history.replaceState).call(history, null, "", url);
+  }
+}
+
+function chosenFilters() {
+  const filters = {};
+  for (const name of FILTERS) {
+    const select = field(name);
+    if (select && select.value) filters[name] = select.value;
+  }
+  return filters;
+}
+
+async function loadPagefind() {
+  if (pagefind) return pagefind;
+  try {
+    pagefind = await import(new URL("pagefind/pagefind.js", siteRoot).href);
+  } catch (error) {
+    statusLine.textContent = "本站暂未生成搜索索引，请从首页的部门索引浏览各部门的公开文件。";
+    throw error;
+  }
+  await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40 });
+  return pagefind;
+}
+
+/** Put Pagefind's excerpt (escaped text with <mark>) into ``target`` without parsing other HTML. */
+function setExcerpt(target, excerpt) {
+  const decode = (html) => new DOMParser().parseFromString(html, "text/html").documentElement.textContent;
+  excerpt.replace(/<\/mark>(\s*)<mark>/g, "$1").split(/(<mark>.*?<\/mark>)/s).forEach((piece) => {
+    const marked = piece.match(/^<mark>(.*)<\/mark>$/s);
+    if (marked) {
+      const mark = document.createElement("mark");
+      mark.textContent = decode(marked[1]);
+      target.append(mark);
+    } else if (piece) {
+      target.append(decode(piece));
+    }
+  });
+}
+
+function resultItem(data) {
+  const item = document.createElement("li");
+  const heading = document.createElement("h3");
+  const link = document.createElement("a");
+  link.href = data.url;
+  link.textContent = data.meta.title || data.url;
+  heading.append(link);
+  const meta = document.createElement("p");
+  meta.className = "result-meta";
+  const filters = data.filters || {};
+  const facts = [filters.department, filters.year && `${filters.year}年度`, filters.kind, data.meta.figure]
+    .flat().filter(Boolean);
+  meta.textContent = facts.join(" · ");
+  const excerpt = document.createElement("p");
+  excerpt.className = "excerpt";
+  setExcerpt(excerpt, data.excerpt || "");
+  item.append(heading, meta, excerpt);
+  return item;
+}
+
+/** A section of results, PAGE_SIZE at a time, with a “显示更多” button for the rest. */
+function section(id, title, results) {
+  const box = document.createElement("section");
+  box.setAttribute("aria-labelledby", id);
+  const heading = document.createElement("h2");
+  heading.id = id;
+  heading.textContent = title;
+  const list = document.createElement("ol");
+  list.className = "result-list";
+  const more = document.createElement("button");
+  more.type = "button";
+  more.className = "more";
+  let shown = 0;
+  const showMore = async () => {
+    more.disabled = true;
+    const batch = await Promise.all(results.slice(shown, shown + PAGE_SIZE).map((r) => r.data()));
+    const first = shown;
+    batch.forEach((data) => list.append(resultItem(data)));
+    shown += batch.length;
+    more.disabled = false;
+    more.hidden = shown >= results.length;
+    more.textContent = `显示更多（还有 ${results.length - shown} 条）`;
+    if (first > 0) list.children[first]?.querySelector("a")?.focus();
+  };
+  more.addEventListener("click", showMore);
+  box.append(heading, list, more);
+  return { box, ready: showMore() };
+}
+
+async function runSearch() {
+  const id = ++runId;
+  const query = normalizeQuery(input.value);
+  const filters = chosenFilters();
+  const sort = field("sort")?.value === "year" ? { year: "desc" } : undefined;
+  if (!query && !Object.keys(filters).length) {
+    statusLine.textContent = "";
+    resultsBox.replaceChildren();
+    return;
+  }
+  let pf;
+  try {
+    pf = await loadPagefind();
+  } catch {
+    return;
+  }
+  statusLine.textContent = "正在搜索…";
+  delete resultsBox.dataset.ready;
+  const done = () => {
+    if (id !== runId) return;
+    resultsBox.dataset.query = query;  // for tests and tools: the results of this query are on the page
+    resultsBox.dataset.ready = "1";
+  };
+  const options = { filters, sort };
+  const phrase = query && !query.includes('"') ? `"${query}"` : null;
+  const [words, exact] = await Promise.all([
+    pf.search(query || null, options),
+    phrase ? pf.search(phrase, options) : Promise.resolve(null),
+  ]);
+  if (id !== runId) return;  // a newer search has started
+  const exactIds = new Set((exact?.results || []).map((r) => r.id));
+  const exactResults = exact ? exact.results : [];
+  const otherResults = words.results.filter((r) => !exactIds.has(r.id));
+  const total = exactResults.length + otherResults.length;
+  const scope = Object.entries(filters).map(([k, v]) => `${KIND_OF_FILTER[k]}：${k === "year" ? v + "年度" : v}`);
+  const scopeText = scope.length ? `（${scope.join("，")}）` : "";
+  resultsBox.replaceChildren();
+  if (total === 0) {
+    statusLine.textContent = `没有找到${query ? `包含“${query}”的` : ""}公开文件${scopeText}。`;
+    const hint = document.createElement("p");
+    hint.className = "notice";
+    hint.textContent = "可以换一个词，去掉筛选条件，或从首页的部门索引浏览。";
+    resultsBox.append(hint);
+    done();
+    return;
+  }
+  statusLine.textContent = query
+    ? `找到 ${total} 份公开文件${scopeText}，其中 ${exactResults.length} 份包含完整的“${query}”。`
+    : `共 ${total} 份公开文件${scopeText}。`;
+  const parts = [];
+  if (phrase && exactResults.length) parts.push(section("results-exact", `包含“${query}”的页面（${exactResults.length}）`, exactResults));
+  if (otherResults.length) {
+    const title = phrase ? `只包含其中部分词语的页面（${otherResults.length}）` : `搜索结果（${otherResults.length}）`;
+    parts.push(section("results-other", title, otherResults));
+  }
+  resultsBox.append(...parts.map((p) => p.box));
+  await Promise.all(parts.map((p) => p.ready));
+  done();
+}
+
+let timer = null;
+function later() {
+  clearTimeout(timer);
+  timer = setTimeout(() => { writeUrl(false); runSearch(); }, 250);
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  clearTimeout(timer);
+  writeUrl(true);
+  runSearch();
+});
+input.addEventListener("input", later);
+for (const name of [...FILTERS, "sort"]) field(name)?.addEventListener("change", () => { writeUrl(true); runSearch(); });
+window.addEventListener("popstate", () => { readUrl(); runSearch(); });
+
+readUrl();
+if (!input.value) input.focus();
+runSearch();

@@ -6,17 +6,12 @@ Needs Debian's chromium (/usr/bin/chromium), pip playwright and npm axe-core (`n
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-AXE = REPO / "node_modules/axe-core/axe.min.js"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
+from conftest import AXE
+
 PAGES = ["index.html", "fenyang-ybj/index.html", "fenyang-ybj/2024/index.html",
          "fenyang-ybj/2024/final-accounts/index.html"]
 
@@ -24,33 +19,6 @@ PAGES = ["index.html", "fenyang-ybj/index.html", "fenyang-ybj/2024/index.html",
 def all_pages(out: Path) -> list[str]:
     """Every HTML page of the built example portal."""
     return sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
-
-
-def _missing() -> str | None:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "pip playwright"
-    if not Path(CHROMIUM).exists():
-        return "chromium"
-    if not AXE.exists():
-        return "npm axe-core (run npm ci)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = _missing()
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests need {missing}; .ci/run must install it")
-        pytest.skip(f"needs {missing}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.mark.parametrize("width", [1280, 360])

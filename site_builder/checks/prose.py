@@ -83,12 +83,13 @@ def _normalize(text: str) -> str:
 def _sentences(where: Location, text: str) -> Iterator[Sentence]:
     """Split prose into sentences and find each sentence's amounts."""
     text = _normalize(text)
-    start = 0
+    start, line = 0, 1
     for end in [m.start() for m in _SENTENCE_BREAK.finditer(text)] + [len(text)]:
         piece = text[start:end]
-        line = where.line if where.path.suffix != ".md" else text.count("\n", 0, start) + 1
         if piece.strip() and not piece.lstrip().startswith("|"):   # Markdown tables are not sentences
-            yield Sentence(piece, Location(where.path, line), list(_amounts(piece)))
+            at = Location(where.path, line) if where.path.suffix == ".md" else where
+            yield Sentence(piece, at, list(_amounts(piece)))
+        line += text.count("\n", start, end + 1)
         start = end + 1
 
 
@@ -173,9 +174,13 @@ def _finding(rule_id: str, family: str, doc: Document, sentence: Sentence, expec
                    expected=expected, found=found, message=message, message_en=message_en)
 
 
-def _all_sentences(doc: Document) -> Iterator[Sentence]:
-    for where, text in _prose(doc):
-        yield from _sentences(where, text)
+def _all_sentences(doc: Document) -> list[Sentence]:
+    """The document's prose as sentences, read once and kept on the document for the five rules."""
+    cached = doc.__dict__.get("_prose_sentences")
+    if cached is None:
+        cached = [s for where, text in _prose(doc) for s in _sentences(where, text)]
+        doc.__dict__["_prose_sentences"] = cached
+    return cached
 
 
 def _wan_amounts(doc: Document) -> dict[str, str]:

@@ -182,9 +182,13 @@ async function runSearch() {
     done();
     return;
   }
-  statusLine.textContent = query
-    ? `找到 ${total} 份公开文件${scopeText}，其中 ${exactResults.length} 份包含完整的“${query}”。`
-    : `共 ${total} 份公开文件${scopeText}。`;
+  if (!query) {
+    statusLine.textContent = `共 ${total} 份公开文件${scopeText}。`;
+  } else if (phrase && !exactResults.length) {
+    statusLine.textContent = `没有找到包含完整“${query}”的公开文件${scopeText}；下面 ${total} 份包含其中部分词语。`;
+  } else {
+    statusLine.textContent = `找到 ${total} 份公开文件${scopeText}，其中 ${exactResults.length} 份包含完整的“${query}”。`;
+  }
   const parts = [];
   if (phrase && exactResults.length) parts.push(section("results-exact", `包含“${query}”的页面（${exactResults.length}）`, exactResults));
   if (otherResults.length) {

@@ -68,6 +68,10 @@ def find_pagefind() -> Path | None:
     return Path(found) if found else None
 
 
+def pagefind_command(binary: Path, site: Path) -> list[str]:
+    return [str(binary), "--site", str(site), "--output-subdir", BUNDLE_DIR]
+
+
 def index_site(site: Path, binary: Path | None = None) -> IndexResult:
     """Run Pagefind over ``site``; the bundle goes to ``site/pagefind/``."""
     binary = binary or find_pagefind()
@@ -77,7 +81,7 @@ def index_site(site: Path, binary: Path | None = None) -> IndexResult:
                           "暂不需要搜索时加 --no-search")
     started = time.perf_counter()
     try:
-        result = subprocess.run([str(binary), "--site", str(site), "--output-subdir", BUNDLE_DIR],
+        result = subprocess.run(pagefind_command(binary, site),
                                 capture_output=True, text=True, encoding="utf-8", errors="replace",
                                 timeout=3600, check=False)
     except OSError as exc:
@@ -86,7 +90,7 @@ def index_site(site: Path, binary: Path | None = None) -> IndexResult:
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()[-5:]
         raise SearchError(None, "生成搜索索引失败：" + " / ".join(detail), "加 --no-search 可先生成不含搜索的网站")
-    _drop_unused_ui(site / BUNDLE_DIR)
+    drop_unused_ui(site / BUNDLE_DIR)
     pages = _count(result.stdout, "pages")
     if pages == 0:
         raise SearchError(None, "搜索索引中没有任何页面（模板中缺少 data-pagefind-body？）",
@@ -100,7 +104,7 @@ _UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagef
            "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
 
 
-def _drop_unused_ui(bundle: Path) -> None:
+def drop_unused_ui(bundle: Path) -> None:
     for name in _UNUSED:
         (bundle / name).unlink(missing_ok=True)
 

@@ -9,7 +9,7 @@
 // search can be shared and the back button works.
 
 const siteRoot = new URL("../", import.meta.url);
-const PAGE_SIZE = 20;
+const PAGE_SIZE = 10;  // results whose excerpts are fetched at a time (each is one ~20 KB index fragment)
 const FILTERS = ["department", "year", "kind", "region"];
 const KIND_OF_FILTER = { department: "部门", year: "年度", kind: "类型", region: "地区" };
 
@@ -107,8 +107,8 @@ function resultItem(data) {
   return item;
 }
 
-/** A section of results, PAGE_SIZE at a time, with a “显示更多” button for the rest. */
-function section(id, title, results) {
+/** A section of results, ``initial`` shown at once and PAGE_SIZE more per click of its button. */
+function section(id, title, results, initial = PAGE_SIZE) {
   const box = document.createElement("section");
   box.setAttribute("aria-labelledby", id);
   const heading = document.createElement("h2");
@@ -120,20 +120,20 @@ function section(id, title, results) {
   more.type = "button";
   more.className = "more";
   let shown = 0;
-  const showMore = async () => {
+  const showMore = async (count = PAGE_SIZE) => {
     more.disabled = true;
-    const batch = await Promise.all(results.slice(shown, shown + PAGE_SIZE).map((r) => r.data()));
+    const batch = await Promise.all(results.slice(shown, shown + count).map((r) => r.data()));
     const first = shown;
     batch.forEach((data) => list.append(resultItem(data)));
     shown += batch.length;
     more.disabled = false;
     more.hidden = shown >= results.length;
-    more.textContent = `显示更多（还有 ${results.length - shown} 条）`;
+    more.textContent = shown ? `显示更多（还有 ${results.length - shown} 条）` : `显示这 ${results.length} 份文件`;
     if (first > 0) list.children[first]?.querySelector("a")?.focus();
   };
-  more.addEventListener("click", showMore);
+  more.addEventListener("click", () => showMore());
   box.append(heading, list, more);
-  return { box, ready: showMore() };
+  return { box, ready: showMore(initial) };
 }
 
 async function runSearch() {
@@ -192,8 +192,9 @@ async function runSearch() {
   const parts = [];
   if (phrase && exactResults.length) parts.push(section("results-exact", `包含“${query}”的页面（${exactResults.length}）`, exactResults));
   if (otherResults.length) {
+    // pages with only some of the words are fetched when there is room, or when asked for
     const title = phrase ? `只包含其中部分词语的页面（${otherResults.length}）` : `搜索结果（${otherResults.length}）`;
-    parts.push(section("results-other", title, otherResults));
+    parts.push(section("results-other", title, otherResults, Math.max(PAGE_SIZE - exactResults.length, 0)));
   }
   resultsBox.append(...parts.map((p) => p.box));
   await Promise.all(parts.map((p) => p.ready));

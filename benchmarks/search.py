@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,7 +32,7 @@ from synthetic import generate  # noqa: E402
 from test_search import indexed_text  # noqa: E402
 
 from site_builder.build import build  # noqa: E402
-from site_builder.search import BUNDLE_DIR, drop_unused_ui, find_pagefind, pagefind_command  # noqa: E402
+from site_builder.search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, find_pagefind, index_site  # noqa: E402
 
 QUERIES = ["公务用车运行维护费", "医疗救助资金", "城乡居民基本医疗保险", "参保缴费", "三公经费", "机关运行经费",
            "政府采购", "项目支出绩效自评", "乡村振兴", "义务教育", "养老服务", "困难群众救助", "住房公积金",
@@ -45,17 +45,6 @@ def pressure() -> str:
         return Path("/proc/pressure/cpu").read_text().splitlines()[0]
     except OSError:
         return "n/a"
-
-
-def run_indexer(site: Path) -> tuple[float, int]:
-    """Index ``site`` with the pinned Pagefind; return (seconds, peak RSS in bytes of the indexer)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(pagefind_command(find_pagefind(), site), stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise SystemExit(f"pagefind failed on {site}")
-    drop_unused_ui(site / BUNDLE_DIR)   # as site-builder build does
-    return time.perf_counter() - started, usage.ru_maxrss * 1024
 
 
 def folder_size(path: Path) -> int:
@@ -72,10 +61,21 @@ def texts(site: Path) -> dict[str, str]:
     return found
 
 
+def fragment_urls(bundle: Path) -> dict[str, str]:
+    """Pagefind result id (the fragment's hash) → page path, read from the fragments on disk."""
+    urls = {}
+    for fragment in bundle.rglob("fragment/*.pf_fragment"):
+        data = gzip.decompress(fragment.read_bytes()).decode("utf-8")
+        record = json.loads(data[data.index("{"):])
+        urls[fragment.stem] = record["url"].lstrip("/")
+    return urls
+
+
 def measure_browser(site: Path, pages: dict[str, str]) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     results: dict[str, object] = {"recall": {}, "exact": {}}
+    urls = fragment_urls(site / BUNDLE_DIR)
     with serve(site) as base, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()
@@ -110,13 +110,11 @@ def measure_browser(site: Path, pages: dict[str, str]) -> dict[str, object]:
             truth = {path for path, text in pages.items() if query in text}
             found = page.evaluate("""async (q) => {
                 const pf = await import(new URL('../pagefind/pagefind.js', location.href).href);
-                await pf.options({baseUrl: new URL('../', location.href).pathname});
-                const ids = async (s) => Promise.all(s.results.map(async r => (await r.data()).url));
-                return [await ids(await pf.search('"' + q + '"')), await ids(await pf.search(q))];
+                const ids = (s) => s.results.map(r => r.id);   // fragment ids: no fragment is fetched
+                return [ids(await pf.search('"' + q + '"')), ids(await pf.search(q))];
             }""", query)
-            root = base.split("127.0.0.1", 1)[1].split("/", 1)[1]
-            exact = {u.split(root, 1)[1] for u in found[0]}
-            union = exact | {u.split(root, 1)[1] for u in found[1]}
+            exact = {urls[i] for i in found[0]}
+            union = exact | {urls[i] for i in found[1]}
             results["recall"][query] = (len(truth & union), len(truth))
             results["exact"][query] = (len(truth & exact), len(truth))
         browser.close()
@@ -127,6 +125,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
     parser.add_argument("--work", type=Path, default=Path("/tmp/site-builder-search-bench"))
+    parser.add_argument("--shard-size", type=int, default=DEFAULT_SHARD_SIZE)
     args = parser.parse_args()
     print(f"cpu pressure at start: {pressure()}; cpus: {os.cpu_count()}; pagefind: {find_pagefind()}")
     for size in args.sizes:
@@ -136,7 +135,9 @@ def main() -> None:
         build(content, out, search=False)
         build_seconds = time.perf_counter() - started
         html = [p for p in out.rglob("index.html") if "/search/" not in p.as_posix()]
-        seconds, peak = run_indexer(out)
+        index = index_site(out, [(d.name, sum(1 for _ in d.glob("*/*/index.html"))) for d in sorted(out.iterdir())
+                                  if d.is_dir() and d.name.startswith("synthetic-")], args.shard_size)
+        seconds, peak = index.seconds, index.peak_memory
         index_bytes = folder_size(out / BUNDLE_DIR)
         pages = texts(out)
         measured = measure_browser(out, pages)
@@ -147,8 +148,8 @@ def main() -> None:
         mean_page = sum(p.stat().st_size for p in html) / len(html)
         print(f"\n== {size} documents ({len(pages)} indexed pages, {len(html)} HTML files, mean {mean_page / 1024:.0f} KB;"
               f" pages built in {build_seconds:.1f} s, not part of the index figures)")
-        print(f"index time           {seconds:.1f} s")
-        print(f"indexer peak memory  {peak / 2**20:.0f} MB")
+        print(f"index time           {seconds:.1f} s ({index.shards} Pagefind run(s) of at most {args.shard_size} pages)")
+        print(f"indexer peak memory  {peak / 2**20:.0f} MB (the largest run)")
         print(f"index size on disk   {index_bytes / 2**20:.1f} MB")
         print(f"first query fetched  {measured['first_query_wire'] / 1024:.0f} KB with gzip on text files, "
               f"{measured['first_query_bytes'] / 1024:.0f} KB without (公务用车: page, script, wasm, index, 10 excerpts)")

@@ -12,7 +12,7 @@ from .errors import SiteBuilderError
 from .content import load_portal
 from .model import Portal
 from .render import BUILTIN_TEMPLATES, Renderer
-from .search import IndexResult, index_site
+from .search import DEFAULT_SHARD_SIZE, IndexResult, index_site
 from .write import SiteWriter, atomic_output
 
 Progress = Callable[[int, int], None]
@@ -33,7 +33,8 @@ class BuildResult:
 
 
 def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
-          progress: Progress | None = None, allow_errors: bool = False, search: bool = True) -> BuildResult:
+          progress: Progress | None = None, allow_errors: bool = False, search: bool = True,
+          search_shard_size: int = DEFAULT_SHARD_SIZE) -> BuildResult:
     """Build the portal in ``content_dir`` into ``out_dir`` (replaced only on success).
 
     Stages: load → check (errors stop the build unless ``allow_errors``) → render → write →
@@ -51,7 +52,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         write_assets(portal, writer)
         writer.write_json("catalog.json", catalog(portal))
         write_sitemap(portal, renderer.base_url, writer)
-        index = index_site(writer.root) if search else None
+        groups = [(dept.slug, len(dept.documents)) for dept in portal.departments]
+        index = index_site(writer.root, groups, search_shard_size) if search else None
     return BuildResult(portal, out_dir, pages, writer.files, writer.bytes, index)
 
 

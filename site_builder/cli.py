@@ -11,6 +11,7 @@ import click
 
 from . import __version__
 from .build import build
+from .search import DEFAULT_SHARD_SIZE
 from .checks import run_checks
 from .content import load_portal
 
@@ -36,8 +37,10 @@ def main() -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--allow-errors", is_flag=True, help="Build even when the checker finds errors (previews only).")
 @click.option("--no-search", is_flag=True, help="Skip the search index (Pagefind); the search page then says so.")
+@click.option("--search-shard-size", type=click.IntRange(min=1), default=DEFAULT_SHARD_SIZE, show_default=True,
+              help="Pages per Pagefind run (it needs about 4 MB of memory per page); larger portals are indexed in shards.")
 def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool,
-                  allow_errors: bool, no_search: bool) -> None:
+                  allow_errors: bool, no_search: bool, search_shard_size: int) -> None:
     """Build the portal in CONTENT_DIR (default: ./content) into --out."""
     started = time.perf_counter()
     show_bar = not quiet and sys.stderr.isatty()
@@ -54,7 +57,7 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
 
     try:
         result = build(_content_dir(content_dir), out_dir, base_url, progress, allow_errors=allow_errors,
-                       search=not no_search)
+                       search=not no_search, search_shard_size=search_shard_size)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -63,7 +66,8 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
         click.echo(f"已生成 {len(result.portal.documents)} 份公开文件、{result.pages} 个页面，"
                    f"共 {result.files} 个文件（{result.bytes / 1024:.0f} KB），用时 {seconds:.2f} 秒 → {out_dir}")
         if result.search:
-            click.echo(f"搜索索引：{result.search.pages} 个页面、{result.search.words} 个词，"
+            shards = f"，分 {result.search.shards} 个分片" if result.search.shards > 1 else ""
+            click.echo(f"搜索索引：{result.search.pages} 个页面、{result.search.words} 个词{shards}，"
                        f"用时 {result.search.seconds:.2f} 秒（Pagefind）")
         else:
             click.echo("未生成搜索索引（--no-search）：搜索页将提示暂不可用")

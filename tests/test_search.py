@@ -210,3 +210,19 @@ def amount_on_a_page(out: Path) -> str:
     """A made-up amount written with a thousands comma on one synthetic page."""
     text = indexed_text(next(out.rglob("final-accounts/index.html")))
     return re.search(r"资金(\d{1,3}(?:,\d{3})+\.\d\d)万元", text).group(1)
+
+
+def test_a_portal_indexed_in_shards_is_searched_as_one(browser, tmp_path):
+    """--search-shard-size 1: each department its own Pagefind run, merged by the search page."""
+    out = tmp_path / "out"
+    result = build(Path(__file__).resolve().parent.parent / "content", out, search_shard_size=1)
+    assert result.search.shards == 3 and result.search.pages == 3
+    assert sorted(p.name for p in (out / "pagefind").glob("shard-*")) == ["shard-2", "shard-3"]
+    with serve(out) as base:
+        page = browser.new_page()
+        for query in ("公务用车", "16796.36", "医保档案规范化整理经费"):
+            exact, other = search_ui(page, base, query)
+            assert truth(out, query) <= set(exact) | set(other), query
+        exact, other = search_ui(page, base, "医疗", department="高邑县医疗保障局")
+        assert set(exact) | set(other) == {"gaoyi-ybj/2021/performance/"}
+        page.close()

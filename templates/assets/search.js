@@ -69,6 +69,12 @@ async function loadPagefind() {
     throw error;
   }
   await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40 });
+  // a large portal is indexed in shards (site-builder build --search-shard-size): merge the others
+  const listed = await fetch(new URL("pagefind/shards.json", siteRoot)).then((r) => (r.ok ? r.json() : { shards: [] }),
+    () => ({ shards: [] }));
+  for (const shard of listed.shards) {
+    await pagefind.mergeIndex(new URL(`pagefind/${shard}`, siteRoot).href, { baseUrl: siteRoot.pathname });
+  }
   return pagefind;
 }
 

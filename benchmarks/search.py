@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import os
 import re
 import sys
@@ -29,7 +28,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from conftest import ARGS, CHROMIUM, serve  # noqa: E402
 from synthetic import generate  # noqa: E402
-from test_search import indexed_text  # noqa: E402
+from search_truth import fragment_urls, indexed_text  # noqa: E402
 
 from site_builder.build import build  # noqa: E402
 from site_builder.search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, find_pagefind, index_site  # noqa: E402
@@ -59,16 +58,6 @@ def texts(site: Path) -> dict[str, str]:
         if text is not None:
             found[page.parent.relative_to(site).as_posix() + "/"] = re.sub(r"(?<=\d),(?=\d{3})", "", text)
     return found
-
-
-def fragment_urls(bundle: Path) -> dict[str, str]:
-    """Pagefind result id (the fragment's hash) → page path, read from the fragments on disk."""
-    urls = {}
-    for fragment in bundle.rglob("fragment/*.pf_fragment"):
-        data = gzip.decompress(fragment.read_bytes()).decode("utf-8")
-        record = json.loads(data[data.index("{"):])
-        urls[fragment.stem] = record["url"].lstrip("/")
-    return urls
 
 
 def measure_browser(site: Path, pages: dict[str, str]) -> dict[str, object]:

@@ -8,49 +8,23 @@ every page that contains the term, pages with the exact phrase first.
 from __future__ import annotations
 
 import re
-import unicodedata
+import sys
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlparse
 
-import lxml.html
 import pytest
 
-from conftest import AXE, serve
+from conftest import AXE, REPO, serve
+from search_truth import fragment_urls, indexed_text, truth
 from site_builder.build import build
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from synthetic import generate  # noqa: E402  (benchmarks/synthetic.py: made-up data)
 
 QUERIES = ["公务用车", "医疗救助", "医保", "参保", "三公", "城乡居民",
            "汾阳市医疗保障局", "吕梁市医疗保障局", "高邑县医疗保障局",
            "医保档案规范化整理经费", "人工智能门诊处方审核", "县级财政补助居民医保资金",   # a project of each kind
            "2,262.43", "2262.43", "16,796.36", "16796.36"]
-
-
-def indexed_text(page: Path) -> str | None:
-    """The text Pagefind indexes on a page, or None when the page is not indexed."""
-    root = lxml.html.parse(str(page)).getroot()
-    body = root.cssselect("[data-pagefind-body]")
-    if not body:
-        return None
-    for ignored in body[0].cssselect("[data-pagefind-ignore]"):
-        ignored.drop_tree()
-    return unicodedata.normalize("NFKC", " ".join(body[0].itertext()))
-
-
-def contains(text: str, query: str) -> bool:
-    """Does the page text contain the query (amounts compared without thousands commas, as words)?"""
-    plain = re.sub(r"(?<=\d),(?=\d{3})", "", query)
-    if re.fullmatch(r"[\d.]+", plain):
-        return re.search(rf"(?<![\d.]){re.escape(plain)}(?![\d])", re.sub(r"(?<=\d),(?=\d{3})", "", text)) is not None
-    return query in text
-
-
-def truth(out: Path, query: str) -> set[str]:
-    """URL paths (relative to the site root) of the indexed pages that contain ``query``."""
-    found = set()
-    for page in out.rglob("index.html"):
-        text = indexed_text(page)
-        if text is not None and contains(text, query):
-            found.add(page.parent.relative_to(out).as_posix() + "/")
-    return found
 
 
 def search_ui(page, base: str, query: str = "", **filters: str) -> tuple[list[str], list[str]]:
@@ -181,28 +155,34 @@ SYNTHETIC_QUERIES = ["公务用车运行维护费", "医疗救助资金", "城�
 
 @pytest.fixture(scope="module")
 def synthetic_site(tmp_path_factory):
-    import sys
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-    from synthetic import generate
-
     root = tmp_path_factory.mktemp("synthetic")
-    generate(root / "content", documents=150, seed=7)
+    generate(root / "content", documents=300, seed=7)
     build(root / "content", root / "out")
     return root / "out"
 
 
 def test_recall_on_synthetic_pages(browser, synthetic_site):
+    """300 synthetic documents: every page with the term is found; the exact group holds only pages
+    with the phrase. Through the JS API the search page uses (ids mapped to pages from the index)."""
+    urls = fragment_urls(synthetic_site / "pagefind")
     page = browser.new_page()
     with serve(synthetic_site) as base:
+        page.goto(f"{base}search/index.html")
         for query in SYNTHETIC_QUERIES + [amount_on_a_page(synthetic_site)]:
             expected = truth(synthetic_site, query)
             assert expected, query
-            exact, other = search_ui(page, base, query)
-            missing = expected - set(exact) - set(other)
+            exact_ids, word_ids = page.evaluate("""async (q) => {
+                const pf = await import(new URL('../pagefind/pagefind.js', location.href).href);
+                const ids = (s) => s.results.map(r => r.id);
+                q = q.replace(/(\\d),(?=\\d{3})/g, '$1');                // as the search page does
+                return [ids(await pf.search('"' + q + '"')), ids(await pf.search(q))];
+            }""", query)
+            exact = {urls[i] for i in exact_ids}
+            missing = expected - exact - {urls[i] for i in word_ids}
             assert not missing, f"{query}: {len(missing)} of {len(expected)} pages not found"
-            # the first group holds only pages with the exact phrase; a few such pages can fall into
-            # the second group where Chinese segmentation differs (全县城乡居民 → 县城): docs/search.md
-            assert set(exact) <= expected, f"{query}: a page in the exact group lacks the phrase"
+            # pages with the phrase come first; a few can fall into the second group where Chinese
+            # segmentation differs (全县城乡居民 → 县城): docs/search.md
+            assert exact <= expected, f"{query}: a page in the exact group lacks the phrase"
     page.close()
 
 
@@ -210,6 +190,22 @@ def amount_on_a_page(out: Path) -> str:
     """A made-up amount written with a thousands comma on one synthetic page."""
     text = indexed_text(next(out.rglob("final-accounts/index.html")))
     return re.search(r"资金(\d{1,3}(?:,\d{3})+\.\d\d)万元", text).group(1)
+
+
+def test_without_pagefind_the_build_says_how_to_get_it(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("last good site", encoding="utf-8")
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(tmp_path / "no-such-pagefind"))
+    result = CliRunner().invoke(main, ["build", str(REPO / "content"), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "找不到 Pagefind" in result.output and "npm ci" in result.output and "--no-search" in result.output
+    assert (out / "keep.txt").read_text(encoding="utf-8") == "last good site"     # the old output stays
+    assert CliRunner().invoke(main, ["build", str(REPO / "content"), "--out", str(out), "--no-search"]).exit_code == 0
 
 
 def test_a_portal_indexed_in_shards_is_searched_as_one(browser, tmp_path):

@@ -73,6 +73,24 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
             click.echo("未生成搜索索引（--no-search）：搜索页将提示暂不可用")
 
 
+@main.command("serve")
+@click.argument("content_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (others can see the preview).")
+@click.option("--base-path", default="/", show_default=True, help="Serve under this sub-path, as the web server will (/portal/).")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in the default browser.")
+@click.option("--no-search", is_flag=True, help="Do not build the search index while previewing.")
+@click.option("--search-max-pages", default=2000, show_default=True, type=click.IntRange(min=0),
+              help="Above this many documents the preview has no search (indexing takes minutes).")
+def serve_command(content_dir: Path | None, port: int, host: str, base_path: str, open_browser: bool,
+                  no_search: bool, search_max_pages: int) -> None:
+    """Preview CONTENT_DIR (default: ./content): rebuild on every save and reload the page."""
+    from .serve import serve
+
+    serve(_content_dir(content_dir), port=port, host=host, base_path=base_path, open_browser=open_browser,
+          search=not no_search, search_max_pages=search_max_pages)
+
+
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "note": "提示"}
 
 

@@ -16,6 +16,25 @@ from typing import Any
 from collections.abc import Iterator
 
 
+def json_text(data: Any) -> str:
+    """JSON as the site publishes it: UTF-8 text, Chinese unescaped, one key per line."""
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def replace_file(target: Path, data: bytes) -> bool:
+    """Write ``target`` atomically (temp file + rename) unless it already holds ``data``."""
+    try:
+        if target.stat().st_size == len(data) and target.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    temp.write_bytes(data)
+    os.replace(temp, target)
+    return True
+
+
 class SiteWriter:
     """Writes files under a root; paths are site-relative with forward slashes."""
 
@@ -28,7 +47,7 @@ class SiteWriter:
         self.write_bytes(path, text.encode("utf-8"))
 
     def write_json(self, path: str, data: Any) -> None:
-        self.write_text(path, json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        self.write_text(path, json_text(data))
 
     def write_bytes(self, path: str, data: bytes) -> None:
         target = self.root / path

@@ -110,11 +110,12 @@ def acknowledge(doc: Document, finding: Finding) -> Finding:
     return finding
 
 
-def run_checks(portal: Portal, config: CheckConfig | None = None) -> list[Finding]:
-    """Every finding of every enabled rule on every document, in a stable order."""
+def run_checks(portal: Portal, config: CheckConfig | None = None,
+               documents: list[Document] | None = None) -> list[Finding]:
+    """Every finding of every enabled rule on every document (or on ``documents``), in a stable order."""
     config = config or CheckConfig.from_portal(portal)
     findings: list[Finding] = []
-    for doc in portal.documents:
+    for doc in portal.documents if documents is None else documents:
         for rule_id, item in RULES.items():
             if rule_id not in config.disabled:
                 for finding in item.function(doc, config):

@@ -1,0 +1,160 @@
+"""`site-builder serve` in a real browser: a save reloads the page with the new value; a broken
+save shows an overlay over the last good page; Ctrl-C stops everything and removes temp files.
+
+The server runs as a subprocess (as a clerk runs it) on a free port under /portal/; every wait
+polls for the expected state instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+FENYANG = "departments/fenyang-ybj/2024/final-accounts"
+ROW = "2101506,医疗保障经办事务,{0},,{0}"
+# the 小计 cell of 2101506 医疗保障经办事务 in 公开05表, read in the page
+CELL = ("[...document.querySelectorAll('table[data-table=\"05\"] tbody tr')]"
+        ".find(tr => tr.cells[0].textContent.trim() === '2101506')"
+        ".querySelector('[data-key=\"total\"]').textContent.trim()")
+
+
+class Server:
+    def __init__(self, content: Path, *args: str):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "site_builder.cli", "serve", str(content), "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.lines: list[str] = []
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if "预览文件在临时文件夹" in line:
+                self.url = re.search(r"预览地址：(\S+)", "".join(self.lines)).group(1)
+                self.folder = Path(re.search(r"临时文件夹 (\S+)，", line).group(1))
+                threading.Thread(target=self._read, daemon=True).start()
+                return
+        self.process.kill()
+        raise AssertionError("serve did not start:\n" + "".join(self.lines))
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for_line(self, text: str, timeout: float = 10) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = next((line for line in self.lines if text in line), None)
+            if found:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} not printed:\n" + "".join(self.lines))
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)      # Ctrl-C
+        try:
+            return self.process.wait(timeout=15)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+
+@pytest.fixture
+def server(content_copy):
+    server = Server(content_copy, "--base-path", "/portal/", "--no-search")
+    yield server
+    if server.process.poll() is None:
+        server.stop()
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def wait_for_reload(page, check: str, timeout: float = 10000) -> None:
+    """The page reloaded by itself (the marker set before the save is gone) and ``check`` holds."""
+    page.wait_for_function(f"!window.__beforeSave && ({check})", timeout=timeout)
+    page.evaluate("window.__beforeSave = true")
+
+
+def test_save_reloads_overlay_on_error_and_ctrl_c_cleans_up(browser, content_copy, server):
+    csv = content_copy / FENYANG / "tables/05.csv"
+    page = browser.new_page()
+    page.goto(f"{server.url}fenyang-ybj/2024/final-accounts/index.html")
+    assert "/portal/" in page.url
+    assert page.evaluate(CELL) == "69.62"
+    page.wait_for_function("window.LiveReload !== undefined")   # the client is connected
+    page.evaluate("window.__beforeSave = true")
+
+    edit(csv, ROW.format("69.62"), ROW.format("69.63"))
+    wait_for_reload(page, f"{CELL} === '69.63'")
+
+    # a second save one second after the first reloads too (livereload's own 3 s throttle is off)
+    time.sleep(1)
+    edit(csv, ROW.format("69.63"), ROW.format("69.61"))     # (within the rounding of its parents' sums)
+    wait_for_reload(page, f"{CELL} === '69.61'")
+
+    # a broken cell: overlay with file, line and message; the last good page stays underneath
+    edit(csv, ROW.format("69.61"), ROW.format("六九"))
+    wait_for_reload(page, "document.getElementById('site-builder-overlay') !== null")
+    overlay = page.locator("#site-builder-overlay").inner_text()
+    assert "tables/05.csv:20:3" in overlay and "不是金额" in overlay
+    assert page.evaluate(CELL) == "69.61"
+    assert "不是金额" in server.wait_for_line("tables/05.csv:20:3")     # the same message in the terminal
+
+    edit(csv, ROW.format("六九"), ROW.format("69.63"))
+    wait_for_reload(page, f"!document.getElementById('site-builder-overlay') && {CELL} === '69.63'")
+
+    # a checker error (a row that no longer adds up) is an overlay too
+    edit(csv, ROW.format("69.63"), "2101506,医疗保障经办事务,69.63,,96.63")
+    wait_for_reload(page, "document.getElementById('site-builder-overlay') !== null")
+    assert "sum.row-parts" in page.locator("#site-builder-overlay").inner_text()
+    edit(csv, "2101506,医疗保障经办事务,69.63,,96.63", ROW.format("69.62"))
+    wait_for_reload(page, "!document.getElementById('site-builder-overlay')")
+
+    # prose: the department's overview
+    overview = content_copy / FENYANG / "overview.md"
+    overview.write_text(overview.read_text(encoding="utf-8") + "\n\n预览测试新增的一句话。\n", encoding="utf-8")
+    wait_for_reload(page, "document.body.innerText.includes('预览测试新增的一句话')")
+
+    # a template: the portal overrides the document page
+    (content_copy / "templates").mkdir(exist_ok=True)
+    (content_copy / "templates/document.html").write_text(
+        '{% extends "default/document.html" %}{% block title %}模板已修改 {{ super() }}{% endblock %}', encoding="utf-8")
+    wait_for_reload(page, "document.title.startsWith('模板已修改')")
+    (content_copy / "templates/document.html").write_text("{% extends %}", encoding="utf-8")
+    wait_for_reload(page, "document.getElementById('site-builder-overlay') !== null")
+    assert "document.html" in page.locator("#site-builder-overlay").inner_text()
+    (content_copy / "templates/document.html").unlink()
+    wait_for_reload(page, "!document.getElementById('site-builder-overlay') && !document.title.startsWith('模板已修改')")
+    page.close()
+
+    assert server.folder.is_dir()
+    assert server.stop() == 0
+    assert not server.folder.exists()                          # temporary files removed
+
+
+def test_binding_elsewhere_warns_and_bad_content_does_not_kill_the_server(content_copy, browser):
+    (content_copy / FENYANG / "document.yaml").write_text("title: [", encoding="utf-8")
+    server = Server(content_copy, "--host", "0.0.0.0", "--no-search")
+    try:
+        assert any("警告" in line and "0.0.0.0" in line for line in server.lines)
+        assert any("document.yaml" in line and "YAML" in line for line in server.lines)
+        page = browser.new_page()
+        page.goto(server.url.replace("0.0.0.0", "127.0.0.1"))
+        assert server.process.poll() is None                   # still serving
+        page.close()
+    finally:
+        assert server.stop() == 0

@@ -113,6 +113,8 @@ class Preview:
             return ["*"]
         kind, target = scope
         portal, renderer = self.portal, self.renderer
+        if kind == "templates":
+            return self._render_all()
         if kind == "document":
             dept, folder = target
             year, doc_kind = int(folder.parent.name), folder.name
@@ -123,7 +125,9 @@ class Preview:
                 new = load_document(folder, dept, year, config, load_profiles(self.content / "profiles"))
                 refuse_errors(portal, self.content, [new])
             self._replace_document(dept, old, new)
-            pages = portal_pages(portal, renderer) + department_pages(dept, renderer)
+            pages = department_pages(dept, renderer)
+            if (old is None) != (new is None):     # the portal's lists change only when a disclosure comes or goes
+                pages += portal_pages(portal, renderer)
             if new is not None:
                 pages += document_pages(new, renderer)
             elif old is not None:
@@ -144,6 +148,10 @@ class Preview:
         """("document", (dept, folder)) or ("department", folder) when one of them holds every
         change; None when the change needs a full rebuild (site.yaml, profiles, templates…)."""
         departments = self.content / "departments"
+        template_dirs = [self.content / "templates", BUILTIN_TEMPLATES]
+        if changed and all(any(_inside(p, d) for d in template_dirs) for p in changed) \
+                and not any(_inside(p, d / "assets") for p in changed for d in template_dirs):
+            return "templates", None
         targets = set()
         for path in changed:
             try:
@@ -173,6 +181,17 @@ class Preview:
             documents.append(new)
         documents.sort(key=lambda d: (-d.year, list(KINDS).index(d.kind)))
         dept.documents[:] = documents
+
+    def _render_all(self) -> list[str]:
+        """A template changed: the content is unchanged, so render every page again with fresh
+        templates; only the pages whose HTML differs are written."""
+        self.renderer = renderer = Renderer(self.portal, "")
+        pages = portal_pages(self.portal, renderer)
+        for dept in self.portal.departments:
+            pages += department_pages(dept, renderer)
+            for doc in dept.documents:
+                pages += document_pages(doc, renderer)
+        return self._write(pages)
 
     def _write(self, pages: list[tuple[str, str]]) -> list[str]:
         written = []
@@ -251,6 +270,10 @@ class _ChangedOnlyWriter:
 
     def write_bytes(self, path: str, data: bytes) -> None:
         replace_file(self.writer.root / path, data)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path.is_relative_to(folder.resolve())
 
 
 def _relative(path: Path, root: Path) -> str:

@@ -56,8 +56,12 @@ class Mapping(dict):
         return Location(self.path, line)
 
 
+# libyaml's parser (C) when PyYAML was built with it: the same safe constructors, ~10× faster.
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _loader_for(path: Path) -> type[yaml.SafeLoader]:
-    class Loader(yaml.SafeLoader):
+    class Loader(_BASE_LOADER):
         pass
 
     def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Mapping:

@@ -141,7 +141,7 @@ def main() -> None:
         print(f"indexer peak memory  {peak / 2**20:.0f} MB (the largest run)")
         print(f"index size on disk   {index_bytes / 2**20:.1f} MB")
         print(f"first query fetched  {measured['first_query_wire'] / 1024:.0f} KB with gzip on text files, "
-              f"{measured['first_query_bytes'] / 1024:.0f} KB without (公务用车: page, script, wasm, index, 10 excerpts)")
+              f"{measured['first_query_bytes'] / 1024:.0f} KB without (公务用车: page, script, wasm, index, 5 excerpts)")
         print(f"later query fetched  {measured['later_query_wire'] / 1024:.0f} KB with gzip, "
               f"{measured['later_query_bytes'] / 1024:.0f} KB without (医疗救助资金 on the same page)")
         full = sum(1 for found, total in recall.values() if found == total)

@@ -222,3 +222,22 @@ def test_a_portal_indexed_in_shards_is_searched_as_one(browser, tmp_path):
         exact, other = search_ui(page, base, "医疗", department="高邑县医疗保障局")
         assert set(exact) | set(other) == {"gaoyi-ybj/2021/performance/"}
         page.close()
+
+
+def test_hundreds_of_departments_get_a_suggestion_box_not_a_huge_list():
+    import dataclasses
+
+    import lxml.html
+
+    from site_builder.content import load_portal
+    from site_builder.render import Renderer
+
+    portal = load_portal(REPO / "content")
+    template = portal.departments[0]
+    portal.departments += [dataclasses.replace(template, slug=f"dept-{i}", name=f"部门{i}", documents=[])
+                           for i in range(100)]
+    page = lxml.html.fromstring(Renderer(portal, "").search())
+    box = page.get_element_by_id("f-department")
+    assert box.tag == "input" and box.get("list") == "department-names"
+    assert page.cssselect('label[for="f-department"]')[0].text_content() == "部门"
+    assert len(Renderer(load_portal(REPO / "content"), "").search()) < 10_000

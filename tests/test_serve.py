@@ -139,6 +139,11 @@ def test_save_reloads_overlay_on_error_and_ctrl_c_cleans_up(browser, content_cop
     assert "document.html" in page.locator("#site-builder-overlay").inner_text()
     (content_copy / "templates/document.html").unlink()
     wait_for_reload(page, "!document.getElementById('site-builder-overlay') && !document.title.startsWith('模板已修改')")
+
+    # search is off in this preview (--no-search): the search page says so
+    page.goto(f"{server.url}search/index.html?q=三公")
+    page.wait_for_selector("#site-builder-search-note")
+    assert "预览时未启用搜索" in page.locator("#site-builder-search-note").inner_text()
     page.close()
 
     assert server.folder.is_dir()

@@ -9,7 +9,7 @@
 // search can be shared and the back button works.
 
 const siteRoot = new URL("../", import.meta.url);
-const PAGE_SIZE = 10;  // results whose excerpts are fetched at a time (each is one ~20 KB index fragment)
+const PAGE_SIZE = 5;  // results whose excerpts are fetched at a time (each is one ~20 KB index fragment)
 const FILTERS = ["department", "year", "kind", "region"];
 const KIND_OF_FILTER = { department: "部门", year: "年度", kind: "类型", region: "地区" };
 
@@ -222,6 +222,16 @@ form.addEventListener("submit", (event) => {
 input.addEventListener("input", later);
 for (const name of [...FILTERS, "sort"]) field(name)?.addEventListener("change", () => { writeUrl(true); runSearch(); });
 window.addEventListener("popstate", () => { readUrl(); runSearch(); });
+
+// a portal with hundreds of departments offers them as suggestions, from the index's filter values
+const departmentList = document.getElementById("department-names");
+if (departmentList) {
+  field("department").addEventListener("focus", async () => {
+    if (departmentList.options.length) return;
+    const names = Object.keys((await (await loadPagefind()).filters()).department || {}).sort();
+    departmentList.replaceChildren(...names.map((name) => Object.assign(document.createElement("option"), { value: name })));
+  }, { once: true });
+}
 
 readUrl();
 if (!input.value) input.focus();

@@ -3,8 +3,8 @@
 Pagefind (https://pagefind.app) builds a chunked static index that the browser fetches piece
 by piece; nothing runs on the server. Chinese has no spaces between words, so the index must
 be built by Pagefind's *extended* binary, which segments Chinese text. The version is pinned
-in ``package.json`` (npm ``pagefind`` 1.6.0, whose ``@pagefind/<platform>`` package carries
-the binary): measured on the example portal and on synthetic portals, 1.6.0 finds every page
+in ``package.json`` (npm ``@pagefind/linux-x64`` / ``linux-arm64`` 1.6.0, which carry the
+binary): measured on the example portal and on synthetic portals, 1.6.0 finds every page
 that contains 公务用车, while PyPI's ``pagefind[extended]`` 1.5.2 segments the index and the
 query differently and loses most of them (Pagefind issue #1237). See docs/search.md.
 

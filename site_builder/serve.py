@@ -40,7 +40,7 @@ from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloa
 from livereload.server import LiveScriptInjector
 from tornado import ioloop, web
 
-from .build import department_pages, document_pages, portal_pages, refuse_errors, write_assets
+from .build import all_pages, department_pages, document_pages, portal_pages, refuse_errors, write_assets
 from .content import load_department, load_document, load_portal, load_site_config
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
@@ -90,14 +90,9 @@ class Preview:
         portal = load_portal(self.content)
         refuse_errors(portal, self.content)
         renderer = Renderer(portal, "")
-        pages = portal_pages(portal, renderer)
-        for dept in portal.departments:
-            pages += department_pages(dept, renderer)
-            for doc in dept.documents:
-                pages += document_pages(doc, renderer)
-        staging = SiteWriter(self.out)
+        pages = all_pages(portal, renderer)
         self._write(pages)
-        write_assets(portal, _ChangedOnlyWriter(staging))
+        write_assets(portal, _ChangedOnlyWriter(SiteWriter(self.out)))
         self._remove_stale({path for path, _ in pages})
         self.portal, self.renderer = portal, renderer
 
@@ -185,13 +180,8 @@ class Preview:
     def _render_all(self) -> list[str]:
         """A template changed: the content is unchanged, so render every page again with fresh
         templates; only the pages whose HTML differs are written."""
-        self.renderer = renderer = Renderer(self.portal, "")
-        pages = portal_pages(self.portal, renderer)
-        for dept in self.portal.departments:
-            pages += department_pages(dept, renderer)
-            for doc in dept.documents:
-                pages += document_pages(doc, renderer)
-        return self._write(pages)
+        self.renderer = Renderer(self.portal, "")
+        return self._write(all_pages(self.portal, self.renderer))
 
     def _write(self, pages: list[tuple[str, str]]) -> list[str]:
         written = []

@@ -50,7 +50,7 @@ def measure(content: Path, page_path: str) -> dict[str, float]:
 
     csv = content / page_path.removesuffix("/index.html") / "tables/05.csv"
     started = time.perf_counter()
-    server = Server(content, "--no-search", "--base-path", "/portal/")
+    server = Server(content, "--no-search", "--base-path", "/portal/", startup_timeout=3600)
     startup = time.perf_counter() - started
     latencies = []
     try:
@@ -92,7 +92,7 @@ def main() -> None:
             page = "departments/fenyang-ybj/2024/final-accounts/index.html"
             label = "example portal (3 documents)"
         else:
-            generate(content, size, seed=size)
+            generate(content, size, seed=size)   # (regenerated each run: the edits below change it)
             page = "departments/synthetic-00001/2024/final-accounts/index.html"
             label = f"synthetic portal, {size} documents"
         figures = measure(content, page)

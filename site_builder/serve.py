@@ -412,6 +412,9 @@ def serve(content: Path, port: int = 8000, host: str = "127.0.0.1", base_path: s
         click.echo(f"预览地址：{url}  （保存文件后页面自动刷新；按 Ctrl-C 停止）")
         click.echo(f"预览文件在临时文件夹 {out}，停止时删除。")
         signal.signal(signal.SIGTERM, lambda *_: loop.add_callback_from_signal(loop.stop))
+        # Ctrl-C stops the preview even when started from a script that ignores SIGINT (shells
+        # start background jobs that way, and children inherit it)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         if ready:
             ready(url)
         if open_browser:

@@ -11,7 +11,7 @@ import click
 
 from . import __version__
 from .build import build
-from .search import DEFAULT_SHARD_SIZE
+from .search import DEFAULT_SHARD_SIZE, PAGEFIND_VERSION
 from .checks import run_checks
 from .content import load_portal
 
@@ -65,6 +65,10 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
         seconds = time.perf_counter() - started
         click.echo(f"已生成 {len(result.portal.documents)} 份公开文件、{result.pages} 个页面，"
                    f"共 {result.files} 个文件（{result.bytes / 1024:.0f} KB），用时 {seconds:.2f} 秒 → {out_dir}")
+        if result.search and result.search.version != PAGEFIND_VERSION:
+            click.echo(click.style(f"注意：使用的 Pagefind 为 {result.search.version or '未知版本'}（{result.search.binary}），"
+                                   f"本工具测试的是 {PAGEFIND_VERSION}；中文搜索结果可能不全。运行 npm ci 安装测试过的版本。",
+                                   fg="yellow"), err=True)
         if result.search:
             shards = f"，分 {result.search.shards} 个分片" if result.search.shards > 1 else ""
             click.echo(f"搜索索引：{result.search.pages} 个页面、{result.search.words} 个词{shards}，"

@@ -53,6 +53,7 @@ class IndexResult:
     binary: Path
     shards: int = 1
     peak_memory: int = 0    # bytes, the largest of the Pagefind runs
+    version: str = ""       # what the binary reports; PAGEFIND_VERSION is the one measured and pinned
 
 
 def _package_dirs() -> list[Path]:
@@ -105,6 +106,7 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
                           "在项目文件夹运行 npm ci 安装（见 README），或设置环境变量 PAGEFIND_BINARY_PATH；"
                           "暂不需要搜索时加 --no-search")
     started = time.perf_counter()
+    version = pagefind_version(binary)
     shards = plan_shards(groups, shard_size) if groups and sum(n for _, n in groups) > shard_size else [[]]
     pages = words = peak = 0
     for number, folders in enumerate(shards, start=1):
@@ -120,7 +122,17 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
     if pages == 0:
         raise SearchError(None, "搜索索引中没有任何页面（模板中缺少 data-pagefind-body？）",
                           "公开文件页面的正文元素应带 data-pagefind-body 属性，见 docs/templates.md")
-    return IndexResult(pages, words, time.perf_counter() - started, binary, len(shards), peak)
+    return IndexResult(pages, words, time.perf_counter() - started, binary, len(shards), peak, version)
+
+
+def pagefind_version(binary: Path) -> str:
+    """“1.6.0” from ``pagefind_extended --version`` (empty when it cannot say)."""
+    try:
+        output = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    match = re.search(r"(\d+\.\d+\.\d+)", output)
+    return match.group(1) if match else ""
 
 
 def _run(command: list[str], binary: Path) -> tuple[str, int]:

@@ -241,3 +241,20 @@ def test_hundreds_of_departments_get_a_suggestion_box_not_a_huge_list():
     assert box.tag == "input" and box.get("list") == "department-names"
     assert page.cssselect('label[for="f-department"]')[0].text_content() == "部门"
     assert len(Renderer(load_portal(REPO / "content"), "").search()) < 10_000
+
+
+def test_another_pagefind_version_is_named_in_a_warning(tmp_path, monkeypatch):
+    """A Pagefind other than the measured 1.6.0 (say, an older one on PATH) still builds, with a warning."""
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+    from site_builder.search import find_pagefind
+
+    real = find_pagefind()
+    fake = tmp_path / "pagefind_extended"
+    fake.write_text(f'#!/bin/sh\nif [ "$1" = "--version" ]; then echo "pagefind 1.5.2"; exit 0; fi\nexec "{real}" "$@"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(fake))
+    result = CliRunner().invoke(main, ["build", str(REPO / "content"), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Pagefind 为 1.5.2" in result.output and "1.6.0" in result.output

@@ -153,7 +153,7 @@ class Preview:
                 parts = path.relative_to(departments).parts
             except ValueError:
                 return None
-            if len(parts) >= 4 and parts[2] in KINDS:
+            if len(parts) >= 4 and parts[1].isdigit() and len(parts[1]) == 4 and parts[2] in KINDS:
                 targets.add(("document", parts[0], parts[1], parts[2]))
             elif len(parts) == 2 and parts[1] == "department.yaml":
                 targets.add(("department", parts[0]))

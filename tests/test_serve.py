@@ -163,3 +163,44 @@ def test_binding_elsewhere_warns_and_bad_content_does_not_kill_the_server(conten
         page.close()
     finally:
         assert server.stop() == 0
+
+
+def test_preview_rebuilds_only_what_a_save_touches(content_copy, tmp_path):
+    """The incremental rules of Preview.apply, without a browser: what each kind of save rewrites."""
+    import shutil
+
+    from site_builder.errors import SiteBuilderError
+    from site_builder.serve import Preview
+
+    out = tmp_path / "out"
+    preview = Preview(content_copy, out, search=False, log=lambda text: None)
+    preview.rebuild([])
+    assert preview.status.error is None and (out / "fenyang-ybj/2024/final-accounts/index.html").exists()
+    home = (out / "index.html").stat().st_mtime_ns
+
+    csv = content_copy / FENYANG / "tables/05.csv"
+    edit(csv, ROW.format("69.62"), ROW.format("69.63"))
+    assert sorted(preview.apply([csv])) == ["fenyang-ybj/2024/final-accounts/data.json",
+                                            "fenyang-ybj/2024/final-accounts/index.html"]
+    assert (out / "index.html").stat().st_mtime_ns == home            # the home page was not rewritten
+
+    dept_yaml = content_copy / "departments/gaoyi-ybj/department.yaml"
+    edit(dept_yaml, "name: 高邑县医疗保障局", "name: 高邑县医疗局")   # the titles now name another department
+    with pytest.raises(SiteBuilderError, match="meta.name"):
+        preview.apply([dept_yaml])
+    edit(dept_yaml, "name: 高邑县医疗局", "name: 高邑县医疗保障局")
+    edit(dept_yaml, "region: 河北省石家庄市高邑县", "region: 河北省石家庄市高邑县（测试）")
+    written = preview.apply([dept_yaml])
+    assert "gaoyi-ybj/index.html" in written and "index.html" in written
+    assert "河北省石家庄市高邑县（测试）" in (out / "index.html").read_text(encoding="utf-8")
+
+    gone = content_copy / "departments/lvliang-ybj/2023/budget"
+    shutil.rmtree(gone)
+    preview.apply([gone / "document.yaml"])
+    assert not (out / "lvliang-ybj/2023/budget").exists()
+    assert "lvliang-ybj/2023/budget/" not in (out / "index.html").read_text(encoding="utf-8")
+
+    site = content_copy / "site.yaml"
+    edit(site, "name: 预决算公开示例门户", "name: 预览测试门户")
+    assert preview.apply([site]) == ["*"]                                  # the portal file: a full rebuild
+    assert "预览测试门户" in (out / "gaoyi-ybj/2021/performance/index.html").read_text(encoding="utf-8")

@@ -82,16 +82,6 @@ def document_pages(doc: Document, renderer: Renderer) -> list[Page]:
     return [(f"{doc.url}index.html", renderer.document(doc)), (f"{doc.url}data.json", json_text(document_data(doc)))]
 
 
-def all_pages(portal: Portal, renderer: Renderer) -> list[Page]:
-    """Every page of the portal (for the preview; ``write_pages`` streams the same with progress)."""
-    pages = portal_pages(portal, renderer)
-    for dept in portal.departments:
-        pages += department_pages(dept, renderer)
-        for doc in dept.documents:
-            pages += document_pages(doc, renderer)
-    return pages
-
-
 def write_pages(portal: Portal, renderer: Renderer, writer: SiteWriter, progress: Progress | None) -> int:
     total = len(portal.documents)
     pages = done = 0

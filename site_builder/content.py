@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 from decimal import Decimal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +106,11 @@ def load_subject_names(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
     return names
 
 
-def load_portal(root: Path) -> Portal:
-    """Read and validate everything under ``root``; raise on the first unusable input."""
+def load_portal(root: Path, each: Callable[[Department], None] | None = None) -> Portal:
+    """Read and validate everything under ``root``; raise on the first unusable input.
+
+    ``each`` is called with every department as soon as it is loaded (the preview renders it and
+    lets its tables go before the next one is read)."""
     root = root.resolve()
     config = load_site_config(root)
     profiles = load_profiles(root / "profiles")
@@ -114,11 +118,12 @@ def load_portal(root: Path) -> Portal:
     if not departments_dir.is_dir():
         raise ContentError(departments_dir, "找不到 departments 文件夹", "每个部门一个子文件夹，放在 departments/ 下")
     check_tree(root)
-    departments = [
-        load_department(folder, config, profiles)
-        for folder in sorted(departments_dir.iterdir())
-        if folder.is_dir() and not folder.name.startswith((".", "_"))
-    ]
+    departments = []
+    for folder in sorted(departments_dir.iterdir()):
+        if folder.is_dir() and not folder.name.startswith((".", "_")):
+            departments.append(load_department(folder, config, profiles))
+            if each:
+                each(departments[-1])
     check_unique(departments)
     return Portal(config, root, departments)
 

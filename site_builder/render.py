@@ -68,13 +68,22 @@ def year_summary(documents: list[Document]) -> list[tuple[str, str, str]]:
         budget = figure(by_kind["budget"], "total_expenditure")
         actual = figure(by_kind["final-accounts"], "total_expenditure")
         if budget and actual is not None:
-            return [("预算总额", money(budget), by_kind["budget"].tables[0].spec.unit),
-                    ("决算总额", money(actual), by_kind["final-accounts"].tables[0].spec.unit),
+            return [("预算总额", money(budget), by_kind["budget"].profile.tables[0].unit),
+                    ("决算总额", money(actual), by_kind["final-accounts"].profile.tables[0].unit),
                     ("决算占预算", percent(actual, budget) or "", "")]
     return []
 
 
 def headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
+    """(label, text, unit, role, value) of each headline figure; computed once per document and
+    kept on it, so pages that list documents need no tables (the preview drops them)."""
+    cached = doc.__dict__.get("_headline")
+    if cached is None:
+        cached = doc.__dict__["_headline"] = _headline_values(doc)
+    return cached
+
+
+def _headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
     figures = []
     for item in doc.profile.headline:
         table = doc.table(item["table"])

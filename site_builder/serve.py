@@ -9,9 +9,11 @@
   stay exactly what ``build`` writes.
 - **Incremental rebuild** (:class:`Preview`): a save under one disclosure's folder reloads that
   disclosure alone, checks it, and rewrites its page, its data.json, its department and year
-  pages and the portal pages that show its figures; a department.yaml reloads the department;
-  anything else (site.yaml, profiles, templates) rebuilds everything. Unchanged files are not
-  rewritten.
+  pages and the catalog (the home and search pages too when a disclosure comes or goes); a
+  department.yaml reloads the department; anything else (site.yaml, profiles, templates)
+  rebuilds everything. Unchanged files are not rewritten. Once written, a disclosure is kept
+  in memory only as its identity and headline figures (:func:`slim`): the pages that list it
+  need no more, and a save reloads the saved disclosure from its files anyway.
 - **Errors**: a save that breaks the content (bad cell, YAML, a checker error) leaves the last
   good pages in place; the open page reloads and an overlay shows the same message as the
   terminal (from ``/__site-builder/status.json``); the next good save removes it.
@@ -40,14 +42,15 @@ from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloa
 from livereload.server import LiveScriptInjector
 from tornado import ioloop, web
 
-from .build import all_pages, department_pages, document_pages, portal_pages, refuse_errors, write_assets
+from .build import department_pages, document_pages, portal_pages, refuse_errors, write_assets
+from .catalog import catalog
 from .content import load_department, load_document, load_portal, load_site_config
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
-from .render import BUILTIN_TEMPLATES, Renderer
+from .render import BUILTIN_TEMPLATES, Renderer, headline_values
 from .search import index_site
-from .write import SiteWriter, replace_file
+from .write import SiteWriter, json_text, replace_file
 
 STATUS_PATH = "/__site-builder/status.json"
 SEARCH_DELAY = 2.0  # seconds of quiet before the search index is refreshed
@@ -86,14 +89,30 @@ class Preview:
 
     # -- building -------------------------------------------------------------------------
     def full_build(self) -> None:
-        """Load everything, check, write every page (unchanged files are left alone)."""
-        portal = load_portal(self.content)
-        refuse_errors(portal, self.content)
+        """Load, check and write every page, one department at a time: each disclosure is slimmed
+        once its pages are written, so memory holds one department's tables, not the portal's."""
+        keep: set[str] = set()
+        renderer: Renderer | None = None
+
+        def each(dept: Department) -> None:
+            nonlocal renderer
+            refuse_errors(Portal(config, self.content, [dept]), self.content)
+            renderer = renderer or Renderer(Portal(config, self.content, []), "")
+            pages = department_pages(dept, renderer)
+            for doc in dept.documents:
+                pages += document_pages(doc, renderer)
+                slim(doc)
+            keep.update(path for path, _ in pages)
+            self._write(pages)
+
+        config = load_site_config(self.content)
+        portal = load_portal(self.content, each)
         renderer = Renderer(portal, "")
-        pages = all_pages(portal, renderer)
+        pages = portal_pages(portal, renderer)
+        keep.update(path for path, _ in pages)
         self._write(pages)
         write_assets(portal, _ChangedOnlyWriter(SiteWriter(self.out)))
-        self._remove_stale({path for path, _ in pages})
+        self._remove_stale(keep)
         self.portal, self.renderer = portal, renderer
 
     def apply(self, changed: Iterable[Path]) -> list[str]:
@@ -108,8 +127,9 @@ class Preview:
             return ["*"]
         kind, target = scope
         portal, renderer = self.portal, self.renderer
-        if kind == "templates":
-            return self._render_all()
+        if kind == "templates":    # the disclosures were slimmed: render them again from the files
+            self.full_build()
+            return ["*"]
         if kind == "document":
             dept, folder = target
             year, doc_kind = int(folder.parent.name), folder.name
@@ -123,8 +143,11 @@ class Preview:
             pages = department_pages(dept, renderer)
             if (old is None) != (new is None):     # the portal's lists change only when a disclosure comes or goes
                 pages += portal_pages(portal, renderer)
+            else:                                  # the catalog carries every disclosure's headline figures
+                pages.append(("catalog.json", json_text(catalog(portal))))
             if new is not None:
                 pages += document_pages(new, renderer)
+                slim(new)
             elif old is not None:
                 shutil.rmtree(self.out / old.url, ignore_errors=True)
         else:  # a department's own file
@@ -137,6 +160,7 @@ class Preview:
             pages = portal_pages(portal, renderer) + department_pages(new_dept, renderer)
             for doc in new_dept.documents:
                 pages += document_pages(doc, renderer)
+                slim(doc)
         return self._write(pages)
 
     def _scope(self, changed: list[Path]) -> tuple[str, object] | None:
@@ -176,12 +200,6 @@ class Preview:
             documents.append(new)
         documents.sort(key=lambda d: (-d.year, list(KINDS).index(d.kind)))
         dept.documents[:] = documents
-
-    def _render_all(self) -> list[str]:
-        """A template changed: the content is unchanged, so render every page again with fresh
-        templates; only the pages whose HTML differs are written."""
-        self.renderer = Renderer(self.portal, "")
-        return self._write(all_pages(self.portal, self.renderer))
 
     def _write(self, pages: list[tuple[str, str]]) -> list[str]:
         written = []
@@ -250,6 +268,16 @@ class Preview:
     def stop(self) -> None:
         if self._search_timer:
             self._search_timer.cancel()
+
+
+def slim(doc: Document) -> None:
+    """Keep what the pages that list a disclosure need (its identity and headline figures) and let
+    its tables, forms and prose go: the preview of a large portal must not hold every table."""
+    headline_values(doc)   # computed now, kept on the document
+    doc.tables, doc.attachments, doc.extra_markdown = [], [], {}
+    doc.overview = doc.glossary = ""
+    doc.inputs, doc.reasons = {}, {}
+    doc.__dict__.pop("_prose_sentences", None)
 
 
 class _ChangedOnlyWriter:

@@ -59,17 +59,19 @@ def catalog(portal: Portal) -> dict[str, Any]:
     return {
         "portal": portal.config.name,
         "region": portal.config.region,
-        "documents": [
-            {
-                "department": doc.department.name,
-                "slug": doc.department.slug,
-                "year": doc.year,
-                "kind": doc.kind,
-                "title": doc.title,
-                "url": doc.url,
-                "data": f"{doc.url}data.json",
-                "headline": [{"label": label, "amount": amount, "unit": unit} for label, amount, unit in headline(doc)],
-            }
-            for doc in portal.documents
-        ],
+        "documents": [catalog_entry(doc) for doc in portal.documents],
+    }
+
+
+def catalog_entry(doc: Document) -> dict[str, Any]:
+    """One disclosure in catalog.json: who, when, what, where, and its headline figures."""
+    return {
+        "department": doc.department.name,
+        "slug": doc.department.slug,
+        "year": doc.year,
+        "kind": doc.kind,
+        "title": doc.title,
+        "url": doc.url,
+        "data": f"{doc.url}data.json",
+        "headline": [{"label": label, "amount": amount, "unit": unit} for label, amount, unit in headline(doc)],
     }

@@ -43,7 +43,7 @@ from livereload.server import LiveScriptInjector
 from tornado import ioloop, web
 
 from .build import department_pages, document_pages, portal_pages, refuse_errors, write_assets
-from .catalog import catalog
+from .catalog import catalog, catalog_entry
 from .content import load_department, load_document, load_portal, load_site_config
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
@@ -86,6 +86,7 @@ class Preview:
         self.renderer: Renderer | None = None
         self.lock = threading.Lock()
         self._search_timer: threading.Timer | None = None
+        self._catalog_timer: threading.Timer | None = None
 
     # -- building -------------------------------------------------------------------------
     def full_build(self) -> None:
@@ -143,8 +144,8 @@ class Preview:
             pages = department_pages(dept, renderer)
             if (old is None) != (new is None):     # the portal's lists change only when a disclosure comes or goes
                 pages += portal_pages(portal, renderer)
-            else:                                  # the catalog carries every disclosure's headline figures
-                pages.append(("catalog.json", json_text(catalog(portal))))
+            elif catalog_entry(old) != catalog_entry(new):
+                self._schedule_catalog()           # lists every disclosure: written after the reload
             if new is not None:
                 pages += document_pages(new, renderer)
                 slim(new)
@@ -238,6 +239,21 @@ class Preview:
                 self.schedule_search()
             self.status.version += 1
 
+    def _schedule_catalog(self, delay: float = 0.5) -> None:
+        """catalog.json lists every disclosure (10,000 at province scale): rewrite it in the
+        background, debounced, so the page the clerk is looking at reloads first."""
+        if self._catalog_timer:
+            self._catalog_timer.cancel()
+
+        def write() -> None:
+            with self.lock:
+                if self.portal is not None:
+                    replace_file(self.out / "catalog.json", json_text(catalog(self.portal)).encode("utf-8"))
+
+        self._catalog_timer = threading.Timer(delay, write)
+        self._catalog_timer.daemon = True
+        self._catalog_timer.start()
+
     # -- search, in the background ------------------------------------------------------------
     def schedule_search(self, delay: float = SEARCH_DELAY) -> None:
         if not self.search_enabled:
@@ -266,8 +282,9 @@ class Preview:
             self.status.search, self.status.search_note = "failed", exc.format_message()
 
     def stop(self) -> None:
-        if self._search_timer:
-            self._search_timer.cancel()
+        for timer in (self._search_timer, self._catalog_timer):
+            if timer:
+                timer.cancel()
 
 
 def slim(doc: Document) -> None:

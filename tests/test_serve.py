@@ -204,3 +204,21 @@ def test_preview_rebuilds_only_what_a_save_touches(content_copy, tmp_path):
     edit(site, "name: 预决算公开示例门户", "name: 预览测试门户")
     assert preview.apply([site]) == ["*"]                                  # the portal file: a full rebuild
     assert "预览测试门户" in (out / "gaoyi-ybj/2021/performance/index.html").read_text(encoding="utf-8")
+
+
+def test_preview_catalog_follows_a_changed_title(content_copy, tmp_path):
+    import json
+
+    from site_builder.serve import Preview
+
+    out = tmp_path / "out"
+    preview = Preview(content_copy, out, search=False, log=lambda text: None)
+    preview.rebuild([])
+    doc = content_copy / FENYANG / "document.yaml"
+    edit(doc, "title: 汾阳市医疗保障局2024年度部门决算公开", "title: 汾阳市医疗保障局2024年度部门决算公开（更正）")
+    preview.rebuild([doc])
+    assert preview.status.error is None
+    preview._catalog_timer and preview._catalog_timer.join()
+    catalog = json.loads((out / "catalog.json").read_text(encoding="utf-8"))
+    titles = {d["url"]: d["title"] for d in catalog["documents"]}
+    assert titles["fenyang-ybj/2024/final-accounts/"] == "汾阳市医疗保障局2024年度部门决算公开（更正）"

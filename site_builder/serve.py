@@ -83,6 +83,7 @@ class Preview:
         self.log = log
         self.status = Status()
         self.portal: Portal | None = None
+        self.profiles: dict = {}
         self.renderer: Renderer | None = None
         self.lock = threading.Lock()
         self._search_timer: threading.Timer | None = None
@@ -107,6 +108,7 @@ class Preview:
             self._write(pages)
 
         config = load_site_config(self.content)
+        self.profiles = load_profiles(self.content / "profiles")   # a profile change rebuilds everything
         portal = load_portal(self.content, each)
         renderer = Renderer(portal, "")
         pages = portal_pages(portal, renderer)
@@ -138,7 +140,7 @@ class Preview:
             new = None
             if folder.is_dir():
                 config = portal.config
-                new = load_document(folder, dept, year, config, load_profiles(self.content / "profiles"))
+                new = load_document(folder, dept, year, config, self.profiles)
                 refuse_errors(portal, self.content, [new])
             self._replace_document(dept, old, new)
             pages = department_pages(dept, renderer)
@@ -154,7 +156,7 @@ class Preview:
         else:  # a department's own file
             folder = target
             config = load_site_config(self.content)
-            new_dept = load_department(folder, config, load_profiles(self.content / "profiles"))
+            new_dept = load_department(folder, config, self.profiles)
             refuse_errors(portal, self.content, new_dept.documents)
             portal.departments = sorted([d for d in portal.departments if d.slug != new_dept.slug] + [new_dept],
                                         key=lambda d: d.slug)

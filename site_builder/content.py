@@ -128,9 +128,11 @@ def load_portal(root: Path, each: Callable[[Department], None] | None = None) ->
     return Portal(config, root, departments)
 
 
-def check_tree(root: Path) -> None:
-    """Refuse a symlink that leads outside the content folder (a page must not publish /etc/passwd)."""
-    for folder, dirs, files in os.walk(root):
+def check_tree(root: Path, top: Path | None = None) -> None:
+    """Refuse a symlink under ``top`` (default: all of ``root``) that leads outside the content
+    folder ``root`` (a page must not publish /etc/passwd)."""
+    root = root.resolve()
+    for folder, dirs, files in os.walk(top or root):
         for name in dirs + files:
             path = Path(folder) / name
             if path.is_symlink() and not path.resolve().is_relative_to(root):

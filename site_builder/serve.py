@@ -44,13 +44,13 @@ from tornado import ioloop, web
 
 from .build import department_pages, document_pages, portal_pages, refuse_errors, write_assets
 from .catalog import catalog, catalog_entry
-from .content import load_department, load_document, load_portal, load_site_config
+from .content import check_tree, load_department, load_document, load_portal, load_site_config
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
 from .render import BUILTIN_TEMPLATES, Renderer, headline_values
 from .search import index_site
-from .write import SiteWriter, json_text, replace_file
+from .write import json_text, replace_file
 
 STATUS_PATH = "/__site-builder/status.json"
 SEARCH_DELAY = 2.0  # seconds of quiet before the search index is refreshed
@@ -114,7 +114,7 @@ class Preview:
         pages = portal_pages(portal, renderer)
         keep.update(path for path, _ in pages)
         self._write(pages)
-        write_assets(portal, _ChangedOnlyWriter(SiteWriter(self.out)))
+        write_assets(portal, _ChangedOnlyWriter(self.out))
         self._remove_stale(keep)
         self.portal, self.renderer = portal, renderer
 
@@ -139,6 +139,7 @@ class Preview:
             old = dept.document(year, doc_kind)
             new = None
             if folder.is_dir():
+                check_tree(self.content, folder)   # as load_portal does for the whole folder
                 config = portal.config
                 new = load_document(folder, dept, year, config, self.profiles)
                 refuse_errors(portal, self.content, [new])
@@ -155,6 +156,7 @@ class Preview:
                 shutil.rmtree(self.out / old.url, ignore_errors=True)
         else:  # a department's own file
             folder = target
+            check_tree(self.content, folder)
             config = load_site_config(self.content)
             new_dept = load_department(folder, config, self.profiles)
             refuse_errors(portal, self.content, new_dept.documents)
@@ -302,11 +304,11 @@ def slim(doc: Document) -> None:
 class _ChangedOnlyWriter:
     """A SiteWriter stand-in that writes a file only when its bytes differ."""
 
-    def __init__(self, writer: SiteWriter):
-        self.writer = writer
+    def __init__(self, root: Path):
+        self.root = root
 
     def write_bytes(self, path: str, data: bytes) -> None:
-        replace_file(self.writer.root / path, data)
+        replace_file(self.root / path, data)
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -8,6 +8,7 @@ mistake), ``warning`` (worth a look) or ``note`` (rounding within tolerance, wit
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -83,7 +84,13 @@ RULES: dict[str, Rule] = {}
 
 
 def standard_subject_names() -> dict[str, dict[str, tuple[str, ...]]]:
-    """The bundled 科目 names (site_builder/data/subjects.yaml), a fresh copy each call."""
+    """The bundled 科目 names (site_builder/data/subjects.yaml), a fresh copy each call (the
+    portal's own names are merged into it); the file is read once per process."""
+    return {cls: dict(names) for cls, names in _bundled_subject_names().items()}
+
+
+@functools.cache
+def _bundled_subject_names() -> dict[str, dict[str, tuple[str, ...]]]:
     data = yaml.safe_load(resources.files("site_builder").joinpath("data/subjects.yaml").read_text(encoding="utf-8"))
     return {cls: {str(code): (name,) if isinstance(name, str) else tuple(name) for code, name in entries.items()}
             for cls, entries in data.items()}

@@ -18,6 +18,7 @@ percentage by half a unit of its last printed digit.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -74,6 +75,11 @@ class Sentence:
     where: Location
     amounts: list[Amount]
 
+    @functools.cached_property
+    def groups(self) -> list[Group]:
+        """Its 其中 groups, found once for the rules that use them."""
+        return _groups(self)
+
 
 def _normalize(text: str) -> str:
     """Full-width digits and punctuation folded, length and line breaks kept (no strip)."""
@@ -96,13 +102,13 @@ def _sentences(where: Location, text: str) -> Iterator[Sentence]:
 def _amounts(sentence: str) -> Iterator[Amount]:
     for match in _AMOUNT.finditer(sentence):
         before = sentence[:match.start()]
-        depth = sum(before.count(c) for c in "（(") - sum(before.count(c) for c in ")）")
+        depth = _depth(before)
         clause = _CLAUSE_BREAK.split(before)[-1]
         try:
             value = Decimal(match.group(1).replace(",", ""))
         except ArithmeticError:  # pragma: no cover - the pattern only matches digits
             continue
-        yield Amount(value, match.group(2), match.group(0), match.start(), max(depth, 0), clause.strip())
+        yield Amount(value, match.group(2), match.group(0), match.start(), depth, clause.strip())
 
 
 def _prose(doc: Document) -> Iterator[tuple[Location, str]]:
@@ -121,13 +127,17 @@ def _prose(doc: Document) -> Iterator[tuple[Location, str]]:
     yield from walk(doc.reasons, None)
 
 
+def _depth(text: str) -> int:
+    """How many brackets are open at the end of ``text``."""
+    return max(sum(text.count(c) for c in "（(") - sum(text.count(c) for c in ")）"), 0)
+
+
 def _groups(sentence: Sentence) -> list[Group]:
     """The wholes and their parts: “收入100万元，其中A 60万元，B 40万元”."""
     groups: list[Group] = []
     money = [a for a in sentence.amounts if a.money]
     for marker in _PARTS_MARKER.finditer(sentence.text):
-        depth = max(sum(sentence.text[:marker.start()].count(c) for c in "（(")
-                    - sum(sentence.text[:marker.start()].count(c) for c in ")）"), 0)
+        depth = _depth(sentence.text[:marker.start()])
         before = [a for a in money if a.start < marker.start() and a.depth <= depth]
         if not before or _CHANGE_WORDS.search(before[-1].label):
             continue
@@ -213,7 +223,7 @@ def unit_slip(doc: Document, config: CheckConfig) -> Iterator[Finding]:
 @rule("prose.parts", "sum", "Parts listed after 其中/包括 are each at most their whole and add up to at most it.")
 def parts(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for sentence in _all_sentences(doc):
-        for group in _groups(sentence):
+        for group in sentence.groups:
             whole = group.whole
             for part in group.parts:
                 if part.in_yuan() > whole.in_yuan() + _slack(part, config) + _slack(whole, config):
@@ -238,7 +248,7 @@ def _in_unit(yuan: Decimal, unit: str) -> str:
 @rule("prose.share", "percentage", "“占 P%” after an amount equals that amount's share of its whole.")
 def share(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for sentence in _all_sentences(doc):
-        groups = _groups(sentence)
+        groups = sentence.groups
         for percent in sentence.amounts:
             if percent.money or not percent.label.startswith("占"):
                 continue

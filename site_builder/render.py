@@ -7,6 +7,7 @@ template can extend a built-in one with the ``default/`` prefix
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,15 @@ def make_environment(portal_templates: Path | None) -> jinja2.Environment:
     return env
 
 
+_MARKDOWN = threading.local()   # one converter per thread: building one costs more than converting a page
+
+
 def render_markdown(text: str) -> Markup:
     """Markdown to HTML. Content is written by the portal's own staff, so raw HTML is kept."""
-    return Markup(md.markdown(text or "", extensions=["sane_lists", "tables"], output_format="html"))
+    converter = getattr(_MARKDOWN, "converter", None)
+    if converter is None:
+        converter = _MARKDOWN.converter = md.Markdown(extensions=["sane_lists", "tables"], output_format="html")
+    return Markup(converter.reset().convert(text or ""))
 
 
 def headline(doc: Document) -> list[tuple[str, str, str]]:

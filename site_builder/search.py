@@ -33,9 +33,10 @@ PAGEFIND_VERSION = "1.6.0"
 BUNDLE_DIR = "pagefind"     # the index folder inside the output, next to index.html
 SHARDS_FILE = "shards.json"  # in BUNDLE_DIR: the further indexes the search page merges
 # Pagefind holds the whole index in memory while it builds it: measured about 3.7 MB per
-# disclosure page (1,000 synthetic pages: 3.7 GB). A large portal is indexed in shards of at
-# most this many pages, one Pagefind run after another, merged in the browser (mergeIndex).
-DEFAULT_SHARD_SIZE = 2000
+# disclosure page (1,000 synthetic pages: 3.7 GB; 2,500: about 9 GB). A large portal is indexed
+# in shards of at most this many pages, one Pagefind run after another, merged in the browser
+# (mergeIndex); fewer shards make a cheaper first query (each brings its own metadata).
+DEFAULT_SHARD_SIZE = 2500
 _PLATFORMS = {("linux", "x86_64"): "linux-x64", ("linux", "aarch64"): "linux-arm64",
               ("darwin", "x86_64"): "darwin-x64", ("darwin", "arm64"): "darwin-arm64",
               ("win32", "AMD64"): "windows-x64", ("win32", "ARM64"): "windows-arm64"}
@@ -83,16 +84,19 @@ def pagefind_command(binary: Path, site: Path, output: str = BUNDLE_DIR, glob: s
 
 
 def plan_shards(groups: list[tuple[str, int]], shard_size: int) -> list[list[str]]:
-    """Top-level folders (departments) packed in order into shards of at most ``shard_size`` pages."""
-    shards: list[list[str]] = [[]]
-    pages = 0
+    """Top-level folders (departments), in order, split into as few shards as ``shard_size``
+    allows, of about equal size (5,000 pages in shards of 2,500: 2,500 + 2,500, not
+    2,000 + 2,000 + 1,000): every shard costs the first query its own metadata and index chunks."""
+    total = sum(count for _, count in groups)
+    count_of_shards = max(1, -(-total // shard_size))
+    target = total / count_of_shards
+    shards: list[list[str]] = [[] for _ in range(count_of_shards)]
+    before = 0
     for name, count in groups:
-        if shards[-1] and pages + count > shard_size:
-            shards.append([])
-            pages = 0
-        shards[-1].append(name)
-        pages += count
-    return shards
+        # a department goes to the shard its middle page falls in
+        shards[min(count_of_shards - 1, int((before + count / 2) // target))].append(name)
+        before += count
+    return [shard for shard in shards if shard]
 
 
 def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
@@ -163,10 +167,12 @@ def _run(command: list[str], binary: Path) -> tuple[str, int]:
     return output.get("out", ""), peak
 
 
-# Pagefind's ready-made UIs: the portal has its own labelled search page (assets/search.js) over
-# the JS API, so these are never loaded; removing them keeps the published folder lean.
-_UNUSED = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
-           "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js")
+# Pagefind's ready-made UIs and its web worker: the portal has its own labelled search page
+# (assets/search.js) over the JS API, run with noWorker, so these are never loaded; removing
+# them keeps the published folder lean.
+_UNUSED = ("pagefind-worker.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js",
+           "pagefind-modular-ui.css", "pagefind-component-ui.js", "pagefind-component-ui.css",
+           "pagefind-highlight.js")
 
 
 def drop_unused_ui(bundle: Path) -> None:

@@ -224,6 +224,19 @@ def test_a_portal_indexed_in_shards_is_searched_as_one(browser, tmp_path):
         page.close()
 
 
+def test_shards_are_as_few_as_the_size_allows_and_about_equal():
+    from site_builder.search import plan_shards
+
+    departments = [(f"d{i:04d}", 3) for i in range(1667)]          # 5,001 pages
+    shards = plan_shards(departments, 2500)
+    assert len(shards) == 3                                          # 2,500 + 2,500 would leave one page over
+    assert [3 * len(s) for s in shards] == [1668, 1665, 1668]       # not 2,500 + 2,500 + 1
+    assert sum(shards, []) == [name for name, _ in departments]     # every department once, in order
+    assert len(plan_shards(departments[:-1], 2500)) == 2             # 4,998 pages: two runs
+    assert plan_shards([("a", 1), ("b", 1), ("c", 1)], 1) == [["a"], ["b"], ["c"]]
+    assert plan_shards([("a", 7)], 2) == [["a"]]                     # a department is never split
+
+
 def test_hundreds_of_departments_get_a_suggestion_box_not_a_huge_list():
     import dataclasses
 

@@ -68,7 +68,9 @@ async function loadPagefind() {
     statusLine.textContent = "本站暂未生成搜索索引，请从首页的部门索引浏览各部门的公开文件。";
     throw error;
   }
-  await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40 });
+  // noWorker: searching a few index chunks takes milliseconds, and the web worker would cost
+  // every first query another 12 KB script (pagefind-worker.js)
+  await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40, noWorker: true });
   // a large portal is indexed in shards (site-builder build --search-shard-size): merge the others
   const listed = await fetch(new URL("pagefind/shards.json", siteRoot)).then((r) => (r.ok ? r.json() : { shards: [] }),
     () => ({ shards: [] }));

@@ -1,72 +1,348 @@
-"""``build()``: load → render → write, in that order, and nothing written until all succeeded."""
+"""``build()``: load → check → render → write → search index, department by department.
+
+- **Streaming and parallel.** Each department is one task: its files are loaded, checked,
+  rendered and compared with the output, and then let go; only a small summary (identity and
+  headline figures, :mod:`summary`) comes back. Tasks run in ``jobs`` worker processes
+  (default: one per CPU). The portal's own pages (home, search page, catalog, sitemap) are
+  rendered from the summaries.
+- **Incremental** (:mod:`cache`). A department whose files, and whose pages in the output, are
+  as the last build left them is not loaded at all; anything that every page depends on
+  (templates, profiles, site.yaml, the tool) rebuilds everything. A page that comes out
+  byte-identical is not written, so publishing with rsync copies only what changed, and a
+  build with no change writes nothing.
+- **Nothing half-done.** New and changed files are written to a staging folder beside the
+  output; only when every department has loaded, passed the checker and rendered are they
+  moved into place and the files of removed disclosures deleted. The search index is built
+  into a folder beside the output and swapped in.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from .cache import BuildCache, Entry, cache_path, digest, environment, output_signature, outputs_intact, scan
 from .catalog import catalog, document_data
-from .checks import run_checks
-from .errors import SiteBuilderError
-from .content import load_portal
+from .checks import CheckConfig, run_checks
+from .content import check_unique, load_department, load_site_config
+from .errors import ContentError, SiteBuilderError
 from .model import Department, Document, Portal
+from .profiles import Profile, load_profiles
 from .render import BUILTIN_TEMPLATES, Renderer
-from .search import DEFAULT_SHARD_SIZE, IndexResult, index_site
-from .write import SiteWriter, atomic_output, json_text
+from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
+from .summary import portal_of, shown, summarize
+from .write import json_text
 
 Progress = Callable[[int, int], None]
+Page = tuple[str, str]   # (path in the site, text)
 
 
 class CheckFailed(SiteBuilderError):
     """The checker found errors; nothing was written."""
 
+    @classmethod
+    def of(cls, content_dir: Path, errors: list[str]) -> CheckFailed:
+        """The first twenty of ``errors`` (lines "  file:line: [rule] message")."""
+        details = "\n".join(errors[:20])
+        return cls(content_dir, f"检查发现 {len(errors)} 个错误，未生成网站（原网站保持不变）：\n{details}",
+                   "改正后重新生成；仅预览时可加 --allow-errors")
+
+
+def error_lines(findings) -> list[str]:
+    return [f"  {f.location}: [{f.rule}] {f.message}" for f in findings if f.severity == "error"]
+
 
 @dataclass
 class BuildResult:
-    portal: Portal
+    documents: int                 # disclosures in the portal
     out_dir: Path
-    pages: int
-    files: int
-    bytes: int
+    pages: int                     # HTML pages in the site
+    files: int                     # files in the site (without the search index)
+    bytes: int                     # bytes written by this build
     search: IndexResult | None = None
+    written: int = 0               # files written (new or changed)
+    removed: int = 0               # files of removed disclosures deleted
+    rendered: int = 0              # departments loaded and rendered (the others were unchanged)
+    note: str = ""                 # why the build cache was not used, if it was not
+    portal: Portal | None = None   # when the portal's pages were rendered: disclosures with headline figures only
 
 
 def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
           progress: Progress | None = None, allow_errors: bool = False, search: bool = True,
-          search_shard_size: int = DEFAULT_SHARD_SIZE) -> BuildResult:
-    """Build the portal in ``content_dir`` into ``out_dir`` (replaced only on success).
+          search_shard_size: int = DEFAULT_SHARD_SIZE, jobs: int | None = None, clean: bool = False) -> BuildResult:
+    """Build the portal in ``content_dir`` into ``out_dir``; see the module's description.
 
-    Stages: load → check (errors stop the build unless ``allow_errors``) → render → write →
-    search index (Pagefind over the written pages; ``search=False`` skips it).
-    """
-    portal = load_portal(content_dir)
-    if not allow_errors:
-        refuse_errors(portal, content_dir)
-    renderer = Renderer(portal, portal.config.base_url if base_url is None else base_url)
-    with atomic_output(out_dir) as writer:
-        pages = write_pages(portal, renderer, writer, progress)
-        write_assets(portal, writer)
-        write_sitemap(portal, renderer.base_url, writer)
-        groups = [(dept.slug, len(dept.documents)) for dept in portal.departments]
-        index = index_site(writer.root, groups, search_shard_size) if search else None
-    return BuildResult(portal, out_dir, pages, writer.files, writer.bytes, index)
+    Errors (bad input, checker errors unless ``allow_errors``, a template that fails) raise
+    before anything in ``out_dir`` changes. ``clean`` ignores the build cache."""
+    started_ns = time.time_ns()
+    root, out = content_dir.resolve(), out_dir.resolve()
+    config = load_site_config(root)
+    profiles = load_profiles(root / "profiles")
+    departments_dir = root / "departments"
+    if not departments_dir.is_dir():
+        raise ContentError(departments_dir, "找不到 departments 文件夹", "每个部门一个子文件夹，放在 departments/ 下")
+    if search:
+        require_pagefind()
+    base = (config.base_url if base_url is None else base_url) or ""
+    env = environment(root, out, {"base_url": base}, started_ns)
+    cache = BuildCache(env) if clean or not out.is_dir() else BuildCache.load(cache_path(out), env, root, out)
+    slugs = sorted(p.name for p in departments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        job = Job(root, out, staging, config, profiles, base, cache.departments, started_ns, allow_errors)
+        results = sorted(run_departments(job, slugs, jobs, progress), key=lambda r: r.slug)
+        for result in results:
+            if result.error is not None:
+                raise result.error
+            if result.entry is None:              # unchanged since the last build
+                result.entry = cache.departments[result.slug]
+        errors = [line for r in results for line in r.entry.errors]
+        if errors and not allow_errors:
+            raise CheckFailed.of(root, errors)
+        check_unique([Department(s["slug"], s["name"], departments_dir / s["slug"], s["code"])
+                      for s in (r.entry.summary for r in results)])
+        # the portal's pages show every department: rendered again only when what they show changed
+        shown = {"lists": digest([r.entry.shown[0] for r in results]),
+                 "catalog": digest([r.entry.shown[1] for r in results])}
+        reuse = {path for path, _, _ in cache.portal_outputs} if cache.portal_outputs \
+            and outputs_intact(out, cache.portal_outputs) else set()
+        lists = ["index.html", "search/index.html"] + (["sitemap.xml"] if base else [])
+        lists_same = shown["lists"] == cache.portal.get("lists") and set(lists) <= reuse
+        catalog_same = shown["catalog"] == cache.portal.get("catalog") and "catalog.json" in reuse
+        portal = None
+        portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in lists] + [("catalog.json", None)]
+        if not (lists_same and catalog_same):
+            portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
+            renderer = Renderer(portal, base, templates_cache(out))
+            if not lists_same:
+                portal_files[:len(lists)] = [("index.html", renderer.home().encode("utf-8")),
+                                             ("search/index.html", renderer.search().encode("utf-8")),
+                                             *sitemap_files(portal, renderer.base_url)]
+            if not catalog_same:
+                portal_files[-1] = ("catalog.json", json_text(catalog(portal)).encode("utf-8"))
+        portal_files += asset_files(root)
+        written = [path for r in results for path in r.written]
+        written += [path for path, data in portal_files if data is not None and stage(out, staging, path, data)]
+        expected = {path for r in results for path, _, _ in r.entry.outputs} | {path for path, _ in portal_files}
+        if cache.departments or cache.portal_outputs:
+            before = {o[0] for e in cache.departments.values() for o in e.outputs} | {o[0] for o in cache.portal_outputs}
+        else:   # no record of the last build: whatever is in the output folder
+            before = set(site_files(out))
+        removed = sorted(before - expected)
+        written_bytes = sum((staging / path).stat().st_size for path in written)
+        commit(staging, out, written, removed)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
+    changed = bool(written or removed)
+    for result in results:       # the cache records what is in the output now
+        if result.rendered:
+            result.entry.outputs = output_signature(out, [path for path, _, _ in result.entry.outputs])
+    new_cache = BuildCache(env, {r.slug: r.entry for r in results},
+                           output_signature(out, [path for path, _ in portal_files]),
+                           search=cache.search and not changed and (out / BUNDLE_DIR).is_dir(), portal=shown)
+    index = None
+    if search and not new_cache.search:
+        new_cache.save(cache_path(out), root, out)     # pages recorded; the index is redone next time if this fails
+        index = index_into(out, [(r.slug, len(r.entry.summary["documents"])) for r in results], search_shard_size)
+        new_cache.search = True
+    elif not search and changed and (out / BUNDLE_DIR).exists():
+        shutil.rmtree(out / BUNDLE_DIR)                # an index of the old pages would find what is gone
+    if index is not None or changed or cache.note or any(r.rendered for r in results) \
+            or not cache_path(out).exists():
+        new_cache.save(cache_path(out), root, out)
+    pages = sum(path.endswith(".html") for path in expected)
+    documents = sum(len(r.entry.summary["documents"]) for r in results)
+    return BuildResult(documents, out_dir, pages, len(expected), written_bytes, index, len(written), len(removed),
+                       sum(r.rendered for r in results), cache.note, portal)
+
+
+# -- one department ------------------------------------------------------------------------------
+
+@dataclass
+class Job:
+    """What every department task needs; set before the workers start (they inherit it)."""
+
+    root: Path
+    out: Path
+    staging: Path
+    config: object
+    profiles: dict[str, Profile]
+    base_url: str
+    cache: dict[str, Entry]
+    started_ns: int
+    allow_errors: bool
+    _tools: tuple[Renderer, CheckConfig] | None = field(default=None, repr=False)
+
+    def tools(self) -> tuple[Renderer, CheckConfig]:
+        """The renderer and checker settings, made once per process (templates compile once)."""
+        if self._tools is None:
+            empty = Portal(self.config, self.root, [])
+            self._tools = (Renderer(empty, self.base_url, templates_cache(self.out)), CheckConfig.from_portal(empty))
+        return self._tools
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_tools": None}   # a Jinja environment does not pickle
+
+
+@dataclass
+class DepartmentResult:
+    slug: str
+    entry: Entry | None = None
+    rendered: bool = False
+    written: list[str] = field(default_factory=list)
+    error: SiteBuilderError | None = None
+
+
+_JOB: Job | None = None
+
+
+def _init_worker(job: Job | None) -> None:
+    global _JOB
+    if job is not None:
+        _JOB = job
+
+
+def build_department(slug: str) -> DepartmentResult:
+    """Load, check, render and stage one department, unless the cache shows it unchanged."""
+    job = _JOB
+    assert job is not None
+    folder = job.root / "departments" / slug
+    try:
+        signature, racy = scan(folder, job.root, job.started_ns)
+        old = job.cache.get(slug)
+        if old is not None and not old.racy and old.signature == signature and outputs_intact(job.out, old.outputs):
+            return DepartmentResult(slug)         # the main process has the entry
+        dept = load_department(folder, job.config, job.profiles)
+        renderer, check_config = job.tools()
+        errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config))
+        summary = summarize(dept)
+        entry = Entry(signature, racy, summary, [], errors, shown(summary))
+        if errors and not job.allow_errors:
+            return DepartmentResult(slug, entry, rendered=True)
+        pages = department_pages(dept, renderer)
+        for doc in dept.documents:
+            pages += document_pages(doc, renderer)
+        entry.outputs = [[path, -1, 0] for path, _ in pages]
+        written = [path for path, text in pages if stage(job.out, job.staging, path, text.encode("utf-8"))]
+        return DepartmentResult(slug, entry, rendered=True, written=written)
+    except SiteBuilderError as exc:
+        return DepartmentResult(slug, error=exc)
+
+
+def run_departments(job: Job, slugs: list[str], jobs: int | None, progress: Progress | None) -> list[DepartmentResult]:
+    """Every department's task, in ``jobs`` processes (forked where the platform allows)."""
+    global _JOB
+    _JOB = job
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(slugs)))
+    results: list[DepartmentResult] = []
+    if jobs == 1:
+        for slug in slugs:
+            results.append(build_department(slug))
+            if progress:
+                progress(len(results), len(slugs))
+        return results
+    job.tools()          # compiled once here; forked workers inherit the compiled templates
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(None if fork else job,)) as pool:
+        for result in pool.imap_unordered(build_department, slugs, chunksize=max(1, min(16, len(slugs) // (jobs * 8)))):
+            results.append(result)
+            if progress:
+                progress(len(results), len(slugs))
+    return results
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+def templates_cache(out: Path) -> Path:
+    """Where compiled templates are kept between builds (next to the build cache)."""
+    folder = cache_path(out).parent / "templates"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def stage(out: Path, staging: Path, path: str, data: bytes) -> bool:
+    """Put ``data`` for ``out/path`` into the staging folder unless the output already holds it."""
+    target = out / path
+    try:
+        if target.stat().st_size == len(data) and target.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    staged = staging / path
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(data)
+    return True
+
+
+def commit(staging: Path, out: Path, written: list[str], removed: list[str]) -> None:
+    """Move the staged files into the output and delete the removed ones (a new output folder
+    is the staging folder itself, renamed)."""
+    if not out.exists():
+        os.chmod(staging, 0o755)
+        os.rename(staging, out)
+        return
+    for path in written:
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / path, target)
+    for path in removed:
+        target = out / path
+        target.unlink(missing_ok=True)
+        for parent in target.parents:           # folders left empty go too
+            if parent == out or any(parent.iterdir()):
+                break
+            parent.rmdir()
+
+
+def site_files(out: Path) -> list[str]:
+    """The files of a built site, without its search index."""
+    if not out.is_dir():
+        return []
+    found = []
+    for folder, dirs, files in os.walk(out):
+        if Path(folder) == out and BUNDLE_DIR in dirs:
+            dirs.remove(BUNDLE_DIR)
+        found.extend(Path(folder, name).relative_to(out).as_posix() for name in files)
+    return found
+
+
+def index_into(out: Path, groups: list[tuple[str, int]], shard_size: int) -> IndexResult:
+    """Pagefind over the site into a folder beside it, then swapped in for the old index."""
+    fresh = out.parent / f".{out.name}.pagefind-{os.getpid()}"
+    shutil.rmtree(fresh, ignore_errors=True)
+    try:
+        index = index_site(out, groups, shard_size, bundle=fresh)
+        old = out.parent / f".{out.name}.pagefind-old-{os.getpid()}"
+        if (out / BUNDLE_DIR).exists():
+            os.rename(out / BUNDLE_DIR, old)
+        os.rename(fresh, out / BUNDLE_DIR)
+        shutil.rmtree(old, ignore_errors=True)
+        return index
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+
+
+# -- what each page is -----------------------------------------------------------------------------
 
 def refuse_errors(portal: Portal, content_dir: Path, documents: list[Document] | None = None) -> None:
     """Raise CheckFailed when the checker finds an error (in ``documents``, or in the whole portal)."""
-    errors = [f for f in run_checks(portal, documents=documents) if f.severity == "error"]
+    errors = error_lines(run_checks(portal, documents=documents))
     if errors:
-        details = "\n".join(f"  {f.location}: [{f.rule}] {f.message}" for f in errors[:20])
-        raise CheckFailed(content_dir, f"检查发现 {len(errors)} 个错误，未生成网站（原网站保持不变）：\n{details}",
-                          "改正后重新生成；仅预览时可加 --allow-errors")
-
-
-Page = tuple[str, str]   # (path in the site, text)
+        raise CheckFailed.of(content_dir, errors)
 
 
 def portal_pages(portal: Portal, renderer: Renderer) -> list[Page]:
-    """The pages that show every department: the home grid, the search page, the catalog."""
+    """The pages that show every department: the home grid, the search page, the catalog
+    (``build`` renders each only when what it shows has changed)."""
     return [("index.html", renderer.home()), ("search/index.html", renderer.search()),
             ("catalog.json", json_text(catalog(portal)))]
 
@@ -82,47 +358,32 @@ def document_pages(doc: Document, renderer: Renderer) -> list[Page]:
     return [(f"{doc.url}index.html", renderer.document(doc)), (f"{doc.url}data.json", json_text(document_data(doc)))]
 
 
-def write_pages(portal: Portal, renderer: Renderer, writer: SiteWriter, progress: Progress | None) -> int:
-    total = len(portal.documents)
-    pages = done = 0
-    for path, text in portal_pages(portal, renderer):
-        writer.write_text(path, text)
-        pages += path.endswith(".html")
-    for dept in portal.departments:
-        for path, text in department_pages(dept, renderer):
-            writer.write_text(path, text)
-            pages += 1
-        for doc in dept.documents:
-            for path, text in document_pages(doc, renderer):
-                writer.write_text(path, text)
-            pages += 1
-            done += 1
-            if progress:
-                progress(done, total)
-    return pages
-
-
-def write_assets(portal: Portal, writer: SiteWriter) -> None:
-    """Built-in assets, then the portal's own (``templates/assets``) over them."""
+def asset_files(root: Path) -> list[tuple[str, bytes]]:
+    """Built-in assets, then the portal's own (``templates/assets`` of the content folder ``root``) over them."""
     files: dict[str, Path] = {}
-    for folder in (BUILTIN_TEMPLATES / "assets", portal.root / "templates" / "assets"):
+    for folder in (BUILTIN_TEMPLATES / "assets", root / "templates" / "assets"):
         if folder.is_dir():
             for item in sorted(folder.rglob("*")):
                 if item.is_file():
                     files[item.relative_to(folder).as_posix()] = item
-    for name, path in sorted(files.items()):
-        writer.write_bytes(f"assets/{name}", path.read_bytes())
+    return [(f"assets/{name}", path.read_bytes()) for name, path in sorted(files.items())]
 
 
-def write_sitemap(portal: Portal, base_url: str, writer: SiteWriter) -> None:
+def write_assets(portal: Portal, writer) -> None:
+    for path, data in asset_files(portal.root):
+        writer.write_bytes(path, data)
+
+
+def sitemap_files(portal: Portal, base_url: str) -> list[tuple[str, bytes]]:
     """sitemap.xml with absolute URLs; only when a base URL is known."""
     if not base_url:
-        return
+        return []
     paths = [""]
     for dept in portal.departments:
         paths.append(f"{dept.slug}/")
         paths.extend(f"{dept.slug}/{year}/" for year in dept.years)
         paths.extend(doc.url for doc in dept.documents)
     urls = "".join(f"  <url><loc>{base_url}{p}</loc></url>\n" for p in paths)
-    writer.write_text("sitemap.xml", '<?xml version="1.0" encoding="UTF-8"?>\n'
-                      '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n")
+    return [("sitemap.xml", ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls
+                             + "</urlset>\n").encode("utf-8"))]

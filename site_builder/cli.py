@@ -39,8 +39,11 @@ def main() -> None:
 @click.option("--no-search", is_flag=True, help="Skip the search index (Pagefind); the search page then says so.")
 @click.option("--search-shard-size", type=click.IntRange(min=1), default=DEFAULT_SHARD_SIZE, show_default=True,
               help="Pages per Pagefind run (it needs about 4 MB of memory per page); larger portals are indexed in shards.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes  [default: one per CPU]")
+@click.option("--clean", is_flag=True, help="Ignore the build cache: load and render every disclosure again.")
 def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool,
-                  allow_errors: bool, no_search: bool, search_shard_size: int) -> None:
+                  allow_errors: bool, no_search: bool, search_shard_size: int, jobs: int | None, clean: bool) -> None:
     """Build the portal in CONTENT_DIR (default: ./content) into --out."""
     started = time.perf_counter()
     show_bar = not quiet and sys.stderr.isatty()
@@ -57,14 +60,24 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
 
     try:
         result = build(_content_dir(content_dir), out_dir, base_url, progress, allow_errors=allow_errors,
-                       search=not no_search, search_shard_size=search_shard_size)
+                       search=not no_search, search_shard_size=search_shard_size, jobs=jobs, clean=clean)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     if not quiet:
         seconds = time.perf_counter() - started
-        click.echo(f"已生成 {len(result.portal.documents)} 份公开文件、{result.pages} 个页面，"
-                   f"共 {result.files} 个文件（{result.bytes / 1024:.0f} KB），用时 {seconds:.2f} 秒 → {out_dir}")
+        if result.note:
+            click.echo(click.style(f"注意：{result.note}", fg="yellow"), err=True)
+        if result.written == result.files and not result.removed:
+            click.echo(f"已生成 {result.documents} 份公开文件、{result.pages} 个页面，共 {result.files} 个文件"
+                       f"（{result.bytes / 1024:.0f} KB），用时 {seconds:.2f} 秒 → {out_dir}")
+        elif result.written or result.removed:
+            removed = f"、删除 {result.removed} 个" if result.removed else ""
+            click.echo(f"网站共 {result.documents} 份公开文件、{result.pages} 个页面、{result.files} 个文件；"
+                       f"本次重新生成 {result.rendered} 个部门，写入 {result.written} 个文件（{result.bytes / 1024:.0f} KB）"
+                       f"{removed}，其余未变；用时 {seconds:.2f} 秒 → {out_dir}")
+        else:
+            click.echo(f"内容没有变化，未写入任何文件（{result.documents} 份公开文件，用时 {seconds:.2f} 秒）→ {out_dir}")
         if result.search and result.search.version != PAGEFIND_VERSION:
             click.echo(click.style(f"注意：使用的 Pagefind 为 {result.search.version or '未知版本'}（{result.search.binary}），"
                                    f"本工具测试的是 {PAGEFIND_VERSION}；中文搜索结果可能不全。运行 npm ci 安装测试过的版本。",
@@ -73,7 +86,9 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
             shards = f"，分 {result.search.shards} 个分片" if result.search.shards > 1 else ""
             click.echo(f"搜索索引：{result.search.pages} 个页面、{result.search.words} 个词{shards}，"
                        f"用时 {result.search.seconds:.2f} 秒（Pagefind）")
-        else:
+        elif no_search and (out_dir / "pagefind").is_dir():
+            click.echo("未更新搜索索引（--no-search）；页面没有变化，保留原有索引")
+        elif no_search:
             click.echo("未生成搜索索引（--no-search）：搜索页将提示暂不可用")
 
 

@@ -51,6 +51,9 @@ class SiteBuilderError(click.ClickException):
     def format_message(self) -> str:
         return self.message
 
+    def __reduce__(self):  # raised in a build worker process, re-raised in the main one
+        return self.__class__, (self.location, self.problem, self.hint)
+
 
 class ContentError(SiteBuilderError):
     """Bad input in the content folder (YAML, CSV, Markdown)."""

@@ -26,7 +26,9 @@ from .tableview import form_labels, indicator_rows, table_view, target_rows
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
-def make_environment(portal_templates: Path | None) -> jinja2.Environment:
+def make_environment(portal_templates: Path | None, bytecode_dir: Path | None = None) -> jinja2.Environment:
+    """The template environment; ``bytecode_dir`` keeps compiled templates between builds (Jinja
+    checks each template's source before using its compiled form)."""
     builtin = jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES))
     loaders: list[jinja2.BaseLoader] = []
     if portal_templates and portal_templates.is_dir():
@@ -40,6 +42,7 @@ def make_environment(portal_templates: Path | None) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
     )
     env.filters["markdown"] = render_markdown
     env.filters["money"] = money
@@ -130,10 +133,10 @@ def page_parts(doc: Document) -> list[dict[str, Any]]:
 class Renderer:
     """Renders every page of a portal; one instance per build."""
 
-    def __init__(self, portal: Portal, base_url: str):
+    def __init__(self, portal: Portal, base_url: str, bytecode_dir: Path | None = None):
         self.portal = portal
         self.base_url = base_url.rstrip("/") + "/" if base_url else ""
-        self.env = make_environment(portal.root / "templates")
+        self.env = make_environment(portal.root / "templates", bytecode_dir)
 
     def _render(self, name: str, path: str, **context: Any) -> str:
         depth = path.count("/")

@@ -79,8 +79,8 @@ def find_pagefind() -> Path | None:
     return Path(found) if found else None
 
 
-def pagefind_command(binary: Path, site: Path, output: str = BUNDLE_DIR, glob: str | None = None) -> list[str]:
-    return [str(binary), "--site", str(site), "--output-subdir", output, *(["--glob", glob] if glob else [])]
+def pagefind_command(binary: Path, site: Path, output: Path, glob: str | None = None) -> list[str]:
+    return [str(binary), "--site", str(site), "--output-path", str(output), *(["--glob", glob] if glob else [])]
 
 
 def plan_shards(groups: list[tuple[str, int]], shard_size: int) -> list[list[str]]:
@@ -100,33 +100,42 @@ def plan_shards(groups: list[tuple[str, int]], shard_size: int) -> list[list[str
 
 
 def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
-               binary: Path | None = None) -> IndexResult:
-    """Run Pagefind over ``site``: one bundle in ``site/pagefind/``, or, when ``groups`` (top-level
-    folder, pages) hold more than ``shard_size`` pages, one bundle per shard (``pagefind/`` and
-    ``pagefind/shard-N/``) listed in ``pagefind/shards.json`` for the search page to merge."""
-    binary = binary or find_pagefind()
-    if binary is None or not binary.is_file():
-        raise SearchError(None, "找不到 Pagefind 搜索索引工具（pagefind_extended），无法生成搜索索引",
-                          "在项目文件夹运行 npm ci 安装（见 README），或设置环境变量 PAGEFIND_BINARY_PATH；"
-                          "暂不需要搜索时加 --no-search")
+               binary: Path | None = None, bundle: Path | None = None) -> IndexResult:
+    """Run Pagefind over ``site``: one bundle in ``bundle`` (default ``site/pagefind/``), or, when
+    ``groups`` (top-level folder, pages) hold more than ``shard_size`` pages, one bundle per shard
+    (``pagefind/`` and ``pagefind/shard-N/``) listed in ``pagefind/shards.json`` for the search
+    page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards."""
+    binary = binary or require_pagefind()
     started = time.perf_counter()
     version = pagefind_version(binary)
     shards = plan_shards(groups, shard_size) if groups and sum(n for _, n in groups) > shard_size else [[]]
     pages = words = peak = 0
+    bundle = bundle or site / BUNDLE_DIR
     for number, folders in enumerate(shards, start=1):
-        output = BUNDLE_DIR if number == 1 else f"{BUNDLE_DIR}/shard-{number}"
+        output = bundle if number == 1 else bundle / f"shard-{number}"
         glob = "{" + ",".join(folders) + "}/**/*.html" if folders else None
         stdout, memory = _run(pagefind_command(binary, site, output, glob), binary)
         peak = max(peak, memory)
-        drop_unused_ui(site / output)
+        drop_unused_ui(output)
         pages += _count(stdout, "pages")
         words += _count(stdout, "words")
-    (site / BUNDLE_DIR / SHARDS_FILE).write_text(
+    (bundle / SHARDS_FILE).write_text(
         json.dumps({"shards": [f"shard-{n}/" for n in range(2, len(shards) + 1)]}) + "\n", encoding="utf-8")
     if pages == 0:
         raise SearchError(None, "搜索索引中没有任何页面（模板中缺少 data-pagefind-body？）",
                           "公开文件页面的正文元素应带 data-pagefind-body 属性，见 docs/templates.md")
     return IndexResult(pages, words, time.perf_counter() - started, binary, len(shards), peak, version)
+
+
+def require_pagefind() -> Path:
+    """The Pagefind binary, or a SearchError that says how to install it (checked before a
+    build writes anything, so a missing indexer never leaves new pages with an old index)."""
+    binary = find_pagefind()
+    if binary is None or not binary.is_file():
+        raise SearchError(None, "找不到 Pagefind 搜索索引工具（pagefind_extended），无法生成搜索索引",
+                          "在项目文件夹运行 npm ci 安装（见 README），或设置环境变量 PAGEFIND_BINARY_PATH；"
+                          "暂不需要搜索时加 --no-search")
+    return binary
 
 
 def pagefind_version(binary: Path) -> str:

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 
 
 def json_text(data: Any) -> str:
-    """JSON as the site publishes it: UTF-8 text, Chinese unescaped, one key per line."""
-    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+    """JSON as the site publishes it: UTF-8 text, Chinese unescaped, compact (the C encoder:
+    indenting switches json to its pure-Python encoder, five times slower on a large portal)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def replace_file(target: Path, data: bytes) -> bool:

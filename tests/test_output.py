@@ -80,7 +80,7 @@ def test_failed_build_keeps_the_previous_output(content_copy, tmp_path):
     result = CliRunner().invoke(main, ["build", str(content_copy), "--out", str(out)])
     assert result.exit_code == 1
     assert tree_bytes(out) == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".output")] == []
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".output")] == [".output.cache"]  # no staging left
 
 
 def test_build_replaces_stale_files(content_copy, tmp_path):

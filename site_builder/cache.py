@@ -1,0 +1,195 @@
+"""Build cache: what the last build made from which inputs, so the next build redoes only what changed.
+
+It lives beside the output folder (``.output.cache/build.json`` for ``output/``), never inside
+it: it is not published.
+
+**Inputs** are recognised by signature, as git recognises unchanged files: every file's path,
+size and modification time (nanoseconds) under a department's folder, digested. A file
+modified within two seconds of the build that read it is *racy* (a second save in the same
+clock tick could keep both size and time), so its department is rebuilt next time whatever its
+signature says. **Outputs** are recognised the same way: a page edited or deleted in the output
+folder is written again.
+
+**Safety.** The cache records the format, the tool's version and the *environment*: a digest of
+everything every page depends on (site.yaml, profiles, templates, the tool's own code and the
+build options). Any difference, and the cache is not used. A cache whose checksum fails, that
+cannot be parsed or has the wrong shape is ignored with a note and the build is a full one;
+``--clean`` ignores it. A rebuilt page that comes out byte-identical is not written, so a cache
+that is wrong in the safe direction only costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import ContentError
+
+FORMAT = 1
+RACY_NS = 2_000_000_000       # a file this close to the build's start may change again unseen
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUILTIN_TEMPLATES = PACKAGE_DIR.parent / "templates"
+
+Signature = list          # [[relative path, size, mtime_ns], …] sorted by path
+
+
+def cache_path(out_dir: Path) -> Path:
+    out_dir = out_dir.resolve()
+    return out_dir.parent / f".{out_dir.name}.cache" / "build.json"
+
+
+def digest(items: Any) -> str:
+    return hashlib.blake2b(json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+                           digest_size=16).hexdigest()
+
+
+def scan(folder: Path, root: Path, started_ns: int, skip: tuple[Path, ...] = ()) -> tuple[str, bool]:
+    """(digest of every file under ``folder``: relative path, size, mtime; whether one is racy).
+
+    A symlink that leads outside the content folder ``root`` is refused here, as the loader
+    would refuse it (a page must not publish /etc/passwd); a linked folder is not entered."""
+    items: list[tuple[str, int, int]] = []
+    newest = 0
+    root_text = str(root)
+
+    def refuse_outside(path: str) -> None:
+        target = os.path.realpath(path)
+        if target != root_text and not target.startswith(root_text + os.sep):
+            raise ContentError(Path(path), f"“{os.path.basename(path)}”是指向内容文件夹之外的链接"
+                               f"（{os.readlink(path)}）", "把文件复制到内容文件夹中，不要用链接")
+
+    def walk(path: str, prefix: str) -> None:
+        nonlocal newest
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or entry.name == "__pycache__":
+                    continue          # editors' swap files, .git, .DS_Store, compiled code: never read
+                name = prefix + entry.name
+                if entry.is_symlink():
+                    refuse_outside(entry.path)
+                    items.append((name, -1, 0))      # the link itself; its target is not followed
+                elif entry.is_dir():
+                    if skip and Path(entry.path) in skip:
+                        continue
+                    walk(entry.path, name + "/")
+                else:
+                    stat = entry.stat()
+                    items.append((name, stat.st_size, stat.st_mtime_ns))
+                    newest = max(newest, stat.st_mtime_ns)
+
+    if folder.is_symlink():
+        refuse_outside(str(folder))
+    walk(str(folder), "")
+    items.sort()
+    return digest(items), newest > started_ns - RACY_NS
+
+
+def output_signature(out_dir: Path, paths: list[str]) -> Signature:
+    """[[path, size, mtime_ns]] of the output files ``paths`` ([path, -1, 0] for a missing one)."""
+    signature = []
+    base = str(out_dir) + os.sep
+    for path in paths:
+        try:
+            stat = os.stat(base + path)
+            signature.append([path, stat.st_size, stat.st_mtime_ns])
+        except OSError:
+            signature.append([path, -1, 0])
+    return signature
+
+
+def outputs_intact(out_dir: Path, signature: Signature) -> bool:
+    """Whether the output files are as ``signature`` recorded (not edited, replaced or deleted)."""
+    base = str(out_dir) + os.sep
+    for path, size, mtime in signature:
+        try:
+            stat = os.stat(base + path)
+        except OSError:
+            return False
+        if stat.st_size != size or stat.st_mtime_ns != mtime:
+            return False
+    return True
+
+
+def environment(root: Path, out_dir: Path, options: dict[str, Any], started_ns: int) -> str:
+    """A digest of what every page depends on besides its own department's files: the content
+    folder's other files (site.yaml, profiles, templates, subject lists), the built-in templates,
+    the tool's code and version, and the options that change pages."""
+    skip = (root / "departments", out_dir.resolve(), cache_path(out_dir).parent)
+    parts = [FORMAT, __version__, options]
+    for folder in (root, BUILTIN_TEMPLATES, PACKAGE_DIR):
+        parts.append(scan(folder, folder, started_ns, skip=skip)[0])
+    return digest(parts)
+
+
+@dataclass
+class Entry:
+    """One department as the last build left it."""
+
+    signature: str                 # digest of its content folder
+    racy: bool                     # rebuild next time whatever the signature says
+    summary: dict[str, Any]        # what the portal pages show of it (content.summarize)
+    outputs: Signature             # its pages and data files in the output folder
+    errors: list[str] = field(default_factory=list)   # checker errors, kept when built with --allow-errors
+    shown: list[str] = field(default_factory=list)    # digests of what the portal pages show of it (summary.shown)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"signature": self.signature, "racy": self.racy, "summary": self.summary,
+                "outputs": self.outputs, "errors": self.errors, "shown": self.shown}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        entry = cls(data["signature"], bool(data["racy"]), data["summary"], data["outputs"], data["errors"],
+                    data["shown"])
+        if not (isinstance(entry.signature, str) and isinstance(entry.summary, dict) and len(entry.shown) == 2
+                and all(isinstance(o, list) and len(o) == 3 for o in entry.outputs)):
+            raise ValueError("entry")
+        return entry
+
+
+@dataclass
+class BuildCache:
+    environment: str = ""
+    departments: dict[str, Entry] = field(default_factory=dict)
+    portal_outputs: Signature = field(default_factory=list)   # home, search page, catalog, assets…
+    search: bool = False          # the search index in the output matches its pages
+    portal: dict[str, str] = field(default_factory=dict)   # digests of what each portal page showed
+    note: str = ""                # why an existing cache was not used (shown to the user)
+
+    @classmethod
+    def load(cls, path: Path, environment: str, root: Path, out_dir: Path) -> BuildCache:
+        """The cache at ``path`` if it is sound and was made for this content, output and
+        environment; otherwise an empty one whose ``note`` says why."""
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return cls(environment)
+        try:
+            header, _, payload = raw.partition(b"\n")
+            head = json.loads(header)
+            if head.get("format") != FORMAT or hashlib.sha256(payload).hexdigest() != head.get("checksum"):
+                raise ValueError("checksum")
+            if head.get("content") != str(root) or head.get("output") != str(out_dir.resolve()):
+                return cls(environment, note="缓存属于另一个内容或输出文件夹，已忽略")
+            if head.get("environment") != environment:
+                return cls(environment, note="模板、方案、门户配置或工具已更新，全部重新生成")
+            data = json.loads(payload)
+            departments = {slug: Entry.from_json(item) for slug, item in data["departments"].items()}
+            return cls(environment, departments, data["portal_outputs"], bool(data["search"]), dict(data["portal"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return cls(environment, note="构建缓存已损坏，已忽略，全部重新生成")
+
+    def save(self, path: Path, root: Path, out_dir: Path) -> None:
+        payload = json.dumps({"departments": {slug: e.as_json() for slug, e in sorted(self.departments.items())},
+                              "portal_outputs": self.portal_outputs, "search": self.search, "portal": self.portal},
+                             ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        head = {"format": FORMAT, "tool": __version__, "content": str(root), "output": str(out_dir.resolve()),
+                "environment": self.environment, "checksum": hashlib.sha256(payload).hexdigest()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        temp.write_bytes(json.dumps(head).encode("utf-8") + b"\n" + payload)
+        os.replace(temp, path)

@@ -1,0 +1,55 @@
+"""What the portal's own pages (home, search page, catalog, sitemap) need of a department.
+
+A build renders each department's pages on its own, in a worker process, and hands back only
+this summary: the department's identity and, per disclosure, its identity and headline
+figures. The portal pages are rendered from the summaries, so no process ever holds every
+table of a large portal. Summaries are plain JSON data (they are kept in the build cache).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .cache import digest
+from .model import Department, Document, Portal, SiteConfig
+from .profiles import Profile
+from .render import headline_values
+
+
+def summarize(dept: Department) -> dict[str, Any]:
+    return {
+        "slug": dept.slug, "name": dept.name, "code": dept.code, "supervisor": dept.supervisor,
+        "region": dept.region,
+        "documents": [{"year": doc.year, "kind": doc.kind, "profile": doc.profile.name, "title": doc.title,
+                       "headline": [[label, text, unit, role, str(value)]
+                                    for label, text, unit, role, value in headline_values(doc)]}
+                      for doc in dept.documents],
+    }
+
+
+def department_from_summary(summary: dict[str, Any], departments_dir: Path,
+                            profiles: dict[str, Profile]) -> Department:
+    """A department whose disclosures carry identity and headline figures, and no tables."""
+    dept = Department(slug=summary["slug"], name=summary["name"], path=departments_dir / summary["slug"],
+                      code=summary["code"], supervisor=summary["supervisor"], region=summary["region"])
+    for item in summary["documents"]:
+        doc = Document(department=dept, year=item["year"], kind=item["kind"], profile=profiles[item["profile"]],
+                       title=item["title"], path=dept.path / str(item["year"]) / item["kind"])
+        doc.__dict__["_headline"] = [(label, text, unit, role, Decimal(value))
+                                     for label, text, unit, role, value in item["headline"]]
+        dept.documents.append(doc)
+    return dept
+
+
+def shown(summary: dict[str, Any]) -> list[str]:
+    """Digests of what the portal's pages show of a department: [the lists (home, search page,
+    sitemap: names, regions, which disclosures), the catalog (also titles and headline figures)]."""
+    lists = [summary["slug"], summary["name"], summary["region"], [[d["year"], d["kind"]] for d in summary["documents"]]]
+    return [digest(lists), digest(summary)]
+
+
+def portal_of(config: SiteConfig, root: Path, profiles: dict[str, Profile], summaries: list[dict[str, Any]]) -> Portal:
+    """The portal as its own pages need it, from the departments' summaries."""
+    return Portal(config, root, [department_from_summary(s, root / "departments", profiles) for s in summaries])

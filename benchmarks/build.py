@@ -157,7 +157,7 @@ def main() -> None:
         nochange = [run(ours + [str(content), "--out", str(out)])["wall"] for _ in range(args.reps)]
         csv = next(p for p in sorted((content / "departments").glob("*/2024/final-accounts/tables/05.csv")))
         edits = []
-        for k in range(args.reps):
+        for _ in range(args.reps):
             text = csv.read_text(encoding="utf-8")
             old, new = (ROW.format("69.62"), ROW.format("69.63")) if ROW.format("69.62") in text \
                 else (ROW.format("69.63"), ROW.format("69.62"))

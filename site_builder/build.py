@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -75,11 +76,15 @@ class BuildResult:
 
 def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
           progress: Progress | None = None, allow_errors: bool = False, search: bool = True,
-          search_shard_size: int = DEFAULT_SHARD_SIZE, jobs: int | None = None, clean: bool = False) -> BuildResult:
+          search_shard_size: int = DEFAULT_SHARD_SIZE, jobs: int | None = None, clean: bool = False,
+          keep_portal: bool = False, keep_index: bool = False) -> BuildResult:
     """Build the portal in ``content_dir`` into ``out_dir``; see the module's description.
 
     Errors (bad input, checker errors unless ``allow_errors``, a template that fails) raise
-    before anything in ``out_dir`` changes. ``clean`` ignores the build cache."""
+    before anything in ``out_dir`` changes. ``clean`` ignores the build cache. ``keep_portal``:
+    the result carries the portal (disclosures with headline figures only) even when its pages
+    were unchanged. ``keep_index``: without ``search``, an existing index stays (the preview
+    refreshes it itself)."""
     started_ns = time.time_ns()
     root, out = content_dir.resolve(), out_dir.resolve()
     config = load_site_config(root)
@@ -153,11 +158,13 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         new_cache.save(cache_path(out), root, out)     # pages recorded; the index is redone next time if this fails
         index = index_into(out, [(r.slug, len(r.entry.summary["documents"])) for r in results], search_shard_size)
         new_cache.search = True
-    elif not search and changed and (out / BUNDLE_DIR).exists():
+    elif not search and not keep_index and changed and (out / BUNDLE_DIR).exists():
         shutil.rmtree(out / BUNDLE_DIR)                # an index of the old pages would find what is gone
     if index is not None or changed or cache.note or any(r.rendered for r in results) \
             or not cache_path(out).exists():
         new_cache.save(cache_path(out), root, out)
+    if keep_portal and portal is None:
+        portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
     pages = sum(path.endswith(".html") for path in expected)
     documents = sum(len(r.entry.summary["documents"]) for r in results)
     return BuildResult(documents, out_dir, pages, len(expected), written_bytes, index, len(written), len(removed),
@@ -249,8 +256,11 @@ def run_departments(job: Job, slugs: list[str], jobs: int | None, progress: Prog
             if progress:
                 progress(len(results), len(slugs))
         return results
-    job.tools()          # compiled once here; forked workers inherit the compiled templates
-    fork = "fork" in multiprocessing.get_all_start_methods()
+    # forked workers inherit the compiled templates; a process with threads (the preview server)
+    # is not forked, as a lock held by another thread would stay held in the child
+    fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if fork:
+        job.tools()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     with context.Pool(jobs, initializer=_init_worker, initargs=(None if fork else job,)) as pool:
         for result in pool.imap_unordered(build_department, slugs, chunksize=max(1, min(16, len(slugs) // (jobs * 8)))):
@@ -367,11 +377,6 @@ def asset_files(root: Path) -> list[tuple[str, bytes]]:
                 if item.is_file():
                     files[item.relative_to(folder).as_posix()] = item
     return [(f"assets/{name}", path.read_bytes()) for name, path in sorted(files.items())]
-
-
-def write_assets(portal: Portal, writer) -> None:
-    for path, data in asset_files(portal.root):
-        writer.write_bytes(path, data)
 
 
 def sitemap_files(portal: Portal, base_url: str) -> list[tuple[str, bytes]]:

@@ -7,13 +7,15 @@
 - **Reloading**: livereload's websocket protocol and its browser client (``livereload.js``),
   injected into every HTML response by livereload's transform; the files in the output folder
   stay exactly what ``build`` writes.
-- **Incremental rebuild** (:class:`Preview`): a save under one disclosure's folder reloads that
-  disclosure alone, checks it, and rewrites its page, its data.json, its department and year
-  pages and the catalog (the home and search pages too when a disclosure comes or goes); a
-  department.yaml reloads the department; anything else (site.yaml, profiles, templates)
-  rebuilds everything. Unchanged files are not rewritten. Once written, a disclosure is kept
-  in memory only as its identity and headline figures (:func:`slim`): the pages that list it
-  need no more, and a save reloads the saved disclosure from its files anyway.
+- **Incremental rebuild** (:class:`Preview`): the first build, and any change that every page
+  depends on (site.yaml, profiles, templates), go through the build's own machinery
+  (:func:`build.build`: worker processes; the build cache skips departments whose files and
+  pages are unchanged). A save under one disclosure's folder reloads that disclosure alone,
+  checks it, and rewrites its page, its data.json, its department and year pages and the
+  catalog (the home and search pages too when a disclosure comes or goes); a department.yaml
+  reloads the department. Unchanged files are not rewritten. The preview keeps each disclosure
+  only as its identity and headline figures (:func:`slim`): the pages that list it need no
+  more, and a save reloads the saved disclosure from its files anyway.
 - **Errors**: a save that breaks the content (bad cell, YAML, a checker error) leaves the last
   good pages in place; the open page reloads and an overlay shows the same message as the
   terminal (from ``/__site-builder/status.json``); the next good save removes it.
@@ -42,9 +44,10 @@ from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloa
 from livereload.server import LiveScriptInjector
 from tornado import ioloop, web
 
-from .build import department_pages, document_pages, portal_pages, refuse_errors, write_assets
+from .build import build, department_pages, document_pages, portal_pages, refuse_errors
+from .cache import cache_path
 from .catalog import catalog, catalog_entry
-from .content import check_tree, load_department, load_document, load_portal, load_site_config
+from .content import check_tree, load_department, load_document, load_site_config
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
@@ -91,32 +94,13 @@ class Preview:
 
     # -- building -------------------------------------------------------------------------
     def full_build(self) -> None:
-        """Load, check and write every page, one department at a time: each disclosure is slimmed
-        once its pages are written, so memory holds one department's tables, not the portal's."""
-        keep: set[str] = set()
-        renderer: Renderer | None = None
-
-        def each(dept: Department) -> None:
-            nonlocal renderer
-            refuse_errors(Portal(config, self.content, [dept]), self.content)
-            renderer = renderer or Renderer(Portal(config, self.content, []), "")
-            pages = department_pages(dept, renderer)
-            for doc in dept.documents:
-                pages += document_pages(doc, renderer)
-                slim(doc)
-            keep.update(path for path, _ in pages)
-            self._write(pages)
-
-        config = load_site_config(self.content)
+        """Every page, by the build's own machinery (:func:`build.build`: worker processes, the
+        build cache beside the preview folder); what the preview keeps of the portal is its
+        departments with each disclosure's identity and headline figures."""
         self.profiles = load_profiles(self.content / "profiles")   # a profile change rebuilds everything
-        portal = load_portal(self.content, each)
-        renderer = Renderer(portal, "")
-        pages = portal_pages(portal, renderer)
-        keep.update(path for path, _ in pages)
-        self._write(pages)
-        write_assets(portal, _ChangedOnlyWriter(self.out))
-        self._remove_stale(keep)
-        self.portal, self.renderer = portal, renderer
+        result = build(self.content, self.out, base_url="", search=False, keep_portal=True, keep_index=True)
+        self.portal = result.portal
+        self.renderer = Renderer(self.portal, "")
 
     def apply(self, changed: Iterable[Path]) -> list[str]:
         """Rebuild for a set of changed paths; return the site paths rewritten. Raises on bad content."""
@@ -213,14 +197,6 @@ class Preview:
                 written.append(path)
         return written
 
-    def _remove_stale(self, keep: set[str]) -> None:
-        """After a full build: pages of disclosures that no longer exist go (assets and the index stay)."""
-        for page in self.out.glob("*/**/index.html"):
-            rel = page.relative_to(self.out).as_posix()
-            if rel.split("/", 1)[0] not in ("assets", "pagefind") and rel not in keep:
-                page.unlink()
-                (page.parent / "data.json").unlink(missing_ok=True)
-
     # -- one save ---------------------------------------------------------------------------
     def rebuild(self, changed: Iterable[Path]) -> None:
         """Rebuild after a save; record the error for the overlay instead of raising."""
@@ -299,16 +275,6 @@ def slim(doc: Document) -> None:
     doc.overview = doc.glossary = ""
     doc.inputs, doc.reasons = {}, {}
     doc.__dict__.pop("_prose_sentences", None)
-
-
-class _ChangedOnlyWriter:
-    """A SiteWriter stand-in that writes a file only when its bytes differ."""
-
-    def __init__(self, root: Path):
-        self.root = root
-
-    def write_bytes(self, path: str, data: bytes) -> None:
-        replace_file(self.root / path, data)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -476,6 +442,7 @@ def serve(content: Path, port: int = 8000, host: str = "127.0.0.1", base_path: s
         watcher.stop()
         preview.stop()
         shutil.rmtree(out, ignore_errors=True)
+        shutil.rmtree(cache_path(out).parent, ignore_errors=True)
         click.echo("预览已停止。")
 
 

@@ -5,6 +5,8 @@ Objects keep their source location so that errors and checks can cite file and l
 
 from __future__ import annotations
 
+import functools
+
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,9 +27,15 @@ TOTAL_LABEL = "合计"
 _SPACES = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def label_key(text: str) -> str:
+    """A printed label without spaces, full-width forms folded (the same few labels recur)."""
+    return _SPACES.sub("", normalize_text(text))
+
+
 def same_label(a: str, b: str) -> bool:
     """Compare printed labels ignoring spaces and full-/half-width forms (（境） = (境))."""
-    return _SPACES.sub("", normalize_text(a)) == _SPACES.sub("", normalize_text(b))
+    return label_key(a) == label_key(b)
 
 
 class Record(dict):
@@ -121,11 +129,15 @@ class Table:
 
     def find(self, label: str) -> Row | None:
         """The first row with a label cell (or name) equal to ``label``, spaces ignored."""
-        for row in self.rows:
-            for value in (row.name, *row.cells.values()):
-                if isinstance(value, str) and value and same_label(value, label):
-                    return row
-        return None
+        index = self.__dict__.get("_labels")
+        if index is None:           # built on first use: the checker looks up hundreds of labels
+            index = {}
+            for row in self.rows:
+                for value in (row.name, *row.cells.values()):
+                    if isinstance(value, str) and value:
+                        index.setdefault(label_key(value), row)
+            self.__dict__["_labels"] = index
+        return index.get(label_key(label))
 
     def value(self, label: str, key: str) -> Decimal:
         row = self.find(label)

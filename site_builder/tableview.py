@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
+
 from .model import Record, Row, Table
 from .numbers import Cell
 from .profiles import Column, HeaderCell
@@ -31,6 +33,33 @@ class RowView:
     cells: list[CellView]
     classes: str = ""
     level: int = 0
+
+    @property
+    def html(self) -> Markup:
+        """The row's ``<tr>``, escaped as the template would: a table has hundreds of cells, and
+        writing them here rather than in a Jinja loop halves the time a page takes to render."""
+        section = "section" in self.classes
+        row_class = f' class="{_escape(self.classes)}"' if self.classes else ""
+        return Markup(f"<tr{row_class}>" + "".join(_cell_html(c, section) for c in self.cells) + "</tr>")
+
+
+def _escape(text: str) -> str:
+    """What Jinja's autoescape (markupsafe) makes of ``text``, without building a Markup object
+    per cell (str.replace returns the string itself when there is nothing to replace)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
+        .replace('"', "&#34;").replace("'", "&#39;")
+
+
+def _cell_html(cell: CellView, section: bool) -> str:
+    spans = (f' colspan="{cell.colspan}"' if cell.colspan > 1 else "") + \
+        (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "")
+    classes = f' class="{_escape(cell.classes)}"' if cell.classes else ""
+    if cell.header:
+        level = f'<span class="vh">（{_escape(cell.level_name)}）</span>' if cell.level_name else ""
+        return f'<th scope="{"rowgroup" if section else "row"}"{spans}{classes}>{_escape(str(cell.text))}{level}</th>'
+    key = f' data-key="{_escape(cell.key)}"' if cell.key else ""
+    code = f' data-code="{_escape(cell.code)}"' if cell.code else ""
+    return f"<td{spans}{classes}{key}{code}>{_escape(str(cell.text))}</td>"
 
 
 @dataclass

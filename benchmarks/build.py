@@ -120,6 +120,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/site-builder-build-bench"))
     parser.add_argument("--hugo-tables", type=int, default=5, help="repeat each Hugo record's tables this many times")
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--rebuilds-only", action="store_true",
+                        help="skip the full builds: time no-change and one-edit builds of the last output")
     args = parser.parse_args()
     hugo = hugo_binary()
     ours = [sys.executable, "-m", "site_builder.cli", "build", "--no-search", "-q"] + \
@@ -134,7 +136,7 @@ def main() -> None:
         site = prepare_hugo(work, size, args.hugo_tables)
         print(f"\n== {size} documents; cpu pressure {pressure()}")
         rows = []
-        for rep in range(args.reps):
+        for rep in range(0 if args.rebuilds_only else args.reps):
             pair = {}
             for name in (("hugo", "ours") if rep % 2 == 0 else ("ours", "hugo")):
                 if name == "hugo":
@@ -147,13 +149,15 @@ def main() -> None:
             h, o = pair["hugo"], pair["ours"]
             print(f"rep {rep + 1}: hugo {h['wall']:.1f} s (cpu {h['cpu']:.1f} s, {h['pss_mb']:.0f} MB) | "
                   f"ours {o['wall']:.1f} s (cpu {o['cpu']:.1f} s, {o['pss_mb']:.0f} MB) | ours/hugo {o['wall'] / h['wall']:.2f}")
-        files, size_bytes = tree(out)
-        hugo_files, hugo_bytes = tree(public)
-        ratio = statistics.median(r["ours"]["wall"] / r["hugo"]["wall"] for r in rows)
-        print(f"median ours/hugo {ratio:.2f}; ours per document {statistics.median(r['ours']['wall'] for r in rows) / size * 1000:.2f} ms")
-        print(f"pages: ours mean disclosure page {mean_page_kb(out, '*/*/*/index.html'):.0f} KB, {files} files, "
-              f"{size_bytes / 2**20:.0f} MB; hugo mean record page {mean_page_kb(public, '*/*/index.html'):.0f} KB, "
-              f"{hugo_files} files, {hugo_bytes / 2**20:.0f} MB")
+        if rows:
+            files, size_bytes = tree(out)
+            hugo_files, hugo_bytes = tree(public)
+            ratio = statistics.median(r["ours"]["wall"] / r["hugo"]["wall"] for r in rows)
+            print(f"median ours/hugo {ratio:.2f}; ours per document "
+                  f"{statistics.median(r['ours']['wall'] for r in rows) / size * 1000:.2f} ms")
+            print(f"pages: ours mean disclosure page {mean_page_kb(out, '*/*/*/index.html'):.0f} KB, {files} files, "
+                  f"{size_bytes / 2**20:.0f} MB; hugo mean record page {mean_page_kb(public, '*/*/index.html'):.0f} KB, "
+                  f"{hugo_files} files, {hugo_bytes / 2**20:.0f} MB")
         nochange = [run(ours + [str(content), "--out", str(out)])["wall"] for _ in range(args.reps)]
         csv = next(p for p in sorted((content / "departments").glob("*/2024/final-accounts/tables/05.csv")))
         edits = []

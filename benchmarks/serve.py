@@ -5,7 +5,7 @@ DATA) it starts `site-builder serve` as a clerk would (a subprocess, search off)
 final-accounts page, then 20 times changes one amount in 公开05表 (alternating within the
 rounding of its parents, so the checker stays quiet) and measures the time from the write to
 the moment the page, reloaded by itself, shows the new value. It prints median and max, the
-server's startup time and its peak memory (VmHWM of the server process).
+server's startup time and the peak memory of the server and its build workers together.
 
     python benchmarks/serve.py [--sizes 0 1000 10000]      (0 = the example portal)
 """
@@ -13,10 +13,10 @@ server's startup time and its peak memory (VmHWM of the server process).
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +25,7 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from conftest import ARGS, CHROMIUM  # noqa: E402
+from build import tree_pss_kb  # noqa: E402
 from synthetic import generate  # noqa: E402
 from test_serve import CELL, ROW, Server  # noqa: E402
 
@@ -39,10 +40,24 @@ def pressure() -> str:
         return "n/a"
 
 
-def peak_memory(pid: int) -> int:
-    """The process's peak resident memory (VmHWM) in bytes."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024
+class PeakMemory:
+    """The peak of the server's memory together with its build workers' (PSS of the process
+    tree, sampled every 50 ms), in bytes."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak, self.done = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self) -> None:
+        while not self.done.is_set():
+            self.peak = max(self.peak, tree_pss_kb(self.pid) * 1024)
+            self.done.wait(0.05)
+
+    def stop(self) -> int:
+        self.done.set()
+        self.thread.join()
+        return self.peak
 
 
 def measure(content: Path, page_path: str) -> dict[str, float]:
@@ -50,7 +65,8 @@ def measure(content: Path, page_path: str) -> dict[str, float]:
 
     csv = content / page_path.removesuffix("/index.html") / "tables/05.csv"
     started = time.perf_counter()
-    server = Server(content, "--no-search", "--base-path", "/portal/", startup_timeout=3600)
+    server = Server(content, "--no-search", "--base-path", "/portal/", startup_timeout=3600,
+                    started=lambda process: setattr(measure, "memory", PeakMemory(process.pid)))
     startup = time.perf_counter() - started
     latencies = []
     try:
@@ -71,7 +87,7 @@ def measure(content: Path, page_path: str) -> dict[str, float]:
                 current = new
                 time.sleep(0.2)
             browser.close()
-        memory = peak_memory(server.process.pid)
+        memory = measure.memory.stop()
     finally:
         server.stop()
     return {"startup": startup, "median": statistics.median(latencies), "max": max(latencies), "memory": memory}

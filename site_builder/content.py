@@ -149,7 +149,7 @@ def check_unique(departments: list[Department]) -> None:
                 continue
             other = seen.setdefault((key, value), dept)
             if other is not dept:
-                raise ContentError(dept.path / "department.yaml",
+                raise ContentError(Path(dept.path) / "department.yaml",
                                    f"部门{key}“{value}”与 departments/{other.slug}/ 重复",
                                    "一个部门只建一个文件夹；同一部门的各年度放在该文件夹下")
 

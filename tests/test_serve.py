@@ -27,11 +27,13 @@ CELL = ("[...document.querySelectorAll('table[data-table=\"05\"] tbody tr')]"
 
 
 class Server:
-    def __init__(self, content: Path, *args: str, startup_timeout: float = 60):
+    def __init__(self, content: Path, *args: str, startup_timeout: float = 60, started=None):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "site_builder.cli", "serve", str(content), "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        if started:              # (benchmarks/serve.py: starts sampling the server's memory)
+            started(self.process)
         self.lines: list[str] = []
         deadline = time.monotonic() + startup_timeout
         while time.monotonic() < deadline:

@@ -237,3 +237,39 @@ def test_the_search_index_follows_an_edit(portal, tmp_path):
     assert result.search is not None and result.search.pages == 3
     assert tree_bytes(out / "pagefind") != before
     assert not list(tmp_path.glob(".out.pagefind*"))               # the new index was swapped in
+
+
+def test_workers_are_spawned_from_a_process_with_threads(tmp_path):
+    """The preview server has threads: its builds spawn workers instead of forking (same output)."""
+    import threading
+
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    helper.start()
+    try:
+        build(EXAMPLE, tmp_path / "spawned", search=False, jobs=2)
+    finally:
+        stop.set()
+    build(EXAMPLE, tmp_path / "serial", search=False, jobs=1)
+    assert tree_bytes(tmp_path / "spawned") == tree_bytes(tmp_path / "serial")
+
+
+def test_the_command_says_what_it_did(portal, tmp_path):
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    out = tmp_path / "out"
+    first = CliRunner().invoke(main, ["build", str(portal), "--out", str(out), "--no-search", "--jobs", "2"])
+    assert first.exit_code == 0 and "已生成 3 份公开文件" in first.output
+    again = CliRunner().invoke(main, ["build", str(portal), "--out", str(out), "--no-search"])
+    assert again.exit_code == 0 and "内容没有变化，未写入任何文件" in again.output
+    edit(portal / "departments/gaoyi-ybj/2021/performance/report.md", "医疗保障", "医疗保障（修订）")
+    changed = CliRunner().invoke(main, ["build", str(portal), "--out", str(out), "--no-search"])
+    assert "本次重新生成 1 个部门，写入 1 个文件" in changed.output, changed.output
+    cache_path(out).write_text("garbage", encoding="utf-8")
+    damaged = CliRunner().invoke(main, ["build", str(portal), "--out", str(out), "--no-search"])
+    assert damaged.exit_code == 0 and "构建缓存已损坏" in damaged.output
+    assert "内容没有变化，未写入任何文件" in damaged.output     # every department rendered again, to the same bytes
+    clean = CliRunner().invoke(main, ["build", str(portal), "--out", str(out), "--no-search", "--clean"])
+    assert clean.exit_code == 0 and "内容没有变化" in clean.output

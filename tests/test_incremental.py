@@ -273,3 +273,16 @@ def test_the_command_says_what_it_did(portal, tmp_path):
     assert "内容没有变化，未写入任何文件" in damaged.output     # every department rendered again, to the same bytes
     clean = CliRunner().invoke(main, ["build", str(portal), "--out", str(out), "--no-search", "--clean"])
     assert clean.exit_code == 0 and "内容没有变化" in clean.output
+
+
+def test_errors_kept_by_an_allow_errors_build_still_stop_a_normal_one(portal, tmp_path):
+    from site_builder.build import CheckFailed
+
+    out = tmp_path / "out"
+    edit(portal / F / "tables/03.csv", "612.10", "712.10")          # 基本支出 no longer adds up
+    build(portal, out, search=False, allow_errors=True)
+    before = tree_bytes(out)
+    with pytest.raises(CheckFailed) as failed:
+        build(portal, out, search=False)                                # the department is unchanged: cached
+    assert "03.csv" in str(failed.value.format_message())
+    assert tree_bytes(out) == before

@@ -263,7 +263,7 @@ def run_departments(job: Job, slugs: list[str], jobs: int | None, progress: Prog
         job.tools()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     with context.Pool(jobs, initializer=_init_worker, initargs=(None if fork else job,)) as pool:
-        for result in pool.imap_unordered(build_department, slugs, chunksize=max(1, min(16, len(slugs) // (jobs * 8)))):
+        for result in pool.imap_unordered(build_department, slugs, chunksize=max(1, min(64, len(slugs) // (jobs * 8)))):
             results.append(result)
             if progress:
                 progress(len(results), len(slugs))

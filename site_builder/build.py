@@ -118,7 +118,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                  "catalog": digest([r.entry.shown[1] for r in results])}
         reuse = {path for path, _, _ in cache.portal_outputs} if cache.portal_outputs \
             and outputs_intact(out, cache.portal_outputs) else set()
-        lists = ["index.html", "search/index.html"] + (["sitemap.xml"] if base else [])
+        lists = list_paths(base)
         lists_same = shown["lists"] == cache.portal.get("lists") and set(lists) <= reuse
         catalog_same = shown["catalog"] == cache.portal.get("catalog") and "catalog.json" in reuse
         portal = None
@@ -127,9 +127,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
             renderer = Renderer(portal, base, templates_cache(out))
             if not lists_same:
-                portal_files[:len(lists)] = [("index.html", renderer.home().encode("utf-8")),
-                                             ("search/index.html", renderer.search().encode("utf-8")),
-                                             *sitemap_files(portal, renderer.base_url)]
+                portal_files[:len(lists)] = list_files(portal, renderer)
             if not catalog_same:
                 portal_files[-1] = ("catalog.json", json_text(catalog(portal)).encode("utf-8"))
         portal_files += asset_files(root)
@@ -377,6 +375,25 @@ def asset_files(root: Path) -> list[tuple[str, bytes]]:
                 if item.is_file():
                     files[item.relative_to(folder).as_posix()] = item
     return [(f"assets/{name}", path.read_bytes()) for name, path in sorted(files.items())]
+
+
+def list_paths(base_url: str) -> list[str]:
+    """The portal pages that list every department or disclosure (rendered by ``list_files``)."""
+    return ["index.html", "search/index.html", "404.html", "robots.txt"] + \
+        (["sitemap.xml", "feed.xml"] if base_url else [])
+
+
+def list_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
+    """Home, search page, 404 page, robots.txt and, with a base URL, the sitemap and the Atom feed."""
+    base = renderer.base_url
+    robots = "User-agent: *\nAllow: /\n" + (f"Sitemap: {base}sitemap.xml\n" if base else "")
+    files = [("index.html", renderer.home()), ("search/index.html", renderer.search()),
+             ("404.html", renderer.not_found()), ("robots.txt", robots)]
+    if base:
+        files += [(path, data.decode("utf-8")) for path, data in sitemap_files(portal, base)]
+        files.append(("feed.xml", renderer.feed()))
+    assert [path for path, _ in files] == list_paths(base)
+    return [(path, text.encode("utf-8")) for path, text in files]
 
 
 def sitemap_files(portal: Portal, base_url: str) -> list[tuple[str, bytes]]:

@@ -7,10 +7,12 @@ template can extend a built-in one with the ``default/`` prefix
 
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jinja2
 import markdown as md
@@ -24,6 +26,7 @@ from .profiles import fill_year
 from .tableview import form_labels, indicator_rows, table_view, target_rows
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+FEED_ENTRIES = 100
 
 
 def make_environment(portal_templates: Path | None, bytecode_dir: Path | None = None) -> jinja2.Environment:
@@ -143,14 +146,15 @@ class Renderer:
         root = "../" * depth
         try:
             template = self.env.get_template(name)
-            return template.render(
-                site=self.portal.config,
-                portal=self.portal,
-                root=root,
-                page_path=path,
-                canonical=(self.base_url + path.removesuffix("index.html")) if self.base_url else None,
-                **context,
-            )
+            return template.render({
+                "site": self.portal.config,
+                "portal": self.portal,
+                "root": root,
+                "page_path": path,
+                "canonical": (self.base_url + path.removesuffix("index.html")) if self.base_url else None,
+                "feed_url": (self.base_url + "feed.xml") if self.base_url else None,
+                **context,            # a page may override the above (the 404 page has no canonical address)
+            })
         except jinja2.TemplateSyntaxError as exc:
             where = Location(Path(exc.filename or name), exc.lineno)
             raise TemplateError(where, f"模板语法错误：{exc.message}") from exc
@@ -159,6 +163,20 @@ class Renderer:
 
     def home(self) -> str:
         return self._render("index.html", "index.html", headline=headline)
+
+    def not_found(self) -> str:
+        """404.html: the web server shows it for any missing address, at any depth, so with a base
+        URL its links start from the site's own path (``<base href>``)."""
+        return self._render("404.html", "404.html", canonical=None,
+                            base_path=urlsplit(self.base_url).path if self.base_url else "")
+
+    def feed(self) -> str:
+        """feed.xml (Atom): the newest disclosures by publication date; absolute addresses, so only
+        with a base URL. A disclosure without a ``published`` date (YYYY-MM-DD) is not in it."""
+        dated = sorted((d for d in self.portal.documents if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(d.published or ""))),
+                       key=lambda d: (str(d.published), d.url), reverse=True)[:FEED_ENTRIES]
+        return self._render("feed.xml", "feed.xml", documents=dated, site_url=self.base_url,
+                            updated=str(dated[0].published) if dated else None)
 
     def search(self) -> str:
         kinds = {d.kind for d in self.portal.documents}

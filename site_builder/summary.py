@@ -23,6 +23,7 @@ def summarize(dept: Department) -> dict[str, Any]:
         "slug": dept.slug, "name": dept.name, "code": dept.code, "supervisor": dept.supervisor,
         "region": dept.region,
         "documents": [{"year": doc.year, "kind": doc.kind, "profile": doc.profile.name, "title": doc.title,
+                       "published": doc.published,
                        "headline": [[label, text, unit, role, str(value)]
                                     for label, text, unit, role, value in headline_values(doc)]}
                       for doc in dept.documents],
@@ -36,7 +37,8 @@ def department_from_summary(summary: dict[str, Any], departments_dir: Path,
                       code=summary["code"], supervisor=summary["supervisor"], region=summary["region"])
     for item in summary["documents"]:
         doc = Document(department=dept, year=item["year"], kind=item["kind"], profile=profiles[item["profile"]],
-                       title=item["title"], path=dept.path / str(item["year"]) / item["kind"])
+                       title=item["title"], path=dept.path / str(item["year"]) / item["kind"],
+                       published=item.get("published"))
         doc.__dict__["_headline"] = [(label, text, unit, role, Decimal(value))
                                      for label, text, unit, role, value in item["headline"]]
         dept.documents.append(doc)
@@ -45,8 +47,10 @@ def department_from_summary(summary: dict[str, Any], departments_dir: Path,
 
 def shown(summary: dict[str, Any]) -> list[str]:
     """Digests of what the portal's pages show of a department: [the lists (home, search page,
-    sitemap: names, regions, which disclosures), the catalog (also titles and headline figures)]."""
-    lists = [summary["slug"], summary["name"], summary["region"], [[d["year"], d["kind"]] for d in summary["documents"]]]
+    sitemap, feed: names, regions, which disclosures, their titles and dates), the catalog (also
+    headline figures)]."""
+    lists = [summary["slug"], summary["name"], summary["region"],
+             [[d["year"], d["kind"], d["title"], d.get("published")] for d in summary["documents"]]]
     return [digest(lists), digest(summary)]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -97,3 +98,61 @@ def test_pages_need_no_javascript(example_out, page):
     text = (example_out / page).read_text(encoding="utf-8")
     assert "<script" not in text
     assert '<html lang="zh-CN">' in text
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_feed_robots_and_404_with_a_base_url(tmp_path):
+    from lxml import etree
+
+    out = tmp_path / "out"
+    build(EXAMPLE, out, base_url="https://example.gov.cn/yjsgk/", search=False)
+    feed = etree.parse(str(out / "feed.xml")).getroot()
+    assert feed.tag == f"{ATOM}feed" and feed.findtext(f"{ATOM}updated") == "2022-05-19T00:00:00+08:00"
+    entries = feed.findall(f"{ATOM}entry")
+    # only the disclosure whose document.yaml gives its publication date (gaoyi: 2022-05-19)
+    assert [e.findtext(f"{ATOM}id") for e in entries] == ["https://example.gov.cn/yjsgk/gaoyi-ybj/2021/performance/"]
+    assert entries[0].findtext(f"{ATOM}title") == "高邑县医疗保障局部门2021年度整体支出绩效自评报告"
+    assert entries[0].find(f"{ATOM}link").get("href") == "https://example.gov.cn/yjsgk/gaoyi-ybj/2021/performance/"
+    assert (out / "robots.txt").read_text(encoding="utf-8") == \
+        "User-agent: *\nAllow: /\nSitemap: https://example.gov.cn/yjsgk/sitemap.xml\n"
+    page = lxml.html.parse(str(out / "fenyang-ybj/2024/final-accounts/index.html")).getroot()
+    assert page.cssselect('link[rel="alternate"][type="application/atom+xml"]')[0].get("href") == "../../../feed.xml"
+    missing = lxml.html.parse(str(out / "404.html")).getroot()
+    assert missing.cssselect("base")[0].get("href") == "/yjsgk/"       # before any other address in <head>
+    assert missing.cssselect('link[rel="canonical"]') == []            # not a page of its own
+    head = [e.tag for e in missing.find("head")]
+    assert head.index("base") < head.index("link")
+    assert {a.get("href") for a in missing.cssselect("main a")} == {"index.html", "search/index.html"}
+
+
+def test_without_a_base_url_no_feed_and_a_plain_404(tmp_path):
+    out = tmp_path / "out"
+    build(EXAMPLE, out, base_url="", search=False)
+    assert not (out / "feed.xml").exists() and not (out / "sitemap.xml").exists()
+    assert (out / "robots.txt").read_text(encoding="utf-8") == "User-agent: *\nAllow: /\n"
+    missing = lxml.html.parse(str(out / "404.html")).getroot()
+    assert missing.cssselect("base") == [] and missing.findtext(".//h1") == "页面不存在"
+    assert not lxml.html.parse(str(out / "index.html")).getroot().cssselect('link[type="application/atom+xml"]')
+
+
+def test_the_404_page_works_at_any_depth_under_the_sub_path(browser, tmp_path):
+    """A web server shows 404.html for a missing /portal/a/b/c: its styles and links still work."""
+    from conftest import serve
+
+    out = tmp_path / "out"
+    build(EXAMPLE, out, base_url="https://example.gov.cn/portal/", search=False)
+    deep = out / "a/b/c"
+    deep.mkdir(parents=True)
+    shutil.copy(out / "404.html", deep / "missing.html")        # what the server sends for /portal/a/b/c/missing
+    with serve(out, prefix="/portal/") as base:
+        page = browser.new_page()
+        page.goto(base + "a/b/c/missing.html")
+        assert page.evaluate("document.styleSheets.length && document.styleSheets[0].cssRules.length") > 0
+        home = page.locator("main a").first
+        assert home.evaluate("a => new URL(a.href).pathname") == "/portal/index.html"
+        home.click()
+        page.wait_for_url("**/portal/index.html")
+        assert page.locator("h1").inner_text() == "预决算公开示例门户"
+        page.close()

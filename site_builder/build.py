@@ -32,6 +32,7 @@ from .cache import BuildCache, Entry, cache_path, digest, environment, output_si
 from .catalog import catalog, document_data
 from .checks import CheckConfig, run_checks
 from .content import check_unique, load_department, load_site_config
+from .downloads import download_files
 from .errors import ContentError, SiteBuilderError
 from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
@@ -362,8 +363,12 @@ def department_pages(dept: Department, renderer: Renderer) -> list[Page]:
 
 
 def document_pages(doc: Document, renderer: Renderer) -> list[Page]:
-    """A disclosure's page and its data.json."""
-    return [(f"{doc.url}index.html", renderer.document(doc)), (f"{doc.url}data.json", json_text(document_data(doc)))]
+    """A disclosure's page, its data.json, and each table as CSV and JSON (the page links to
+    them with their sizes)."""
+    data = document_data(doc)
+    files = [("data.json", json_text(data)), *download_files(doc, data)]
+    sizes = {path: len(text.encode("utf-8")) for path, text in files}
+    return [(f"{doc.url}index.html", renderer.document(doc, sizes)), *((doc.url + path, text) for path, text in files)]
 
 
 def asset_files(root: Path) -> list[tuple[str, bytes]]:

@@ -18,6 +18,7 @@ import jinja2
 import markdown as md
 from markupsafe import Markup
 
+from .downloads import file_size
 from .errors import Location, TemplateError
 from .explain import render_explanation, render_markdown_file
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
@@ -49,6 +50,7 @@ def make_environment(portal_templates: Path | None, bytecode_dir: Path | None = 
     )
     env.filters["markdown"] = render_markdown
     env.filters["money"] = money
+    env.filters["filesize"] = file_size
     env.globals.update(form_labels=form_labels, indicator_rows=indicator_rows, target_rows=target_rows)
     return env
 
@@ -192,7 +194,8 @@ class Renderer:
         return self._render("department_year.html", f"{dept.slug}/{year}/index.html", dept=dept, year=year,
                             documents=documents, headline=headline, summary=year_summary(documents))
 
-    def document(self, doc: Document) -> str:
+    def document(self, doc: Document, files: dict[str, int] | None = None) -> str:
+        """The disclosure's page; ``files``: its downloads (path in its folder → size in bytes)."""
         explanation = render_markdown(render_explanation(doc, self.env))
         return self._render(
             "document.html", f"{doc.url}index.html",
@@ -200,5 +203,6 @@ class Renderer:
             parts=page_parts(doc),
             explanation=explanation,
             headline=headline(doc),
+            files=files or {},
         )
 

@@ -72,3 +72,47 @@ def test_catalog_is_small_and_complete(example_out):
     assert entry["data"] == "fenyang-ybj/2024/final-accounts/data.json"
     assert (example_out / entry["data"]).is_file()
     assert len(json.dumps(entry, ensure_ascii=False).encode()) < 1000  # a 10,000-document portal stays small
+
+
+def test_every_table_downloads_as_csv_and_json_with_the_page_values(example_out):
+    import csv
+    import io
+    import json
+    import re
+
+    import lxml.html
+
+    from site_builder.downloads import file_size
+
+    folder = example_out / "fenyang-ybj/2024/final-accounts"
+    page = lxml.html.parse(str(folder / "index.html")).getroot()
+    data = json.loads((folder / "data.json").read_text(encoding="utf-8"))
+    assert len(data["tables"]) == 10
+    for entry in data["tables"]:
+        raw = (folder / f"tables/{entry['id']}.csv").read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")                           # Excel reads the BOM as UTF-8
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+        header, body = rows[0], rows[1:]
+        assert header == ["/".join([*c["path"], c["label"]]) + ("（万元）" if c["type"] == "amount" else "")
+                          for c in entry["columns"]]
+        assert len(body) == len(entry["rows"])
+        # every amount column holds what the page's table shows in that column (公开06 prints its
+        # four blocks side by side, so the order differs there: compared as collections)
+        html = page.cssselect(f'table[data-table="{entry["id"]}"]')[0]
+        for index, column in enumerate(entry["columns"]):
+            if column["type"] != "amount":
+                continue
+            shown = [td.text_content() for td in html.cssselect(f'td[data-key="{column["key"]}"]')]
+            assert sorted(row[index] for row in body if row[index]) == sorted(t for t in shown if t), \
+                (entry["id"], column["key"])
+        table_json = json.loads((folder / f"tables/{entry['id']}.json").read_text(encoding="utf-8"))
+        assert table_json["table"] == entry and table_json["slug"] == "fenyang-ybj" and table_json["year"] == 2024
+        # the links beside the table give each file's size
+        links = {a.get("href"): a.text_content() for a in html.getparent().getparent().cssselect(".downloads a")}
+        for fmt in ("csv", "json"):
+            path = f"tables/{entry['id']}.{fmt}"
+            size = (folder / path).stat().st_size
+            assert re.search(rf"（{re.escape(file_size(size))}）$", links[path]), (path, links[path])
+    assert "2262.43" in (folder / "tables/01.csv").read_text(encoding="utf-8-sig")
+    top = page.cssselect("dl.facts a")[0]
+    assert top.get("href") == "data.json" and file_size((folder / "data.json").stat().st_size) in top.text_content()

@@ -1,0 +1,60 @@
+"""Downloads (a render stage): every table of a disclosure as CSV and as JSON, next to its page.
+
+- CSV is UTF-8 with a byte-order mark, so that Excel opens the Chinese text correctly; one
+  header row with the published column headings (a group heading and its column joined with
+  “/”, as in the content's own CSV files) and the unit on every amount column
+  (“收入/金额（万元）”); the cells exactly as the page shows them (amounts with their published
+  decimals, blank where the page is blank).
+- JSON is that table's entry of the disclosure's data.json, with the disclosure it belongs to.
+
+Files: ``<slug>/<year>/<kind>/tables/<table id>.csv`` and ``.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from .model import Document
+from .numbers import Cell
+from .write import json_text
+
+FOLDER = "tables"
+
+
+def table_csv(table) -> str:
+    spec = table.spec
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")      # Excel's own line ends
+    writer.writerow([column.qualified_label + (f"（{spec.unit}）" if column.type == "amount" else "")
+                     for column in spec.columns])
+    for row in table.rows:
+        writer.writerow([_text(row.cells.get(column.key)) for column in spec.columns])
+    return "\ufeff" + out.getvalue()
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, Cell):
+        return value.text
+    return "" if value is None else str(value)
+
+
+def download_files(doc: Document, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(path relative to the disclosure's folder, text) of every table's CSV and JSON; ``data``
+    is the disclosure's data.json content (catalog.document_data)."""
+    identity = {key: data[key] for key in ("department", "slug", "year", "kind", "kind_label", "title")}
+    files = []
+    for table, entry in zip(doc.tables, data["tables"], strict=True):
+        files.append((f"{FOLDER}/{table.spec.id}.csv", table_csv(table)))
+        files.append((f"{FOLDER}/{table.spec.id}.json", json_text({**identity, "table": entry})))
+    return files
+
+
+def file_size(size: int) -> str:
+    """“850 字节”, “2.1 KB”, “1.3 MB”: the size shown beside a download link."""
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"

@@ -28,7 +28,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import BuildCache, Entry, cache_path, digest, environment, output_signature, outputs_intact, scan
+from .cache import (BuildCache, Entry, cache_path, digest, environment, folders_signature, output_signature,
+                    outputs_intact, scan)
 from .catalog import catalog, document_data
 from .checks import CheckConfig, run_checks
 from .content import check_unique, load_department, load_site_config
@@ -38,7 +39,7 @@ from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
 from .render import BUILTIN_TEMPLATES, Renderer
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
-from .summary import portal_of, shown, summarize
+from .summary import outputs, portal_of, shown, summarize
 from .write import json_text
 
 Progress = Callable[[int, int], None]
@@ -134,9 +135,13 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         portal_files += asset_files(root)
         written = [path for r in results for path in r.written]
         written += [path for path, data in portal_files if data is not None and stage(out, staging, path, data)]
-        expected = {path for r in results for path, _, _ in r.entry.outputs} | {path for path, _ in portal_files}
+        expected = {path for r in results for path in outputs(r.entry.summary)} | {path for path, _ in portal_files}
         if cache.departments or cache.portal_outputs:
-            before = {o[0] for e in cache.departments.values() for o in e.outputs} | {o[0] for o in cache.portal_outputs}
+            before = {path for e in cache.departments.values() for path in outputs(e.summary)} | \
+                {o[0] for o in cache.portal_outputs}
+            for result in results:    # a department rendered again: whatever else is in its folders goes too
+                if result.rendered:
+                    before.update(site_files(out, result.slug))
         else:   # no record of the last build: whatever is in the output folder
             before = set(site_files(out))
         removed = sorted(before - expected)
@@ -148,7 +153,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     changed = bool(written or removed)
     for result in results:       # the cache records what is in the output now
         if result.rendered:
-            result.entry.outputs = output_signature(out, [path for path, _, _ in result.entry.outputs])
+            result.entry.outputs = folders_signature(out, outputs(result.entry.summary))
     new_cache = BuildCache(env, {r.slug: r.entry for r in results},
                            output_signature(out, [path for path, _ in portal_files]),
                            search=cache.search and not changed and (out / BUNDLE_DIR).is_dir(), portal=shown)
@@ -224,19 +229,21 @@ def build_department(slug: str) -> DepartmentResult:
     try:
         signature, racy = scan(folder, job.root, job.started_ns)
         old = job.cache.get(slug)
-        if old is not None and not old.racy and old.signature == signature and outputs_intact(job.out, old.outputs):
+        if old is not None and not old.racy and old.signature == signature \
+                and folders_signature(job.out, outputs(old.summary)) == old.outputs:
             return DepartmentResult(slug)         # the main process has the entry
         dept = load_department(Path(folder), job.config, job.profiles)
         renderer, check_config = job.tools()
         errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config))
         summary = summarize(dept)
-        entry = Entry(signature, racy, summary, [], errors, shown(summary))
+        entry = Entry(signature, racy, summary, "", errors, shown(summary))
         if errors and not job.allow_errors:
             return DepartmentResult(slug, entry, rendered=True)
         pages = department_pages(dept, renderer)
         for doc in dept.documents:
             pages += document_pages(doc, renderer)
-        entry.outputs = [[path, -1, 0] for path, _ in pages]
+        if sorted(path for path, _ in pages) != sorted(outputs(summary)):     # summary.outputs must know them all
+            raise AssertionError(f"{slug}: summary.outputs() does not match the pages written")
         written = [path for path, text in pages if stage(job.out, job.staging, path, text.encode("utf-8"))]
         return DepartmentResult(slug, entry, rendered=True, written=written)
     except SiteBuilderError as exc:
@@ -312,12 +319,13 @@ def commit(staging: Path, out: Path, written: list[str], removed: list[str]) -> 
             parent.rmdir()
 
 
-def site_files(out: Path) -> list[str]:
-    """The files of a built site, without its search index."""
-    if not out.is_dir():
+def site_files(out: Path, under: str = "") -> list[str]:
+    """The files of a built site (or of its folder ``under``), without its search index."""
+    top = out / under if under else out
+    if not top.is_dir():
         return []
     found = []
-    for folder, dirs, files in os.walk(out):
+    for folder, dirs, files in os.walk(top):
         if Path(folder) == out and BUNDLE_DIR in dirs:
             dirs.remove(BUNDLE_DIR)
         found.extend(Path(folder, name).relative_to(out).as_posix() for name in files)

@@ -107,6 +107,20 @@ def output_signature(out_dir: Path, paths: list[str]) -> Signature:
     return signature
 
 
+def folders_signature(out_dir: Path, paths: list[str]) -> str:
+    """A digest of the modification times of the folders that hold ``paths`` in the output. A
+    file written, replaced, renamed or deleted there changes its folder's time; a file edited
+    in place does not (``--clean`` rewrites every file; issue 10's manifest catches such edits)."""
+    base = str(out_dir) + os.sep
+    items = []
+    for folder in sorted({path.rpartition("/")[0] for path in paths}):
+        try:
+            items.append((folder, os.stat(base + folder).st_mtime_ns))
+        except OSError:
+            items.append((folder, -1))
+    return digest(items)
+
+
 def outputs_intact(out_dir: Path, signature: Signature) -> bool:
     """Whether the output files are as ``signature`` recorded (not edited, replaced or deleted)."""
     base = str(out_dir) + os.sep
@@ -138,7 +152,7 @@ class Entry:
     signature: str                 # digest of its content folder
     racy: bool                     # rebuild next time whatever the signature says
     summary: dict[str, Any]        # what the portal pages show of it (content.summarize)
-    outputs: Signature             # its pages and data files in the output folder
+    outputs: str                   # folders_signature of its files in the output (summary.outputs lists them)
     errors: list[str] = field(default_factory=list)   # checker errors, kept when built with --allow-errors
     shown: list[str] = field(default_factory=list)    # digests of what the portal pages show of it (summary.shown)
 
@@ -151,7 +165,7 @@ class Entry:
         entry = cls(data["signature"], bool(data["racy"]), data["summary"], data["outputs"], data["errors"],
                     data["shown"])
         if not (isinstance(entry.signature, str) and isinstance(entry.summary, dict) and len(entry.shown) == 2
-                and all(isinstance(o, list) and len(o) == 3 for o in entry.outputs)):
+                and isinstance(entry.outputs, str)):
             raise ValueError("entry")
         return entry
 

@@ -23,7 +23,7 @@ def summarize(dept: Department) -> dict[str, Any]:
         "slug": dept.slug, "name": dept.name, "code": dept.code, "supervisor": dept.supervisor,
         "region": dept.region,
         "documents": [{"year": doc.year, "kind": doc.kind, "profile": doc.profile.name, "title": doc.title,
-                       "published": doc.published,
+                       "published": doc.published, "tables": [table.spec.id for table in doc.tables],
                        "headline": [[label, text, unit, role, str(value)]
                                     for label, text, unit, role, value in headline_values(doc)]}
                       for doc in dept.documents],
@@ -57,3 +57,16 @@ def shown(summary: dict[str, Any]) -> list[str]:
 def portal_of(config: SiteConfig, root: Path, profiles: dict[str, Profile], summaries: list[dict[str, Any]]) -> Portal:
     """The portal as its own pages need it, from the departments' summaries."""
     return Portal(config, root, [department_from_summary(s, root / "departments", profiles) for s in summaries])
+
+
+def outputs(summary: dict[str, Any]) -> list[str]:
+    """The files ``build`` writes for a department (its pages, and each disclosure's page, data
+    and downloads), from its summary alone: the cache need not list them."""
+    slug = summary["slug"]
+    paths = [f"{slug}/index.html"]
+    paths += [f"{slug}/{year}/index.html" for year in sorted({d["year"] for d in summary["documents"]}, reverse=True)]
+    for doc in summary["documents"]:
+        url = f"{slug}/{doc['year']}/{doc['kind']}/"
+        paths += [f"{url}index.html", f"{url}data.json"]
+        paths += [f"{url}tables/{table}.{fmt}" for table in doc["tables"] for fmt in ("csv", "json")]
+    return paths

@@ -7,8 +7,9 @@ it: it is not published.
 size and modification time (nanoseconds) under a department's folder, digested. A file
 modified within two seconds of the build that read it is *racy* (a second save in the same
 clock tick could keep both size and time), so its department is rebuilt next time whatever its
-signature says. **Outputs** are recognised the same way: a page edited or deleted in the output
-folder is written again.
+signature says. **Outputs** are recognised by their folders' times: a file written, replaced or
+deleted in the output changes its folder's time, and the department is rendered again (its
+file list comes from its summary, so the cache need not list 20 files per disclosure).
 
 **Safety.** The cache records the format, the tool's version and the *environment*: a digest of
 everything every page depends on (site.yaml, profiles, templates, the tool's own code and the

@@ -39,7 +39,7 @@ from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
 from .render import BUILTIN_TEMPLATES, Renderer
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
-from .summary import outputs, portal_of, shown, summarize
+from .summary import counts, outputs, portal_of, shown, summarize
 from .write import json_text
 
 Progress = Callable[[int, int], None]
@@ -135,16 +135,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         portal_files += asset_files(root)
         written = [path for r in results for path in r.written]
         written += [path for path, data in portal_files if data is not None and stage(out, staging, path, data)]
-        expected = {path for r in results for path in outputs(r.entry.summary)} | {path for path, _ in portal_files}
-        if cache.departments or cache.portal_outputs:
-            before = {path for e in cache.departments.values() for path in outputs(e.summary)} | \
-                {o[0] for o in cache.portal_outputs}
-            for result in results:    # a department rendered again: whatever else is in its folders goes too
-                if result.rendered:
-                    before.update(site_files(out, result.slug))
-        else:   # no record of the last build: whatever is in the output folder
-            before = set(site_files(out))
-        removed = sorted(before - expected)
+        removed = stale_files(out, cache, results, [path for path, _ in portal_files])
         written_bytes = sum((staging / path).stat().st_size for path in written)
         commit(staging, out, written, removed)
     finally:
@@ -169,9 +160,11 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         new_cache.save(cache_path(out), root, out)
     if keep_portal and portal is None:
         portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
-    pages = sum(path.endswith(".html") for path in expected)
+    files, pages = map(sum, zip(*(counts(r.entry.summary) for r in results), strict=True)) if results else (0, 0)
+    files += len(portal_files)
+    pages += sum(path.endswith(".html") for path, _ in portal_files)
     documents = sum(len(r.entry.summary["documents"]) for r in results)
-    return BuildResult(documents, out_dir, pages, len(expected), written_bytes, index, len(written), len(removed),
+    return BuildResult(documents, out_dir, pages, files, written_bytes, index, len(written), len(removed),
                        sum(r.rendered for r in results), cache.note, portal)
 
 
@@ -317,6 +310,26 @@ def commit(staging: Path, out: Path, written: list[str], removed: list[str]) -> 
             if parent == out or any(parent.iterdir()):
                 break
             parent.rmdir()
+
+
+def stale_files(out: Path, cache: BuildCache, results: list[DepartmentResult], portal_paths: list[str]) -> list[str]:
+    """Files in the output that this build does not make: those of departments that are gone,
+    those a rendered department no longer makes (and strays in its folders), old portal files.
+    Without a record of the last build: whatever in the output folder is not made now."""
+    if not (cache.departments or cache.portal_outputs):
+        expected = {path for r in results for path in outputs(r.entry.summary)} | set(portal_paths)
+        return sorted(set(site_files(out)) - expected)
+    stale = {o[0] for o in cache.portal_outputs} - set(portal_paths)
+    present = {r.slug for r in results}
+    for slug, entry in cache.departments.items():
+        if slug not in present:
+            stale.update(outputs(entry.summary))
+    for result in results:
+        if result.rendered:
+            old = cache.departments.get(result.slug)
+            before = set(site_files(out, result.slug)) | (set(outputs(old.summary)) if old else set())
+            stale |= before - set(outputs(result.entry.summary))
+    return sorted(stale)
 
 
 def site_files(out: Path, under: str = "") -> list[str]:

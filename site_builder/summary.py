@@ -70,3 +70,10 @@ def outputs(summary: dict[str, Any]) -> list[str]:
         paths += [f"{url}index.html", f"{url}data.json"]
         paths += [f"{url}tables/{table}.{fmt}" for table in doc["tables"] for fmt in ("csv", "json")]
     return paths
+
+
+def counts(summary: dict[str, Any]) -> tuple[int, int]:
+    """(files, HTML pages) that ``outputs`` lists, without listing them."""
+    documents = summary["documents"]
+    pages = 1 + len({d["year"] for d in documents}) + len(documents)
+    return pages + sum(1 + 2 * len(d["tables"]) for d in documents), pages

@@ -40,7 +40,7 @@ from .profiles import Profile, load_profiles
 from .render import BUILTIN_TEMPLATES, Renderer
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
 from .summary import counts, outputs, portal_of, shown, summarize
-from .write import json_text
+from .write import commit, json_text, site_files, stage
 
 Progress = Callable[[int, int], None]
 Page = tuple[str, str]   # (path in the site, text)
@@ -278,40 +278,6 @@ def templates_cache(out: Path) -> Path:
     return folder
 
 
-def stage(out: Path, staging: Path, path: str, data: bytes) -> bool:
-    """Put ``data`` for ``out/path`` into the staging folder unless the output already holds it."""
-    target = out / path
-    try:
-        if target.stat().st_size == len(data) and target.read_bytes() == data:
-            return False
-    except OSError:
-        pass
-    staged = staging / path
-    staged.parent.mkdir(parents=True, exist_ok=True)
-    staged.write_bytes(data)
-    return True
-
-
-def commit(staging: Path, out: Path, written: list[str], removed: list[str]) -> None:
-    """Move the staged files into the output and delete the removed ones (a new output folder
-    is the staging folder itself, renamed)."""
-    if not out.exists():
-        os.chmod(staging, 0o755)
-        os.rename(staging, out)
-        return
-    for path in written:
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / path, target)
-    for path in removed:
-        target = out / path
-        target.unlink(missing_ok=True)
-        for parent in target.parents:           # folders left empty go too
-            if parent == out or any(parent.iterdir()):
-                break
-            parent.rmdir()
-
-
 def stale_files(out: Path, cache: BuildCache, results: list[DepartmentResult], portal_paths: list[str]) -> list[str]:
     """Files in the output that this build does not make: those of departments that are gone,
     those a rendered department no longer makes (and strays in its folders), old portal files.
@@ -330,19 +296,6 @@ def stale_files(out: Path, cache: BuildCache, results: list[DepartmentResult], p
             before = set(site_files(out, result.slug)) | (set(outputs(old.summary)) if old else set())
             stale |= before - set(outputs(result.entry.summary))
     return sorted(stale)
-
-
-def site_files(out: Path, under: str = "") -> list[str]:
-    """The files of a built site (or of its folder ``under``), without its search index."""
-    top = out / under if under else out
-    if not top.is_dir():
-        return []
-    found = []
-    for folder, dirs, files in os.walk(top):
-        if Path(folder) == out and BUNDLE_DIR in dirs:
-            dirs.remove(BUNDLE_DIR)
-        found.extend(Path(folder, name).relative_to(out).as_posix() for name in files)
-    return found
 
 
 def index_into(out: Path, groups: list[tuple[str, int]], shard_size: int) -> IndexResult:

@@ -1,20 +1,19 @@
-"""Write the site (stage 5): into a sibling temporary folder, swapped in only on success.
+"""Write the site (stage 5): new and changed files are staged beside the output, then moved in.
 
-A failed build leaves the previous output exactly as it was; readers of the output folder
-never see a half-written site.
+``build`` stages every file whose bytes differ from the output's (:func:`stage`), and only when
+every department has loaded, passed the checker and rendered does it move them into place and
+delete what the build no longer makes (:func:`commit`). A failed build leaves the previous
+output exactly as it was; an unchanged file is never rewritten (rsync copies only what changed).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
+from .search import BUNDLE_DIR
 
 def json_text(data: Any) -> str:
     """JSON as the site publishes it: UTF-8 text, Chinese unescaped, compact (the C encoder:
@@ -36,48 +35,48 @@ def replace_file(target: Path, data: bytes) -> bool:
     return True
 
 
-class SiteWriter:
-    """Writes files under a root; paths are site-relative with forward slashes."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.files = 0
-        self.bytes = 0
-
-    def write_text(self, path: str, text: str) -> None:
-        self.write_bytes(path, text.encode("utf-8"))
-
-    def write_json(self, path: str, data: Any) -> None:
-        self.write_text(path, json_text(data))
-
-    def write_bytes(self, path: str, data: bytes) -> None:
-        target = self.root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        self.files += 1
-        self.bytes += len(data)
-
-    def copy_tree(self, source: Path, prefix: str) -> None:
-        for item in sorted(source.rglob("*")):
-            if item.is_file():
-                self.write_bytes(f"{prefix}/{item.relative_to(source).as_posix()}", item.read_bytes())
-
-
-@contextmanager
-def atomic_output(out_dir: Path) -> Iterator[SiteWriter]:
-    """Yield a writer into a temporary sibling of ``out_dir``; replace ``out_dir`` on success."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.building-", dir=out_dir.parent))
+def stage(out: Path, staging: Path, path: str, data: bytes) -> bool:
+    """Put ``data`` for ``out/path`` into the staging folder unless the output already holds it."""
+    target = out / path
     try:
-        yield SiteWriter(staging)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    os.chmod(staging, 0o755)
-    old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-    if out_dir.exists():
-        os.rename(out_dir, old)
-    os.rename(staging, out_dir)
-    if old.exists():
-        shutil.rmtree(old, ignore_errors=True)
+        if target.stat().st_size == len(data) and target.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    staged = staging / path
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(data)
+    return True
+
+
+def commit(staging: Path, out: Path, written: list[str], removed: list[str]) -> None:
+    """Move the staged files into the output and delete the removed ones (a new output folder
+    is the staging folder itself, renamed)."""
+    if not out.exists():
+        os.chmod(staging, 0o755)
+        os.rename(staging, out)
+        return
+    for path in written:
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / path, target)
+    for path in removed:
+        target = out / path
+        target.unlink(missing_ok=True)
+        for parent in target.parents:           # folders left empty go too
+            if parent == out or any(parent.iterdir()):
+                break
+            parent.rmdir()
+
+
+def site_files(out: Path, under: str = "") -> list[str]:
+    """The files of a built site (or of its folder ``under``), without its search index."""
+    top = out / under if under else out
+    if not top.is_dir():
+        return []
+    found = []
+    for folder, dirs, files in os.walk(top):
+        if Path(folder) == out and BUNDLE_DIR in dirs:
+            dirs.remove(BUNDLE_DIR)
+        found.extend(Path(folder, name).relative_to(out).as_posix() for name in files)
+    return found

@@ -37,7 +37,7 @@ from .downloads import download_files
 from .errors import ContentError, SiteBuilderError
 from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
-from .render import BUILTIN_TEMPLATES, Renderer
+from .render import BUILTIN_TEMPLATES, YEAR_SORTS, Renderer
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
 from .summary import counts, outputs, portal_of, shown, summarize
 from .write import commit, json_text, site_files, stage
@@ -122,16 +122,17 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             and outputs_intact(out, cache.portal_outputs) else set()
         lists = list_paths(base)
         lists_same = shown["lists"] == cache.portal.get("lists") and set(lists) <= reuse
-        catalog_same = shown["catalog"] == cache.portal.get("catalog") and "catalog.json" in reuse
+        figures = figure_paths(sorted({d["year"] for r in results for d in r.entry.summary["documents"]}))
+        catalog_same = shown["catalog"] == cache.portal.get("catalog") and set(figures) <= reuse
         portal = None
-        portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in lists] + [("catalog.json", None)]
+        portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in lists + figures]
         if not (lists_same and catalog_same):
             portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
             renderer = Renderer(portal, base, templates_cache(out))
             if not lists_same:
                 portal_files[:len(lists)] = list_files(portal, renderer)
             if not catalog_same:
-                portal_files[-1] = ("catalog.json", json_text(catalog(portal)).encode("utf-8"))
+                portal_files[len(lists):] = figure_files(portal, renderer)
         portal_files += asset_files(root)
         written = [path for r in results for path in r.written]
         written += [path for path, data in portal_files if data is not None and stage(out, staging, path, data)]
@@ -354,6 +355,24 @@ def asset_files(root: Path) -> list[tuple[str, bytes]]:
                 if item.is_file():
                     files[item.relative_to(folder).as_posix()] = item
     return [(f"assets/{name}", path.read_bytes()) for name, path in sorted(files.items())]
+
+
+def figure_paths(years: list[int]) -> list[str]:
+    """The portal pages that show every disclosure's figures: the catalog and the year pages
+    (each year by department, and one copy sorted by each column)."""
+    paths = ["catalog.json"]
+    for year in sorted(years, reverse=True):
+        paths += [f"years/{year}/index.html", *(f"years/{year}/by-{key}/index.html" for key in YEAR_SORTS)]
+    return paths
+
+
+def figure_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
+    files = [("catalog.json", json_text(catalog(portal)))]
+    for year in portal.years:
+        files += [(f"years/{year}/index.html", renderer.year(year)),
+                  *((f"years/{year}/by-{key}/index.html", renderer.year(year, key)) for key in YEAR_SORTS)]
+    assert [path for path, _ in files] == figure_paths(portal.years)
+    return [(path, text.encode("utf-8")) for path, text in files]
 
 
 def list_paths(base_url: str) -> list[str]:

@@ -89,6 +89,39 @@ def year_summary(documents: list[Document]) -> list[tuple[str, str, str]]:
     return []
 
 
+# The year page's columns: (key, heading, kind of disclosure, headline role); “rate” is computed.
+YEAR_COLUMNS = [("budget", "预算支出总计", "budget", "total_expenditure"),
+                ("final", "决算支出合计", "final-accounts", "total_expenditure"),
+                ("rate", "决算占预算", None, None),
+                ("three", "“三公”经费决算数", "final-accounts", "three_public"),
+                ("score", "绩效自评得分", "performance", "score")]
+YEAR_SORTS = ["budget", "final", "rate", "three", "score"]     # each has a pre-sorted view (no JavaScript)
+
+
+def year_rows(portal: Portal, year: int, sort: str | None = None) -> list[dict[str, Any]]:
+    """One row per department that published for ``year``: its figures by YEAR_COLUMNS (text,
+    unit, link, value), in department order or, with ``sort``, largest first (blanks last)."""
+    rows = []
+    for dept in portal.departments:
+        documents = {d.kind: d for d in dept.documents_of(year)}
+        if not documents:
+            continue
+        cells = {}
+        for key, _, kind, role in YEAR_COLUMNS:
+            doc = documents.get(kind) if kind else None
+            found = next(((text, unit, value) for _, text, unit, r, value in headline_values(doc) if r == role), None) \
+                if doc else None
+            cells[key] = {"text": found[0], "unit": found[1], "value": found[2], "href": f"{doc.url}index.html"} \
+                if found else None
+        budget, final = cells["budget"], cells["final"]
+        rate = percent(final["value"], budget["value"]) if budget and final else None
+        cells["rate"] = {"text": rate, "unit": "", "value": Decimal(rate[:-1]), "href": None} if rate else None
+        rows.append({"dept": dept, "cells": cells})
+    if sort:
+        rows.sort(key=lambda r: (r["cells"][sort] is None, -(r["cells"][sort] or {"value": 0})["value"]))
+    return rows
+
+
 def headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
     """(label, text, unit, role, value) of each headline figure; computed once per document and
     kept on it, so pages that list documents need no tables (the preview drops them)."""
@@ -185,6 +218,13 @@ class Renderer:
         return self._render("search.html", "search/index.html",
                             kind_labels=[KINDS[k] for k in KIND_ORDER if k in kinds],
                             regions=[region for region, _ in self.portal.regions])
+
+    def year(self, year: int, sort: str | None = None) -> str:
+        """years/<year>/index.html (by department) or years/<year>/by-<sort>/index.html."""
+        path = f"years/{year}/index.html" if sort is None else f"years/{year}/by-{sort}/index.html"
+        return self._render("year.html", path, year=year, sort=sort, columns=YEAR_COLUMNS, sorts=YEAR_SORTS,
+                            rows=year_rows(self.portal, year, sort), home="../" * path.count("/"),
+                            here="" if sort is None else "../")
 
     def department(self, dept: Department) -> str:
         return self._render("department.html", f"{dept.slug}/index.html", dept=dept, headline=headline)

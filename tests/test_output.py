@@ -156,3 +156,50 @@ def test_the_404_page_works_at_any_depth_under_the_sub_path(browser, tmp_path):
         page.wait_for_url("**/portal/index.html")
         assert page.locator("h1").inner_text() == "预决算公开示例门户"
         page.close()
+
+
+def test_year_pages_compare_every_department_and_sort_without_javascript(example_out):
+    home = lxml.html.parse(str(example_out / "index.html")).getroot()
+    assert [a.get("href") for a in home.cssselect(".years-nav a")] == \
+        ["years/2024/index.html", "years/2023/index.html", "years/2021/index.html"]
+    page = lxml.html.parse(str(example_out / "years/2024/index.html")).getroot()
+    row = page.cssselect("tbody tr")[0]
+    assert row.cssselect("th a")[0].text_content() == "汾阳市医疗保障局"
+    final = row.cssselect('td[data-key="final"]')[0]
+    assert final.text_content() == "2,262.43 万元"
+    assert final.cssselect("a")[0].get("href") == "../../fenyang-ybj/2024/final-accounts/index.html"
+    assert row.cssselect('td[data-key="three"]')[0].text_content() == "4.60 万元"
+    assert row.cssselect('td[data-key="budget"]')[0].text_content() == "—"
+    budget = lxml.html.parse(str(example_out / "years/2023/index.html")).getroot()
+    assert budget.cssselect('tbody td[data-key="budget"]')[0].text_content() == "16,796.36 万元"
+    scored = lxml.html.parse(str(example_out / "years/2021/by-score/index.html")).getroot()
+    assert scored.cssselect('tbody td[data-key="score"]')[0].text_content() == "97 分"
+    assert scored.cssselect('th[aria-sort="descending"]')[0].text_content() == "绩效自评得分 ▼"
+    assert scored.cssselect("thead a")[0].get("href") == "../index.html"          # back to department order
+
+
+def test_year_rows_sort_largest_first_with_blanks_last():
+    from site_builder.model import Portal
+    from site_builder.profiles import load_profiles
+    from site_builder.render import year_rows
+    from site_builder.summary import department_from_summary
+
+    profiles = load_profiles()
+
+    def dept(slug, budget, final):
+        documents = []
+        for kind, profile, value in (("budget", "budget-13", budget), ("final-accounts", "final-accounts-10", final)):
+            if value is not None:
+                documents.append({"year": 2024, "kind": kind, "profile": profile, "title": slug, "published": None,
+                                  "tables": [], "headline": [["总计", value, "万元", "total_expenditure", value.replace(",", "")]]})
+        return department_from_summary({"slug": slug, "name": slug, "code": None, "supervisor": None, "region": None,
+                                        "documents": documents}, EXAMPLE / "departments", profiles)
+
+    portal = Portal(None, EXAMPLE, [dept("a", "100.00", "90.00"), dept("b", "1,000.00", "999.00"),
+                                    dept("c", None, "5.00"), dept("d", "50.00", "60.00")])
+    order = lambda sort: [r["dept"].slug for r in year_rows(portal, 2024, sort)]  # noqa: E731
+    assert order(None) == ["a", "b", "c", "d"]
+    assert order("final") == ["b", "a", "d", "c"]
+    assert order("budget") == ["b", "a", "d", "c"]                    # c has no budget: last
+    assert order("rate") == ["d", "b", "a", "c"]                      # 120%, 99.9%, 90%, none
+    assert [r["cells"]["rate"]["text"] for r in year_rows(portal, 2024, "rate")[:3]] == ["120.00%", "99.90%", "90.00%"]

@@ -325,10 +325,10 @@ def refuse_errors(portal: Portal, content_dir: Path, documents: list[Document] |
 
 
 def portal_pages(portal: Portal, renderer: Renderer) -> list[Page]:
-    """The pages that show every department: the home grid, the search page, the catalog
-    (``build`` renders each only when what it shows has changed)."""
+    """The pages that show every department: the home grid, the search page, the catalog and
+    the year pages (``build`` renders each group only when what it shows has changed)."""
     return [("index.html", renderer.home()), ("search/index.html", renderer.search()),
-            ("catalog.json", json_text(catalog(portal)))]
+            *((path, data.decode("utf-8")) for path, data in figure_files(portal, renderer))]
 
 
 def department_pages(dept: Department, renderer: Renderer) -> list[Page]:

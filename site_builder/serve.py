@@ -44,16 +44,16 @@ from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloa
 from livereload.server import LiveScriptInjector
 from tornado import ioloop, web
 
-from .build import build, department_pages, document_pages, portal_pages, refuse_errors
+from .build import build, department_pages, document_pages, figure_files, portal_pages, refuse_errors
 from .cache import cache_path
-from .catalog import catalog, catalog_entry
+from .catalog import catalog_entry
 from .content import check_tree, load_department, load_document, load_site_config
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
 from .render import BUILTIN_TEMPLATES, Renderer, headline_values
 from .search import index_site
-from .write import json_text, replace_file
+from .write import replace_file
 
 STATUS_PATH = "/__site-builder/status.json"
 SEARCH_DELAY = 2.0  # seconds of quiet before the search index is refreshed
@@ -220,15 +220,17 @@ class Preview:
             self.status.version += 1
 
     def _schedule_catalog(self, delay: float = 0.5) -> None:
-        """catalog.json lists every disclosure (10,000 at province scale): rewrite it in the
-        background, debounced, so the page the clerk is looking at reloads first."""
+        """catalog.json and the year pages show every disclosure's figures (10,000 at province
+        scale): rewrite them in the background, debounced, so the page the clerk is looking at
+        reloads first."""
         if self._catalog_timer:
             self._catalog_timer.cancel()
 
         def write() -> None:
             with self.lock:
-                if self.portal is not None:
-                    replace_file(self.out / "catalog.json", json_text(catalog(self.portal)).encode("utf-8"))
+                if self.portal is not None and self.renderer is not None:
+                    for path, data in figure_files(self.portal, self.renderer):
+                        replace_file(self.out / path, data)
 
         self._catalog_timer = threading.Timer(delay, write)
         self._catalog_timer.daemon = True

@@ -116,23 +116,28 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         check_unique([Department(s["slug"], s["name"], f"{departments_dir}/{s['slug']}", s["code"])   # (path: text,
                       for s in (r.entry.summary for r in results)])                                # a Path each costs 30 µs)
         # the portal's pages show every department: rendered again only when what they show changed
+        years = sorted({d["year"] for r in results for d in r.entry.summary["documents"]}, reverse=True)
         shown = {"lists": digest([r.entry.shown[0] for r in results]),
-                 "catalog": digest([r.entry.shown[1] for r in results])}
+                 "catalog": digest([r.entry.shown[1] for r in results]),
+                 "years": {str(y): digest([r.entry.shown[2].get(str(y)) for r in results]) for y in years}}
         reuse = {path for path, _, _ in cache.portal_outputs} if cache.portal_outputs \
             and outputs_intact(out, cache.portal_outputs) else set()
         lists = list_paths(base)
         lists_same = shown["lists"] == cache.portal.get("lists") and set(lists) <= reuse
-        figures = figure_paths(sorted({d["year"] for r in results for d in r.entry.summary["documents"]}))
-        catalog_same = shown["catalog"] == cache.portal.get("catalog") and set(figures) <= reuse
+        catalog_same = shown["catalog"] == cache.portal.get("catalog") and "catalog.json" in reuse
+        years_changed = [y for y in years if shown["years"][str(y)] != cache.portal.get("years", {}).get(str(y))
+                         or not set(year_paths(y)) <= reuse]
         portal = None
-        portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in lists + figures]
-        if not (lists_same and catalog_same):
+        portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in lists + figure_paths(years)]
+        if not (lists_same and catalog_same and not years_changed):
             portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
             renderer = Renderer(portal, base, templates_cache(out))
-            if not lists_same:
-                portal_files[:len(lists)] = list_files(portal, renderer)
+            made = dict(list_files(portal, renderer)) if not lists_same else {}
             if not catalog_same:
-                portal_files[len(lists):] = figure_files(portal, renderer)
+                made["catalog.json"] = json_text(catalog(portal)).encode("utf-8")
+            for year in years_changed:          # only the years whose rows changed
+                made.update(year_files(renderer, year))
+            portal_files = [(path, made.get(path)) for path, _ in portal_files]
         portal_files += asset_files(root)
         written = [path for r in results for path in r.written]
         written += [path for path, data in portal_files if data is not None and stage(out, staging, path, data)]
@@ -357,22 +362,26 @@ def asset_files(root: Path) -> list[tuple[str, bytes]]:
     return [(f"assets/{name}", path.read_bytes()) for name, path in sorted(files.items())]
 
 
+def year_paths(year: int) -> list[str]:
+    """A year's comparison page and its copy sorted by each column."""
+    return [f"years/{year}/index.html", *(f"years/{year}/by-{key}/index.html" for key in YEAR_SORTS)]
+
+
+def year_files(renderer: Renderer, year: int) -> list[tuple[str, bytes]]:
+    pages = [renderer.year(year), *(renderer.year(year, key) for key in YEAR_SORTS)]
+    return [(path, text.encode("utf-8")) for path, text in zip(year_paths(year), pages, strict=True)]
+
+
 def figure_paths(years: list[int]) -> list[str]:
-    """The portal pages that show every disclosure's figures: the catalog and the year pages
-    (each year by department, and one copy sorted by each column)."""
-    paths = ["catalog.json"]
-    for year in sorted(years, reverse=True):
-        paths += [f"years/{year}/index.html", *(f"years/{year}/by-{key}/index.html" for key in YEAR_SORTS)]
-    return paths
+    """The portal pages that show every disclosure's figures: the catalog and the year pages."""
+    return ["catalog.json", *(path for year in sorted(years, reverse=True) for path in year_paths(year))]
 
 
 def figure_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
-    files = [("catalog.json", json_text(catalog(portal)))]
+    files = [("catalog.json", json_text(catalog(portal)).encode("utf-8"))]
     for year in portal.years:
-        files += [(f"years/{year}/index.html", renderer.year(year)),
-                  *((f"years/{year}/by-{key}/index.html", renderer.year(year, key)) for key in YEAR_SORTS)]
-    assert [path for path, _ in files] == figure_paths(portal.years)
-    return [(path, text.encode("utf-8")) for path, text in files]
+        files += year_files(renderer, year)
+    return files
 
 
 def list_paths(base_url: str) -> list[str]:

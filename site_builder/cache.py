@@ -155,7 +155,7 @@ class Entry:
     summary: dict[str, Any]        # what the portal pages show of it (content.summarize)
     outputs: str                   # folders_signature of its files in the output (summary.outputs lists them)
     errors: list[str] = field(default_factory=list)   # checker errors, kept when built with --allow-errors
-    shown: list[str] = field(default_factory=list)    # digests of what the portal pages show of it (summary.shown)
+    shown: list = field(default_factory=list)         # digests of what the portal pages show of it (summary.shown)
 
     def as_json(self) -> dict[str, Any]:
         return {"signature": self.signature, "racy": self.racy, "summary": self.summary,
@@ -165,8 +165,8 @@ class Entry:
     def from_json(cls, data: dict[str, Any]) -> Entry:
         entry = cls(data["signature"], bool(data["racy"]), data["summary"], data["outputs"], data["errors"],
                     data["shown"])
-        if not (isinstance(entry.signature, str) and isinstance(entry.summary, dict) and len(entry.shown) == 2
-                and isinstance(entry.outputs, str)):
+        if not (isinstance(entry.signature, str) and isinstance(entry.summary, dict) and len(entry.shown) == 3
+                and isinstance(entry.shown[2], dict) and isinstance(entry.outputs, str)):
             raise ValueError("entry")
         return entry
 
@@ -177,7 +177,7 @@ class BuildCache:
     departments: dict[str, Entry] = field(default_factory=dict)
     portal_outputs: Signature = field(default_factory=list)   # home, search page, catalog, assets…
     search: bool = False          # the search index in the output matches its pages
-    portal: dict[str, str] = field(default_factory=dict)   # digests of what each portal page showed
+    portal: dict = field(default_factory=dict)   # digests of what each group of portal pages showed
     note: str = ""                # why an existing cache was not used (shown to the user)
 
     @classmethod

@@ -45,13 +45,16 @@ def department_from_summary(summary: dict[str, Any], departments_dir: Path,
     return dept
 
 
-def shown(summary: dict[str, Any]) -> list[str]:
+def shown(summary: dict[str, Any]) -> list[Any]:
     """Digests of what the portal's pages show of a department: [the lists (home, search page,
     sitemap, feed: names, regions, which disclosures, their titles and dates), the catalog (also
-    headline figures)]."""
+    headline figures), {year: what that year's comparison pages show of it}]."""
     lists = [summary["slug"], summary["name"], summary["region"],
              [[d["year"], d["kind"], d["title"], d.get("published")] for d in summary["documents"]]]
-    return [digest(lists), digest(summary)]
+    years = {str(year): digest([summary["slug"], summary["name"],
+                                [[d["kind"], d["headline"]] for d in summary["documents"] if d["year"] == year]])
+             for year in sorted({d["year"] for d in summary["documents"]})}
+    return [digest(lists), digest(summary), years]
 
 
 def portal_of(config: SiteConfig, root: Path, profiles: dict[str, Profile], summaries: list[dict[str, Any]]) -> Portal:

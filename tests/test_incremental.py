@@ -300,3 +300,20 @@ def test_errors_kept_by_an_allow_errors_build_still_stop_a_normal_one(portal, tm
         build(portal, out, search=False)                                # the department is unchanged: cached
     assert "03.csv" in str(failed.value.format_message())
     assert tree_bytes(out) == before
+
+
+def test_a_headline_change_renders_only_its_year_pages_again(portal, tmp_path, monkeypatch):
+    from site_builder.render import Renderer
+
+    out = tmp_path / "out"
+    build(portal, out, search=False, allow_errors=True)
+    rendered: list[int] = []
+    original = Renderer.year
+    monkeypatch.setattr(Renderer, "year", lambda self, year, sort=None: rendered.append(year) or original(self, year, sort))
+    edit(portal / F / "tables/01.csv", "本年收入合计,27,2262.43", "本年收入合计,27,2262.44")   # a headline figure of 2024
+    build(portal, out, search=False, allow_errors=True)
+    assert set(rendered) == {2024} and len(rendered) == 6          # the 2024 page and its five sorted copies
+    rendered.clear()
+    build(portal, out, search=False, allow_errors=True)
+    assert rendered == []
+    assert_same_as_clean(portal, out, tmp_path, allow_errors=True)

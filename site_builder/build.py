@@ -134,7 +134,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             renderer = Renderer(portal, base, templates_cache(out))
             made = dict(list_files(portal, renderer)) if not lists_same else {}
             if not catalog_same:
-                made["catalog.json"] = json_text(catalog(portal)).encode("utf-8")
+                made.update([catalog_file(portal)])
             for year in years_changed:          # only the years whose rows changed
                 made.update(year_files(renderer, year))
             portal_files = [(path, made.get(path)) for path, _ in portal_files]
@@ -330,10 +330,9 @@ def refuse_errors(portal: Portal, content_dir: Path, documents: list[Document] |
 
 
 def portal_pages(portal: Portal, renderer: Renderer) -> list[Page]:
-    """The pages that show every department: the home grid, the search page, the catalog and
-    the year pages (``build`` renders each group only when what it shows has changed)."""
-    return [("index.html", renderer.home()), ("search/index.html", renderer.search()),
-            *((path, data.decode("utf-8")) for path, data in figure_files(portal, renderer))]
+    """Every page that shows every department (``list_files`` and ``figure_files``; ``build``
+    renders each group only when what it shows has changed)."""
+    return [(path, data.decode("utf-8")) for path, data in list_files(portal, renderer) + figure_files(portal, renderer)]
 
 
 def department_pages(dept: Department, renderer: Renderer) -> list[Page]:
@@ -377,8 +376,12 @@ def figure_paths(years: list[int]) -> list[str]:
     return ["catalog.json", *(path for year in sorted(years, reverse=True) for path in year_paths(year))]
 
 
+def catalog_file(portal: Portal) -> tuple[str, bytes]:
+    return "catalog.json", json_text(catalog(portal)).encode("utf-8")
+
+
 def figure_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
-    files = [("catalog.json", json_text(catalog(portal)).encode("utf-8"))]
+    files = [catalog_file(portal)]
     for year in portal.years:
         files += year_files(renderer, year)
     return files

@@ -29,14 +29,14 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import ContentError
+from .render import BUILTIN_TEMPLATES
+from .sources import refuse_outside_link
 
 FORMAT = 1
 RACY_NS = 2_000_000_000       # a file this close to the build's start may change again unseen
 PACKAGE_DIR = Path(__file__).resolve().parent
-BUILTIN_TEMPLATES = PACKAGE_DIR.parent / "templates"
 
-Signature = list          # [[relative path, size, mtime_ns], …] sorted by path
+Signature = list          # [[path in the site, size, mtime_ns], …]
 
 
 def cache_path(out_dir: Path) -> Path:
@@ -59,16 +59,9 @@ def scan(folder: Path | str, root: Path, started_ns: int, skip: tuple[Path, ...]
     This walk is what a build with no change spends its time on: about 4 µs a file."""
     root_text = str(root)
     skipped = {str(p) for p in skip}
-
-    def refuse_outside(path: str) -> None:
-        target = os.path.realpath(path)
-        if target != root_text and not target.startswith(root_text + os.sep):
-            raise ContentError(Path(path), f"“{os.path.basename(path)}”是指向内容文件夹之外的链接"
-                               f"（{os.readlink(path)}）", "把文件复制到内容文件夹中，不要用链接")
-
     folder = str(folder)
     if os.path.islink(folder):
-        refuse_outside(folder)
+        refuse_outside_link(folder, root)
     items: list[object] = []
     newest = 0
     pending = [folder]
@@ -81,7 +74,7 @@ def scan(folder: Path | str, root: Path, started_ns: int, skip: tuple[Path, ...]
                 if name[0] == "." or name == "__pycache__":
                     continue          # editors' swap files, .git, .DS_Store, compiled code: never read
                 if entry.is_symlink():
-                    refuse_outside(entry.path)
+                    refuse_outside_link(entry.path, root)
                     items += (name, -1)                  # the link itself; its target is not followed
                 elif entry.is_dir():
                     if entry.path not in skipped:
@@ -152,7 +145,7 @@ class Entry:
 
     signature: str                 # digest of its content folder
     racy: bool                     # rebuild next time whatever the signature says
-    summary: dict[str, Any]        # what the portal pages show of it (content.summarize)
+    summary: dict[str, Any]        # what the portal pages show of it (summary.summarize)
     outputs: str                   # folders_signature of its files in the output (summary.outputs lists them)
     errors: list[str] = field(default_factory=list)   # checker errors, kept when built with --allow-errors
     shown: list = field(default_factory=list)         # digests of what the portal pages show of it (summary.shown)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import re
 from decimal import Decimal
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,8 @@ from .errors import ContentError, Location, ProfileError
 from .numbers import parse_decimal
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
 from .profiles import Profile, load_profiles
-from .sources import Mapping, check_type, inside, load_mapping, optional, read_text, reject_unknown, require
+from .sources import (Mapping, check_type, inside, load_mapping, optional, read_text, refuse_outside_link,
+                      reject_unknown, require)
 from .tables import read_table
 
 # Attachment forms by kind (docs/form-schema.md) → the fields each must have.
@@ -106,11 +106,8 @@ def load_subject_names(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
     return names
 
 
-def load_portal(root: Path, each: Callable[[Department], None] | None = None) -> Portal:
-    """Read and validate everything under ``root``; raise on the first unusable input.
-
-    ``each`` is called with every department as soon as it is loaded (the preview renders it and
-    lets its tables go before the next one is read)."""
+def load_portal(root: Path) -> Portal:
+    """Read and validate everything under ``root``; raise on the first unusable input."""
     root = root.resolve()
     config = load_site_config(root)
     profiles = load_profiles(root / "profiles")
@@ -118,12 +115,11 @@ def load_portal(root: Path, each: Callable[[Department], None] | None = None) ->
     if not departments_dir.is_dir():
         raise ContentError(departments_dir, "找不到 departments 文件夹", "每个部门一个子文件夹，放在 departments/ 下")
     check_tree(root)
-    departments = []
-    for folder in sorted(departments_dir.iterdir()):
-        if folder.is_dir() and not folder.name.startswith((".", "_")):
-            departments.append(load_department(folder, config, profiles))
-            if each:
-                each(departments[-1])
+    departments = [
+        load_department(folder, config, profiles)
+        for folder in sorted(departments_dir.iterdir())
+        if folder.is_dir() and not folder.name.startswith((".", "_"))
+    ]
     check_unique(departments)
     return Portal(config, root, departments)
 
@@ -134,10 +130,8 @@ def check_tree(root: Path, top: Path | None = None) -> None:
     root = root.resolve()
     for folder, dirs, files in os.walk(top or root):
         for name in dirs + files:
-            path = Path(folder) / name
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                raise ContentError(path, f"“{name}”是指向内容文件夹之外的链接（{os.readlink(path)}）",
-                                   "把文件复制到内容文件夹中，不要用链接")
+            if os.path.islink(os.path.join(folder, name)):
+                refuse_outside_link(os.path.join(folder, name), root)
 
 
 def check_unique(departments: list[Department]) -> None:

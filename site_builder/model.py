@@ -6,7 +6,6 @@ Objects keep their source location so that errors and checks can cite file and l
 from __future__ import annotations
 
 import functools
-
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal

@@ -71,9 +71,15 @@ def headline(doc: Document) -> list[tuple[str, str, str]]:
     return [(label, text, unit) for label, text, unit, _, _ in headline_values(doc)]
 
 
+def headline_item(doc: Document, role: str) -> tuple[str, str, Decimal] | None:
+    """(text, unit, value) of the headline figure with ``role`` (e.g. total_expenditure), if any."""
+    return next(((text, unit, value) for _, text, unit, r, value in headline_values(doc) if r == role), None)
+
+
 def figure(doc: Document, role: str) -> Decimal | None:
-    """The value of the headline figure with ``role`` (e.g. total_expenditure), if any."""
-    return next((value for _, _, _, r, value in headline_values(doc) if r == role), None)
+    """The value of the headline figure with ``role``, if any."""
+    item = headline_item(doc, role)
+    return item[2] if item else None
 
 
 def year_summary(documents: list[Document]) -> list[tuple[str, str, str]]:
@@ -109,8 +115,7 @@ def year_rows(portal: Portal, year: int, sort: str | None = None) -> list[dict[s
         cells = {}
         for key, _, kind, role in YEAR_COLUMNS:
             doc = documents.get(kind) if kind else None
-            found = next(((text, unit, value) for _, text, unit, r, value in headline_values(doc) if r == role), None) \
-                if doc else None
+            found = headline_item(doc, role) if doc else None
             cells[key] = {"text": found[0], "unit": found[1], "value": found[2], "href": f"{doc.url}index.html"} \
                 if found else None
         budget, final = cells["budget"], cells["final"]

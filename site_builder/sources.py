@@ -6,6 +6,7 @@ say *where* a wrong value is (``document.yaml:12``), not only what is wrong.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +169,15 @@ def reject_unknown(mapping: Mapping, allowed: set[str]) -> None:
         if key not in allowed:
             raise ContentError(mapping.where(key), f"未知的设置项“{key}”",
                                "可用的设置项：" + "、".join(sorted(allowed)))
+
+
+def refuse_outside_link(link: str | Path, root: Path) -> None:
+    """Refuse the symlink ``link`` when it leads outside the content folder ``root`` (a page
+    must not publish /etc/passwd)."""
+    target, root_text = os.path.realpath(link), str(root)
+    if target != root_text and not target.startswith(root_text + os.sep):
+        raise ContentError(Path(link), f"“{os.path.basename(link)}”是指向内容文件夹之外的链接（{os.readlink(link)}）",
+                           "把文件复制到内容文件夹中，不要用链接")
 
 
 def inside(root: Path, relative: str, where: Location) -> Path:

@@ -105,7 +105,7 @@ def _amounts(sentence: str) -> Iterator[Amount]:
     for match in _AMOUNT.finditer(sentence):
         start = match.start()
         between = sentence[done:start]
-        opened += sum(between.count(c) for c in "（(") - sum(between.count(c) for c in ")）")
+        opened += _balance(between)
         breaks = [m.end() for m in _CLAUSE_BREAK.finditer(between)]
         if breaks:
             clause_start = done + breaks[-1]
@@ -134,9 +134,14 @@ def _prose(doc: Document) -> Iterator[tuple[Location, str]]:
     yield from walk(doc.reasons, None)
 
 
+def _balance(text: str) -> int:
+    """Brackets opened minus brackets closed in ``text``."""
+    return sum(text.count(c) for c in "（(") - sum(text.count(c) for c in ")）")
+
+
 def _depth(text: str) -> int:
     """How many brackets are open at the end of ``text``."""
-    return max(sum(text.count(c) for c in "（(") - sum(text.count(c) for c in ")）"), 0)
+    return max(_balance(text), 0)
 
 
 def _groups(sentence: Sentence) -> list[Group]:

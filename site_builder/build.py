@@ -32,18 +32,20 @@ from .cache import (BuildCache, Entry, cache_path, digest, environment, folders_
                     outputs_intact, scan)
 from .catalog import catalog, document_data
 from .checks import CheckConfig, run_checks
+from .datapackage import package_files, package_paths, schema_keys
 from .content import check_unique, load_department, load_site_config
-from .downloads import download_files
+from .downloads import WORKBOOK, download_files
 from .errors import ContentError, SiteBuilderError
 from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
 from .render import BUILTIN_TEMPLATES, YEAR_SORTS, Renderer
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
 from .summary import counts, outputs, portal_of, shown, summarize
+from .workbook import document_workbook
 from .write import commit, json_text, site_files, stage
 
 Progress = Callable[[int, int], None]
-Page = tuple[str, str]   # (path in the site, text)
+Page = tuple[str, bytes]   # (path in the site, its bytes)
 
 
 class CheckFailed(SiteBuilderError):
@@ -122,7 +124,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                  "years": {str(y): digest([r.entry.shown[2].get(str(y)) for r in results]) for y in years}}
         reuse = {path for path, _, _ in cache.portal_outputs} if cache.portal_outputs \
             and outputs_intact(out, cache.portal_outputs) else set()
-        lists = list_paths(base)
+        lists = list_paths(base, [(d["profile"], d["year"], table) for r in results
+                                  for d in r.entry.summary["documents"] for table in d["tables"]])
         lists_same = shown["lists"] == cache.portal.get("lists") and set(lists) <= reuse
         catalog_same = shown["catalog"] == cache.portal.get("catalog") and "catalog.json" in reuse
         years_changed = [y for y in years if shown["years"][str(y)] != cache.portal.get("years", {}).get(str(y))
@@ -243,7 +246,7 @@ def build_department(slug: str) -> DepartmentResult:
             pages += document_pages(doc, renderer)
         if sorted(path for path, _ in pages) != sorted(outputs(summary)):     # summary.outputs must know them all
             raise AssertionError(f"{slug}: summary.outputs() does not match the pages written")
-        written = [path for path, text in pages if stage(job.out, job.staging, path, text.encode("utf-8"))]
+        written = [path for path, data in pages if stage(job.out, job.staging, path, data)]
         return DepartmentResult(slug, entry, rendered=True, written=written)
     except SiteBuilderError as exc:
         return DepartmentResult(slug, error=exc)
@@ -332,22 +335,25 @@ def refuse_errors(portal: Portal, content_dir: Path, documents: list[Document] |
 def portal_pages(portal: Portal, renderer: Renderer) -> list[Page]:
     """Every page that shows every department (``list_files`` and ``figure_files``; ``build``
     renders each group only when what it shows has changed)."""
-    return [(path, data.decode("utf-8")) for path, data in list_files(portal, renderer) + figure_files(portal, renderer)]
+    return list_files(portal, renderer) + figure_files(portal, renderer)
 
 
 def department_pages(dept: Department, renderer: Renderer) -> list[Page]:
     """A department's page and its year pages (they show its documents' headline figures)."""
-    return [(f"{dept.slug}/index.html", renderer.department(dept)),
-            *((f"{dept.slug}/{year}/index.html", renderer.department_year(dept, year)) for year in dept.years)]
+    return [(f"{dept.slug}/index.html", renderer.department(dept).encode("utf-8")),
+            *((f"{dept.slug}/{year}/index.html", renderer.department_year(dept, year).encode("utf-8"))
+              for year in dept.years)]
 
 
 def document_pages(doc: Document, renderer: Renderer) -> list[Page]:
-    """A disclosure's page, its data.json, and each table as CSV and JSON (the page links to
-    them with their sizes)."""
+    """A disclosure's page, its data.json, the workbook of all its tables (XLSX), and each table
+    as CSV and JSON (the page links to them with their sizes)."""
     data = document_data(doc)
-    files = [("data.json", json_text(data)), *download_files(doc, data)]
-    sizes = {path: len(text.encode("utf-8")) for path, text in files}
-    return [(f"{doc.url}index.html", renderer.document(doc, sizes)), *((doc.url + path, text) for path, text in files)]
+    files = [("data.json", json_text(data).encode("utf-8")), (WORKBOOK, document_workbook(doc)),
+             *((path, text.encode("utf-8")) for path, text in download_files(doc, data))]
+    sizes = {path: len(content) for path, content in files}
+    return [(f"{doc.url}index.html", renderer.document(doc, sizes).encode("utf-8")),
+            *((doc.url + path, content) for path, content in files)]
 
 
 def asset_files(root: Path) -> list[tuple[str, bytes]]:
@@ -387,14 +393,16 @@ def figure_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
     return files
 
 
-def list_paths(base_url: str) -> list[str]:
-    """The portal pages that list every department or disclosure (rendered by ``list_files``)."""
+def list_paths(base_url: str, tables: list[tuple[str, int, str]]) -> list[str]:
+    """The portal pages that list every department or disclosure (rendered by ``list_files``);
+    ``tables``: (profile, year, table id) of every disclosure's tables (the data package)."""
     return ["index.html", "search/index.html", "404.html", "robots.txt"] + \
-        (["sitemap.xml", "feed.xml"] if base_url else [])
+        (["sitemap.xml", "feed.xml"] if base_url else []) + package_paths(tables)
 
 
 def list_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
-    """Home, search page, 404 page, robots.txt and, with a base URL, the sitemap and the Atom feed."""
+    """Home, search page, 404 page, robots.txt, with a base URL the sitemap and the Atom feed, and
+    the data package (``datapackage.json`` and its table schemas)."""
     base = renderer.base_url
     robots = "User-agent: *\nAllow: /\n" + (f"Sitemap: {base}sitemap.xml\n" if base else "")
     files = [("index.html", renderer.home()), ("search/index.html", renderer.search()),
@@ -402,8 +410,9 @@ def list_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
     if base:
         files += [(path, data.decode("utf-8")) for path, data in sitemap_files(portal, base)]
         files.append(("feed.xml", renderer.feed()))
-    assert [path for path, _ in files] == list_paths(base)
-    return [(path, text.encode("utf-8")) for path, text in files]
+    files = [(path, text.encode("utf-8")) for path, text in files] + package_files(portal)
+    assert [path for path, _ in files] == list_paths(base, schema_keys(portal))
+    return files
 
 
 def sitemap_files(portal: Portal, base_url: str) -> list[tuple[str, bytes]]:

@@ -7,7 +7,8 @@
   decimals, blank where the page is blank).
 - JSON is that table's entry of the disclosure's data.json, with the disclosure it belongs to.
 
-Files: ``<slug>/<year>/<kind>/tables/<table id>.csv`` and ``.json``.
+Files: ``<slug>/<year>/<kind>/tables/<table id>.csv`` and ``.json``; the workbook of all the
+disclosure's tables (``workbook.py``) is ``<slug>/<year>/<kind>/tables.xlsx``.
 """
 
 from __future__ import annotations
@@ -21,17 +22,24 @@ from .numbers import Cell
 from .write import json_text
 
 FOLDER = "tables"
+WORKBOOK = "tables.xlsx"
 
 
 def table_csv(table) -> str:
     spec = table.spec
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")      # Excel's own line ends
-    writer.writerow([column.qualified_label + (f"（{spec.unit}）" if column.type == "amount" else "")
-                     for column in spec.columns])
+    writer.writerow(csv_headers(spec))
     for row in table.rows:
         writer.writerow([_text(row.cells.get(column.key)) for column in spec.columns])
     return "\ufeff" + out.getvalue()
+
+
+def csv_headers(spec) -> list[str]:
+    """The CSV's header row: each column's published heading, group headings joined with “/”,
+    amounts with their unit (“收入/金额（万元）”)."""
+    return [column.qualified_label + (f"（{column.unit or spec.unit}）" if column.type == "amount" else "")
+            for column in spec.columns]
 
 
 def _text(value: Any) -> str:

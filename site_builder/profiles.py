@@ -51,6 +51,7 @@ class Column:
     path: tuple[str, ...]
     seq: str | None = None
     of: tuple[str, str] | None = None  # rate: (part, whole) → part/whole; growth: (this, last) → this/last − 1
+    unit: str | None = None            # an amount column counted in another unit than its table's (a score: 分)
 
     @property
     def qualified_label(self) -> str:
@@ -245,7 +246,7 @@ def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) ->
             tree.append({"group": label, "children": sub_tree})
             leaves.extend(sub_leaves)
         else:
-            reject_unknown(item, {"key", "label", "type", "seq", "of"})
+            reject_unknown(item, {"key", "label", "type", "seq", "of", "unit"})
             col_type = require(item, "type")
             if col_type not in COLUMN_TYPES:
                 raise ProfileError(item.where("type"), f"未知的列类型“{col_type}”",
@@ -256,7 +257,8 @@ def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) ->
                 if len(pair) != 2:
                     raise ProfileError(item.where("of"), "“of”应列出两个列：分子列和分母列")
                 of = (str(pair[0]), str(pair[1]))
-            col = Column(require(item, "key"), require(item, "label"), col_type, path, optional(item, "seq"), of)
+            col = Column(require(item, "key"), require(item, "label"), col_type, path, optional(item, "seq"), of,
+                         optional(item, "unit", str))
             tree.append({"label": col.label})
             leaves.append(col)
     return tree, leaves

@@ -190,10 +190,10 @@ class Preview:
         documents.sort(key=lambda d: (-d.year, list(KINDS).index(d.kind)))
         dept.documents[:] = documents
 
-    def _write(self, pages: list[tuple[str, str]]) -> list[str]:
+    def _write(self, pages: list[tuple[str, bytes]]) -> list[str]:
         written = []
-        for path, text in pages:
-            if replace_file(self.out / path, text.encode("utf-8")):
+        for path, data in pages:
+            if replace_file(self.out / path, data):
                 written.append(path)
         return written
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import digest
+from .downloads import WORKBOOK
 from .model import Department, Document, Portal, SiteConfig
 from .profiles import Profile
 from .render import headline_values
@@ -70,7 +71,7 @@ def outputs(summary: dict[str, Any]) -> list[str]:
     paths += [f"{slug}/{year}/index.html" for year in sorted({d["year"] for d in summary["documents"]}, reverse=True)]
     for doc in summary["documents"]:
         url = f"{slug}/{doc['year']}/{doc['kind']}/"
-        paths += [f"{url}index.html", f"{url}data.json"]
+        paths += [f"{url}index.html", f"{url}data.json", f"{url}{WORKBOOK}"]
         paths += [f"{url}tables/{table}.{fmt}" for table in doc["tables"] for fmt in ("csv", "json")]
     return paths
 
@@ -79,4 +80,4 @@ def counts(summary: dict[str, Any]) -> tuple[int, int]:
     """(files, HTML pages) that ``outputs`` lists, without listing them."""
     documents = summary["documents"]
     pages = 1 + len({d["year"] for d in documents}) + len(documents)
-    return pages + sum(1 + 2 * len(d["tables"]) for d in documents), pages
+    return pages + sum(2 + 2 * len(d["tables"]) for d in documents), pages

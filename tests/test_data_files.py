@@ -114,5 +114,130 @@ def test_every_table_downloads_as_csv_and_json_with_the_page_values(example_out)
             size = (folder / path).stat().st_size
             assert re.search(rf"（{re.escape(file_size(size))}）$", links[path]), (path, links[path])
     assert "2262.43" in (folder / "tables/01.csv").read_text(encoding="utf-8-sig")
-    top = page.cssselect("dl.facts a")[0]
-    assert top.get("href") == "data.json" and file_size((folder / "data.json").stat().st_size) in top.text_content()
+    top = {a.get("href"): a.text_content() for a in page.cssselect("dl.facts a")}
+    assert file_size((folder / "data.json").stat().st_size) in top["data.json"]
+    assert file_size((folder / "tables.xlsx").stat().st_size) in top["tables.xlsx"]
+
+
+# -- the workbook (XLSX) -------------------------------------------------------------------------
+
+def html_grid(table) -> tuple[dict[tuple[int, int], str], set[tuple[int, int, int, int]]]:
+    """A page table as a browser lays it out: the text of each cell at (row, column) where it
+    starts, and the (first row, first column, last row, last column) of every merged cell."""
+    cells, merged, covered = {}, set(), set()
+    for r, tr in enumerate(table.cssselect("thead tr, tbody tr")):
+        c = 0
+        for cell in tr:
+            while (r, c) in covered:
+                c += 1
+            for hidden in cell.cssselect(".vh"):       # 类/款/项 for screen readers only
+                hidden.drop_tree()
+            rows, cols = int(cell.get("rowspan", 1)), int(cell.get("colspan", 1))
+            cells[(r, c)] = cell.text_content()
+            if rows > 1 or cols > 1:
+                merged.add((r, c, r + rows - 1, c + cols - 1))
+            covered |= {(r + i, c + j) for i in range(rows) for j in range(cols)}
+            c += cols
+    return cells, merged
+
+
+def shown_as_published(cell) -> str:
+    """An XLSX cell's value as Excel displays it with the cell's number format."""
+    value = cell.value
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        decimals = len(cell.number_format.split(".")[1]) if "." in cell.number_format else 0
+        return f"{value:,.{decimals}f}" if "#,##" in cell.number_format else f"{value:.{decimals}f}"
+    return str(value)
+
+
+def test_every_table_is_a_sheet_of_the_workbook_laid_out_as_the_page_shows_it(example_out):
+    import openpyxl
+
+    checked = 0
+    for doc in ["fenyang-ybj/2024/final-accounts", "lvliang-ybj/2023/budget", "gaoyi-ybj/2021/performance"]:
+        folder = example_out / doc
+        page = lxml.html.parse(str(folder / "index.html")).getroot()
+        data = json.loads((folder / "data.json").read_text(encoding="utf-8"))
+        book = openpyxl.load_workbook(folder / "tables.xlsx")
+        assert book.sheetnames == [t["number"] for t in data["tables"]]
+        for entry in data["tables"]:
+            sheet = book[entry["number"]]
+            html = page.cssselect(f'table[data-table="{entry["id"]}"]')[0]
+            cells, merged = html_grid(html)
+            width = max(c for _, c in cells) + 1
+            assert sheet.cell(2, 1).value == entry["title"]                 # the title, merged across the table
+            meta = [v for v in next(sheet.iter_rows(min_row=3, max_row=3, values_only=True)) if v]
+            assert f"{data['year']}年度" in " ".join(meta) and f"单位：{entry['unit']}" in " ".join(meta)
+            assert any(f"：{data['department']}" in v for v in meta) or entry["layout"] == "grid"
+            # the header rows, 栏次 and body: each cell where the page starts it, merged as the page merges
+            assert {(r + 4, c + 1, r2 + 4, c2 + 1) for r, c, r2, c2 in merged} == \
+                {(m.min_row, m.min_col, m.max_row, m.max_col) for m in sheet.merged_cells.ranges if m.min_row > 3}
+            for (r, c), text in cells.items():
+                assert shown_as_published(sheet.cell(r + 4, c + 1)) == text, (doc, entry["number"], r, c)
+            assert sheet.max_row == 3 + max(r for r, _ in cells) + 1 and sheet.max_column == width
+            checked += len(cells)
+    assert checked > 2000
+
+
+def test_workbook_amounts_are_numbers_and_read_back_with_calamine(example_out):
+    from decimal import Decimal
+
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(example_out / FENYANG / "tables.xlsx"))
+    rows = book.get_sheet_by_name("公开05表").to_python()
+    total = next(r for r in rows if r[1] == "合计" or r[0] == "合计")
+    assert [Decimal(str(v)).quantize(Decimal("0.01")) for v in total[2:5]] == \
+        [Decimal("2262.43"), Decimal("612.10"), Decimal("1650.32")]
+    assert all(isinstance(v, float) for v in total[2:5])               # Excel can sum them
+
+
+def test_workbook_is_the_same_bytes_from_one_build_to_the_next(tmp_path):
+    import time
+
+    from conftest import EXAMPLE
+    from site_builder.build import build
+
+    build(EXAMPLE, tmp_path / "a", search=False)
+    time.sleep(1.1)                                                   # a clock in the file would show
+    build(EXAMPLE, tmp_path / "b", search=False)
+    for path in sorted((tmp_path / "a").rglob("*.xlsx")):
+        assert path.read_bytes() == (tmp_path / "b" / path.relative_to(tmp_path / "a")).read_bytes(), path
+
+
+# -- the data package --------------------------------------------------------------------------
+
+def test_the_portal_is_a_valid_data_package_of_every_table(example_out):
+    from frictionless import validate
+
+    package = json.loads((example_out / "datapackage.json").read_text(encoding="utf-8"))
+    tables = sum(len(lxml.html.parse(str(p)).getroot().cssselect("table.disclosure"))
+                 for p in example_out.glob("*/*/*/index.html"))
+    assert len(package["resources"]) == tables == 26
+    for resource in package["resources"]:
+        assert (example_out / resource["path"]).is_file() and (example_out / resource["schema"]).is_file()
+    t05 = next(r for r in package["resources"] if r["path"] == f"{FENYANG}/tables/05.csv")
+    schema = json.loads((example_out / t05["schema"]).read_text(encoding="utf-8"))
+    assert [(f["name"], f["type"]) for f in schema["fields"]] == [
+        ("项目/科目代码", "string"), ("项目/科目名称", "string"), ("本年支出/小计（万元）", "number"),
+        ("本年支出/基本支出（万元）", "number"), ("本年支出/项目支出（万元）", "number")]
+    report = validate(example_out / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldNumber", "type", "note"])[:5]
+    assert len(report.tasks) == 26
+
+
+def test_the_data_package_check_catches_a_cell_that_is_no_amount(example_out, tmp_path):
+    import shutil
+
+    from frictionless import validate
+
+    copy = tmp_path / "site"
+    shutil.copytree(example_out, copy)
+    csv_path = copy / FENYANG / "tables/05.csv"
+    csv_path.write_text(csv_path.read_text(encoding="utf-8-sig").replace("2262.43", "2262.43万", 1), encoding="utf-8-sig")
+    report = validate(copy / "datapackage.json")
+    assert not report.valid
+    errors = report.flatten(["rowNumber", "fieldName", "type"])
+    assert errors == [[2, "本年支出/小计（万元）", "type-error"]]

@@ -184,6 +184,7 @@ def test_preview_rebuilds_only_what_a_save_touches(content_copy, tmp_path):
     edit(csv, ROW.format("69.62"), ROW.format("69.63"))
     assert sorted(preview.apply([csv])) == ["fenyang-ybj/2024/final-accounts/data.json",
                                             "fenyang-ybj/2024/final-accounts/index.html",
+                                            "fenyang-ybj/2024/final-accounts/tables.xlsx",
                                             "fenyang-ybj/2024/final-accounts/tables/05.csv",
                                             "fenyang-ybj/2024/final-accounts/tables/05.json"]
     assert (out / "index.html").stat().st_mtime_ns == home            # the home page was not rewritten

@@ -1,0 +1,208 @@
+"""The XLSX download (a render stage): a disclosure as one workbook, a sheet per table, laid out
+as the table is published.
+
+Each sheet carries, from the top: the table number (right), the title (merged across the
+table, bold), a line with 部门名称, 年度 and the unit, the header rows with their merged
+cells exactly as the page draws them (``tableview``), the 栏次 row, then the rows. Amounts
+are written as numbers with the decimals they were published with (a number format per
+count of decimals, with thousands separators where the source had them), so Excel sums them;
+“——” stays text and a blank cell stays empty. Computed rates are written as the page shows
+them (text), like every label.
+
+The file is byte-for-byte the same from one build to the next: xlsxwriter's in-memory mode
+stamps every part of the zip with 1980-01-01, and the workbook's “created” date is the
+disclosure's publication date (or 2000-01-01 when it has none), never the build's clock.
+Sheets are named by table number (公开01表), which is what an import matches on.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+
+import xlsxwriter
+
+from .model import Document
+from .tableview import CellView, TableView, table_view
+
+NO_DATE = datetime(2000, 1, 1)
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_DECIMALS = re.compile(r"^[+-]?[\d,]+(?:\.(\d+))?$")
+
+
+def document_workbook(doc: Document) -> bytes:
+    """The disclosure's workbook, as bytes."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False,
+                                     "strings_to_formulas": False, "strings_to_urls": False})
+    book.set_properties({"title": doc.title, "subject": f"{doc.department.name} {doc.year}年度 {doc.kind_label}",
+                         "author": doc.source or doc.department.name, "created": _created(doc.published)})
+    styles = _Styles(book)
+    names: set[str] = set()
+    for table in doc.tables:
+        view = table_view(table)
+        sheet = book.add_worksheet(_sheet_name(table.spec.number or table.spec.id, table.spec.id, names))
+        _write_sheet(sheet, view, doc, styles)
+    book.close()
+    return out.getvalue()
+
+
+def _created(published: str | None) -> datetime:
+    try:
+        return datetime.strptime(str(published), "%Y-%m-%d")
+    except ValueError:
+        return NO_DATE
+
+
+def _sheet_name(wanted: str, fallback: str, taken: set[str]) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique ignoring case."""
+    name = _SHEET_FORBIDDEN.sub("_", wanted).strip("'")[:31] or fallback
+    base, n = name, 2
+    while name.lower() in taken:
+        suffix = f"({n})"
+        name, n = base[:31 - len(suffix)] + suffix, n + 1
+    taken.add(name.lower())
+    return name
+
+
+class _Styles:
+    """Cell formats, made once per workbook (xlsxwriter writes one style record per format)."""
+
+    def __init__(self, book: xlsxwriter.Workbook):
+        self.book = book
+        border = {"border": 1, "valign": "vcenter", "font_name": "宋体", "font_size": 10}
+        self.number = book.add_format({"align": "right", "font_name": "宋体", "font_size": 10})
+        self.title = book.add_format({"bold": True, "align": "center", "valign": "vcenter",
+                                      "font_name": "宋体", "font_size": 16})
+        self.meta = book.add_format({"font_name": "宋体", "font_size": 10})
+        self.meta_center = book.add_format({"align": "center", "font_name": "宋体", "font_size": 10})
+        self.meta_right = book.add_format({"align": "right", "font_name": "宋体", "font_size": 10})
+        self.header = book.add_format({**border, "bold": True, "align": "center", "text_wrap": True})
+        self.seq = book.add_format({**border, "align": "center"})
+        self.text = book.add_format({**border, "text_wrap": True})
+        self.bold_text = book.add_format({**border, "text_wrap": True, "bold": True})
+        self.center = book.add_format({**border, "align": "center"})
+        self._border = border
+        self._amounts: dict[tuple[str, bool], xlsxwriter.format.Format] = {}
+
+    def amount(self, pattern: str, bold: bool) -> xlsxwriter.format.Format:
+        key = (pattern, bold)
+        if key not in self._amounts:
+            self._amounts[key] = self.book.add_format({**self._border, "align": "right", "num_format": pattern,
+                                                       "bold": bold})
+        return self._amounts[key]
+
+
+def _number_format(text: str) -> str | None:
+    """Excel's number format that shows ``text`` as published (2262.43 → 0.00, 1,234 → #,##0),
+    or None when the cell is no plain number."""
+    match = _DECIMALS.match(text)
+    if not match:
+        return None
+    decimals = len(match.group(1) or "")
+    return ("#,##0" if "," in text else "0") + ("." + "0" * decimals if decimals else "")
+
+
+def _write_sheet(sheet, view: TableView, doc: Document, styles: _Styles) -> None:
+    spec = view.spec
+    width = view.width
+    last = width - 1
+    # Rows 0–2: number, title, and the line with 部门名称, 年度, unit, as printed above a table.
+    sheet.write_string(0, last, spec.number, styles.meta_right)
+    _merge(sheet, 1, 0, 1, last, spec.title, styles.title)
+    sheet.set_row(1, 28)
+    entity = f"{spec.entity_label}：{doc.department.name}" if spec.entity_label else ""
+    thirds = max(width // 3, 1)
+    _merge(sheet, 2, 0, 2, thirds - 1, entity, styles.meta)
+    if width >= 3:
+        _merge(sheet, 2, thirds, 2, last - thirds, f"{doc.year}年度", styles.meta_center)
+        _merge(sheet, 2, last - thirds + 1, 2, last, f"{spec.unit_label}：{spec.unit}", styles.meta_right)
+    else:
+        sheet.write_string(2, last, f"{doc.year}年度 {spec.unit_label}：{spec.unit}", styles.meta_right)
+    row = 3
+    grid = _Grid()
+    for header_row in view.header_rows:
+        for cell in header_row:
+            column = grid.place(row, cell.colspan, cell.rowspan)
+            _merge(sheet, row, column, row + cell.rowspan - 1, column + cell.colspan - 1, cell.label, styles.header)
+        row += 1
+    if view.seq_row:
+        column = 0
+        for cell in view.seq_row:
+            _merge(sheet, row, column, row, column + cell.colspan - 1, cell.label, styles.seq)
+            column += cell.colspan
+        row += 1
+    sheet.repeat_rows(3, row - 1)            # printing: the header rows on every page
+    sheet.freeze_panes(row, 0)
+    for row_view in view.rows:
+        bold = "total" in row_view.classes.split()
+        for cell in row_view.cells:
+            column = grid.place(row, cell.colspan, cell.rowspan)
+            _write_cell(sheet, row, column, cell, bold, styles)
+        row += 1
+    _column_widths(sheet, view)
+    sheet.set_landscape()
+    sheet.set_paper(9)                       # A4
+    sheet.fit_to_pages(1, 0)                 # as wide as one page, as long as it takes
+
+
+def _write_cell(sheet, row: int, column: int, cell: CellView, bold: bool, styles: _Styles) -> None:
+    text = str(cell.text)
+    last_row, last_column = row + cell.rowspan - 1, column + cell.colspan - 1
+    pattern = _number_format(text) if "num" in cell.classes.split() else None
+    if pattern is not None:
+        fmt = styles.amount(pattern, bold)
+        if (last_row, last_column) != (row, column):
+            sheet.merge_range(row, column, last_row, last_column, None, fmt)
+        sheet.write_number(row, column, float(text.replace(",", "")), fmt)
+        return
+    fmt = styles.bold_text if (bold or cell.header and "section" in cell.classes) else \
+        styles.center if {"line", "code"} & set(cell.classes.split()) else styles.text
+    _merge(sheet, row, column, last_row, last_column, text, fmt)
+
+
+def _merge(sheet, first_row: int, first_column: int, last_row: int, last_column: int, text: str, fmt) -> None:
+    if (first_row, first_column) == (last_row, last_column):
+        if text:
+            sheet.write_string(first_row, first_column, text, fmt)
+        else:
+            sheet.write_blank(first_row, first_column, None, fmt)
+    else:
+        sheet.merge_range(first_row, first_column, last_row, last_column, text, fmt)
+
+
+class _Grid:
+    """Where the next cell of a row goes, skipping columns that a cell above still covers
+    (the same placement a browser makes for rowspan)."""
+
+    def __init__(self) -> None:
+        self.covered: set[tuple[int, int]] = set()
+        self.row = -1
+        self.column = 0
+
+    def place(self, row: int, colspan: int, rowspan: int) -> int:
+        if row != self.row:
+            self.row, self.column = row, 0
+        while (row, self.column) in self.covered:
+            self.column += 1
+        column = self.column
+        for r in range(row + 1, row + rowspan):
+            for c in range(column, column + colspan):
+                self.covered.add((r, c))
+        self.column += colspan
+        return column
+
+
+def _column_widths(sheet, view: TableView) -> None:
+    """Label columns wide enough for most of their text, amount columns for 12 digits."""
+    widths: dict[int, int] = {}
+    grid = _Grid()
+    for index, row_view in enumerate(view.rows):
+        for cell in row_view.cells:
+            column = grid.place(index, cell.colspan, cell.rowspan)
+            if cell.colspan == 1:
+                size = sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(cell.text))
+                widths[column] = max(widths.get(column, 0), size)
+    for column in range(view.width):
+        sheet.set_column(column, column, min(max(widths.get(column, 8) + 2, 10), 48))

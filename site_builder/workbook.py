@@ -17,6 +17,7 @@ Sheets are named by table number (公开01表), which is what an import matches 
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from datetime import datetime
@@ -94,6 +95,7 @@ class _Styles:
         return self._amounts[key]
 
 
+@functools.lru_cache(maxsize=4096)
 def _number_format(text: str) -> str | None:
     """Excel's number format that shows ``text`` as published (2262.43 → 0.00, 1,234 → #,##0),
     or None when the cell is no plain number."""
@@ -135,31 +137,37 @@ def _write_sheet(sheet, view: TableView, doc: Document, styles: _Styles) -> None
         row += 1
     sheet.repeat_rows(3, row - 1)            # printing: the header rows on every page
     sheet.freeze_panes(row, 0)
+    widths = [0] * width
     for row_view in view.rows:
-        bold = "total" in row_view.classes.split()
+        bold = "total" in row_view.classes
         for cell in row_view.cells:
             column = grid.place(row, cell.colspan, cell.rowspan)
-            _write_cell(sheet, row, column, cell, bold, styles)
+            text = _write_cell(sheet, row, column, cell, bold, styles)
+            if cell.colspan == 1 and len(text) * 2 > widths[column]:
+                widths[column] = max(widths[column], sum(2 if ord(ch) > 0x2E7F else 1 for ch in text))
         row += 1
-    _column_widths(sheet, view)
+    for column, size in enumerate(widths):   # label columns as wide as most of their text
+        sheet.set_column(column, column, min(max(size + 2, 10), 48))
     sheet.set_landscape()
     sheet.set_paper(9)                       # A4
     sheet.fit_to_pages(1, 0)                 # as wide as one page, as long as it takes
 
 
-def _write_cell(sheet, row: int, column: int, cell: CellView, bold: bool, styles: _Styles) -> None:
+def _write_cell(sheet, row: int, column: int, cell: CellView, bold: bool, styles: _Styles) -> str:
     text = str(cell.text)
     last_row, last_column = row + cell.rowspan - 1, column + cell.colspan - 1
-    pattern = _number_format(text) if "num" in cell.classes.split() else None
+    pattern = _number_format(text) if text and "num" in cell.classes else None
     if pattern is not None:
         fmt = styles.amount(pattern, bold)
-        if (last_row, last_column) != (row, column):
+        if cell.rowspan > 1 or cell.colspan > 1:
             sheet.merge_range(row, column, last_row, last_column, None, fmt)
         sheet.write_number(row, column, float(text.replace(",", "")), fmt)
-        return
-    fmt = styles.bold_text if (bold or cell.header and "section" in cell.classes) else \
-        styles.center if {"line", "code"} & set(cell.classes.split()) else styles.text
+        return text
+    classes = cell.classes
+    fmt = styles.bold_text if (bold or cell.header and "section" in classes) else \
+        styles.center if ("line" in classes or "code" in classes) else styles.text
     _merge(sheet, row, column, last_row, last_column, text, fmt)
+    return text
 
 
 def _merge(sheet, first_row: int, first_column: int, last_row: int, last_column: int, text: str, fmt) -> None:
@@ -184,25 +192,15 @@ class _Grid:
     def place(self, row: int, colspan: int, rowspan: int) -> int:
         if row != self.row:
             self.row, self.column = row, 0
-        while (row, self.column) in self.covered:
-            self.column += 1
+        covered = self.covered
+        if covered:
+            while (row, self.column) in covered:
+                self.column += 1
         column = self.column
         for r in range(row + 1, row + rowspan):
             for c in range(column, column + colspan):
-                self.covered.add((r, c))
+                covered.add((r, c))
         self.column += colspan
         return column
 
 
-def _column_widths(sheet, view: TableView) -> None:
-    """Label columns wide enough for most of their text, amount columns for 12 digits."""
-    widths: dict[int, int] = {}
-    grid = _Grid()
-    for index, row_view in enumerate(view.rows):
-        for cell in row_view.cells:
-            column = grid.place(index, cell.colspan, cell.rowspan)
-            if cell.colspan == 1:
-                size = sum(2 if ord(ch) > 0x2E7F else 1 for ch in str(cell.text))
-                widths[column] = max(widths.get(column, 0), size)
-    for column in range(view.width):
-        sheet.set_column(column, column, min(max(widths.get(column, 8) + 2, 10), 48))

@@ -110,6 +110,65 @@ def serve_command(content_dir: Path | None, port: int, host: str, base_path: str
           search=not no_search, search_max_pages=search_max_pages)
 
 
+@main.command("publish")
+@click.argument("output", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.argument("target", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--keep", default=5, show_default=True, type=click.IntRange(min=1), help="Releases to keep.")
+@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
+@click.option("--allow-removal", is_flag=True, help="Publish even when a published disclosure disappears.")
+@click.option("--checksum", is_flag=True, help="Compare every file's bytes, not size and time.")
+def publish_command(output: Path | None, target: Path, keep: int, dry_run: bool, allow_removal: bool,
+                    checksum: bool) -> None:
+    """Publish the built portal OUTPUT (default: ./output) to TARGET as a new release, switched atomically.
+
+    Usage: site-builder publish [OUTPUT] TARGET"""
+    from .publish import publish
+
+    result = publish(output or DEFAULT_OUTPUT, target, keep=keep, dry_run=dry_run, allow_removal=allow_removal,
+                     checksum=checksum)
+    if result.removed_documents:
+        click.echo(click.style("本次发布撤下了已公开的文件：" + "；".join(result.removed_documents), fg="yellow"), err=True)
+    if dry_run:
+        click.echo(f"试运行（未写入）：新增 {len(result.added)} 个文件，修改 {len(result.changed)} 个，"
+                   f"删除 {len(result.removed)} 个")
+        for label, paths in (("新增", result.added), ("修改", result.changed), ("删除", result.removed)):
+            for path in paths:
+                click.echo(f"  {label} {path}")
+        return
+    release = result.release
+    click.echo(f"已发布 {release.id}：{release.documents} 份公开文件、{release.files} 个文件；"
+               f"新增 {len(result.added)}、修改 {len(result.changed)}、删除 {len(result.removed)} 个文件"
+               f"（{result.linked} 个未变文件以硬链接沿用上一版本），用时 {result.seconds:.2f} 秒 → {target}/current")
+    if result.deleted_releases:
+        click.echo("已删除较早的版本：" + "、".join(result.deleted_releases))
+
+
+@main.command("rollback")
+@click.argument("target", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.argument("release", required=False)
+def rollback_command(target: Path, release: str | None) -> None:
+    """Switch TARGET back to RELEASE (default: the release before the current one), atomically."""
+    from .publish import rollback
+
+    chosen = rollback(target, release)
+    click.echo(f"已切换到 {chosen.id}（{chosen.published}，{chosen.documents} 份公开文件）")
+
+
+@main.command("releases")
+@click.argument("target", type=click.Path(path_type=Path, file_okay=False, exists=True))
+def releases_command(target: Path) -> None:
+    """List TARGET's releases, oldest first; * marks the one being served."""
+    from .publish import releases
+
+    known = releases(target)
+    if not known:
+        click.echo(f"{target} 中还没有发布版本")
+    for release in known:
+        mark = "*" if release.current else " "
+        click.echo(f"{mark} {release.id}  {release.published}  {release.documents} 份公开文件  "
+                   f"{release.files} 个文件  内容 {release.content_hash[:16]}")
+
+
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "note": "提示"}
 
 

@@ -1,0 +1,291 @@
+"""Publish a built portal to the web server's folder as releases, switched atomically (stage 7).
+
+Layout of a target folder (what nginx serves is ``TARGET/current``)::
+
+    TARGET/current -> releases/20261123T101500Z-3f9c2a1b7d4e     a symlink, replaced by rename
+    TARGET/releases/<when>-<hash>/                              one complete portal per release
+    TARGET/releases/<when>-<hash>.json                          what the release holds (not served)
+
+A release is copied into its own folder first; files unchanged since the current release are
+hard links to it (no copy, no extra space). Text files get a pre-compressed ``.gz`` beside them
+(nginx ``gzip_static``), and ``.br`` when the brotli module is installed. Only when the release
+is complete does ``current`` change: a new symlink is renamed over the old one, which is atomic,
+so a reader gets every file from one release or the other, never a mix and never a 404 in
+between. ``rollback`` renames the link back. Old releases beyond ``keep`` are deleted, never the
+one ``current`` points at.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import SiteBuilderError
+
+RELEASES = "releases"
+CURRENT = "current"
+COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".csv", ".txt", ".svg", ".mjs"}
+MIN_COMPRESS = 512          # bytes: smaller files are not worth a second file
+SKIP_DIRS = {".output.cache"}
+
+try:                        # optional: nginx's brotli_static needs the ngx_brotli module anyway
+    import brotli
+except ImportError:         # pragma: no cover - depends on the machine
+    brotli = None
+
+
+class PublishError(SiteBuilderError):
+    """A publish, rollback or listing that cannot go ahead (the message says why)."""
+
+    def __init__(self, message: str, hint: str | None = None, location: Path | None = None):
+        super().__init__(location, message, hint)
+
+
+@dataclass
+class Release:
+    id: str
+    path: Path
+    published: str = ""
+    documents: int = 0
+    content_hash: str = ""
+    files: int = 0
+    current: bool = False
+
+    @classmethod
+    def read(cls, folder: Path, current: Path | None) -> Release:
+        info = {}
+        meta = folder.with_name(folder.name + ".json")
+        if meta.is_file():
+            try:
+                info = json.loads(meta.read_text(encoding="utf-8"))
+            except ValueError:
+                info = {}
+        return cls(folder.name, folder, info.get("published", ""), info.get("documents", 0),
+                   info.get("content_hash", ""), info.get("files", 0),
+                   current is not None and folder.resolve() == current)
+
+
+@dataclass
+class PublishResult:
+    release: Release | None
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    linked: int = 0
+    copied: int = 0
+    removed_documents: list[str] = field(default_factory=list)
+    deleted_releases: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def site_files(root: Path) -> dict[str, Path]:
+    """Every file of a built portal by its path in the site (no compressed copies, no cache)."""
+    files = {}
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in names:
+            if name.endswith((".gz", ".br")):
+                continue
+            path = Path(folder, name)
+            files[path.relative_to(root).as_posix()] = path
+    return files
+
+
+def file_hash(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def same_file(a: Path, b: Path, checksum: bool = False) -> bool:
+    """Equal bytes. As rsync does by default, the same size and modification time count as the
+    same file (publish copies keep the build's times, and the build never rewrites a file whose
+    bytes did not change); a different time with the same size is settled by reading both.
+    ``checksum``: always read."""
+    try:
+        sa, sb = a.stat(), b.stat()
+    except OSError:
+        return False
+    if (sa.st_ino, sa.st_dev) == (sb.st_ino, sb.st_dev):
+        return True
+    if sa.st_size != sb.st_size:
+        return False
+    if sa.st_mtime_ns == sb.st_mtime_ns and not checksum:
+        return True
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            chunk = fa.read(1 << 20)
+            if chunk != fb.read(1 << 20):
+                return False
+            if not chunk:
+                return True
+
+
+def current_release(target: Path) -> Path | None:
+    link = target / CURRENT
+    if not link.is_symlink() and not link.exists():
+        return None
+    if not link.is_symlink():
+        raise PublishError(f"{link} 不是符号链接", "发布目录中的 current 应由 site-builder publish 创建；请移走它后再发布")
+    return link.resolve()
+
+
+def releases(target: Path) -> list[Release]:
+    """The target's releases, oldest first."""
+    folder = target / RELEASES
+    if not folder.is_dir():
+        return []
+    current = current_release(target)
+    return [Release.read(p, current) for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+
+
+def _documents(site: Path) -> dict[str, str]:
+    """url → title of every disclosure in a built portal's catalog.json ({} without one)."""
+    try:
+        catalog = json.loads((site / "catalog.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {d["url"]: f"{d['department']} {d['year']}年度 {d.get('title', d['kind'])}" for d in catalog.get("documents", [])}
+
+
+def _compressed(path: Path) -> list[tuple[str, bytes]]:
+    data = path.read_bytes()
+    if len(data) < MIN_COMPRESS:
+        return []
+    out = [(".gz", gzip.compress(data, compresslevel=9, mtime=0))]    # mtime 0: the same bytes every time
+    if brotli is not None:
+        out.append((".br", brotli.compress(data, quality=11 if len(data) < 1 << 20 else 9)))
+    return out
+
+
+def _place(source: Path, previous: Path | None, destination: Path, same: bool) -> None:
+    """Hard-link ``previous`` (the same file in the current release) when ``same``, else copy
+    ``source`` keeping its modification time; then its compressed copies, linked or made."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if same:
+        os.link(previous, destination)
+    else:
+        shutil.copy2(source, destination)
+        os.chmod(destination, 0o644)
+    if source.suffix not in COMPRESSIBLE:
+        return
+    suffixes = [".gz", ".br"] if brotli is not None else [".gz"]
+    if same and all(Path(f"{previous}{s}").exists() for s in suffixes):
+        for suffix in suffixes:
+            os.link(f"{previous}{suffix}", f"{destination}{suffix}")
+        return
+    for suffix, data in _compressed(source):
+        Path(f"{destination}{suffix}").write_bytes(data)
+
+
+def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, allow_removal: bool = False,
+            checksum: bool = False, now: float | None = None) -> PublishResult:
+    """Copy the built portal in ``output`` into a new release of ``target`` and switch to it."""
+    started = time.perf_counter()
+    output, target = output.resolve(), target.resolve()
+    if not (output / "index.html").is_file():
+        raise PublishError(f"{output} 不是生成好的网站（没有 index.html）", "先运行 site-builder build")
+    if keep < 1:
+        raise PublishError("--keep 至少为 1")
+    files = site_files(output)
+    previous = current_release(target)
+    old_files = site_files(previous) if previous else {}
+    result = PublishResult(None)
+    result.added = sorted(set(files) - set(old_files))
+    result.removed = sorted(set(old_files) - set(files))
+    result.changed = sorted(p for p in set(files) & set(old_files) if not same_file(files[p], old_files[p], checksum))
+    if previous:
+        gone = _documents(previous).keys() - _documents(output).keys()
+        result.removed_documents = sorted(_documents(previous)[url] for url in gone)
+        if result.removed_documents and not allow_removal and not dry_run:
+            raise PublishError("本次发布将删除已公开的文件：" + "；".join(result.removed_documents),
+                               "确认要撤下这些文件时，加 --allow-removal 再发布")
+    if dry_run:
+        result.seconds = time.perf_counter() - started
+        return result
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(f"{path}\0{file_hash(files[path])}\n".encode())
+    content_hash = digest.hexdigest()
+    when = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now if now is not None else time.time()))
+    release_id = f"{when}-{content_hash[:12]}"
+    folder = target / RELEASES / release_id
+    if folder.exists():
+        raise PublishError(f"发布版本 {release_id} 已存在", "同一秒内重复发布了相同内容；稍后再试")
+    staging = target / RELEASES / f".{release_id}.partial"
+    shutil.rmtree(staging, ignore_errors=True)
+    changed = set(result.changed)
+    try:
+        for path, source in files.items():
+            old = old_files.get(path)
+            same = old is not None and path not in changed
+            _place(source, old, staging / path, same)
+            if same:
+                result.linked += 1
+            else:
+                result.copied += 1
+        documents = len(_documents(output))
+        meta = {"id": release_id, "published": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now or time.time())),
+                "documents": documents, "content_hash": content_hash, "files": len(files),
+                "source": str(output)}
+        os.chmod(staging, 0o755)
+        os.rename(staging, folder)
+        (target / RELEASES / f"{release_id}.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n",
+                                                             encoding="utf-8")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    switch(target, folder)
+    result.deleted_releases = prune(target, keep)
+    result.release = Release.read(folder, folder)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def switch(target: Path, folder: Path) -> None:
+    """Point ``TARGET/current`` at ``folder`` atomically: a new link renamed over the old one."""
+    link = target / CURRENT
+    temp = target / f".{CURRENT}.{os.getpid()}.tmp"
+    if temp.is_symlink() or temp.exists():
+        temp.unlink()
+    os.symlink(os.path.relpath(folder, target), temp)
+    os.replace(temp, link)
+
+
+def rollback(target: Path, release: str | None = None) -> Release:
+    """Switch ``current`` back to ``release`` (default: the one published before the current one)."""
+    target = target.resolve()
+    known = releases(target)
+    if not known:
+        raise PublishError(f"{target} 中没有任何发布版本")
+    if release is None:
+        index = next((i for i, r in enumerate(known) if r.current), None)
+        if index is None or index == 0:
+            raise PublishError("当前版本之前没有更早的版本可以回退", "用 site-builder releases 查看全部版本")
+        chosen = known[index - 1]
+    else:
+        chosen = next((r for r in known if r.id == release or r.id.startswith(release)), None)
+        if chosen is None:
+            raise PublishError(f"找不到发布版本“{release}”",
+                               "现有版本：" + "、".join(r.id for r in known))
+    switch(target, chosen.path)
+    chosen.current = True
+    return chosen
+
+
+def prune(target: Path, keep: int) -> list[str]:
+    """Delete the oldest releases beyond ``keep``; never the current one."""
+    known = releases(target)
+    deleted = []
+    for release in known[:-keep] if len(known) > keep else []:
+        if release.current:
+            continue
+        shutil.rmtree(release.path)
+        release.path.with_name(release.path.name + ".json").unlink(missing_ok=True)
+        deleted.append(release.id)
+    return deleted

@@ -1,0 +1,135 @@
+"""Publishing releases to a web server's folder: copy, hard-link, switch, roll back, prune."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FENYANG
+from site_builder.build import build
+from site_builder.cli import main
+from site_builder.publish import PublishError, publish, releases, rollback
+
+T0 = 1_800_000_000          # a fixed clock: release ids differ without waiting a second
+
+
+@pytest.fixture
+def site(example_out, tmp_path):
+    """A writable copy of the built example portal."""
+    copy = tmp_path / "output"
+    shutil.copytree(example_out, copy)
+    return copy
+
+
+def served(target):
+    return (target / "current").resolve()
+
+
+def test_first_release_holds_every_file_and_compressed_copies(site, tmp_path):
+    target = tmp_path / "www"
+    result = publish(site, target, now=T0)
+    current = served(target)
+    assert (target / "current").is_symlink() and not os.path.isabs(os.readlink(target / "current"))
+    assert current.parent == target / "releases" and current.name == result.release.id
+    built = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    assert sorted(p.relative_to(current).as_posix() for p in current.rglob("*")
+                  if p.is_file() and p.suffix not in (".gz", ".br")) == built
+    page = current / FENYANG / "index.html"
+    assert gzip.decompress((current / FENYANG / "index.html.gz").read_bytes()) == page.read_bytes()
+    assert not (current / FENYANG / "tables.xlsx.gz").exists()            # already compressed
+    assert result.release.documents == 3 and result.copied == len(built) and result.linked == 0
+
+
+def test_unchanged_files_are_hard_links_to_the_previous_release(site, tmp_path):
+    target = tmp_path / "www"
+    first = publish(site, target, now=T0).release
+    page = site / FENYANG / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"</footer>", b"<!-- corrected --></footer>"))
+    result = publish(site, target, now=T0 + 60)
+    assert result.changed == [f"{FENYANG}/index.html"] and not result.added and not result.removed
+    old, new = first.path, result.release.path
+    assert (new / "index.html").stat().st_ino == (old / "index.html").stat().st_ino
+    assert (new / "index.html.gz").stat().st_ino == (old / "index.html.gz").stat().st_ino
+    assert (new / FENYANG / "index.html").stat().st_ino != (old / FENYANG / "index.html").stat().st_ino
+    assert b"corrected" in gzip.decompress((new / FENYANG / "index.html.gz").read_bytes())
+    assert result.linked == result.release.files - 1 and result.copied == 1
+    assert served(target) == new
+
+
+def test_rollback_switches_back_and_releases_lists_them(site, tmp_path):
+    target = tmp_path / "www"
+    first = publish(site, target, now=T0).release
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+    second = publish(site, target, now=T0 + 60).release
+    assert [r.id for r in releases(target)] == [first.id, second.id]
+    assert [r.current for r in releases(target)] == [False, True]
+    assert rollback(target).id == first.id and served(target) == first.path
+    assert (served(target) / "robots.txt").read_text() == "User-agent: *\nAllow: /\n"
+    assert rollback(target, second.id[:16]).id == second.id and served(target) == second.path
+    with pytest.raises(PublishError, match="找不到发布版本"):
+        rollback(target, "19990101")
+
+
+def test_old_releases_beyond_keep_are_deleted_but_never_the_current_one(site, tmp_path):
+    target = tmp_path / "www"
+    ids = []
+    for n in range(4):
+        (site / "robots.txt").write_text(f"User-agent: *\nAllow: /\n# {n}\n")
+        ids.append(publish(site, target, keep=2, now=T0 + 60 * n).release.id)
+    assert [r.id for r in releases(target)] == ids[2:]
+    assert not (target / "releases" / f"{ids[0]}.json").exists()
+    rollback(target, ids[2])
+    (site / "robots.txt").write_text("User-agent: *\nAllow: /\n# 4\n")
+    ids.append(publish(site, target, keep=1, now=T0 + 300).release.id)
+    assert [r.id for r in releases(target)] == [ids[4]]
+
+
+def test_a_disappearing_disclosure_needs_allow_removal(content_copy, tmp_path):
+    target = tmp_path / "www"
+    out = tmp_path / "out"
+    build(content_copy, out, search=False)
+    publish(out, target, now=T0)
+    shutil.rmtree(content_copy / "departments/gaoyi-ybj/2021")
+    build(content_copy, out, search=False)
+    before = served(target)
+    with pytest.raises(PublishError, match="高邑县医疗保障局 2021年度"):
+        publish(out, target, now=T0 + 60)
+    assert served(target) == before and len(releases(target)) == 1
+    result = publish(out, target, allow_removal=True, now=T0 + 60)
+    assert result.removed_documents and "gaoyi-ybj/2021/performance/index.html" in result.removed
+
+
+def test_dry_run_says_what_would_change_and_writes_nothing(site, tmp_path):
+    target = tmp_path / "www"
+    publish(site, target, now=T0)
+    (site / "robots.txt").write_text("changed\n")
+    (site / "new.txt").write_text("new\n")
+    (site / "404.html").unlink()
+    before = sorted(target.rglob("*"))
+    result = publish(site, target, dry_run=True)
+    assert (result.added, result.changed, result.removed) == (["new.txt"], ["robots.txt"], ["404.html"])
+    assert sorted(target.rglob("*")) == before
+
+
+def test_commands_publish_list_and_roll_back(site, tmp_path):
+    target = tmp_path / "www"
+    runner = CliRunner()
+    first = runner.invoke(main, ["publish", str(site), str(target)])
+    assert first.exit_code == 0 and "已发布" in first.output
+    (site / "robots.txt").write_text("changed\n")
+    dry = runner.invoke(main, ["publish", str(site), str(target), "--dry-run"])
+    assert dry.exit_code == 0 and "修改 robots.txt" in dry.output
+    listing = runner.invoke(main, ["releases", str(target)])
+    assert listing.exit_code == 0 and listing.output.count("\n") == 1 and listing.output.startswith("*")
+    back = runner.invoke(main, ["rollback", str(target)])
+    assert back.exit_code == 1 and "没有更早的版本" in back.output
+    os.unlink(target / "current")
+    (target / "current").mkdir()
+    refused = runner.invoke(main, ["publish", str(site), str(target)])
+    assert refused.exit_code == 1 and "不是符号链接" in refused.output
+    missing = runner.invoke(main, ["publish", str(tmp_path / "nothing"), str(target)])
+    assert missing.exit_code == 1 and "不是生成好的网站" in missing.output

@@ -36,6 +36,7 @@ from .datapackage import package_files, package_paths, schema_keys
 from .content import check_unique, load_department, load_site_config
 from .downloads import WORKBOOK, download_files
 from .errors import ContentError, SiteBuilderError
+from .manifest import MANIFEST, SIGNATURE, SigningKeyError, department_manifest, signed_by, update_manifest
 from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
 from .render import BUILTIN_TEMPLATES, YEAR_SORTS, Renderer
@@ -81,14 +82,15 @@ class BuildResult:
 def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
           progress: Progress | None = None, allow_errors: bool = False, search: bool = True,
           search_shard_size: int = DEFAULT_SHARD_SIZE, jobs: int | None = None, clean: bool = False,
-          keep_portal: bool = False, keep_index: bool = False) -> BuildResult:
+          keep_portal: bool = False, keep_index: bool = False, signing_key: Path | None = None) -> BuildResult:
     """Build the portal in ``content_dir`` into ``out_dir``; see the module's description.
 
     Errors (bad input, checker errors unless ``allow_errors``, a template that fails) raise
     before anything in ``out_dir`` changes. ``clean`` ignores the build cache. ``keep_portal``:
     the result carries the portal (disclosures with headline figures only) even when its pages
     were unchanged. ``keep_index``: without ``search``, an existing index stays (the preview
-    refreshes it itself)."""
+    refreshes it itself). ``signing_key``: an Ed25519 private key (``site-builder keygen``) that
+    signs the manifest of every file (``manifest.json.sig``)."""
     started_ns = time.time_ns()
     root, out = content_dir.resolve(), out_dir.resolve()
     config = load_site_config(root)
@@ -98,6 +100,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         raise ContentError(departments_dir, "找不到 departments 文件夹", "每个部门一个子文件夹，放在 departments/ 下")
     if search:
         require_pagefind()
+    if signing_key is not None:
+        refuse_key_in_output(signing_key, out_dir)
     base = (config.base_url if base_url is None else base_url) or ""
     env = environment(root, out, {"base_url": base}, started_ns)
     cache = BuildCache(env) if clean or not out.is_dir() else BuildCache.load(cache_path(out), env, root, out)
@@ -164,6 +168,12 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         new_cache.search = True
     elif not search and not keep_index and changed and (out / BUNDLE_DIR).exists():
         shutil.rmtree(out / BUNDLE_DIR)                # an index of the old pages would find what is gone
+    documents = sum(len(r.entry.summary["documents"]) for r in results)
+    if changed or index is not None or not (out / MANIFEST).exists() \
+            or (signing_key is not None and not signed_by(out, signing_key)):
+        fresh = set(written) | ({f"{BUNDLE_DIR}/{p}" for p in _index_files(out)} if index is not None else set())
+        update_manifest(out, [path for path, _ in portal_files], [r.slug for r in results], documents, fresh,
+                        signing_key)
     if index is not None or changed or cache.note or any(r.rendered for r in results) \
             or not cache_path(out).exists():
         new_cache.save(cache_path(out), root, out)
@@ -172,7 +182,6 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     files, pages = map(sum, zip(*(counts(r.entry.summary) for r in results), strict=True)) if results else (0, 0)
     files += len(portal_files)
     pages += sum(path.endswith(".html") for path, _ in portal_files)
-    documents = sum(len(r.entry.summary["documents"]) for r in results)
     return BuildResult(documents, out_dir, pages, files, written_bytes, index, len(written), len(removed),
                        sum(r.rendered for r in results), cache.note, portal)
 
@@ -244,6 +253,7 @@ def build_department(slug: str) -> DepartmentResult:
         pages = department_pages(dept, renderer)
         for doc in dept.documents:
             pages += document_pages(doc, renderer)
+        pages.append(department_manifest(slug, pages))
         if sorted(path for path, _ in pages) != sorted(outputs(summary)):     # summary.outputs must know them all
             raise AssertionError(f"{slug}: summary.outputs() does not match the pages written")
         written = [path for path, data in pages if stage(job.out, job.staging, path, data)]
@@ -293,7 +303,7 @@ def stale_files(out: Path, cache: BuildCache, results: list[DepartmentResult], p
     Without a record of the last build: whatever in the output folder is not made now."""
     if not (cache.departments or cache.portal_outputs):
         expected = {path for r in results for path in outputs(r.entry.summary)} | set(portal_paths)
-        return sorted(set(site_files(out)) - expected)
+        return sorted(set(site_files(out)) - expected - {MANIFEST, SIGNATURE})    # the manifest is updated last
     stale = {o[0] for o in cache.portal_outputs} - set(portal_paths)
     present = {r.slug for r in results}
     for slug, entry in cache.departments.items():
@@ -305,6 +315,20 @@ def stale_files(out: Path, cache: BuildCache, results: list[DepartmentResult], p
             before = set(site_files(out, result.slug)) | (set(outputs(old.summary)) if old else set())
             stale |= before - set(outputs(result.entry.summary))
     return sorted(stale)
+
+
+def refuse_key_in_output(key: Path, out_dir: Path) -> None:
+    """The private key must never be published: not inside the output folder, nor unreadable."""
+    key, out = key.resolve(), out_dir.resolve()
+    if key == out or out in key.parents:
+        raise SigningKeyError(key, "私钥在输出文件夹中，会被一起发布", "把私钥放在网站文件夹以外，只让生成网站的账号能读")
+    if not key.is_file():
+        raise SigningKeyError(key, "找不到私钥文件", "用 site-builder keygen 生成密钥对")
+
+
+def _index_files(out: Path) -> list[str]:
+    folder = out / BUNDLE_DIR
+    return [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
 
 
 def index_into(out: Path, groups: list[tuple[str, int]], shard_size: int) -> IndexResult:

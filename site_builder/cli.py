@@ -42,8 +42,12 @@ def main() -> None:
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Worker processes  [default: one per CPU]")
 @click.option("--clean", is_flag=True, help="Ignore the build cache: load and render every disclosure again.")
+@click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False), envvar="SITE_BUILDER_SIGNING_KEY",
+              default=None, help="Ed25519 private key (site-builder keygen) that signs manifest.json; "
+                                 "or set SITE_BUILDER_SIGNING_KEY.")
 def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool,
-                  allow_errors: bool, no_search: bool, search_shard_size: int, jobs: int | None, clean: bool) -> None:
+                  allow_errors: bool, no_search: bool, search_shard_size: int, jobs: int | None, clean: bool,
+                  signing_key: Path | None) -> None:
     """Build the portal in CONTENT_DIR (default: ./content) into --out."""
     started = time.perf_counter()
     show_bar = not quiet and sys.stderr.isatty()
@@ -60,7 +64,8 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
 
     try:
         result = build(_content_dir(content_dir), out_dir, base_url, progress, allow_errors=allow_errors,
-                       search=not no_search, search_shard_size=search_shard_size, jobs=jobs, clean=clean)
+                       search=not no_search, search_shard_size=search_shard_size, jobs=jobs, clean=clean,
+                       signing_key=signing_key)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
@@ -108,6 +113,41 @@ def serve_command(content_dir: Path | None, port: int, host: str, base_path: str
 
     serve(_content_dir(content_dir), port=port, host=host, base_path=base_path, open_browser=open_browser,
           search=not no_search, search_max_pages=search_max_pages)
+
+
+@main.command("keygen")
+@click.argument("private_key", type=click.Path(path_type=Path, dir_okay=False))
+def keygen_command(private_key: Path) -> None:
+    """Make an Ed25519 key pair: PRIVATE_KEY (for build --signing-key; keep it off the web
+    server) and PRIVATE_KEY.pub (for verify --public-key)."""
+    from .manifest import keygen
+
+    public = keygen(private_key)
+    click.echo(f"已生成私钥 {private_key}（只有本账号可读，不要放进网站文件夹）和公钥 {public}（交给网站服务器上的 verify）")
+
+
+@main.command("verify")
+@click.argument("target", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True,
+              help="The public key (PRIVATE_KEY.pub from site-builder keygen).")
+def verify_command(target: Path, public_key: Path) -> None:
+    """Check TARGET (a published site, or a publish target's current release) against its signed
+    manifest: report every file added, changed or removed; exit 1 on any difference."""
+    from .manifest import verify
+
+    report = verify(target, public_key)
+    messages = {"valid": "签名有效", "invalid": "签名无效：清单被改动过，或不是用这把密钥签的",
+                "missing": "清单没有签名（生成时未加 --signing-key）"}
+    click.echo(f"{report.folder}：{messages[report.signature]}；检查了 {report.files} 个文件")
+    for label, paths in (("新增", report.added), ("改动", report.changed), ("缺失", report.removed)):
+        for path in paths:
+            click.echo(f"  {label} {path}")
+    if report.ok:
+        click.echo("与发布时一致，没有发现改动")
+    else:
+        click.echo(f"发现差异：新增 {len(report.added)} 个、改动 {len(report.changed)} 个、缺失 {len(report.removed)} 个文件",
+                   err=True)
+        sys.exit(1)
 
 
 @main.command("publish")

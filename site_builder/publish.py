@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SiteBuilderError
+from .manifest import MANIFEST, file_sha256
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -97,9 +98,15 @@ def site_files(root: Path) -> dict[str, Path]:
     return files
 
 
-def file_hash(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+def content_digest(output: Path, files: dict[str, Path]) -> str:
+    """The release's content hash: the SHA-256 of the build's manifest (which pins every file),
+    or, for a site without one, of every file's path and hash."""
+    if (output / MANIFEST).is_file():
+        return hashlib.sha256((output / MANIFEST).read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(f"{path}\0{file_sha256(files[path])}\n".encode())
+    return digest.hexdigest()
 
 
 def same_file(a: Path, b: Path, checksum: bool = False) -> bool:
@@ -208,10 +215,7 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
     if dry_run:
         result.seconds = time.perf_counter() - started
         return result
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(f"{path}\0{file_hash(files[path])}\n".encode())
-    content_hash = digest.hexdigest()
+    content_hash = content_digest(output, files)
     when = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now if now is not None else time.time()))
     release_id = f"{when}-{content_hash[:12]}"
     folder = target / RELEASES / release_id

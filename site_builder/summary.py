@@ -14,6 +14,7 @@ from typing import Any
 
 from .cache import digest
 from .downloads import WORKBOOK
+from .manifest import MANIFEST
 from .model import Department, Document, Portal, SiteConfig
 from .profiles import Profile
 from .render import headline_values
@@ -67,7 +68,7 @@ def outputs(summary: dict[str, Any]) -> list[str]:
     """The files ``build`` writes for a department (its pages, and each disclosure's page, data
     and downloads), from its summary alone: the cache need not list them."""
     slug = summary["slug"]
-    paths = [f"{slug}/index.html"]
+    paths = [f"{slug}/index.html", f"{slug}/{MANIFEST}"]
     paths += [f"{slug}/{year}/index.html" for year in sorted({d["year"] for d in summary["documents"]}, reverse=True)]
     for doc in summary["documents"]:
         url = f"{slug}/{doc['year']}/{doc['kind']}/"
@@ -80,4 +81,4 @@ def counts(summary: dict[str, Any]) -> tuple[int, int]:
     """(files, HTML pages) that ``outputs`` lists, without listing them."""
     documents = summary["documents"]
     pages = 1 + len({d["year"] for d in documents}) + len(documents)
-    return pages + sum(2 + 2 * len(d["tables"]) for d in documents), pages
+    return pages + 1 + sum(2 + 2 * len(d["tables"]) for d in documents), pages

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
+import json
 import os
 import shutil
 
@@ -133,3 +135,98 @@ def test_commands_publish_list_and_roll_back(site, tmp_path):
     assert refused.exit_code == 1 and "不是符号链接" in refused.output
     missing = runner.invoke(main, ["publish", str(tmp_path / "nothing"), str(target)])
     assert missing.exit_code == 1 and "不是生成好的网站" in missing.output
+
+
+# -- manifest, signature, verify ---------------------------------------------------------------
+
+@pytest.fixture
+def keys(tmp_path):
+    from site_builder.manifest import keygen
+
+    private = tmp_path / "keys" / "site.key"
+    public = keygen(private)
+    return private, public
+
+
+def test_keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites(keys):
+    from site_builder.manifest import SigningKeyError, keygen
+
+    private, public = keys
+    assert private.stat().st_mode & 0o777 == 0o600 and b"PRIVATE KEY" in private.read_bytes()
+    assert b"PUBLIC KEY" in public.read_bytes()
+    with pytest.raises(SigningKeyError, match="已存在"):
+        keygen(private)
+
+
+def test_a_signed_build_verifies_and_verify_names_every_difference(content_copy, tmp_path, keys):
+    from site_builder.manifest import MANIFEST, SIGNATURE, verify
+
+    private, public = keys
+    out = tmp_path / "out"
+    build(content_copy, out, search=False, signing_key=private)
+    assert (out / SIGNATURE).is_file() and private.read_bytes() not in b"".join(
+        p.read_bytes() for p in out.rglob("*") if p.is_file())
+    report = verify(out, public)
+    assert report.ok and report.signature == "valid" and report.files > 100
+    # a changed byte, an added file, a removed file
+    page = out / FENYANG / "index.html"
+    page.write_bytes(page.read_bytes().replace(b"2262.43", b"2262.48", 1))
+    (out / "fenyang-ybj" / "extra.html").write_text("<p>x</p>")
+    (out / "lvliang-ybj/2023/budget/tables/01.csv").unlink()
+    report = verify(out, public)
+    assert (report.changed, report.added, report.removed) == (
+        [f"{FENYANG}/index.html"], ["fenyang-ybj/extra.html"], ["lvliang-ybj/2023/budget/tables/01.csv"])
+    assert not report.ok
+    # a manifest edited to hide the change fails its signature
+    manifest = json.loads((out / MANIFEST).read_bytes())
+    department = json.loads((out / "fenyang-ybj" / MANIFEST).read_bytes())
+    department["files"][f"{FENYANG}/index.html"] = hashlib.sha256(page.read_bytes()).hexdigest()
+    (out / "fenyang-ybj" / MANIFEST).write_bytes(json.dumps(department).encode())
+    manifest["files"]["fenyang-ybj/" + MANIFEST] = hashlib.sha256((out / "fenyang-ybj" / MANIFEST).read_bytes()).hexdigest()
+    (out / MANIFEST).write_bytes(json.dumps(manifest).encode())
+    report = verify(out, public)
+    assert report.signature == "invalid" and f"{FENYANG}/index.html" not in report.changed and not report.ok
+    # the command exits 1 and names the files
+    result = CliRunner().invoke(main, ["verify", str(out), "--public-key", str(public)])
+    assert result.exit_code == 1 and "签名无效" in result.output and "新增 fenyang-ybj/extra.html" in result.output
+
+
+def test_a_published_release_verifies_with_its_compressed_copies(content_copy, tmp_path, keys):
+    from site_builder.manifest import verify
+
+    private, public = keys
+    out, target = tmp_path / "out", tmp_path / "www"
+    build(content_copy, out, search=False, signing_key=private)
+    publish(out, target, now=T0)
+    assert verify(target, public).ok                       # TARGET means its current release
+    served_gz = served(target) / FENYANG / "index.html.gz"
+    served_gz.unlink()
+    served_gz.write_bytes(gzip.compress(b"<p>tampered</p>"))
+    report = verify(target, public)
+    assert report.changed == [f"{FENYANG}/index.html.gz"]
+    result = CliRunner().invoke(main, ["verify", str(target), "--public-key", str(public)])
+    assert result.exit_code == 1 and f"改动 {FENYANG}/index.html.gz" in result.output
+
+
+def test_an_incremental_build_keeps_the_manifest_true(content_copy, tmp_path, keys):
+    from site_builder.manifest import verify
+
+    private, public = keys
+    out = tmp_path / "out"
+    build(content_copy, out, search=False, signing_key=private)
+    csv = content_copy / "departments/fenyang-ybj/2024/final-accounts/tables/05.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("69.62", "69.63"), encoding="utf-8")
+    result = build(content_copy, out, search=False, signing_key=private)
+    assert result.rendered == 1 and verify(out, public).ok
+    build(content_copy, out, search=False)                 # no key: an unchanged manifest keeps its signature
+    assert verify(out, public).ok
+
+
+def test_the_signing_key_may_not_sit_in_the_output(content_copy, tmp_path):
+    from site_builder.manifest import SigningKeyError, keygen
+
+    out = tmp_path / "out"
+    key = out / "site.key"
+    keygen(key)
+    with pytest.raises(SigningKeyError, match="输出文件夹"):
+        build(content_copy, out, search=False, signing_key=key)

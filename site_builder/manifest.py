@@ -1,0 +1,259 @@
+"""Tamper evidence (防篡改): the SHA-256 of every published file, signed with Ed25519.
+
+Every build writes, in each department's folder, ``<slug>/manifest.json`` (the hash of each
+of that department's files, made by the worker that rendered them, from the bytes in memory)
+and, at the top, ``manifest.json``: the hash of every other file (portal pages, assets, the
+search index) and of each department's manifest. The top manifest therefore pins every file
+of the site, and an incremental build only hashes what it wrote. With a signing key
+(``site-builder keygen``) the build also writes ``manifest.json.sig``: the Ed25519 signature
+of the manifest's exact bytes, base64. The private key is only read, never copied anywhere.
+
+``verify`` checks the signature with the public key, then every file on disk against the
+manifests: it reports each file added, changed or removed. A pre-compressed copy made by
+``publish`` (``x.html.gz``, ``x.html.br``) is checked by decompressing it and comparing with
+its file's signed hash, so compression needs no new signature.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import __version__
+from .errors import SiteBuilderError
+
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.json.sig"
+FORMAT = "site-builder-manifest/1"
+SKIP_DIRS = {".output.cache"}
+
+
+class SigningKeyError(SiteBuilderError):
+    """A key file that is missing, unreadable or of the wrong kind."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _json(data: dict) -> bytes:
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def department_manifest(slug: str, files: list[tuple[str, bytes]]) -> tuple[str, bytes]:
+    """``<slug>/manifest.json`` for a department's files (path in the site, bytes)."""
+    return f"{slug}/{MANIFEST}", _json({"format": FORMAT, "department": slug,
+                                        "files": {path: sha256(data) for path, data in files}})
+
+
+def site_manifest(out: Path, paths: list[str], documents: int, previous: dict[str, str],
+                  fresh: set[str]) -> bytes:
+    """The top manifest of the site in ``out``: ``paths`` are every file but the departments'
+    own (which their manifests cover) and the manifest files; a path not in ``fresh`` keeps its
+    hash from ``previous`` (the last manifest) when it has one."""
+    files = {}
+    for path in sorted(paths):
+        known = previous.get(path)
+        files[path] = known if known is not None and path not in fresh else file_sha256(out / path)
+    return _json({"format": FORMAT, "generator": f"site-builder {__version__}", "documents": documents,
+                  "files": files})
+
+
+def update_manifest(out: Path, paths: list[str], slugs: list[str], documents: int, fresh: set[str],
+                    signing_key: Path | None) -> bool:
+    """Write the top manifest (and its signature, with a key) for the site in ``out``, hashing
+    only the files in ``fresh`` and those the last manifest does not know; ``paths``: the
+    portal's own files (pages, assets); the search index is found on disk. True when written."""
+    index = [p.relative_to(out).as_posix() for p in sorted((out / "pagefind").rglob("*")) if p.is_file()] \
+        if (out / "pagefind").is_dir() else []
+    previous = read_manifest(out).get("files", {})
+    data = site_manifest(out, [*paths, *(f"{slug}/{MANIFEST}" for slug in slugs), *index], documents,
+                         previous, fresh)
+    target, signature = out / MANIFEST, out / SIGNATURE
+    old = target.read_bytes() if target.exists() else None
+    if old != data:
+        temp = out / f".{MANIFEST}.tmp"
+        temp.write_bytes(data)
+        os.replace(temp, target)
+    if signing_key is not None:
+        key = _load(signing_key, True)
+        signed = signature.exists() and old == data and _verifies(data, signature.read_bytes(), key.public_key())
+        if not signed:
+            temp = out / f".{SIGNATURE}.tmp"
+            temp.write_bytes(base64.b64encode(key.sign(data)) + b"\n")
+            os.replace(temp, signature)
+    elif old != data and signature.exists():
+        signature.unlink()                  # a signature of the old manifest would only mislead
+    return old != data
+
+
+def signed_by(out: Path, signing_key: Path) -> bool:
+    """Whether ``out``'s manifest carries a valid signature by ``signing_key``."""
+    try:
+        data, signature = (out / MANIFEST).read_bytes(), (out / SIGNATURE).read_bytes()
+    except OSError:
+        return False
+    return _verifies(data, signature, _load(signing_key, True).public_key())
+
+
+def _verifies(data: bytes, signature: bytes, public_key) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        public_key.verify(base64.b64decode(signature.strip(), validate=True), data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def read_manifest(folder: Path) -> dict:
+    try:
+        data = json.loads((folder / MANIFEST).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("format") == FORMAT else {}
+
+
+# -- keys --------------------------------------------------------------------------------------
+
+def keygen(private_path: Path) -> Path:
+    """Write a new Ed25519 key pair: ``private_path`` (PEM, readable by its owner only) and
+    ``private_path`` + ``.pub``; refuses to overwrite either."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    public_path = private_path.with_name(private_path.name + ".pub")
+    for path in (private_path, public_path):
+        if path.exists():
+            raise SigningKeyError(path, "文件已存在，不会覆盖", "换一个文件名，或先移走旧密钥（旧密钥签名的清单要用旧公钥验证）")
+    key = Ed25519PrivateKey.generate()
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+    public_path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                           serialization.PublicFormat.SubjectPublicKeyInfo))
+    return public_path
+
+
+def _load(path: Path, private: bool):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+    kind = "私钥" if private else "公钥"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SigningKeyError(path, f"无法读取{kind}文件：{exc.strerror or exc}") from exc
+    try:
+        key = serialization.load_pem_private_key(data, None) if private else serialization.load_pem_public_key(data)
+    except (ValueError, TypeError) as exc:
+        raise SigningKeyError(path, f"不是 PEM 格式的{kind}", "用 site-builder keygen 生成密钥对") from exc
+    if not isinstance(key, Ed25519PrivateKey if private else Ed25519PublicKey):
+        raise SigningKeyError(path, f"不是 Ed25519 {kind}", "用 site-builder keygen 生成密钥对")
+    return key
+
+
+def check_signature(manifest: bytes, signature: bytes, public_key: Path) -> bool:
+    return _verifies(manifest, signature, _load(public_key, False))
+
+
+# -- verification ------------------------------------------------------------------------------
+
+@dataclass
+class Verification:
+    folder: Path
+    signature: str = ""           # "valid", "invalid", "missing"
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.signature == "valid" and not (self.added or self.changed or self.removed)
+
+
+def expected_files(folder: Path, manifest: dict, report: Verification) -> dict[str, str]:
+    """Every file the manifests name, with its hash; a department manifest whose bytes differ
+    from its signed hash is itself reported changed and its list is not trusted."""
+    expected = dict(manifest.get("files", {}))
+    for path, digest in list(expected.items()):
+        if path.endswith("/" + MANIFEST):
+            try:
+                data = (folder / path).read_bytes()
+            except OSError:
+                continue                        # reported as removed below
+            if sha256(data) != digest:
+                continue                        # reported as changed below
+            expected.update(json.loads(data).get("files", {}))
+    return expected
+
+
+def verify(folder: Path, public_key: Path) -> Verification:
+    """Compare ``folder`` (a published site, or a publish target's ``current``) with its signed manifest."""
+    if (folder / "current").is_dir() and not (folder / MANIFEST).exists():
+        folder = folder / "current"
+    folder = folder.resolve()
+    report = Verification(folder)
+    try:
+        manifest_bytes = (folder / MANIFEST).read_bytes()
+    except OSError as exc:
+        raise SiteBuilderError(folder / MANIFEST, "找不到文件清单", "这个文件夹不是 site-builder 生成的网站，或清单被删除") from exc
+    signature = folder / SIGNATURE
+    if not signature.exists():
+        report.signature = "missing"
+    else:
+        report.signature = "valid" if check_signature(manifest_bytes, signature.read_bytes(), public_key) else "invalid"
+    try:
+        manifest = json.loads(manifest_bytes)
+    except ValueError:
+        manifest = {}
+    expected = expected_files(folder, manifest, report)
+    seen = set()
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        for name in sorted(names):
+            path = (Path(root) / name).relative_to(folder).as_posix()
+            if path in (MANIFEST, SIGNATURE):
+                continue
+            if path in (MANIFEST + ".gz", MANIFEST + ".br"):           # publish compresses the manifest too
+                if _decompressed_sha256(folder / path) != sha256(manifest_bytes):
+                    report.changed.append(path)
+                continue
+            report.files += 1
+            if path in expected:
+                seen.add(path)
+                if file_sha256(folder / path) != expected[path]:
+                    report.changed.append(path)
+            elif path.endswith((".gz", ".br")) and path[:-3] in expected:
+                if _decompressed_sha256(folder / path) != expected[path[:-3]]:
+                    report.changed.append(path)
+            else:
+                report.added.append(path)
+    report.removed = sorted(set(expected) - seen)
+    report.changed.sort()
+    report.added.sort()
+    return report
+
+
+def _decompressed_sha256(path: Path) -> str | None:
+    try:
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            return sha256(gzip.decompress(data))
+        import brotli
+        return sha256(brotli.decompress(data))
+    except Exception:               # corrupt, or no brotli module: cannot be shown to match
+        return None

@@ -18,6 +18,7 @@ import jinja2
 import markdown as md
 from markupsafe import Markup
 
+from .charts import document_charts
 from .downloads import file_size
 from .errors import Location, TemplateError
 from .explain import render_explanation, render_markdown_file
@@ -248,6 +249,7 @@ class Renderer:
             parts=page_parts(doc),
             explanation=explanation,
             headline=headline(doc),
+            charts=document_charts(doc),
             files=files or {},
         )
 

@@ -1,5 +1,6 @@
 """Charts: their numbers are the page's numbers, they are accessible SVG without script, and a
-profile's ``charts:`` is checked like its other keys (a portal's own: ``fixtures/portal-years``)."""
+profile's ``charts:`` is checked like its other keys. The department page: every year side
+by side, and the trend line (synthetic fixture ``fixtures/portal-years``)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from conftest import FENYANG
 from site_builder.build import build
-from site_builder.charts import LABEL_WIDTH, text_width, wrap_label
+from site_builder.charts import LABEL_WIDTH, text_width, trend_chart, wrap_label
 from site_builder.errors import SiteBuilderError
 from site_builder.profiles import BUILTIN_DIR, load_profile
 
@@ -148,6 +149,59 @@ def test_empty_table_gives_no_chart_and_a_portal_profile_declares_its_own(years_
     assert three == {"合计": {"预算数": "3.50", "决算数": "2.80", "完成预算": "80.00%"}}
 
 
+def test_department_page_shows_every_year_side_by_side(years_out):
+    root = page(years_out, "demo-years")
+    table = root.cssselect("table.by-year")[0]
+    assert [th.text_content() for th in table.cssselect("thead th")] == ["项目", "2021年度", "2022年度", "2023年度"]
+    rows = {tr.get("data-key"): tr.cssselect("td") for tr in table.cssselect("tbody tr")}
+    assert list(rows) == ["budget", "final", "rate", "three"]       # no 绩效自评 in any year: no row
+    for key, kind in [("budget", "budget"), ("final", "final-accounts")]:
+        for td in rows[key]:
+            link = td.cssselect("a")
+            if not link:
+                assert td.get("data-year") == "2023" and key == "final" and td.text_content().strip() == "—"
+                continue
+            year = td.get("data-year")
+            assert link[0].get("href") == f"../demo-years/{year}/{kind}/index.html"
+            document = page(years_out, f"demo-years/{year}/{kind}")
+            figure = document.cssselect("dl.figures .amount")[0].text_content()
+            assert link[0].text_content() == figure
+    assert [td.text_content().strip() for td in rows["rate"]] == ["98.04%", "95.80%", "—"]   # 980.40 ÷ 1,000.00
+    assert [td.text_content().strip() for td in rows["three"]] == ["3.20 万元", "2.80 万元", "—"]
+
+
+def test_trend_line_points_are_the_table_values(years_out):
+    root = page(years_out, "demo-years")
+    figure = chart(root, "trend")
+    svg = figure.cssselect("svg")[0]
+    assert svg.get("role") == "img" and "<script" not in lxml.html.tostring(figure, encoding="unicode")
+    points = {}
+    for el in svg.iter():
+        if isinstance(el.tag, str) and el.get("data-year"):
+            points[(int(el.get("data-series")), int(el.get("data-year")))] = (Decimal(el.get("data-value")), el)
+    assert {k: v[0] for k, v in points.items()} == {
+        (0, 2021): Decimal("1000.00"), (0, 2022): Decimal("1200.50"), (0, 2023): Decimal("1100.25"),
+        (1, 2021): Decimal("980.40"), (1, 2022): Decimal("1150.10")}
+    y = {k: float(el.get("cy") or float(el.get("y")) + 5.5) for k, (_, el) in points.items()}
+    assert y[(0, 2022)] < y[(0, 2023)] < y[(0, 2021)]                # higher value, higher on the page
+    lines = [el for el in svg.iter() if isinstance(el.tag, str) and el.tag.rsplit("}", 1)[-1] == "polyline"]
+    assert [len(el.get("points").split()) for el in lines] == [3, 2]
+    assert data_table(figure)["2023年"] == {"预算支出总计": "1,100.25", "决算支出合计": "—"}
+
+
+def test_one_year_has_no_trend_line(years_out):
+    root = page(years_out, "demo-once")
+    assert root.cssselect("table.by-year") and not root.cssselect("figure.chart")
+
+
+def test_trend_line_never_joins_different_units():
+    mixed = [("预算", [(2021, Decimal(100), "100.00", "万元"), (2022, Decimal(1_000_000), "1,000,000.00", "元")]),
+             ("决算", [(2021, Decimal(90), "90.00", "万元"), (2022, Decimal(95), "95.00", "万元")])]
+    chart_ = trend_chart("t", "t", mixed)
+    assert [label for label, _ in chart_.series] == ["决算"] and chart_.unit == "万元"
+    assert trend_chart("t", "t", [("预算", [(2021, Decimal(1), "1.00", "万元")])]) is None
+
+
 def test_long_labels_wrap_in_two_lines_and_shorten():
     assert wrap_label("卫生健康支出") == ["卫生健康支出"]
     assert wrap_label("社会保障和就业支出") == ["社会保障和", "就业支出"]
@@ -217,3 +271,22 @@ def test_built_in_profiles_declare_valid_charts():
     for name in ("final-accounts-10", "budget-13", "performance-overall"):
         assert load_profile(BUILTIN_DIR / f"{name}.yaml").charts
 
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_trend_and_portal_charts_pass_axe_and_fit_a_phone(browser, years_out, width):
+    """The example has no department with two years: check the trend line's page here."""
+    from conftest import AXE
+
+    page_ = browser.new_page(viewport={"width": width, "height": 800})
+    for rel in ("demo-years/index.html", "demo-years/2022/final-accounts/index.html"):
+        page_.goto((years_out / rel).as_uri())
+        assert page_.evaluate("document.documentElement.scrollWidth") <= width, rel
+        sizes = page_.evaluate("""Array.from(document.querySelectorAll('.chart svg text'))
+            .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a)""")
+        assert sizes and min(sizes) >= 12, rel                          # readable at 360 px
+        page_.add_script_tag(path=str(AXE))
+        violations = page_.evaluate("""async () => (await axe.run(document, {
+            runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']})).violations
+            .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)""")
+        assert violations == [], rel
+    page_.close()

@@ -26,6 +26,10 @@ PART_BLOCKS = {"overview", "tables", "explanation", "glossary", "attachments", "
 HEADLINE_FORMATS = {"money", "score", "grade"}
 # Roles let pages compare documents of different kinds (预算 vs 决算) without knowing labels.
 HEADLINE_ROLES = {"total_income", "total_expenditure", "three_public", "score", "grade"}
+CHART_KEYS = {"id", "title", "table", "categories", "series", "stacked", "total", "rate", "format"}
+CHART_FORMATS = {"money", "score"}
+CHART_RATES = {"share", "growth"}
+MAX_SERIES = 3  # the palette: three colours that stay apart in colour-blind vision and in greyscale
 DEFAULT_GRADES = [(Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差")]
 DEFAULT_PARTS = [
     {"title": "第一部分 概况", "blocks": [{"type": "overview"}]},
@@ -178,6 +182,45 @@ class Part:
     blocks: list[dict]
 
 
+@dataclass(frozen=True)
+class ChartSeries:
+    """One bar colour of a chart: a column of the row of each category, or an input of
+    document.yaml (dotted path); ``{key}`` in either is the category's key (科目代码 for 类 rows)."""
+
+    label: str
+    column: str | None = None
+    input: str | None = None
+
+
+@dataclass(frozen=True)
+class ChartCategory:
+    """One bar (or group of bars) of a chart with listed categories: a row of a table (printed
+    label, or 行次 as an int; without ``row`` the table's first row)."""
+
+    label: str
+    key: str = ""
+    table: str | None = None
+    row: str | int | None = None
+    column: str | None = None   # for series that name no column
+
+
+@dataclass(frozen=True)
+class ChartSpec:
+    """A chart of the document page (``charts:`` in a profile); ``categories`` is ``"level1"``
+    (the 类 rows of a 科目 table), ``("group", column)`` (rows grouped by a label column, values
+    summed) or the listed categories."""
+
+    id: str
+    title: str
+    table: str | None
+    categories: str | tuple[str, str] | tuple[ChartCategory, ...]
+    series: tuple[ChartSeries, ...]
+    stacked: bool = False
+    total: str | None = None                         # stacked: the column that labels each bar's end
+    rate: tuple[str, int, int, str] | None = None   # (label, numerator, denominator: series index, share|growth)
+    format: str = "money"
+
+
 @dataclass
 class Profile:
     name: str
@@ -191,6 +234,7 @@ class Profile:
     parts: list[Part] = field(default_factory=list)
     grades: list[tuple[Decimal, str]] = field(default_factory=lambda: list(DEFAULT_GRADES))
     cross_checks: list[dict] = field(default_factory=list)
+    charts: list[ChartSpec] = field(default_factory=list)
 
     def table(self, table_id: str) -> TableSpec:
         for spec in self.tables:
@@ -268,7 +312,8 @@ TABLE_KEYS = {"id", "number", "title", "layout", "unit", "unit_label", "entity_l
               "seq_row", "note", "classification", "blocks", "merge", "total", "required", "not_above",
               "row_sums", "sum_rows", "leaves_only"}
 PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empty_note", "unit",
-                "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades", "cross_checks"}
+                "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades", "cross_checks",
+                "charts"}
 
 
 def _check_keys(item: Mapping, key: str, keys: list[str], allowed: list[str], what: str) -> None:
@@ -466,6 +511,117 @@ def _parse_cross_checks(data: Mapping, tables: list[TableSpec]) -> list[dict]:
     return checks
 
 
+def _chart_table(where: Mapping, key: str, table_id: object, by_id: dict[str, TableSpec]) -> TableSpec:
+    spec = by_id.get(str(table_id))
+    if spec is None:
+        raise ProfileError(where.where(key), f"charts 引用的表“{table_id}”不在本方案中",
+                           "本方案的表：" + "、".join(by_id))
+    return spec
+
+
+def _chart_column(where: Mapping, key: str, column: str, spec: TableSpec) -> None:
+    amounts = [c.key for c in spec.amount_columns]
+    if column not in amounts:
+        raise ProfileError(where.where(key), f"{spec.number}没有金额列“{column}”", "可用：" + "、".join(amounts))
+
+
+def _parse_chart(item: Mapping, by_id: dict[str, TableSpec]) -> ChartSpec:
+    reject_unknown(item, CHART_KEYS)
+    chart_id = require(item, "id")
+    table = _chart_table(item, "table", item["table"], by_id) if "table" in item else None
+    series = []
+    for entry in require(item, "series", list, what="图中各组数字：label 加 column 或 input"):
+        if not isinstance(entry, Mapping):
+            raise ProfileError(item.where("series"), "“series”中的每一项应为映射（label，column 或 input）")
+        reject_unknown(entry, {"label", "column", "input"})
+        if "column" in entry and "input" in entry:
+            raise ProfileError(entry.where("input"), "一组数字只能取自 column（表中的列）或 input（document.yaml 的 inputs）之一")
+        series.append(ChartSeries(require(entry, "label"), optional(entry, "column"), optional(entry, "input")))
+    if len(series) > MAX_SERIES:
+        raise ProfileError(item.where("series"), f"一张图最多 {MAX_SERIES} 组数字（配色能区分的组数），实际 {len(series)} 组",
+                           "把数字分到两张图中")
+    raw = item.get("categories")
+    categories: str | tuple[str, str] | tuple[ChartCategory, ...]
+    if raw == "level1" or isinstance(raw, Mapping):
+        if table is None:
+            raise ProfileError(item.where("categories"), "按行取类别的图须有“table”")
+        if raw == "level1":
+            if table.layout != "subject":
+                raise ProfileError(item.where("categories"), f"categories: level1（按“类”）只适用于科目表，{table.number}不是科目表")
+            categories = "level1"
+        else:
+            reject_unknown(raw, {"group"})
+            group = require(raw, "group")
+            labels = [c.key for c in table.columns if c.type == "label"]
+            if group not in labels:
+                raise ProfileError(raw.where("group"), f"{table.number}没有标签列“{group}”", "可用：" + "、".join(labels))
+            categories = ("group", group)
+        for entry, s in zip(item["series"], series, strict=True):
+            if s.input is None:
+                if s.column is None:
+                    raise ProfileError(entry.where(), "这组数字缺少“column”（表中的列）或“input”")
+                _chart_column(entry, "column", s.column, table)
+    elif isinstance(raw, list) and raw:
+        listed = []
+        for entry in raw:
+            if not isinstance(entry, Mapping):
+                raise ProfileError(item.where("categories"), "“categories”中的每一项应为映射（label、row、key …）")
+            reject_unknown(entry, {"label", "key", "table", "row", "column"})
+            spec = _chart_table(entry, "table", entry["table"], by_id) if "table" in entry else table
+            if spec is None:
+                raise ProfileError(entry.where(), "类别须有“table”（或在图上设置 table）")
+            category = ChartCategory(require(entry, "label"), str(entry.get("key", "")), spec.id,
+                                     optional(entry, "row", (str, int)), optional(entry, "column"))
+            for s, s_entry in zip(series, item["series"], strict=True):
+                if s.input is not None:
+                    continue
+                column = (s.column or category.column or "").replace("{key}", category.key)
+                if not column:
+                    raise ProfileError(s_entry.where(), f"“{category.label}”的这组数字没有列：在 series 或类别上设置“column”")
+                _chart_column(entry if not s.column else s_entry, "column", column, spec)
+            listed.append(category)
+        categories = tuple(listed)
+    else:
+        raise ProfileError(item.where("categories") if "categories" in item else item.where(),
+                           "“categories”应为 level1（科目表的“类”）、{group: 列} 或类别列表")
+    rate = None
+    if "rate" in item:
+        spec = check_type(item, "rate", dict)
+        reject_unknown(spec, {"label", "of", "type"})
+        of = require(spec, "of", list, what="两组数字的序号（从 1 起）：[分子, 分母]")
+        if len(of) != 2 or not all(isinstance(n, int) and 1 <= n <= len(series) for n in of):
+            raise ProfileError(spec.where("of"), f"“of”应为两组数字的序号（1 到 {len(series)}），如 [2, 1]")
+        kind = optional(spec, "type", default="share")
+        if kind not in CHART_RATES:
+            raise ProfileError(spec.where("type"), f"未知的比率类型“{kind}”", "可用：share（占比、完成率）、growth（增减率）")
+        rate = (require(spec, "label"), of[0] - 1, of[1] - 1, kind)
+    stacked = optional(item, "stacked", bool, False)
+    total = optional(item, "total")
+    if total is not None:
+        if not stacked or table is None:
+            raise ProfileError(item.where("total"), "“total”只用于有 table 的堆叠图（stacked: true）：标在每条末端的合计列")
+        _chart_column(item, "total", total, table)
+    fmt = optional(item, "format", default="money")
+    if fmt not in CHART_FORMATS:
+        raise ProfileError(item.where("format"), f"未知的格式“{fmt}”", "可用：" + "、".join(sorted(CHART_FORMATS)))
+    return ChartSpec(chart_id, require(item, "title"), table.id if table else None, categories, tuple(series),
+                     stacked, total, rate, fmt)
+
+
+def _parse_charts(data: Mapping, tables: list[TableSpec]) -> list[ChartSpec]:
+    """The document page's charts; every table, row source and column they name must exist."""
+    by_id = {t.id: t for t in tables}
+    charts = []
+    for item in optional(data, "charts", list, []):
+        if not isinstance(item, Mapping):
+            raise ProfileError(data.where("charts"), "“charts”中的每一项应为图的定义（映射）")
+        chart = _parse_chart(item, by_id)
+        if chart.id in [c.id for c in charts]:
+            raise ProfileError(item.where("id"), f"图的 id “{chart.id}”重复")
+        charts.append(chart)
+    return charts
+
+
 def load_profile(path: Path) -> Profile:
     data = load_mapping(path)
     reject_unknown(data, PROFILE_KEYS)
@@ -490,6 +646,7 @@ def load_profile(path: Path) -> Profile:
         parts=_parse_parts(data, tables),
         grades=_parse_grades(data),
         cross_checks=_parse_cross_checks(data, tables),
+        charts=_parse_charts(data, tables),
     )
 
 

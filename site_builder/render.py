@@ -18,6 +18,7 @@ import jinja2
 import markdown as md
 from markupsafe import Markup
 
+from .charts import TrendChart, document_charts, trend_chart
 from .downloads import file_size
 from .errors import Location, TemplateError
 from .explain import render_explanation, render_markdown_file
@@ -104,24 +105,45 @@ YEAR_COLUMNS = [("budget", "预算支出总计", "budget", "total_expenditure"),
 YEAR_SORTS = ["budget", "final", "rate", "three", "score"]     # each has a pre-sorted view (no JavaScript)
 
 
+def year_cells(documents: list[Document]) -> dict[str, dict[str, Any] | None]:
+    """One department's figures of one year by YEAR_COLUMNS: {key: {text, unit, value, href}}
+    (href: the disclosure's page from the site root), None where it has no such figure."""
+    by_kind = {d.kind: d for d in documents}
+    cells: dict[str, dict[str, Any] | None] = {}
+    for key, _, kind, role in YEAR_COLUMNS:
+        doc = by_kind.get(kind) if kind else None
+        found = headline_item(doc, role) if doc else None
+        cells[key] = {"text": found[0], "unit": found[1], "value": found[2], "href": f"{doc.url}index.html"} \
+            if found else None
+    budget, final = cells["budget"], cells["final"]
+    rate = percent(final["value"], budget["value"]) if budget and final and budget["unit"] == final["unit"] else None
+    cells["rate"] = {"text": rate, "unit": "", "value": Decimal(rate[:-1]), "href": None} if rate else None
+    return cells
+
+
+def department_years(dept: Department) -> tuple[list[int], list[dict[str, Any]]]:
+    """The department page's side-by-side table: its years, oldest first (as the trend line
+    reads, left to right), and one row per YEAR_COLUMNS figure it has in any year:
+    {key, label, cells (one per year, as ``year_cells`` gives them)}."""
+    years = sorted(dept.years)
+    by_year = [year_cells(dept.documents_of(year)) for year in years]
+    rows = [{"key": key, "label": label, "cells": [cells[key] for cells in by_year]}
+            for key, label, _, _ in YEAR_COLUMNS]
+    return years, [row for row in rows if any(row["cells"])]
+
+
+def department_trend(dept: Department, years: list[int], rows: list[dict[str, Any]]) -> TrendChart | None:
+    """The department's 预算支出总计 and 决算支出合计 as lines over its years (two years or more)."""
+    series = [(row["label"], [(year, c["value"], c["text"], c["unit"]) for year, c in zip(years, row["cells"], strict=True) if c])
+              for row in rows if row["key"] in ("budget", "final")]
+    return trend_chart("trend", f"{dept.name}历年预算与决算支出", series)
+
+
 def year_rows(portal: Portal, year: int, sort: str | None = None) -> list[dict[str, Any]]:
     """One row per department that published for ``year``: its figures by YEAR_COLUMNS (text,
     unit, link, value), in department order or, with ``sort``, largest first (blanks last)."""
-    rows = []
-    for dept in portal.departments:
-        documents = {d.kind: d for d in dept.documents_of(year)}
-        if not documents:
-            continue
-        cells = {}
-        for key, _, kind, role in YEAR_COLUMNS:
-            doc = documents.get(kind) if kind else None
-            found = headline_item(doc, role) if doc else None
-            cells[key] = {"text": found[0], "unit": found[1], "value": found[2], "href": f"{doc.url}index.html"} \
-                if found else None
-        budget, final = cells["budget"], cells["final"]
-        rate = percent(final["value"], budget["value"]) if budget and final else None
-        cells["rate"] = {"text": rate, "unit": "", "value": Decimal(rate[:-1]), "href": None} if rate else None
-        rows.append({"dept": dept, "cells": cells})
+    rows = [{"dept": dept, "cells": year_cells(documents)}
+            for dept in portal.departments if (documents := dept.documents_of(year))]
     if sort:
         rows.sort(key=lambda r: (r["cells"][sort] is None, -(r["cells"][sort] or {"value": 0})["value"]))
     return rows
@@ -232,7 +254,9 @@ class Renderer:
                             here="" if sort is None else "../")
 
     def department(self, dept: Department) -> str:
-        return self._render("department.html", f"{dept.slug}/index.html", dept=dept, headline=headline)
+        years, rows = department_years(dept)
+        return self._render("department.html", f"{dept.slug}/index.html", dept=dept, headline=headline,
+                            table_years=years, year_rows=rows, trend=department_trend(dept, years, rows))
 
     def department_year(self, dept: Department, year: int) -> str:
         documents = dept.documents_of(year)
@@ -248,6 +272,7 @@ class Renderer:
             parts=page_parts(doc),
             explanation=explanation,
             headline=headline(doc),
+            charts=document_charts(doc),
             files=files or {},
         )
 

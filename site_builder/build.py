@@ -389,16 +389,17 @@ def figure_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
 
 def list_paths(base_url: str) -> list[str]:
     """The portal pages that list every department or disclosure (rendered by ``list_files``)."""
-    return ["index.html", "search/index.html", "404.html", "robots.txt"] + \
+    return ["index.html", "search/index.html", "404.html", "robots.txt", "glossary/index.html"] + \
         (["sitemap.xml", "feed.xml"] if base_url else [])
 
 
 def list_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
-    """Home, search page, 404 page, robots.txt and, with a base URL, the sitemap and the Atom feed."""
+    """Home, search page, 404 page, robots.txt, the glossary and, with a base URL, the sitemap and
+    the Atom feed."""
     base = renderer.base_url
     robots = "User-agent: *\nAllow: /\n" + (f"Sitemap: {base}sitemap.xml\n" if base else "")
     files = [("index.html", renderer.home()), ("search/index.html", renderer.search()),
-             ("404.html", renderer.not_found()), ("robots.txt", robots)]
+             ("404.html", renderer.not_found()), ("robots.txt", robots), ("glossary/index.html", renderer.glossary_page())]
     if base:
         files += [(path, data.decode("utf-8")) for path, data in sitemap_files(portal, base)]
         files.append(("feed.xml", renderer.feed()))
@@ -410,7 +411,7 @@ def sitemap_files(portal: Portal, base_url: str) -> list[tuple[str, bytes]]:
     """sitemap.xml with absolute URLs; only when a base URL is known."""
     if not base_url:
         return []
-    paths = [""]
+    paths = ["", "glossary/"]
     for dept in portal.departments:
         paths.append(f"{dept.slug}/")
         paths.extend(f"{dept.slug}/{year}/" for year in dept.years)

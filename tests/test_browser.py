@@ -172,6 +172,11 @@ def test_print_hides_navigation_and_keeps_tables(browser, example_out):
     assert page.locator(".site-header").evaluate("el => getComputedStyle(el).display") == "none"
     assert page.locator(".toc").evaluate("el => getComputedStyle(el).display") == "none"
     assert page.locator("#table-03 table").is_visible()
+    meta = page.locator(".print-meta")
+    assert meta.is_visible() and "本页地址：fenyang-ybj/2024/final-accounts/index.html" in meta.inner_text()
+    assert page.locator("thead").first.evaluate("el => getComputedStyle(el).display") == "table-header-group"
+    assert page.locator("#part-3 h3").first.evaluate("el => getComputedStyle(el).breakAfter") == "avoid"
+    assert not page.locator(".display-modes").is_visible()
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     page.close()

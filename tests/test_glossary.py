@@ -129,3 +129,10 @@ def test_portal_glossary_errors_name_file_and_line(content_copy, tmp_path, text,
     result = CliRunner().invoke(main, ["check", str(content_copy)])     # the CLI says the same
     assert result.exit_code == 1 and re.search(rf"glossary\.yaml:{line}(:\d+)?: ", result.output), result.output
 
+
+def test_print_header_names_the_page_and_its_date(example_out, fenyang_page):
+    meta = fenyang_page.cssselect(".print-meta")[0].text_content()
+    assert f"本页地址：{FENYANG}/index.html" in meta                   # no base URL: the path in the site
+    gaoyi = lxml.html.parse(str(example_out / "gaoyi-ybj/2021/performance/index.html")).getroot()
+    assert "发布日期：2022-05-19" in gaoyi.cssselect(".print-meta")[0].text_content()
+    assert "发布日期" not in meta                                       # fenyang's source gives no date

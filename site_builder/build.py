@@ -420,17 +420,17 @@ def figure_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
 def list_paths(base_url: str, tables: list[tuple[str, int, str]]) -> list[str]:
     """The portal pages that list every department or disclosure (rendered by ``list_files``);
     ``tables``: (profile, year, table id) of every disclosure's tables (the data package)."""
-    return ["index.html", "search/index.html", "404.html", "robots.txt"] + \
+    return ["index.html", "search/index.html", "404.html", "robots.txt", "glossary/index.html"] + \
         (["sitemap.xml", "feed.xml"] if base_url else []) + package_paths(tables)
 
 
 def list_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
-    """Home, search page, 404 page, robots.txt, with a base URL the sitemap and the Atom feed, and
-    the data package (``datapackage.json`` and its table schemas)."""
+    """Home, search page, 404 page, robots.txt, the glossary, with a base URL the sitemap and the
+    Atom feed, and the data package (``datapackage.json`` and its table schemas)."""
     base = renderer.base_url
     robots = "User-agent: *\nAllow: /\n" + (f"Sitemap: {base}sitemap.xml\n" if base else "")
     files = [("index.html", renderer.home()), ("search/index.html", renderer.search()),
-             ("404.html", renderer.not_found()), ("robots.txt", robots)]
+             ("404.html", renderer.not_found()), ("robots.txt", robots), ("glossary/index.html", renderer.glossary_page())]
     if base:
         files += [(path, data.decode("utf-8")) for path, data in sitemap_files(portal, base)]
         files.append(("feed.xml", renderer.feed()))
@@ -443,7 +443,7 @@ def sitemap_files(portal: Portal, base_url: str) -> list[tuple[str, bytes]]:
     """sitemap.xml with absolute URLs; only when a base URL is known."""
     if not base_url:
         return []
-    paths = [""]
+    paths = ["", "glossary/"]
     for dept in portal.departments:
         paths.append(f"{dept.slug}/")
         paths.extend(f"{dept.slug}/{year}/" for year in dept.years)

@@ -20,6 +20,7 @@ from typing import Any
 
 from .checks import RULES
 from .errors import ContentError, Location, ProfileError
+from .glossary import load_glossary
 from .numbers import parse_decimal
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
 from .profiles import Profile, load_profiles
@@ -62,6 +63,7 @@ def load_site_config(root: Path) -> SiteConfig:
         description=optional(data, "description", default=""),
         checks=_check_settings(data),
         path=path,
+        glossary=load_glossary(root),
     )
 
 

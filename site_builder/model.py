@@ -241,6 +241,7 @@ class SiteConfig:
     description: str = ""
     checks: dict | None = None  # checker settings: rounding per unit, disabled rules, severity per rule
     path: Path | None = None
+    glossary: Any = None        # glossary.Glossary: the built-in 名词解释 with the portal's glossary.yaml
 
 
 @dataclass

@@ -22,6 +22,7 @@ from .charts import TrendChart, document_charts, trend_chart
 from .downloads import file_size
 from .errors import Location, TemplateError
 from .explain import render_explanation, render_markdown_file
+from .glossary import PAGE as GLOSSARY_PAGE, Glossary, load_glossary
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
 from .numbers import money, percent, plain_number
 from .profiles import fill_year
@@ -195,6 +196,23 @@ def page_parts(doc: Document) -> list[dict[str, Any]]:
     return parts
 
 
+def link_terms(parts: list[dict[str, Any]], explanation: Markup, doc: Document, glossary: Glossary,
+               root: str) -> Markup:
+    """Link the first occurrence of each glossary term in the page's prose, in page order: the
+    overview (its block gets ``html``), the explanation (returned) and markdown blocks; never
+    the document's own 名词解释, where the terms are defined."""
+    seen: set[str] = set()
+    for part in parts:
+        for block in part["blocks"]:
+            if block["type"] == "overview":
+                block["html"] = Markup(glossary.link(render_markdown(doc.overview), root, seen))
+            elif block["type"] == "explanation":
+                explanation = Markup(glossary.link(explanation, root, seen))
+            elif block["type"] == "markdown":
+                block["html"] = Markup(glossary.link(block["html"], root, seen))
+    return explanation
+
+
 class Renderer:
     """Renders every page of a portal; one instance per build."""
 
@@ -202,6 +220,7 @@ class Renderer:
         self.portal = portal
         self.base_url = base_url.rstrip("/") + "/" if base_url else ""
         self.env = make_environment(portal.root / "templates", bytecode_dir)
+        self.glossary: Glossary = portal.config.glossary or load_glossary(portal.root)
 
     def _render(self, name: str, path: str, **context: Any) -> str:
         depth = path.count("/")
@@ -253,6 +272,10 @@ class Renderer:
                             rows=year_rows(self.portal, year, sort), home="../" * path.count("/"),
                             here="" if sort is None else "../")
 
+    def glossary_page(self) -> str:
+        """glossary/index.html: every term of the portal's 名词解释 with its definition."""
+        return self._render("glossary.html", GLOSSARY_PAGE, glossary=self.glossary)
+
     def department(self, dept: Department) -> str:
         years, rows = department_years(dept)
         return self._render("department.html", f"{dept.slug}/index.html", dept=dept, headline=headline,
@@ -266,10 +289,12 @@ class Renderer:
     def document(self, doc: Document, files: dict[str, int] | None = None) -> str:
         """The disclosure's page; ``files``: its downloads (path in its folder → size in bytes)."""
         explanation = render_markdown(render_explanation(doc, self.env))
+        parts = page_parts(doc)
+        explanation = link_terms(parts, explanation, doc, self.glossary, "../" * doc.url.count("/"))
         return self._render(
             "document.html", f"{doc.url}index.html",
             doc=doc, dept=doc.department,
-            parts=page_parts(doc),
+            parts=parts,
             explanation=explanation,
             headline=headline(doc),
             charts=document_charts(doc),

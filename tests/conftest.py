@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import shutil
@@ -102,6 +103,14 @@ def content_copy(tmp_path) -> Path:
     target = tmp_path / "content"
     shutil.copytree(EXAMPLE, target)
     return target
+
+
+def reader_text(el) -> str:
+    """``el``'s text as a reader sees it: without the glossary tooltips (shown on hover and focus only)."""
+    el = copy.deepcopy(el)
+    for tip in el.cssselect(".term-tip"):
+        tip.drop_tree()
+    return el.text_content()
 
 
 def cell(page, table_id: str, code_or_label: str, key: str) -> str:

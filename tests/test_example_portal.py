@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from conftest import cell
+from conftest import cell, reader_text
 
 
 def text_of(el) -> str:
-    return re.sub(r"\s+", "", el.text_content())
+    return re.sub(r"\s+", "", reader_text(el))
 
 
 def test_known_cells(fenyang_page):

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import EXAMPLE, cell
+from conftest import EXAMPLE, cell, reader_text
 from site_builder.build import build
 from site_builder.cli import main
 
@@ -26,7 +26,7 @@ def page(out: Path, rel: str):
 
 
 def flat(el) -> str:
-    return re.sub(r"\s+", "", el.text_content())
+    return re.sub(r"\s+", "", reader_text(el))
 
 
 # --- lvliang 2023 budget ---------------------------------------------------------------------

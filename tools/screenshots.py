@@ -36,11 +36,14 @@ PAGES = {                                   # page type → path in the example 
     "year": "years/2024/index.html",
     "search": "search/index.html?q=公务用车",
     "404": "404.html",
+    "glossary": "glossary/index.html",
 }
 WIDTHS = [1280, 360]
 # display mode → the script that switches it on, as a reader's click on the header button would
 # (an empty script: the default mode)
-MODES = {"normal": ""}
+MODES = {"normal": "localStorage.removeItem('site-builder.display')",
+         "large": "localStorage.setItem('site-builder.display', JSON.stringify({large: true}))",
+         "contrast": "localStorage.setItem('site-builder.display', JSON.stringify({contrast: true}))"}
 
 
 class _Handler(SimpleHTTPRequestHandler):

@@ -1,0 +1,179 @@
+"""名词解释: the portal's glossary, and links from a page's prose to it.
+
+The built-in terms (``data/glossary.yaml``) are the published 名词解释 of the example's seed
+documents; a portal's ``glossary.yaml`` (in the content folder) adds terms or replaces built-in
+ones. On a document page the first occurrence of each term in prose becomes a link to its entry
+on ``glossary/index.html`` that shows the definition on hover and focus (a CSS tooltip).
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ContentError, Location
+from .sources import Mapping, check_type, load_mapping, optional, reject_unknown, require
+
+BUILTIN = Path(__file__).resolve().parent / "data" / "glossary.yaml"
+PAGE = "glossary/index.html"
+TERM_KEYS = {"id", "term", "aliases", "definition", "source"}
+_ID_RE = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff][-A-Za-z0-9\u4e00-\u9fff]*$")
+_NOT_ID = re.compile(r"[^-A-Za-z0-9\u4e00-\u9fff]+")
+# Prose is not linked inside these elements: headings, links, tables, code, form controls.
+_SKIPPED = re.compile(r"<(h[1-6]|a|table|code|pre|script|style|button|label|select|textarea|abbr|dfn)\b[^>]*>.*?</\1\s*>"
+                      r"|<!--.*?-->", re.S | re.I)
+
+
+@dataclass(frozen=True)
+class Term:
+    id: str                          # anchor on the glossary page: #term-<id>
+    term: str
+    definition: str
+    aliases: tuple[str, ...] = ()
+    source: str = ""
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        return (self.term, *self.aliases)
+
+
+@dataclass
+class Glossary:
+    """The terms in page order, and a matcher for prose."""
+
+    terms: list[Term]
+    _pattern: re.Pattern | None = field(default=None, init=False, repr=False)
+    _by_text: dict[str, Term] = field(default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for term in self.terms:
+            for text in term.spellings:
+                # prose arrives as HTML text: a spelling with " or ' may come escaped
+                for variant in {text, html.escape(text, quote=False), html.escape(text)}:
+                    self._by_text.setdefault(variant, term)
+        if self._by_text:
+            # longest first, so 财政拨款收入 wins over 财政拨款
+            alternatives = "|".join(re.escape(t) for t in sorted(self._by_text, key=len, reverse=True))
+            self._pattern = re.compile(alternatives)    # (a look-behind here would make it 3× slower)
+
+    def link(self, fragment: str, root: str, seen: set[str]) -> str:
+        """``fragment`` (HTML) with the first occurrence of each term not in ``seen`` linked to
+        its glossary entry (``root``: from the page to the site root); ``seen`` is updated, so
+        one set across a page's blocks links each term once per page. Text inside headings,
+        links, tables and code, and inside tags themselves, is left alone."""
+        if self._pattern is None or len(seen) >= len(self.terms):
+            return fragment
+        text = str(fragment)          # (slicing Markup costs more than the search)
+        found: list[tuple[int, int, Term]] = []
+        skipped: tuple[list[int], list[int]] | None = None     # (starts, ends) of headings, links, tables…
+        for match in self._pattern.finditer(text):   # leftmost, longest: a seen term still covers its text
+            term = self._by_text[match.group()]
+            start = match.start()
+            if term.id in seen or (start and text[start - 1] == "非") \
+                    or text.rfind("<", 0, start) > text.rfind(">", 0, start):      # 非财政拨款; inside a tag
+                continue
+            if skipped is None:
+                spans = [m.span() for m in _SKIPPED.finditer(text)]
+                skipped = ([a for a, _ in spans], [b for _, b in spans])
+            inside = bisect.bisect_right(skipped[0], start) - 1
+            if inside >= 0 and start < skipped[1][inside]:
+                continue
+            seen.add(term.id)
+            found.append((start, match.end(), term))
+            if len(seen) >= len(self.terms):
+                break
+        if not found:
+            return fragment
+        href = f"{root}{PAGE}#term-"
+        out, position = [], 0
+        for start, end, term in found:
+            out += [text[position:start],
+                    f'<a class="term" href="{href}{term.id}" aria-describedby="tip-{term.id}">{text[start:end]}</a>'
+                    f'<span class="term-tip" role="tooltip" id="tip-{term.id}" data-pagefind-ignore>'
+                    f'{html.escape(term.definition, quote=False)}</span>']
+            position = end
+        out.append(text[position:])
+        return "".join(out)
+
+
+def load_glossary(root: Path) -> Glossary:
+    """The built-in terms with the portal's ``glossary.yaml`` (in ``root``) over them: a portal
+    term whose term or alias is a built-in term's replaces it (keeping its anchor unless it
+    sets ``id``); others are added at the end."""
+    terms = list(_builtin())
+    path = root / "glossary.yaml"
+    if path.is_file():
+        index = {text: i for i, term in enumerate(terms) for text in term.spellings}
+        replaced: dict[int, Term] = {}
+        for term, explicit_id in _read_terms(path, builtin=False):
+            hit = next((index[t] for t in term.spellings if t in index), None)
+            if hit is None:
+                terms.append(term)
+            elif hit in replaced:
+                raise ContentError(term.location or path, f"名词“{term.term}”与第 {replaced[hit].location.line} 行的"
+                                   f"“{replaced[hit].term}”替换的是同一个内置名词“{_builtin()[hit].term}”",
+                                   "每个名词只写一次")
+            else:
+                replaced[hit] = term
+                terms[hit] = term if explicit_id else replace(term, id=terms[hit].id)
+    _refuse_duplicates(terms)
+    return Glossary(terms)
+
+
+@lru_cache(maxsize=1)
+def _builtin() -> tuple[Term, ...]:
+    return tuple(term for term, _ in _read_terms(BUILTIN, builtin=True))
+
+
+def _read_terms(path: Path, builtin: bool) -> Iterator[tuple[Term, bool]]:
+    """Each term of a glossary file, and whether it set its ``id`` itself."""
+    data = load_mapping(path)
+    reject_unknown(data, {"terms"})
+    items = require(data, "terms", list, what="名词列表")
+    where = data.where("terms")
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, Mapping):
+            raise ContentError(where, f"“terms”的第 {number} 项应为“键: 值”形式的名词（term、definition 等），实际是“{item}”",
+                               "每个名词以“- term: 名词”开头，下一行缩进写“definition: 解释”")
+        reject_unknown(item, TERM_KEYS)
+        text = require(item, "term", what="名词").strip()
+        definition = require(item, "definition", what="名词的解释").strip()
+        aliases = optional(item, "aliases", (str, list), [])
+        aliases = [aliases] if isinstance(aliases, str) else aliases
+        for alias in aliases:
+            if not isinstance(alias, str) or not alias.strip():
+                raise ContentError(item.where("aliases"), f"“aliases”中的“{alias}”不是文本", "写成 aliases: [别名一, 别名二]")
+        explicit = item.get("id") is not None
+        if builtin and not explicit:
+            raise ContentError(item.where(), f"内置名词“{text}”缺少 id")
+        term_id = str(check_type(item, "id", (str, int))) if explicit else _NOT_ID.sub("", text)
+        if not _ID_RE.match(term_id):
+            raise ContentError(item.where("id" if explicit else "term"), f"“{term_id}”不能用作名词的锚点 id",
+                               "id 只用英文字母、数字、汉字和连字符，如 id: medical-assistance")
+        yield Term(term_id, text, definition, tuple(a.strip() for a in aliases if a.strip() != text),
+                   optional(item, "source", default="") or "", item.where()), explicit
+
+
+def _refuse_duplicates(terms: list[Term]) -> None:
+    """One spelling for two definitions, or two entries with one anchor, would link ambiguously."""
+    ids: dict[str, Term] = {}
+    spellings: dict[str, Term] = {}
+    for term in terms:
+        where = term.location or Location(BUILTIN)
+        for text in term.spellings:
+            other = spellings.setdefault(text, term)
+            if other is term:
+                continue
+            if other.term == term.term:
+                raise ContentError(where, f"名词“{term.term}”出现了两次", "每个名词只写一次；要替换内置名词的解释，写一次即可")
+            raise ContentError(where, f"“{text}”同时是“{other.term}”和“{term.term}”的名词或别名",
+                               "同一写法只能对应一个名词")
+        other = ids.setdefault(term.id, term)
+        if other is not term:
+            raise ContentError(where, f"名词“{term.term}”的 id“{term.id}”与“{other.term}”的相同", "每个名词的 id 必须不同")

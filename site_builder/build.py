@@ -129,7 +129,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         reuse = {path for path, _, _ in cache.portal_outputs} if cache.portal_outputs \
             and outputs_intact(out, cache.portal_outputs) else set()
         lists = list_paths(base, [(d["profile"], d["year"], table) for r in results
-                                  for d in r.entry.summary["documents"] for table in d["tables"]])
+                                  for d in r.entry.summary["documents"] for table in d["tables"]]
+                           if "csv" in config.downloads else [])
         lists_same = shown["lists"] == cache.portal.get("lists") and set(lists) <= reuse
         catalog_same = shown["catalog"] == cache.portal.get("catalog") and "catalog.json" in reuse
         years_changed = [y for y in years if shown["years"][str(y)] != cache.portal.get("years", {}).get(str(y))
@@ -246,7 +247,7 @@ def build_department(slug: str) -> DepartmentResult:
         dept = load_department(Path(folder), job.config, job.profiles)
         renderer, check_config = job.tools()
         errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config))
-        summary = summarize(dept)
+        summary = summarize(dept, job.config.downloads)
         entry = Entry(signature, racy, summary, "", errors, shown(summary))
         if errors and not job.allow_errors:
             return DepartmentResult(slug, entry, rendered=True)
@@ -373,8 +374,11 @@ def document_pages(doc: Document, renderer: Renderer) -> list[Page]:
     """A disclosure's page, its data.json, the workbook of all its tables (XLSX), and each table
     as CSV and JSON (the page links to them with their sizes)."""
     data = document_data(doc)
-    files = [("data.json", json_text(data).encode("utf-8")), (WORKBOOK, document_workbook(doc)),
-             *((path, text.encode("utf-8")) for path, text in download_files(doc, data))]
+    formats = renderer.portal.config.downloads
+    files = [("data.json", json_text(data).encode("utf-8"))]
+    if "xlsx" in formats:
+        files.append((WORKBOOK, document_workbook(doc)))
+    files += [(path, text.encode("utf-8")) for path, text in download_files(doc, data, formats)]
     sizes = {path: len(content) for path, content in files}
     return [(f"{doc.url}index.html", renderer.document(doc, sizes).encode("utf-8")),
             *((doc.url + path, content) for path, content in files)]
@@ -435,7 +439,7 @@ def list_files(portal: Portal, renderer: Renderer) -> list[tuple[str, bytes]]:
         files += [(path, data.decode("utf-8")) for path, data in sitemap_files(portal, base)]
         files.append(("feed.xml", renderer.feed()))
     files = [(path, text.encode("utf-8")) for path, text in files] + package_files(portal)
-    assert [path for path, _ in files] == list_paths(base, schema_keys(portal))
+    assert [path for path, _ in files] == list_paths(base, schema_keys(portal) if "csv" in portal.config.downloads else [])
     return files
 
 

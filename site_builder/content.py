@@ -34,7 +34,7 @@ FORM_FIELDS = {
     "project-performance-target": ("project", "department", "unit"),    # 项目支出绩效目标申报表
 }
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles",
+SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles", "downloads",
              "content_source", "description", "checks"}
 DEPARTMENT_KEYS = {"name", "code", "supervisor", "region"}
 DOCUMENT_KEYS = {"title", "profile", "published", "source", "inputs", "reasons", "table_notes", "corrections",
@@ -64,7 +64,22 @@ def load_site_config(root: Path) -> SiteConfig:
         checks=_check_settings(data),
         path=path,
         glossary=load_glossary(root),
+        downloads=_downloads(data),
     )
+
+
+DOWNLOAD_FORMATS = ("csv", "json", "xlsx")
+
+
+def _downloads(data: Mapping) -> tuple[str, ...]:
+    """``downloads:`` in site.yaml: which formats every table is offered in (default all three)."""
+    if "downloads" not in data:
+        return DOWNLOAD_FORMATS
+    chosen = optional(data, "downloads", list, [])
+    for value in chosen:
+        if value not in DOWNLOAD_FORMATS:
+            raise ContentError(data.where("downloads"), f"未知的下载格式“{value}”", "可用：csv、json、xlsx；写 [] 表示不提供下载")
+    return tuple(f for f in DOWNLOAD_FORMATS if f in chosen)
 
 
 def _check_settings(data: Mapping) -> dict:

@@ -36,7 +36,7 @@ def schema_path(profile: str, year: int, table_id: str) -> str:
 def package_paths(keys: list[tuple[str, int, str]]) -> list[str]:
     """The package file and its schema files; ``keys``: (profile, year, table id) of every table
     of every disclosure (``schema_keys``), as a build knows them from the departments' summaries."""
-    return [PACKAGE, *(schema_path(*key) for key in sorted(set(keys)))]
+    return [PACKAGE, *(schema_path(*key) for key in sorted(set(keys)))] if keys else []
 
 
 def schema_keys(portal: Portal) -> list[tuple[str, int, str]]:
@@ -63,7 +63,10 @@ def _name(text: str) -> str:
 
 
 def package_files(portal: Portal) -> list[tuple[str, bytes]]:
-    """``datapackage.json`` and the schema files it names."""
+    """``datapackage.json`` and the schema files it names (none without the CSV downloads, or
+    without a disclosure)."""
+    if "csv" not in portal.config.downloads or not portal.documents:
+        return []
     resources = []
     for doc in portal.documents:
         dept = doc.department

@@ -48,14 +48,16 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def download_files(doc: Document, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """(path relative to the disclosure's folder, text) of every table's CSV and JSON; ``data``
-    is the disclosure's data.json content (catalog.document_data)."""
+def download_files(doc: Document, data: dict[str, Any], formats=("csv", "json")) -> list[tuple[str, str]]:
+    """(path relative to the disclosure's folder, text) of every table's CSV and JSON (those of
+    ``formats``); ``data`` is the disclosure's data.json content (catalog.document_data)."""
     identity = {key: data[key] for key in ("department", "slug", "year", "kind", "kind_label", "title")}
     files = []
     for table, entry in zip(doc.tables, data["tables"], strict=True):
-        files.append((f"{FOLDER}/{table.spec.id}.csv", table_csv(table)))
-        files.append((f"{FOLDER}/{table.spec.id}.json", json_text({**identity, "table": entry})))
+        if "csv" in formats:
+            files.append((f"{FOLDER}/{table.spec.id}.csv", table_csv(table)))
+        if "json" in formats:
+            files.append((f"{FOLDER}/{table.spec.id}.json", json_text({**identity, "table": entry})))
     return files
 
 

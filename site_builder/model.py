@@ -242,6 +242,7 @@ class SiteConfig:
     checks: dict | None = None  # checker settings: rounding per unit, disabled rules, severity per rule
     path: Path | None = None
     glossary: Any = None        # glossary.Glossary: the built-in 名词解释 with the portal's glossary.yaml
+    downloads: tuple[str, ...] = ("csv", "json", "xlsx")   # the download formats of every table
 
 
 @dataclass

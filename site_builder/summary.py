@@ -19,11 +19,14 @@ from .model import Department, Document, Portal, SiteConfig
 from .profiles import Profile
 from .render import headline_values
 
+ALL_FORMATS = ["csv", "json", "xlsx"]     # the download formats of a summary made before site.yaml chose them
 
-def summarize(dept: Department) -> dict[str, Any]:
+
+def summarize(dept: Department, downloads: tuple[str, ...] = ("csv", "json", "xlsx")) -> dict[str, Any]:
+    """``downloads``: the portal's download formats (site.yaml), which decide the files written."""
     return {
         "slug": dept.slug, "name": dept.name, "code": dept.code, "supervisor": dept.supervisor,
-        "region": dept.region,
+        "region": dept.region, "downloads": list(downloads),
         "documents": [{"year": doc.year, "kind": doc.kind, "profile": doc.profile.name, "title": doc.title,
                        "published": doc.published, "tables": [table.spec.id for table in doc.tables],
                        "headline": [[label, text, unit, role, str(value)]
@@ -68,12 +71,14 @@ def outputs(summary: dict[str, Any]) -> list[str]:
     """The files ``build`` writes for a department (its pages, and each disclosure's page, data
     and downloads), from its summary alone: the cache need not list them."""
     slug = summary["slug"]
+    formats = summary.get("downloads", ALL_FORMATS)
+    per_table = [fmt for fmt in ("csv", "json") if fmt in formats]
     paths = [f"{slug}/index.html", f"{slug}/{MANIFEST}"]
     paths += [f"{slug}/{year}/index.html" for year in sorted({d["year"] for d in summary["documents"]}, reverse=True)]
     for doc in summary["documents"]:
         url = f"{slug}/{doc['year']}/{doc['kind']}/"
-        paths += [f"{url}index.html", f"{url}data.json", f"{url}{WORKBOOK}"]
-        paths += [f"{url}tables/{table}.{fmt}" for table in doc["tables"] for fmt in ("csv", "json")]
+        paths += [f"{url}index.html", f"{url}data.json"] + ([f"{url}{WORKBOOK}"] if "xlsx" in formats else [])
+        paths += [f"{url}tables/{table}.{fmt}" for table in doc["tables"] for fmt in per_table]
     return paths
 
 
@@ -81,4 +86,7 @@ def counts(summary: dict[str, Any]) -> tuple[int, int]:
     """(files, HTML pages) that ``outputs`` lists, without listing them."""
     documents = summary["documents"]
     pages = 1 + len({d["year"] for d in documents}) + len(documents)
-    return pages + 1 + sum(2 + 2 * len(d["tables"]) for d in documents), pages
+    formats = summary.get("downloads", ALL_FORMATS)
+    per_document = 1 + ("xlsx" in formats)                                 # data.json, the workbook
+    per_table = ("csv" in formats) + ("json" in formats)
+    return pages + 1 + sum(per_document + per_table * len(d["tables"]) for d in documents), pages

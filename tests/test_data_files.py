@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import lxml.html
+import pytest
 
 from conftest import FENYANG
 
@@ -241,3 +242,30 @@ def test_the_data_package_check_catches_a_cell_that_is_no_amount(example_out, tm
     assert not report.valid
     errors = report.flatten(["rowNumber", "fieldName", "type"])
     assert errors == [[2, "本年支出/小计（万元）", "type-error"]]
+
+
+def test_site_yaml_chooses_the_download_formats(content_copy, tmp_path):
+    from site_builder.build import build
+    from site_builder.errors import ContentError
+
+    site_yaml = content_copy / "site.yaml"
+    text = site_yaml.read_text(encoding="utf-8")
+    site_yaml.write_text(text + "\ndownloads: [json]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = build(content_copy, out, search=False)
+    folder = out / FENYANG
+    assert not (folder / "tables.xlsx").exists() and not list(folder.glob("tables/*.csv"))
+    assert len(list(folder.glob("tables/*.json"))) == 10 and not (out / "datapackage.json").exists()
+    assert result.files == sum(1 for p in out.rglob("*") if p.is_file()) - 1     # all but the top manifest
+    page = lxml.html.parse(str(folder / "index.html")).getroot()
+    assert [a.get("href") for a in page.cssselect("#table-05 .downloads a")] == ["tables/05.json"]
+    assert "每张表的 JSON 在该表下方" in page.cssselect("dl.facts")[0].text_content()
+    home = lxml.html.parse(str(out / "index.html")).getroot()
+    assert "datapackage.json" not in lxml.html.tostring(home, encoding="unicode")
+    site_yaml.write_text(text + "\ndownloads: []\n", encoding="utf-8")
+    build(content_copy, out, search=False)
+    assert not list(folder.glob("tables/*")) and not page.cssselect("#part-1 .downloads")
+    assert not lxml.html.parse(str(folder / "index.html")).getroot().cssselect(".downloads")
+    site_yaml.write_text(text + "\ndownloads: [pdf]\n", encoding="utf-8")
+    with pytest.raises(ContentError, match="未知的下载格式“pdf”"):
+        build(content_copy, out, search=False)

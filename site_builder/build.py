@@ -39,7 +39,7 @@ from .errors import ContentError, SiteBuilderError
 from .manifest import MANIFEST, SIGNATURE, SigningKeyError, department_manifest, signed_by, update_manifest
 from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
-from .render import BUILTIN_TEMPLATES, YEAR_SORTS, Renderer
+from .render import YEAR_SORTS, Renderer, asset_files
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
 from .summary import counts, outputs, portal_of, shown, summarize
 from .workbook import document_workbook
@@ -382,17 +382,6 @@ def document_pages(doc: Document, renderer: Renderer) -> list[Page]:
     sizes = {path: len(content) for path, content in files}
     return [(f"{doc.url}index.html", renderer.document(doc, sizes).encode("utf-8")),
             *((doc.url + path, content) for path, content in files)]
-
-
-def asset_files(root: Path) -> list[tuple[str, bytes]]:
-    """Built-in assets, then the portal's own (``templates/assets`` of the content folder ``root``) over them."""
-    files: dict[str, Path] = {}
-    for folder in (BUILTIN_TEMPLATES / "assets", root / "templates" / "assets"):
-        if folder.is_dir():
-            for item in sorted(folder.rglob("*")):
-                if item.is_file():
-                    files[item.relative_to(folder).as_posix()] = item
-    return [(f"assets/{name}", path.read_bytes()) for name, path in sorted(files.items())]
 
 
 def year_paths(year: int) -> list[str]:

@@ -21,6 +21,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,6 +179,7 @@ class Verification:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)   # earlier releases' assets, named by their content
     files: int = 0
 
     @property
@@ -240,12 +242,31 @@ def verify(folder: Path, public_key: Path) -> Verification:
             elif path.endswith((".gz", ".br")) and path[:-3] in expected:
                 if _decompressed_sha256(folder / path) != expected[path[:-3]]:
                     report.changed.append(path)
+            elif path.endswith((".gz", ".br")) and (folder / path[:-3]).is_file() \
+                    and content_named(folder / path[:-3], path[:-3]):      # a kept asset's compressed copy
+                if _decompressed_sha256(folder / path) != file_sha256(folder / path[:-3]):
+                    report.changed.append(path)
+                else:
+                    report.kept.append(path)
+            elif content_named(folder / path, path):
+                report.kept.append(path)                # an earlier release's asset, kept by publish
             else:
                 report.added.append(path)
     report.removed = sorted(set(expected) - seen)
     report.changed.sort()
     report.added.sort()
     return report
+
+
+_HASHED = re.compile(r"^assets/(?:.+/)?[^/]+\.([0-9a-f]{10})\.[A-Za-z0-9]+$")
+
+
+def content_named(path: Path, name: str) -> bool:
+    """An asset whose name carries the start of its own SHA-256 (``assets/site.1a2b3c4d5e.css``)
+    and whose bytes match it: ``publish`` keeps earlier releases' assets so that a page served
+    just before a switch still finds them; such a file cannot be altered without renaming it."""
+    match = _HASHED.match(name)
+    return bool(match) and file_sha256(path)[:10] == match.group(1)
 
 
 def _decompressed_sha256(path: Path) -> str | None:

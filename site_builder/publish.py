@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SiteBuilderError
-from .manifest import MANIFEST, file_sha256
+from .manifest import MANIFEST, content_named, file_sha256
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -81,6 +81,7 @@ class PublishResult:
     linked: int = 0
     copied: int = 0
     removed_documents: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)          # earlier releases' content-named assets
     deleted_releases: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -204,7 +205,7 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
     old_files = site_files(previous) if previous else {}
     result = PublishResult(None)
     result.added = sorted(set(files) - set(old_files))
-    result.removed = sorted(set(old_files) - set(files))
+    result.removed = sorted(p for p in set(old_files) - set(files) if not content_named(old_files[p], p))
     result.changed = sorted(p for p in set(files) & set(old_files) if not same_file(files[p], old_files[p], checksum))
     if previous:
         gone = _documents(previous).keys() - _documents(output).keys()
@@ -233,6 +234,7 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
                 result.linked += 1
             else:
                 result.copied += 1
+        result.kept = carry_assets(old_files, files, staging)
         documents = len(_documents(output))
         meta = {"id": release_id, "published": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now or time.time())),
                 "documents": documents, "content_hash": content_hash, "files": len(files),
@@ -249,6 +251,22 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
     result.release = Release.read(folder, folder)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def carry_assets(old_files: dict[str, Path], files: dict[str, Path], staging: Path) -> list[str]:
+    """Hard-link the current release's content-named assets (``assets/site.1a2b3c4d5e.css``)
+    that the new release lacks: a page served from the old release just before the switch asks
+    for them just after it."""
+    kept = []
+    for path, source in old_files.items():
+        if path not in files and content_named(source, path):
+            (staging / path).parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, staging / path)
+            for suffix in (".gz", ".br"):
+                if Path(f"{source}{suffix}").exists():
+                    os.link(f"{source}{suffix}", f"{staging / path}{suffix}")
+            kept.append(path)
+    return kept
 
 
 def switch(target: Path, folder: Path) -> None:

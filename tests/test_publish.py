@@ -230,3 +230,29 @@ def test_the_signing_key_may_not_sit_in_the_output(content_copy, tmp_path):
     keygen(key)
     with pytest.raises(SigningKeyError, match="输出文件夹"):
         build(content_copy, out, search=False, signing_key=key)
+
+
+def test_an_earlier_releases_assets_stay_for_pages_served_before_the_switch(content_copy, tmp_path, keys):
+    import re
+
+    from site_builder.manifest import verify
+
+    private, public = keys
+    out, target = tmp_path / "out", tmp_path / "www"
+    build(content_copy, out, search=False, signing_key=private)
+    publish(out, target, now=T0)
+    old_css = re.search(r'assets/(site\.[0-9a-f]{10}\.css)', (out / "index.html").read_text()).group(1)
+    (content_copy / "templates/assets").mkdir(parents=True)
+    (content_copy / "templates/assets/site.css").write_text("body { color: #000; }\n")
+    build(content_copy, out, search=False, signing_key=private)
+    new_css = re.search(r'assets/(site\.[0-9a-f]{10}\.css)', (out / "index.html").read_text()).group(1)
+    assert new_css != old_css and not (out / "assets" / old_css).exists()
+    assert f"assets/{old_css}" not in publish(out, target, dry_run=True).removed
+    result = publish(out, target, now=T0 + 60)
+    assert result.kept == [f"assets/{old_css}"]
+    release = served(target)
+    assert (release / "assets" / old_css).is_file() and (release / "assets" / new_css).is_file()
+    report = verify(target, public)
+    assert report.ok and report.kept == [f"assets/{old_css}", f"assets/{old_css}.gz"]
+    (release / "assets" / old_css).write_text("body { display: none; }\n")     # altered: no longer its name
+    assert verify(target, public).added == [f"assets/{old_css}", f"assets/{old_css}.gz"]

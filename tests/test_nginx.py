@@ -1,0 +1,211 @@
+"""The published portal behind a real nginx, configured as docs/publishing.md says.
+
+Needs Debian's nginx (/usr/sbin/nginx; .ci/run installs nginx-light) and, for the page checks,
+Chromium. nginx listens on 127.0.0.1 on a free port, serves TARGET/current under /portal/, and
+is stopped by the fixture.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from conftest import EXAMPLE, FENYANG, REPO
+from site_builder.build import build
+from site_builder.publish import publish, releases, rollback
+
+NGINX = "/usr/sbin/nginx"
+SAMPLE = re.compile(r"# --- begin nginx sample.*?\n(.*?)# --- end nginx sample ---", re.S)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def nginx_config(target: Path, port: int, work: Path) -> str:
+    """docs/publishing.md's sample with this test's folder, address and sub-path."""
+    sample = SAMPLE.search((REPO / "docs/publishing.md").read_text(encoding="utf-8")).group(1)
+    sample = sample.replace("listen 80;", f"listen 127.0.0.1:{port};").replace("/srv/www/yjsgk", str(target))
+    sample = sample.replace("/yjsgk/", "/portal/").replace("yjsgk_cache", "portal_cache")
+    temp = "".join(f"{name}_temp_path {work}/{name};\n    " for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    user = "user root;\n" if os.geteuid() == 0 else ""     # workers must read the test's private tmp folder
+    return f"""{user}worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    {temp}
+{sample}
+}}
+"""
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The example portal, built with its search index, and a second version with one changed cell
+    and a changed stylesheet; both published to one target, the first being served."""
+    if not Path(NGINX).exists():
+        if os.environ.get("CI"):
+            pytest.fail("nginx tests need Debian's nginx; .ci/run must install it")
+        pytest.skip("needs nginx (apt-get install nginx-light)")
+    base = tmp_path_factory.mktemp("nginx")
+    content = base / "content"
+    shutil.copytree(EXAMPLE, content)
+    first, second, target = base / "first", base / "second", base / "www"
+    build(content, first)
+    csv = content / "departments/fenyang-ybj/2024/final-accounts/tables/05.csv"
+    csv.write_text(csv.read_text(encoding="utf-8").replace("69.62", "69.63"), encoding="utf-8")
+    (content / "templates/assets").mkdir(parents=True)
+    (content / "templates/assets/site.css").write_text(
+        (REPO / "templates/assets/site.css").read_text(encoding="utf-8") + "\n/* second release */\n", encoding="utf-8")
+    build(content, second)
+    publish(first, target, now=1_800_000_000)
+    return {"first": first, "second": second, "target": target, "work": base}
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    work = site["work"] / "nginx-run"
+    work.mkdir()
+    port = free_port()
+    (work / "nginx.conf").write_text(nginx_config(site["target"], port, work), encoding="utf-8")
+    process = subprocess.Popen([NGINX, "-c", str(work / "nginx.conf"), "-p", str(work)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}/portal/"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            urllib.request.urlopen(base, timeout=1).read()
+            break
+        except (urllib.error.URLError, ConnectionError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("nginx did not start: " + process.stderr.read().decode(errors="replace")
+                                   + (work / "error.log").read_text(errors="replace")) from None
+            time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        process.send_signal(signal.SIGQUIT)       # graceful stop
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def get(url: str, **headers) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_headers_compression_caching_and_the_404_page(server):
+    status, headers, body = get(server + FENYANG + "/", **{"Accept-Encoding": "gzip"})
+    assert status == 200 and headers["Content-Encoding"] == "gzip"       # publish's .gz, sent as is
+    assert "2262.43" in gzip.decompress(body).decode("utf-8")
+    assert "script-src 'self' 'wasm-unsafe-eval'" in headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"]
+    assert headers["Cache-Control"] == "no-cache"
+    css = re.search(r'assets/site\.[0-9a-f]{10}\.css', gzip.decompress(body).decode("utf-8")).group(0)
+    status, headers, _ = get(server + css)
+    assert status == 200 and "immutable" in headers["Cache-Control"]
+    status, headers, body = get(server + "no/such/page.html")
+    assert status == 404 and "页面不存在" in body.decode("utf-8")
+    assert "Content-Security-Policy" in headers
+
+
+def test_pages_load_under_the_sub_path_with_no_broken_link_failed_request_or_console_error(server, browser):
+    """Home, a document and the search page as a reader's browser gets them from nginx: every
+    request succeeds, nothing is blocked by the Content-Security-Policy, every link resolves."""
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+    page.on("response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None)
+    links: set[str] = set()
+    for path in ["", FENYANG + "/", "search/index.html?q=公务用车"]:
+        page.goto(server + path)
+        if path.startswith("search"):
+            page.wait_for_selector("#search-results a", timeout=15_000)
+        links |= set(page.eval_on_selector_all("a[href]", "els => els.map(a => a.href)"))
+    page.close()
+    assert problems == []
+    internal = sorted({link.split("#")[0] for link in links if link.startswith(server)})
+    assert len(internal) > 20
+    broken = [link for link in internal if get(link)[0] != 200]
+    assert broken == []
+
+
+def test_publish_and_rollback_never_serve_an_error_or_a_mixed_page(site, server):
+    """2,000 requests while a new release is published and then rolled back: every page is whole,
+    from one release or the other, and the stylesheet it names is there."""
+    first, second, target = site["first"], site["second"], site["target"]
+    versions = {path: {(first / path).read_bytes(), (second / path).read_bytes()}
+                for path in ["index.html", f"{FENYANG}/index.html"]}
+    assert all(len(v) == 2 for v in versions.values())        # both pages differ between the releases
+    errors: list[str] = []
+    seen: dict[str, set[bytes]] = {path: set() for path in versions}
+    stop = threading.Event()
+
+    def reader() -> None:
+        count = 0
+        while count < 2000 and not (stop.is_set() and count >= 400):
+            for path, known in versions.items():
+                status, _, body = get(server + path)
+                count += 1
+                if status != 200 or body not in known:
+                    errors.append(f"{path}: {status}, {len(body)} bytes, not a whole page of either release")
+                    continue
+                seen[path].add(body)
+                css = re.search(rb'assets/site\.[0-9a-f]{10}\.css', body).group(0).decode()
+                status, _, style = get(server + css)
+                count += 1
+                if status != 200:
+                    errors.append(f"{css} named by {path}: {status}")
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    time.sleep(0.2)
+    publish(second, target, now=1_800_000_060)
+    time.sleep(0.3)
+    rollback(target)
+    time.sleep(0.3)
+    stop.set()
+    thread.join(timeout=120)
+    assert errors == []
+    assert all(len(bodies) == 2 for bodies in seen.values())   # the readers saw both releases
+    assert get(server + "index.html")[2] == (first / "index.html").read_bytes()   # rolled back
+
+
+def test_a_published_correction_is_served(site, server):
+    """The second release's changed cell reaches readers after a publish, the first's after a rollback."""
+    target = site["target"]
+    publish(site["second"], target, now=1_800_000_120)
+    page = lxml.html.fromstring(get(server + FENYANG + "/")[2])
+    assert "69.63" in page.cssselect('table[data-table="05"]')[0].text_content()
+    rollback(target, releases(target)[0].id)             # the first release, published before both tests
+    page = lxml.html.fromstring(get(server + FENYANG + "/")[2])
+    assert "69.62" in page.cssselect('table[data-table="05"]')[0].text_content()

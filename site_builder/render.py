@@ -27,6 +27,7 @@ from .glossary import PAGE as GLOSSARY_PAGE, Glossary, load_glossary
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
 from .numbers import money, percent, plain_number
 from .profiles import fill_year
+from .write import source_date
 from .tableview import form_labels, indicator_rows, table_view, target_rows
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -299,8 +300,10 @@ class Renderer:
         with a base URL. A disclosure without a ``published`` date (YYYY-MM-DD) is not in it."""
         dated = sorted((d for d in self.portal.documents if re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(d.published or ""))),
                        key=lambda d: (str(d.published), d.url), reverse=True)[:FEED_ENTRIES]
+        fallback = source_date()
         return self._render("feed.xml", "feed.xml", documents=dated, site_url=self.base_url,
-                            updated=str(dated[0].published) if dated else None)
+                            updated=str(dated[0].published) if dated else
+                            (fallback.strftime("%Y-%m-%d") if fallback else None))
 
     def search(self) -> str:
         kinds = {d.kind for d in self.portal.documents}

@@ -11,7 +11,8 @@ them (text), like every label.
 
 The file is byte-for-byte the same from one build to the next: xlsxwriter's in-memory mode
 stamps every part of the zip with 1980-01-01, and the workbook's “created” date is the
-disclosure's publication date (or 2000-01-01 when it has none), never the build's clock.
+disclosure's publication date (or SOURCE_DATE_EPOCH, or 2000-01-01, when it has none), never
+the build's clock.
 Sheets are named by table number (公开01表), which is what an import matches on.
 """
 
@@ -26,6 +27,7 @@ import xlsxwriter
 
 from .model import Document
 from .tableview import CellView, TableView, table_view
+from .write import source_date
 
 NO_DATE = datetime(2000, 1, 1)
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -53,7 +55,7 @@ def _created(published: str | None) -> datetime:
     try:
         return datetime.strptime(str(published), "%Y-%m-%d")
     except ValueError:
-        return NO_DATE
+        return source_date() or NO_DATE
 
 
 def _sheet_name(wanted: str, fallback: str, taken: set[str]) -> str:

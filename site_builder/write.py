@@ -10,10 +10,24 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
+from .errors import SiteBuilderError
 from .search import BUNDLE_DIR
+
+def source_date() -> datetime | None:
+    """The date to write where the content gives none (reproducible builds: SOURCE_DATE_EPOCH,
+    seconds since 1970, https://reproducible-builds.org/specs/source-date-epoch/); None without it.
+    A build never writes its own clock, so the same content gives the same bytes."""
+    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise SiteBuilderError(None, f"环境变量 SOURCE_DATE_EPOCH 应为自 1970 年起的秒数（整数），实际是“{value}”")
+    return datetime.fromtimestamp(int(value), tz=UTC).replace(tzinfo=None)
+
 
 def json_text(data: Any) -> str:
     """JSON as the site publishes it: UTF-8 text, Chinese unescaped, compact (the C encoder:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 import zipfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -211,3 +212,28 @@ def test_year_rows_sort_largest_first_with_blanks_last():
     assert order("budget") == ["b", "a", "d", "c"]                    # c has no budget: last
     assert order("rate") == ["d", "b", "a", "c"]                      # 120%, 99.9%, 90%, none
     assert [r["cells"]["rate"]["text"] for r in year_rows(portal, 2024, "rate")[:3]] == ["120.00%", "99.90%", "90.00%"]
+
+
+def test_source_date_epoch_is_the_date_written_where_the_content_gives_none(content_copy, tmp_path, monkeypatch):
+    """Reproducible builds: the only dates a build writes come from the content (published) or
+    from SOURCE_DATE_EPOCH; two builds a second apart, from different folders, are identical."""
+    import openpyxl
+
+    from site_builder.errors import SiteBuilderError
+
+    for yaml_path in content_copy.glob("departments/*/*/*/document.yaml"):
+        text = yaml_path.read_text(encoding="utf-8")
+        yaml_path.write_text(re.sub(r"(?m)^published:.*\n", "", text), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1735689600")            # 2025-01-01T00:00:00Z
+    build(content_copy, tmp_path / "a", base_url="https://example.gov.cn/yjsgk/", search=False)
+    book = openpyxl.load_workbook(tmp_path / "a/fenyang-ybj/2024/final-accounts/tables.xlsx")
+    assert book.properties.created.strftime("%Y-%m-%d") == "2025-01-01"
+    assert "<updated>2025-01-01T00:00:00+08:00</updated>" in (tmp_path / "a/feed.xml").read_text(encoding="utf-8")
+    time.sleep(1.1)
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(content_copy, copy)
+    build(copy, tmp_path / "b", base_url="https://example.gov.cn/yjsgk/", search=False)
+    assert tree_bytes(tmp_path / "a") == tree_bytes(tmp_path / "b")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(SiteBuilderError, match="SOURCE_DATE_EPOCH"):
+        build(content_copy, tmp_path / "c", base_url="https://example.gov.cn/yjsgk/", search=False)

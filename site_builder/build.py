@@ -33,6 +33,7 @@ from .cache import (BuildCache, Entry, cache_path, digest, environment, folders_
 from .catalog import catalog, document_data
 from .checks import CheckConfig, run_checks
 from .datapackage import package_files, package_paths, schema_keys
+from .corrections import CORRECTIONS, history
 from .content import check_unique, load_department, load_site_config
 from .downloads import WORKBOOK, download_files
 from .errors import ContentError, SiteBuilderError
@@ -82,7 +83,8 @@ class BuildResult:
 def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
           progress: Progress | None = None, allow_errors: bool = False, search: bool = True,
           search_shard_size: int = DEFAULT_SHARD_SIZE, jobs: int | None = None, clean: bool = False,
-          keep_portal: bool = False, keep_index: bool = False, signing_key: Path | None = None) -> BuildResult:
+          keep_portal: bool = False, keep_index: bool = False, signing_key: Path | None = None,
+          previous_release: Path | None = None) -> BuildResult:
     """Build the portal in ``content_dir`` into ``out_dir``; see the module's description.
 
     Errors (bad input, checker errors unless ``allow_errors``, a template that fails) raise
@@ -90,7 +92,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     the result carries the portal (disclosures with headline figures only) even when its pages
     were unchanged. ``keep_index``: without ``search``, an existing index stays (the preview
     refreshes it itself). ``signing_key``: an Ed25519 private key (``site-builder keygen``) that
-    signs the manifest of every file (``manifest.json.sig``)."""
+    signs the manifest of every file (``manifest.json.sig``). ``previous_release``: the published
+    portal (a publish target or a site folder) that correction records are made against."""
     started_ns = time.time_ns()
     root, out = content_dir.resolve(), out_dir.resolve()
     config = load_site_config(root)
@@ -109,7 +112,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
-        job = Job(root, out, staging, config, profiles, base, cache.departments, started_ns, allow_errors)
+        job = Job(root, out, staging, config, profiles, base, cache.departments, started_ns, allow_errors,
+                  published_release(previous_release))
         results = sorted(run_departments(job, slugs, jobs, progress), key=lambda r: r.slug)
         for result in results:
             if result.error is not None:
@@ -202,6 +206,7 @@ class Job:
     cache: dict[str, Entry]
     started_ns: int
     allow_errors: bool
+    previous: Path | None = None          # the last published release (corrections are made against it)
     _tools: tuple[Renderer, CheckConfig] | None = field(default=None, repr=False)
 
     def tools(self) -> tuple[Renderer, CheckConfig]:
@@ -240,6 +245,8 @@ def build_department(slug: str) -> DepartmentResult:
     folder = f"{job.root}{os.sep}departments{os.sep}{slug}"   # (text: this runs for every department)
     try:
         signature, racy = scan(folder, job.root, job.started_ns)
+        if job.previous is not None:         # corrections are made against the published release
+            signature = digest([signature, previous_signature(job.previous, slug)])
         old = job.cache.get(slug)
         if old is not None and not old.racy and old.signature == signature \
                 and folders_signature(job.out, outputs(old.summary)) == old.outputs:
@@ -253,7 +260,11 @@ def build_department(slug: str) -> DepartmentResult:
             return DepartmentResult(slug, entry, rendered=True)
         pages = department_pages(dept, renderer)
         for doc in dept.documents:
-            pages += document_pages(doc, renderer)
+            pages += document_pages(doc, renderer, job.out, job.previous)
+        for item, doc in zip(summary["documents"], dept.documents, strict=True):
+            if doc.__dict__.get("_corrections"):
+                item["corrections"] = True
+        entry.shown = shown(summary)
         pages.append(department_manifest(slug, pages))
         if sorted(path for path, _ in pages) != sorted(outputs(summary)):     # summary.outputs must know them all
             raise AssertionError(f"{slug}: summary.outputs() does not match the pages written")
@@ -318,6 +329,25 @@ def stale_files(out: Path, cache: BuildCache, results: list[DepartmentResult], p
     return sorted(stale)
 
 
+def published_release(path: Path | None) -> Path | None:
+    """The site a ``--previous-release`` names: a publish target's current release, or a site folder."""
+    if path is None:
+        return None
+    site = path / "current" if (path / "current").is_dir() else path
+    if not (site / "index.html").is_file():
+        raise ContentError(path, "不是已发布的网站（找不到 index.html）",
+                           "--previous-release 应是 site-builder publish 的目标文件夹，或一个已生成的网站文件夹")
+    return site.resolve()
+
+
+def previous_signature(previous: Path, slug: str) -> str | None:
+    """What the published release holds of a department: its manifest pins every file."""
+    try:
+        return digest([(previous / slug / MANIFEST).read_bytes().decode("utf-8")])
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def refuse_key_in_output(key: Path, out_dir: Path) -> None:
     """The private key must never be published: not inside the output folder, nor unreadable."""
     key, out = key.resolve(), out_dir.resolve()
@@ -370,17 +400,24 @@ def department_pages(dept: Department, renderer: Renderer) -> list[Page]:
               for year in dept.years)]
 
 
-def document_pages(doc: Document, renderer: Renderer) -> list[Page]:
+def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
+                   previous: Path | None = None) -> list[Page]:
     """A disclosure's page, its data.json, the workbook of all its tables (XLSX), and each table
-    as CSV and JSON (the page links to them with their sizes)."""
+    as CSV and JSON (the page links to them with their sizes); with ``out`` (the output folder)
+    its correction records, compared with the ``previous`` release (corrections.py)."""
     data = document_data(doc)
+    data["prose"] = renderer.prose(doc)
     formats = renderer.portal.config.downloads
     files = [("data.json", json_text(data).encode("utf-8"))]
     if "xlsx" in formats:
         files.append((WORKBOOK, document_workbook(doc)))
     files += [(path, text.encode("utf-8")) for path, text in download_files(doc, data, formats)]
+    records = history(data, doc.url, previous, out) if out is not None else []
+    doc.__dict__["_corrections"] = bool(records)
+    if records:
+        files.append((CORRECTIONS, json_text(records).encode("utf-8")))
     sizes = {path: len(content) for path, content in files}
-    return [(f"{doc.url}index.html", renderer.document(doc, sizes).encode("utf-8")),
+    return [(f"{doc.url}index.html", renderer.document(doc, sizes, records).encode("utf-8")),
             *((doc.url + path, content) for path, content in files)]
 
 

@@ -45,9 +45,12 @@ def main() -> None:
 @click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False), envvar="SITE_BUILDER_SIGNING_KEY",
               default=None, help="Ed25519 private key (site-builder keygen) that signs manifest.json; "
                                  "or set SITE_BUILDER_SIGNING_KEY.")
+@click.option("--previous-release", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+              help="The published portal (publish's TARGET): each changed disclosure gets a dated correction "
+                   "record (更正记录) of every changed cell and sentence.")
 def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool,
                   allow_errors: bool, no_search: bool, search_shard_size: int, jobs: int | None, clean: bool,
-                  signing_key: Path | None) -> None:
+                  signing_key: Path | None, previous_release: Path | None) -> None:
     """Build the portal in CONTENT_DIR (default: ./content) into --out."""
     started = time.perf_counter()
     show_bar = not quiet and sys.stderr.isatty()
@@ -65,7 +68,7 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
     try:
         result = build(_content_dir(content_dir), out_dir, base_url, progress, allow_errors=allow_errors,
                        search=not no_search, search_shard_size=search_shard_size, jobs=jobs, clean=clean,
-                       signing_key=signing_key)
+                       signing_key=signing_key, previous_release=previous_release)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

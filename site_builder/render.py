@@ -332,9 +332,31 @@ class Renderer:
         return self._render("department_year.html", f"{dept.slug}/{year}/index.html", dept=dept, year=year,
                             documents=documents, headline=headline, summary=year_summary(documents))
 
-    def document(self, doc: Document, files: dict[str, int] | None = None) -> str:
-        """The disclosure's page; ``files``: its downloads (path in its folder → size in bytes)."""
-        explanation = render_markdown(render_explanation(doc, self.env))
+    def explanation_markdown(self, doc: Document) -> str:
+        """The 情况说明 as Markdown, rendered once per document."""
+        text = doc.__dict__.get("_explanation")
+        if text is None:
+            text = doc.__dict__["_explanation"] = render_explanation(doc, self.env)
+        return text
+
+    def prose(self, doc: Document) -> dict[str, str]:
+        """The page's prose as Markdown, by part title (for data.json, where the next build finds
+        what a correction changed)."""
+        texts: dict[str, str] = {}
+        for part in page_parts(doc):
+            for block in part["blocks"]:
+                text = {"overview": lambda: doc.overview, "explanation": lambda: self.explanation_markdown(doc),
+                        "glossary": lambda: doc.glossary,
+                        "markdown": lambda b=block: render_markdown_file(doc, b["file"])}.get(block["type"], lambda: "")()
+                if text:
+                    texts[part["title"]] = (texts.get(part["title"], "") + "\n\n" + text).strip()
+        return texts
+
+    def document(self, doc: Document, files: dict[str, int] | None = None,
+                 records: list[dict[str, Any]] | None = None) -> str:
+        """The disclosure's page; ``files``: its downloads (path in its folder → size in bytes);
+        ``records``: its correction records (corrections.py), oldest first."""
+        explanation = render_markdown(self.explanation_markdown(doc))
         parts = page_parts(doc)
         explanation = link_terms(parts, explanation, doc, self.glossary, "../" * doc.url.count("/"))
         return self._render(
@@ -345,5 +367,6 @@ class Renderer:
             headline=headline(doc),
             charts=document_charts(doc),
             files=files or {},
+            correction_records=records or [],
         )
 

@@ -79,6 +79,8 @@ def outputs(summary: dict[str, Any]) -> list[str]:
         url = f"{slug}/{doc['year']}/{doc['kind']}/"
         paths += [f"{url}index.html", f"{url}data.json"] + ([f"{url}{WORKBOOK}"] if "xlsx" in formats else [])
         paths += [f"{url}tables/{table}.{fmt}" for table in doc["tables"] for fmt in per_table]
+        if doc.get("corrections"):
+            paths.append(f"{url}corrections.json")
     return paths
 
 
@@ -89,4 +91,5 @@ def counts(summary: dict[str, Any]) -> tuple[int, int]:
     formats = summary.get("downloads", ALL_FORMATS)
     per_document = 1 + ("xlsx" in formats)                                 # data.json, the workbook
     per_table = ("csv" in formats) + ("json" in formats)
-    return pages + 1 + sum(per_document + per_table * len(d["tables"]) for d in documents), pages
+    return pages + 1 + sum(per_document + per_table * len(d["tables"]) + bool(d.get("corrections"))
+                           for d in documents), pages

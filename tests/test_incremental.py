@@ -280,7 +280,7 @@ def test_the_command_says_what_it_did(portal, tmp_path):
     assert again.exit_code == 0 and "内容没有变化，未写入任何文件" in again.output
     edit(portal / "departments/gaoyi-ybj/2021/performance/report.md", "医疗保障", "医疗保障（修订）")
     changed = CliRunner().invoke(main, ["build", str(portal), "--out", str(out), "--no-search"])
-    assert "本次重新生成 1 个部门，写入 2 个文件" in changed.output, changed.output   # the page, its department manifest
+    assert "本次重新生成 1 个部门，写入 3 个文件" in changed.output, changed.output   # the page, data.json (its prose), the manifest
     cache_path(out).write_text("garbage", encoding="utf-8")
     damaged = CliRunner().invoke(main, ["build", str(portal), "--out", str(out), "--no-search"])
     assert damaged.exit_code == 0 and "构建缓存已损坏" in damaged.output

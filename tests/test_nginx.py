@@ -77,8 +77,8 @@ def site(tmp_path_factory):
     (content / "templates/assets").mkdir(parents=True)
     (content / "templates/assets/site.css").write_text(
         (REPO / "templates/assets/site.css").read_text(encoding="utf-8") + "\n/* second release */\n", encoding="utf-8")
-    build(content, second)
     publish(first, target, now=1_800_000_000)
+    build(content, second, previous_release=target)         # a correction of the published release
     return {"first": first, "second": second, "target": target, "work": base}
 
 
@@ -170,9 +170,11 @@ def test_publish_and_rollback_never_serve_an_error_or_a_mixed_page(site, server)
     seen: dict[str, set[bytes]] = {path: set() for path in versions}
     stop = threading.Event()
 
+    counted = [0]
+
     def reader() -> None:
         count = 0
-        while count < 2000 and not (stop.is_set() and count >= 400):
+        while not (stop.is_set() and count >= 2000) and count < 20_000:
             for path, known in versions.items():
                 status, _, body = get(server + path)
                 count += 1
@@ -185,6 +187,7 @@ def test_publish_and_rollback_never_serve_an_error_or_a_mixed_page(site, server)
                 count += 1
                 if status != 200:
                     errors.append(f"{css} named by {path}: {status}")
+            counted[0] = count
 
     thread = threading.Thread(target=reader)
     thread.start()
@@ -193,19 +196,24 @@ def test_publish_and_rollback_never_serve_an_error_or_a_mixed_page(site, server)
     time.sleep(0.3)
     rollback(target)
     time.sleep(0.3)
-    stop.set()
+    stop.set()                                  # the reader stops once it has made 2,000 requests
     thread.join(timeout=120)
+    assert counted[0] >= 2000
     assert errors == []
     assert all(len(bodies) == 2 for bodies in seen.values())   # the readers saw both releases
     assert get(server + "index.html")[2] == (first / "index.html").read_bytes()   # rolled back
 
 
-def test_a_published_correction_is_served(site, server):
-    """The second release's changed cell reaches readers after a publish, the first's after a rollback."""
+def test_a_published_correction_is_served_with_its_record(site, server):
+    """The second release's changed cell reaches readers after a publish, with its correction record
+    (old and new value); the first's after a rollback."""
     target = site["target"]
     publish(site["second"], target, now=1_800_000_120)
     page = lxml.html.fromstring(get(server + FENYANG + "/")[2])
     assert "69.63" in page.cssselect('table[data-table="05"]')[0].text_content()
+    record = page.cssselect("section.correction-records tbody tr")
+    assert ["公开05表 一般公共预算财政拨款支出决算表", "2101506 医疗保障经办事务", "本年支出/小计", "69.62", "69.63"] \
+        in [[c.text_content() for c in row] for row in record]
     rollback(target, releases(target)[0].id)             # the first release, published before both tests
     page = lxml.html.fromstring(get(server + FENYANG + "/")[2])
     assert "69.62" in page.cssselect('table[data-table="05"]')[0].text_content()

@@ -42,6 +42,8 @@ def test_first_release_holds_every_file_and_compressed_copies(site, tmp_path):
                   if p.is_file() and p.suffix not in (".gz", ".br")) == built
     page = current / FENYANG / "index.html"
     assert gzip.decompress((current / FENYANG / "index.html.gz").read_bytes()) == page.read_bytes()
+    import brotli
+    assert brotli.decompress((current / FENYANG / "index.html.br").read_bytes()) == page.read_bytes()
     assert not (current / FENYANG / "tables.xlsx.gz").exists()            # already compressed
     assert result.release.documents == 3 and result.copied == len(built) and result.linked == 0
 
@@ -253,6 +255,9 @@ def test_an_earlier_releases_assets_stay_for_pages_served_before_the_switch(cont
     release = served(target)
     assert (release / "assets" / old_css).is_file() and (release / "assets" / new_css).is_file()
     report = verify(target, public)
-    assert report.ok and report.kept == [f"assets/{old_css}", f"assets/{old_css}.gz"]
+    assert report.ok and report.kept == [f"assets/{old_css}", f"assets/{old_css}.br", f"assets/{old_css}.gz"]
+    rollback(target)                     # back to the first release: the second's pages still find their assets
+    assert (served(target) / "assets" / new_css).is_file() and verify(target, public).ok
+    rollback(target, result.release.id)
     (release / "assets" / old_css).write_text("body { display: none; }\n")     # altered: no longer its name
-    assert verify(target, public).added == [f"assets/{old_css}", f"assets/{old_css}.gz"]
+    assert verify(target, public).added == [f"assets/{old_css}", f"assets/{old_css}.br", f"assets/{old_css}.gz"]

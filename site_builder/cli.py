@@ -154,18 +154,20 @@ def verify_command(target: Path, public_key: Path) -> None:
 
 
 @main.command("publish")
-@click.argument("output", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.argument("target", type=click.Path(path_type=Path, file_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False),
+                metavar="[OUTPUT] TARGET")
 @click.option("--keep", default=5, show_default=True, type=click.IntRange(min=1), help="Releases to keep.")
 @click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
 @click.option("--allow-removal", is_flag=True, help="Publish even when a published disclosure disappears.")
 @click.option("--checksum", is_flag=True, help="Compare every file's bytes, not size and time.")
-def publish_command(output: Path | None, target: Path, keep: int, dry_run: bool, allow_removal: bool,
+def publish_command(paths: tuple[Path, ...], keep: int, dry_run: bool, allow_removal: bool,
                     checksum: bool) -> None:
-    """Publish the built portal OUTPUT (default: ./output) to TARGET as a new release, switched atomically.
-
-    Usage: site-builder publish [OUTPUT] TARGET"""
+    """Publish the built portal OUTPUT (default: ./output) to TARGET as a new release, switched atomically."""
     from .publish import publish
+
+    if len(paths) > 2:
+        raise click.UsageError("publish 只接受两个文件夹：[OUTPUT] TARGET")
+    output, target = (None, paths[0]) if len(paths) == 1 else paths
 
     result = publish(output or DEFAULT_OUTPUT, target, keep=keep, dry_run=dry_run, allow_removal=allow_removal,
                      checksum=checksum)

@@ -119,7 +119,7 @@ def test_dry_run_says_what_would_change_and_writes_nothing(site, tmp_path):
     assert sorted(target.rglob("*")) == before
 
 
-def test_commands_publish_list_and_roll_back(site, tmp_path):
+def test_commands_publish_list_and_roll_back(site, tmp_path, monkeypatch):
     target = tmp_path / "www"
     runner = CliRunner()
     first = runner.invoke(main, ["publish", str(site), str(target)])
@@ -135,6 +135,10 @@ def test_commands_publish_list_and_roll_back(site, tmp_path):
     (target / "current").mkdir()
     refused = runner.invoke(main, ["publish", str(site), str(target)])
     assert refused.exit_code == 1 and "不是符号链接" in refused.output
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")                              # no ./output here
+    default_output = runner.invoke(main, ["publish", str(target)])          # OUTPUT defaults to ./output
+    assert default_output.exit_code == 1 and "output" in default_output.output and "不是生成好的网站" in default_output.output
     missing = runner.invoke(main, ["publish", str(tmp_path / "nothing"), str(target)])
     assert missing.exit_code == 1 and "不是生成好的网站" in missing.output
 

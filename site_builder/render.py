@@ -180,11 +180,24 @@ def _headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Dec
     return figures
 
 
+def part_title(doc: Document, part) -> str:
+    return fill_year(part.title, doc.year).replace("{dept}", doc.department.name)
+
+
+def markdown_part(doc: Document, name: str) -> str:
+    """A markdown part's text with its {{ … }} filled, made once per document (the page and
+    data.json's prose both need it)."""
+    made = doc.__dict__.setdefault("_markdown_parts", {})
+    if name not in made:
+        made[name] = render_markdown_file(doc, name)
+    return made[name]
+
+
 def page_parts(doc: Document) -> list[dict[str, Any]]:
     """The profile's parts with {year}/{dept} filled in and each block's tables resolved."""
     parts = []
     for index, part in enumerate(doc.profile.parts, start=1):
-        title = fill_year(part.title, doc.year).replace("{dept}", doc.department.name)
+        title = part_title(doc, part)
         blocks = []
         for block in part.blocks:
             item = dict(block)
@@ -192,7 +205,7 @@ def page_parts(doc: Document) -> list[dict[str, Any]]:
                 ids = block["tables"] or [t.spec.id for t in doc.tables]
                 item["views"] = [table_view(doc.table(i)) for i in ids]
             if block["type"] == "markdown":
-                item["html"] = render_markdown(render_markdown_file(doc, block["file"]))
+                item["html"] = render_markdown(markdown_part(doc, block["file"]))
             blocks.append(item)
         parts.append({"id": f"part-{index}", "title": title, "blocks": blocks})
     return parts
@@ -343,13 +356,15 @@ class Renderer:
         """The page's prose as Markdown, by part title (for data.json, where the next build finds
         what a correction changed)."""
         texts: dict[str, str] = {}
-        for part in page_parts(doc):
-            for block in part["blocks"]:
-                text = {"overview": lambda: doc.overview, "explanation": lambda: self.explanation_markdown(doc),
-                        "glossary": lambda: doc.glossary,
-                        "markdown": lambda b=block: render_markdown_file(doc, b["file"])}.get(block["type"], lambda: "")()
+        for part in doc.profile.parts:
+            title = part_title(doc, part)
+            for block in part.blocks:
+                kind = block["type"]
+                text = doc.overview if kind == "overview" else doc.glossary if kind == "glossary" else \
+                    self.explanation_markdown(doc) if kind == "explanation" else \
+                    markdown_part(doc, block["file"]) if kind == "markdown" else ""
                 if text:
-                    texts[part["title"]] = (texts.get(part["title"], "") + "\n\n" + text).strip()
+                    texts[title] = (texts.get(title, "") + "\n\n" + text).strip()
         return texts
 
     def document(self, doc: Document, files: dict[str, int] | None = None,

@@ -39,6 +39,8 @@ def test_glossary_page_lists_every_term_with_its_definition(glossary_page):
         entry = entries[f"term-{item['id']}"]
         assert entry.cssselect("dt")[0].text_content().strip() == item["term"]
         assert entry.cssselect("dd p")[0].text_content().strip() == item["definition"]
+        aliases = [p.text_content() for p in entry.cssselect("dd p.term-meta") if p.text_content().startswith("也写作")]
+        assert aliases == (["也写作：" + "、".join(item["aliases"])] if item.get("aliases") else [])
     index = [a.get("href") for a in glossary_page.cssselect(".term-index a")]
     assert index == [f"#term-{item['id']}" for item in BUILTIN_TERMS]
 

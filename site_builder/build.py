@@ -37,7 +37,7 @@ from .corrections import CORRECTIONS, history
 from .content import check_unique, load_department, load_site_config
 from .downloads import WORKBOOK, download_files
 from .errors import ContentError, SiteBuilderError
-from .manifest import MANIFEST, SIGNATURE, SigningKeyError, department_manifest, signed_by, update_manifest
+from .manifest import MANIFEST, SIGNATURE, check_signing_key, department_manifest, signed_by, site_folder, update_manifest
 from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
 from .render import YEAR_SORTS, Renderer, asset_files
@@ -104,7 +104,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     if search:
         require_pagefind()
     if signing_key is not None:
-        refuse_key_in_output(signing_key, out_dir)
+        check_signing_key(signing_key, out_dir)
     base = (config.base_url if base_url is None else base_url) or ""
     env = environment(root, out, {"base_url": base}, started_ns)
     cache = BuildCache(env) if clean or not out.is_dir() else BuildCache.load(cache_path(out), env, root, out)
@@ -176,9 +176,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     documents = sum(len(r.entry.summary["documents"]) for r in results)
     if changed or index is not None or not (out / MANIFEST).exists() \
             or (signing_key is not None and not signed_by(out, signing_key)):
-        fresh = set(written) | ({f"{BUNDLE_DIR}/{p}" for p in _index_files(out)} if index is not None else set())
-        update_manifest(out, [path for path, _ in portal_files], [r.slug for r in results], documents, fresh,
-                        signing_key)
+        update_manifest(out, [path for path, _ in portal_files], [r.slug for r in results], documents, set(written),
+                        index is not None, signing_key)
     if index is not None or changed or cache.note or any(r.rendered for r in results) \
             or not cache_path(out).exists():
         new_cache.save(cache_path(out), root, out)
@@ -333,11 +332,11 @@ def published_release(path: Path | None) -> Path | None:
     """The site a ``--previous-release`` names: a publish target's current release, or a site folder."""
     if path is None:
         return None
-    site = path / "current" if (path / "current").is_dir() else path
+    site = site_folder(path)
     if not (site / "index.html").is_file():
         raise ContentError(path, "不是已发布的网站（找不到 index.html）",
                            "--previous-release 应是 site-builder publish 的目标文件夹，或一个已生成的网站文件夹")
-    return site.resolve()
+    return site
 
 
 def previous_signature(previous: Path, slug: str) -> str | None:
@@ -346,20 +345,6 @@ def previous_signature(previous: Path, slug: str) -> str | None:
         return digest([(previous / slug / MANIFEST).read_bytes().decode("utf-8")])
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def refuse_key_in_output(key: Path, out_dir: Path) -> None:
-    """The private key must never be published: not inside the output folder, nor unreadable."""
-    key, out = key.resolve(), out_dir.resolve()
-    if key == out or out in key.parents:
-        raise SigningKeyError(key, "私钥在输出文件夹中，会被一起发布", "把私钥放在网站文件夹以外，只让生成网站的账号能读")
-    if not key.is_file():
-        raise SigningKeyError(key, "找不到私钥文件", "用 site-builder keygen 生成密钥对")
-
-
-def _index_files(out: Path) -> list[str]:
-    folder = out / BUNDLE_DIR
-    return [p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()] if folder.is_dir() else []
 
 
 def index_into(out: Path, groups: list[tuple[str, int]], shard_size: int) -> IndexResult:

@@ -22,7 +22,7 @@ from .checks import RULES
 from .errors import ContentError, Location, ProfileError
 from .glossary import load_glossary
 from .numbers import parse_decimal
-from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
+from .model import DOWNLOAD_FORMATS, KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
 from .profiles import Profile, load_profiles
 from .sources import (Mapping, check_type, inside, load_mapping, optional, read_text, refuse_outside_link,
                       reject_unknown, require)
@@ -67,8 +67,6 @@ def load_site_config(root: Path) -> SiteConfig:
         downloads=_downloads(data),
     )
 
-
-DOWNLOAD_FORMATS = ("csv", "json", "xlsx")
 
 
 def _downloads(data: Mapping) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from .downloads import FOLDER, csv_headers
 from .model import Portal
-from .profiles import TableSpec
+from .profiles import TableSpec, fill_year
 from .write import json_text
 
 PACKAGE = "datapackage.json"
@@ -73,8 +73,7 @@ def package_files(portal: Portal) -> list[tuple[str, bytes]]:
         for spec in doc.profile.tables:
             resources.append({
                 "name": _name(f"{dept.slug}-{doc.year}-{doc.kind}-{spec.id}"),
-                "title": f"{dept.name} {doc.year}年度{doc.kind_label} {spec.number} {spec.title}".replace(
-                    "{year}", str(doc.year)),
+                "title": fill_year(f"{dept.name} {doc.year}年度{doc.kind_label} {spec.number} {spec.title}", doc.year),
                 "path": f"{doc.url}{FOLDER}/{spec.id}.csv",
                 "profile": "tabular-data-resource",
                 "format": "csv",

@@ -27,13 +27,11 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SiteBuilderError
+from .search import BUNDLE_DIR
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
 FORMAT = "site-builder-manifest/1"
-SKIP_DIRS = {".output.cache"}
-
-
 class SigningKeyError(SiteBuilderError):
     """A key file that is missing, unreadable or of the wrong kind."""
 
@@ -71,12 +69,15 @@ def site_manifest(out: Path, paths: list[str], documents: int, previous: dict[st
 
 
 def update_manifest(out: Path, paths: list[str], slugs: list[str], documents: int, fresh: set[str],
-                    signing_key: Path | None) -> bool:
+                    index_fresh: bool, signing_key: Path | None) -> bool:
     """Write the top manifest (and its signature, with a key) for the site in ``out``, hashing
-    only the files in ``fresh`` and those the last manifest does not know; ``paths``: the
-    portal's own files (pages, assets); the search index is found on disk. True when written."""
-    index = [p.relative_to(out).as_posix() for p in sorted((out / "pagefind").rglob("*")) if p.is_file()] \
-        if (out / "pagefind").is_dir() else []
+    only the files in ``fresh`` (and the search index when ``index_fresh``) and those the last
+    manifest does not know; ``paths``: the portal's own files (pages, assets); the search index
+    is found on disk. True when written."""
+    bundle = out / BUNDLE_DIR
+    index = [p.relative_to(out).as_posix() for p in sorted(bundle.rglob("*")) if p.is_file()] if bundle.is_dir() else []
+    if index_fresh:
+        fresh = fresh | set(index)
     previous = read_manifest(out).get("files", {})
     data = site_manifest(out, [*paths, *(f"{slug}/{MANIFEST}" for slug in slugs), *index], documents,
                          previous, fresh)
@@ -115,6 +116,20 @@ def _verifies(data: bytes, signature: bytes, public_key) -> bool:
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def site_folder(path: Path) -> Path:
+    """The site a path names: a publish target's current release, or the folder itself."""
+    return ((path / "current") if (path / "current").is_dir() and not (path / MANIFEST).exists() else path).resolve()
+
+
+def check_signing_key(key: Path, out_dir: Path) -> None:
+    """The private key must never be published: not inside the output folder, nor unreadable."""
+    key, out = key.resolve(), out_dir.resolve()
+    if key == out or out in key.parents:
+        raise SigningKeyError(key, "私钥在输出文件夹中，会被一起发布", "把私钥放在网站文件夹以外，只让生成网站的账号能读")
+    if not key.is_file():
+        raise SigningKeyError(key, "找不到私钥文件", "用 site-builder keygen 生成密钥对")
 
 
 def read_manifest(folder: Path) -> dict:
@@ -187,7 +202,7 @@ class Verification:
         return self.signature == "valid" and not (self.added or self.changed or self.removed)
 
 
-def expected_files(folder: Path, manifest: dict, report: Verification) -> dict[str, str]:
+def expected_files(folder: Path, manifest: dict) -> dict[str, str]:
     """Every file the manifests name, with its hash; a department manifest whose bytes differ
     from its signed hash is itself reported changed and its list is not trusted."""
     expected = dict(manifest.get("files", {}))
@@ -205,9 +220,7 @@ def expected_files(folder: Path, manifest: dict, report: Verification) -> dict[s
 
 def verify(folder: Path, public_key: Path) -> Verification:
     """Compare ``folder`` (a published site, or a publish target's ``current``) with its signed manifest."""
-    if (folder / "current").is_dir() and not (folder / MANIFEST).exists():
-        folder = folder / "current"
-    folder = folder.resolve()
+    folder = site_folder(folder)
     report = Verification(folder)
     try:
         manifest_bytes = (folder / MANIFEST).read_bytes()
@@ -222,10 +235,10 @@ def verify(folder: Path, public_key: Path) -> Verification:
         manifest = json.loads(manifest_bytes)
     except ValueError:
         manifest = {}
-    expected = expected_files(folder, manifest, report)
+    expected = expected_files(folder, manifest)
     seen = set()
     for root, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        dirs.sort()
         for name in sorted(names):
             path = (Path(root) / name).relative_to(folder).as_posix()
             if path in (MANIFEST, SIGNATURE):

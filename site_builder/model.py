@@ -23,6 +23,7 @@ KINDS = {
 }
 KIND_ORDER = list(KINDS)
 TOTAL_LABEL = "合计"
+DOWNLOAD_FORMATS = ("csv", "json", "xlsx")   # what a table can be downloaded as (site.yaml ``downloads``)
 _SPACES = re.compile(r"\s+")
 
 
@@ -242,7 +243,7 @@ class SiteConfig:
     checks: dict | None = None  # checker settings: rounding per unit, disabled rules, severity per rule
     path: Path | None = None
     glossary: Any = None        # glossary.Glossary: the built-in 名词解释 with the portal's glossary.yaml
-    downloads: tuple[str, ...] = ("csv", "json", "xlsx")   # the download formats of every table
+    downloads: tuple[str, ...] = DOWNLOAD_FORMATS   # the download formats of every table
 
 
 @dataclass

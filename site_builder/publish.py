@@ -33,7 +33,6 @@ RELEASES = "releases"
 CURRENT = "current"
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".csv", ".txt", ".svg", ".mjs"}
 MIN_COMPRESS = 512          # bytes: smaller files are not worth a second file
-SKIP_DIRS = {".output.cache"}
 
 try:                        # optional: nginx's brotli_static needs the ngx_brotli module anyway
     import brotli
@@ -90,7 +89,7 @@ def site_files(root: Path) -> dict[str, Path]:
     """Every file of a built portal by its path in the site (no compressed copies, no cache)."""
     files = {}
     for folder, dirs, names in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+        dirs.sort()
         for name in names:
             if name.endswith((".gz", ".br")):
                 continue
@@ -207,9 +206,10 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
     result.added = sorted(set(files) - set(old_files))
     result.removed = sorted(p for p in set(old_files) - set(files) if not content_named(old_files[p], p))
     result.changed = sorted(p for p in set(files) & set(old_files) if not same_file(files[p], old_files[p], checksum))
+    documents = _documents(output)
     if previous:
-        gone = _documents(previous).keys() - _documents(output).keys()
-        result.removed_documents = sorted(_documents(previous)[url] for url in gone)
+        published = _documents(previous)
+        result.removed_documents = sorted(published[url] for url in published.keys() - documents.keys())
         if result.removed_documents and not allow_removal and not dry_run:
             raise PublishError("本次发布将删除已公开的文件：" + "；".join(result.removed_documents),
                                "确认要撤下这些文件时，加 --allow-removal 再发布")
@@ -235,9 +235,8 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
             else:
                 result.copied += 1
         result.kept = carry_assets(old_files, files, staging)
-        documents = len(_documents(output))
         meta = {"id": release_id, "published": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now or time.time())),
-                "documents": documents, "content_hash": content_hash, "files": len(files),
+                "documents": len(documents), "content_hash": content_hash, "files": len(files),
                 "source": str(output)}
         os.chmod(staging, 0o755)
         os.rename(staging, folder)

@@ -15,14 +15,12 @@ from typing import Any
 from .cache import digest
 from .downloads import WORKBOOK
 from .manifest import MANIFEST
-from .model import Department, Document, Portal, SiteConfig
+from .model import DOWNLOAD_FORMATS, Department, Document, Portal, SiteConfig
 from .profiles import Profile
 from .render import headline_values
 
-ALL_FORMATS = ["csv", "json", "xlsx"]     # the download formats of a summary made before site.yaml chose them
 
-
-def summarize(dept: Department, downloads: tuple[str, ...] = ("csv", "json", "xlsx")) -> dict[str, Any]:
+def summarize(dept: Department, downloads: tuple[str, ...] = DOWNLOAD_FORMATS) -> dict[str, Any]:
     """``downloads``: the portal's download formats (site.yaml), which decide the files written."""
     return {
         "slug": dept.slug, "name": dept.name, "code": dept.code, "supervisor": dept.supervisor,
@@ -71,7 +69,7 @@ def outputs(summary: dict[str, Any]) -> list[str]:
     """The files ``build`` writes for a department (its pages, and each disclosure's page, data
     and downloads), from its summary alone: the cache need not list them."""
     slug = summary["slug"]
-    formats = summary.get("downloads", ALL_FORMATS)
+    formats = summary.get("downloads", DOWNLOAD_FORMATS)
     per_table = [fmt for fmt in ("csv", "json") if fmt in formats]
     paths = [f"{slug}/index.html", f"{slug}/{MANIFEST}"]
     paths += [f"{slug}/{year}/index.html" for year in sorted({d["year"] for d in summary["documents"]}, reverse=True)]
@@ -88,7 +86,7 @@ def counts(summary: dict[str, Any]) -> tuple[int, int]:
     """(files, HTML pages) that ``outputs`` lists, without listing them."""
     documents = summary["documents"]
     pages = 1 + len({d["year"] for d in documents}) + len(documents)
-    formats = summary.get("downloads", ALL_FORMATS)
+    formats = summary.get("downloads", DOWNLOAD_FORMATS)
     per_document = 1 + ("xlsx" in formats)                                 # data.json, the workbook
     per_table = ("csv" in formats) + ("json" in formats)
     return pages + 1 + sum(per_document + per_table * len(d["tables"]) + bool(d.get("corrections"))

@@ -75,14 +75,12 @@ class _Styles:
     def __init__(self, book: xlsxwriter.Workbook):
         self.book = book
         border = {"border": 1, "valign": "vcenter", "font_name": "宋体", "font_size": 10}
-        self.number = book.add_format({"align": "right", "font_name": "宋体", "font_size": 10})
         self.title = book.add_format({"bold": True, "align": "center", "valign": "vcenter",
                                       "font_name": "宋体", "font_size": 16})
         self.meta = book.add_format({"font_name": "宋体", "font_size": 10})
         self.meta_center = book.add_format({"align": "center", "font_name": "宋体", "font_size": 10})
         self.meta_right = book.add_format({"align": "right", "font_name": "宋体", "font_size": 10})
         self.header = book.add_format({**border, "bold": True, "align": "center", "text_wrap": True})
-        self.seq = book.add_format({**border, "align": "center"})
         self.text = book.add_format({**border, "text_wrap": True})
         self.bold_text = book.add_format({**border, "text_wrap": True, "bold": True})
         self.center = book.add_format({**border, "align": "center"})
@@ -134,7 +132,7 @@ def _write_sheet(sheet, view: TableView, doc: Document, styles: _Styles) -> None
     if view.seq_row:
         column = 0
         for cell in view.seq_row:
-            _merge(sheet, row, column, row, column + cell.colspan - 1, cell.label, styles.seq)
+            _merge(sheet, row, column, row, column + cell.colspan - 1, cell.label, styles.center)
             column += cell.colspan
         row += 1
     sheet.repeat_rows(3, row - 1)            # printing: the header rows on every page

@@ -28,7 +28,7 @@ def document_data(doc: Document) -> dict[str, Any]:
                     item["level"] = row.level
                 cells.pop("code", None)
                 cells.pop("name", None)
-            elif row.is_section:
+            elif table.is_section(row):
                 item["section"] = True  # a heading row such as 一、政府采购情况: no amounts
             item["cells"] = cells
             rows.append(item)

@@ -84,7 +84,9 @@ class Row:
 
     @property
     def is_section(self) -> bool:
-        """A heading row inside a grid table: one label and nothing else (一、政府采购情况)."""
+        """A heading row inside a grid table: one label and nothing else (一、政府采购情况).
+        Only a label in the table's first column heads a section: 六、科学技术支出 alone on the
+        支出 side of a 收支总表 is an ordinary row with blank amounts (``Table.is_section``)."""
         filled = [v for v in self.cells.values() if (v.text if isinstance(v, Cell) else v)]
         return len(filled) == 1 and isinstance(filled[0], str) and not self.code
 
@@ -96,6 +98,10 @@ class Table:
     path: Path
     extra_note: str = ""
     columns_at: dict[str, int] = field(default_factory=dict)  # column key → its 1-based column in the CSV
+
+    def is_section(self, row: Row) -> bool:
+        """A heading row: one label, in the first column, and nothing else (一、政府采购情况)."""
+        return row.is_section and bool(row.cells.get(self.spec.columns[0].key))
 
     def cell_location(self, row: Row, key: str) -> Location:
         """Where a cell was typed: the row's line and the column the CSV gave that key."""

@@ -104,7 +104,7 @@ def _is_total_label(text: str) -> bool:
 
 
 def _grid_row(row: Row, columns: list[Column], width: int) -> RowView:
-    if row.is_section:
+    if row.is_section and row.cells.get(columns[0].key):   # a label in the first column alone: a heading
         label = next(v for v in row.cells.values() if isinstance(v, str) and v)
         return RowView([CellView(label, header=True, colspan=width, classes="section")], "section")
     cells: list[CellView] = []

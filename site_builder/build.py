@@ -31,6 +31,7 @@ from pathlib import Path
 from .cache import (BuildCache, Entry, cache_path, digest, environment, folders_signature, output_signature,
                     outputs_intact, scan)
 from .catalog import catalog, document_data
+from .checks.placeholders import PLACEHOLDER_RULE
 from .checks import CheckConfig, run_checks
 from .datapackage import package_files, package_paths, schema_keys
 from .corrections import CORRECTIONS, history
@@ -61,8 +62,10 @@ class CheckFailed(SiteBuilderError):
                    "改正后重新生成；仅预览时可加 --allow-errors")
 
 
-def error_lines(findings) -> list[str]:
-    return [f"  {f.location}: [{f.rule}] {f.message}" for f in findings if f.severity == "error"]
+def error_lines(findings, draft: bool = False) -> list[str]:
+    """The checker's errors as lines; for a draft (the preview), without the 【待填写】 left."""
+    return [f"  {f.location}: [{f.rule}] {f.message}" for f in findings
+            if f.severity == "error" and not (draft and f.rule == PLACEHOLDER_RULE)]
 
 
 @dataclass
@@ -84,7 +87,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
           progress: Progress | None = None, allow_errors: bool = False, search: bool = True,
           search_shard_size: int = DEFAULT_SHARD_SIZE, jobs: int | None = None, clean: bool = False,
           keep_portal: bool = False, keep_index: bool = False, signing_key: Path | None = None,
-          previous_release: Path | None = None) -> BuildResult:
+          previous_release: Path | None = None, draft: bool = False) -> BuildResult:
     """Build the portal in ``content_dir`` into ``out_dir``; see the module's description.
 
     Errors (bad input, checker errors unless ``allow_errors``, a template that fails) raise
@@ -93,7 +96,9 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     were unchanged. ``keep_index``: without ``search``, an existing index stays (the preview
     refreshes it itself). ``signing_key``: an Ed25519 private key (``site-builder keygen``) that
     signs the manifest of every file (``manifest.json.sig``). ``previous_release``: the published
-    portal (a publish target or a site folder) that correction records are made against."""
+    portal (a publish target or a site folder) that correction records are made against.
+    ``draft`` (the preview): a document with 【待填写】 left is rendered as a draft, its unfilled
+    places marked, instead of stopping the build (``build`` itself never publishes one)."""
     started_ns = time.time_ns()
     root, out = content_dir.resolve(), out_dir.resolve()
     config = load_site_config(root)
@@ -106,14 +111,14 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     if signing_key is not None:
         check_signing_key(signing_key, out_dir)
     base = (config.base_url if base_url is None else base_url) or ""
-    env = environment(root, out, {"base_url": base}, started_ns)
+    env = environment(root, out, {"base_url": base, **({"draft": True} if draft else {})}, started_ns)
     cache = BuildCache(env) if clean or not out.is_dir() else BuildCache.load(cache_path(out), env, root, out)
     slugs = sorted(p.name for p in departments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
         job = Job(root, out, staging, config, profiles, base, cache.departments, started_ns, allow_errors,
-                  published_release(previous_release))
+                  published_release(previous_release), draft)
         results = sorted(run_departments(job, slugs, jobs, progress), key=lambda r: r.slug)
         for result in results:
             if result.error is not None:
@@ -143,7 +148,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in lists + figure_paths(years)]
         if not (lists_same and catalog_same and not years_changed):
             portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
-            renderer = Renderer(portal, base, templates_cache(out))
+            renderer = Renderer(portal, base, templates_cache(out), draft=draft)
             made = dict(list_files(portal, renderer)) if not lists_same else {}
             if not catalog_same:
                 made.update([catalog_file(portal)])
@@ -206,13 +211,15 @@ class Job:
     started_ns: int
     allow_errors: bool
     previous: Path | None = None          # the last published release (corrections are made against it)
+    draft: bool = False                   # the preview: unfinished documents (【待填写】) are shown, marked
     _tools: tuple[Renderer, CheckConfig] | None = field(default=None, repr=False)
 
     def tools(self) -> tuple[Renderer, CheckConfig]:
         """The renderer and checker settings, made once per process (templates compile once)."""
         if self._tools is None:
             empty = Portal(self.config, self.root, [])
-            self._tools = (Renderer(empty, self.base_url, templates_cache(self.out)), CheckConfig.from_portal(empty))
+            self._tools = (Renderer(empty, self.base_url, templates_cache(self.out), draft=self.draft),
+                           CheckConfig.from_portal(empty))
         return self._tools
 
     def __getstate__(self) -> dict:
@@ -252,7 +259,7 @@ def build_department(slug: str) -> DepartmentResult:
             return DepartmentResult(slug)         # the main process has the entry
         dept = load_department(Path(folder), job.config, job.profiles)
         renderer, check_config = job.tools()
-        errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config))
+        errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config), job.draft)
         summary = summarize(dept, job.config.downloads)
         entry = Entry(signature, racy, summary, "", errors, shown(summary))
         if errors and not job.allow_errors:
@@ -365,9 +372,11 @@ def index_into(out: Path, groups: list[tuple[str, int]], shard_size: int) -> Ind
 
 # -- what each page is -----------------------------------------------------------------------------
 
-def refuse_errors(portal: Portal, content_dir: Path, documents: list[Document] | None = None) -> None:
-    """Raise CheckFailed when the checker finds an error (in ``documents``, or in the whole portal)."""
-    errors = error_lines(run_checks(portal, documents=documents))
+def refuse_errors(portal: Portal, content_dir: Path, documents: list[Document] | None = None,
+                  draft: bool = False) -> None:
+    """Raise CheckFailed when the checker finds an error (in ``documents``, or in the whole portal);
+    ``draft``: not for 【待填写】 left (the preview shows the draft)."""
+    errors = error_lines(run_checks(portal, documents=documents), draft)
     if errors:
         raise CheckFailed.of(content_dir, errors)
 

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from .errors import ContentError
 from .explain import Change
 from .model import Document, Row, Table
+from .checks.placeholders import is_placeholder
 from .numbers import money, parse_decimal, percent, plain_number
 from .profiles import ChartSpec, fill_year
 
@@ -295,8 +296,8 @@ def _input(doc: Document, path: str) -> Decimal | None:
         if not isinstance(node, dict) or part not in node:
             return None
         node = node[part]
-    if node is None or node == "":
-        return None
+    if node is None or node == "" or is_placeholder(node):
+        return None   # not given, or still 【待填写】 (a draft in the preview; build refuses it)
     try:
         return parse_decimal(node)
     except ValueError as exc:

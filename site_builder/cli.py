@@ -14,13 +14,18 @@ from .build import build
 from .search import DEFAULT_SHARD_SIZE, PAGEFIND_VERSION
 from .checks import run_checks
 from .content import load_portal
+from .model import KINDS
 
 DEFAULT_CONTENT = Path("content")
 DEFAULT_OUTPUT = Path("output")
 
 
 def _content_dir(path: Path | None) -> Path:
-    return path if path is not None else DEFAULT_CONTENT
+    """The content folder: as given; else the current folder when it holds a portal (site.yaml,
+    as ``site-builder new`` makes it), else ./content."""
+    if path is not None:
+        return path
+    return Path(".") if Path("site.yaml").is_file() else DEFAULT_CONTENT
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -215,6 +220,104 @@ def releases_command(target: Path) -> None:
 
 
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "note": "提示"}
+
+
+@main.command("new")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--region", default=None, help="The portal's region (地区), e.g. 山西省吕梁市.")
+@click.option("--profile", default=None, help="Default table-set profile for its kind (e.g. final-accounts-9).")
+def new_command(folder: Path, region: str | None, profile: str | None) -> None:
+    """Create a new portal in FOLDER (missing or empty): site.yaml, departments/, templates/, README."""
+    from .scaffold import new_portal
+
+    files = new_portal(folder, region, profile)
+    click.echo(f"已新建门户 {folder}：" + "、".join(str(f.relative_to(folder)) for f in files) + "、departments/")
+    click.echo(f"下一步：打开 {folder / 'site.yaml'} 填写【待填写】处；"
+               f"然后 cd {folder} 并运行 site-builder add 部门标识 年度 类型 新建公开文件（见 {folder / 'README.md'}）")
+
+
+@main.command("add")
+@click.argument("department")
+@click.argument("year", type=int)
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.option("--profile", default=None, help="Table-set profile (default: site.yaml's for KIND).")
+@click.option("--name", default=None, help="The department's full name, when the department is new (部门全称).")
+@click.option("--into", "content_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Content folder  [default: ./ when it has site.yaml, else ./content]")
+def add_command(department: str, year: int, kind: str, profile: str | None, name: str | None,
+                content_dir: Path | None) -> None:
+    """Create DEPARTMENT's YEAR document of KIND: every table as a CSV with its headers, the prose
+    files with their headings, document.yaml; what to fill in is marked 【待填写】."""
+    from .scaffold import add_document
+
+    content = _content_dir(content_dir)
+    added = add_document(content, department, year, kind, profile, name)
+    click.echo(f"已新建 {added.folder}（{added.profile.title}）：{len(added.profile.tables)} 张表的 CSV、"
+               f"{len(added.files) - len(added.profile.tables)} 个说明和设置文件")
+    click.echo(f"其中有 {added.placeholders} 处【待填写】；全部填写前 site-builder check 会报错，build 不会生成网站。"
+               f"表格可以在 Excel 中填写后用 site-builder import 导入。")
+
+
+@main.command("import")
+@click.argument("workbook", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--into", "content_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Content folder  [default: ./ when it has site.yaml, else ./content]")
+@click.option("--department", required=True, help="The department's folder name (slug), e.g. fenyang-ybj.")
+@click.option("--year", required=True, type=int)
+@click.option("--kind", required=True, type=click.Choice(list(KINDS)))
+@click.option("--profile", default=None, help="Table-set profile (default: the document's, or site.yaml's for KIND).")
+@click.option("--dry-run", is_flag=True, help="Read the workbook and say what would be written; write nothing.")
+@click.option("--force", is_flag=True, help="Replace the tables of an existing document (after a successful read).")
+def import_command(workbook: Path, content_dir: Path | None, department: str, year: int, kind: str,
+                   profile: str | None, dry_run: bool, force: bool) -> None:
+    """Import WORKBOOK (.xlsx or .xls, one sheet per table in the published layout) as a
+    document's tables, then check the document."""
+    from .importer import import_workbook
+
+    content = _content_dir(content_dir)
+    plan = import_workbook(workbook, content, department, year, kind, profile, force=force, dry_run=dry_run)
+    for table in plan.imported.tables:
+        unit = f"，单位{table.unit}" if table.unit else ""
+        click.echo(f"  {table.spec.number} {table.spec.title} ← 工作表“{table.sheet}”：{table.rows} 行{unit}")
+    for notice in plan.imported.notices:
+        click.echo(click.style(f"  注意：{notice}", fg="yellow"))
+    for spec in plan.imported.missing:
+        kept = f"，保留原有的 tables/{spec.id}.csv" if plan.existed else "，写入的是空表（只有表头），请补充"
+        click.echo(click.style(f"  缺少：工作簿中没有{spec.number}（{spec.title}）{kept}", fg="yellow"))
+    for line in plan.messages:
+        click.echo(line)
+    if dry_run:
+        click.echo(f"试运行（未写入）：将写入 {len(plan.files)} 个文件 → {plan.folder}")
+        for path in plan.files:
+            click.echo(f"  {path}")
+        return
+    click.echo(f"已从 {workbook} 导入 {len(plan.imported.tables)} 张表，写入 {len(plan.files)} 个文件 → {plan.folder}")
+    _report_document(content, plan.folder)
+
+
+def _report_document(content: Path, folder: Path) -> None:
+    """Check the imported document and print what the checker finds (【待填写】 summed up)."""
+    from .checks.placeholders import PLACEHOLDER_RULE
+    from .errors import SiteBuilderError
+
+    try:
+        portal = load_portal(content)
+    except SiteBuilderError as exc:
+        click.echo(click.style(f"检查前读取内容时出错：{exc.format_message()}", fg="red"), err=True)
+        return
+    doc = next((d for d in portal.documents if d.path.resolve() == folder.resolve()), None)
+    findings = run_checks(portal, documents=[doc]) if doc else []
+    marks = [f for f in findings if f.rule == PLACEHOLDER_RULE]
+    _print_findings([f for f in findings if f.rule != PLACEHOLDER_RULE], "text")
+    if marks:
+        by_file: dict[str, int] = {}
+        for f in marks:
+            by_file[f.location.path.name] = by_file.get(f.location.path.name, 0) + 1
+        click.echo(f"还有 {len(marks)} 处【待填写】（" + "、".join(f"{k} {v} 处" for k, v in by_file.items()) +
+                   "）：填写完成前 site-builder build 不会生成网站，site-builder serve 可以预览")
+    counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_LABELS}
+    click.echo(f"检查结果：错误 {counts['error']} 个（其中待填写 {len(marks)} 处），警告 {counts['warning']} 个，"
+               f"提示 {counts['note']} 个")
 
 
 def _print_findings(findings: list, fmt: str) -> None:

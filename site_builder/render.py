@@ -21,7 +21,8 @@ from markupsafe import Markup
 
 from .charts import TrendChart, document_charts, trend_chart
 from .downloads import file_size
-from .errors import Location, TemplateError
+from .errors import SiteBuilderError, Location, TemplateError
+from .checks.placeholders import placeholders
 from .explain import render_explanation, render_markdown_file
 from .glossary import PAGE as GLOSSARY_PAGE, Glossary, load_glossary
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
@@ -271,8 +272,9 @@ def asset_names(root: Path) -> dict[str, str]:
 class Renderer:
     """Renders every page of a portal; one instance per build."""
 
-    def __init__(self, portal: Portal, base_url: str, bytecode_dir: Path | None = None):
+    def __init__(self, portal: Portal, base_url: str, bytecode_dir: Path | None = None, draft: bool = False):
         self.portal = portal
+        self.draft = draft   # the preview: a document with 【待填写】 left is shown as a draft
         self.base_url = base_url.rstrip("/") + "/" if base_url else ""
         self.env = make_environment(portal.root / "templates", bytecode_dir)
         assets = asset_names(portal.root)
@@ -349,8 +351,19 @@ class Renderer:
         """The 情况说明 as Markdown, rendered once per document."""
         text = doc.__dict__.get("_explanation")
         if text is None:
-            text = doc.__dict__["_explanation"] = render_explanation(doc, self.env)
+            try:
+                text = render_explanation(doc, self.env)
+            except SiteBuilderError as exc:
+                if not self.unfinished(doc):
+                    raise
+                # a draft: the 情况说明 needs figures still marked 【待填写】
+                text = f"【待填写】情况说明要等 document.yaml 中的数字填写完成后才能生成：{exc.problem}"
+            doc.__dict__["_explanation"] = text
         return text
+
+    def unfinished(self, doc: Document) -> list:
+        """In the preview, the 【待填写】 places a document still has (none outside the preview)."""
+        return placeholders(doc) if self.draft else []
 
     def prose(self, doc: Document) -> dict[str, str]:
         """The page's prose as Markdown, by part title (for data.json, where the next build finds
@@ -383,5 +396,6 @@ class Renderer:
             charts=document_charts(doc),
             files=files or {},
             correction_records=records or [],
+            unfinished=self.unfinished(doc),
         )
 

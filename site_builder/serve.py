@@ -98,9 +98,10 @@ class Preview:
         build cache beside the preview folder); what the preview keeps of the portal is its
         departments with each disclosure's identity and headline figures."""
         self.profiles = load_profiles(self.content / "profiles")   # a profile change rebuilds everything
-        result = build(self.content, self.out, base_url="", search=False, keep_portal=True, keep_index=True)
+        result = build(self.content, self.out, base_url="", search=False, keep_portal=True, keep_index=True,
+                       draft=True)
         self.portal = result.portal
-        self.renderer = Renderer(self.portal, "")
+        self.renderer = Renderer(self.portal, "", draft=True)
 
     def apply(self, changed: Iterable[Path]) -> list[str]:
         """Rebuild for a set of changed paths; return the site paths rewritten. Raises on bad content."""
@@ -126,7 +127,7 @@ class Preview:
                 check_tree(self.content, folder)   # as load_portal does for the whole folder
                 config = portal.config
                 new = load_document(folder, dept, year, config, self.profiles)
-                refuse_errors(portal, self.content, [new])
+                refuse_errors(portal, self.content, [new], draft=True)
             self._replace_document(dept, old, new)
             pages = department_pages(dept, renderer)
             if (old is None) != (new is None):     # the portal's lists change only when a disclosure comes or goes
@@ -143,7 +144,7 @@ class Preview:
             check_tree(self.content, folder)
             config = load_site_config(self.content)
             new_dept = load_department(folder, config, self.profiles)
-            refuse_errors(portal, self.content, new_dept.documents)
+            refuse_errors(portal, self.content, new_dept.documents, draft=True)
             portal.departments = sorted([d for d in portal.departments if d.slug != new_dept.slug] + [new_dept],
                                         key=lambda d: d.slug)
             pages = portal_pages(portal, renderer) + department_pages(new_dept, renderer)

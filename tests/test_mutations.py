@@ -36,6 +36,7 @@ MUTATIONS = {
     "form.total": (f"{F}/attachments/05-archives.yaml", 'total_score: "95"', 'total_score: "96"', ("05-archives.yaml", 1)),
     "form.grade": (f"{F}/attachments/05-archives.yaml", 'grade: "优"', 'grade: "良"', ("05-archives.yaml", 1)),
     "form.rate": (f"{F}/attachments/05-archives.yaml", 'rate: "100"', 'rate: "90"', ("05-archives.yaml", 1)),
+    "content.placeholder": (f"{F}/overview.md", "汾阳市医疗保障局成立于2019年3月", "【待填写：本部门职责】", None),
     "prose.unit": (f"{F}/performance-report.md", "单位全年预算数为2262.43万元", "单位全年预算数为2262.43元", None),
     "prose.parts": (f"{F}/performance-report.md", "中央补助500.05万元", "中央补助2500.05万元", None),
     "prose.share": (f"{F}/performance-report.md", "其他资金525.16万元（", "其他资金525.16万元，占27.23%（", None),

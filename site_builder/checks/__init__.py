@@ -130,9 +130,17 @@ def run_checks(portal: Portal, config: CheckConfig | None = None,
                         finding = dataclasses.replace(finding, severity=config.severity[rule_id])
                     findings.append(acknowledge(doc, finding))
     order = {s: i for i, s in enumerate(SEVERITIES)}
+    seen: set[tuple] = set()
+    unique = []
+    for f in findings:   # a department's file is read for each of its documents: report it once
+        key = (f.rule, str(f.location), f.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    findings = unique
     return sorted(findings, key=lambda f: (f.document, order[f.severity], str(f.location.path),
                                            f.location.line or 0, f.rule))
 
 
 # The rule modules register themselves with @rule; importing them here fills RULES.
-from . import codes, cross, forms, meta, prose, sums  # noqa: E402, F401
+from . import codes, cross, forms, meta, placeholders, prose, sums  # noqa: E402, F401

@@ -195,11 +195,11 @@ def table_view(table: Table) -> TableView:
     if spec.layout == "blocks":
         return _blocks(table)
     view = TableView(table, spec.header_rows, spec.seq_cells() if spec.seq_row else None)
-    for row in table.rows:
-        if spec.layout == "subject":
-            view.rows.append(_subject_row(row, spec.columns))
-        else:
-            view.rows.append(_grid_row(row, spec.columns, view.width))
+    if spec.layout == "subject":
+        view.rows.extend(_subject_row(row, spec.columns) for row in table.rows)
+    else:
+        width = view.width                   # a sum over the header: once per table, not per row
+        view.rows.extend(_grid_row(row, spec.columns, width) for row in table.rows)
     if spec.merge:
         _merge_runs(view, spec.columns)
     return view

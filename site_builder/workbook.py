@@ -26,7 +26,7 @@ from datetime import datetime
 import xlsxwriter
 
 from .model import Document
-from .tableview import CellView, TableView, table_view
+from .tableview import TableView, table_view
 from .write import source_date
 
 NO_DATE = datetime(2000, 1, 1)
@@ -86,6 +86,17 @@ class _Styles:
         self.center = book.add_format({**border, "align": "center"})
         self._border = border
         self._amounts: dict[tuple[str, bool], xlsxwriter.format.Format] = {}
+        self._texts: dict[tuple[bool, bool, str], xlsxwriter.format.Format] = {}
+
+    def text_format(self, bold: bool, header: bool, classes: str) -> xlsxwriter.format.Format:
+        """The format of a cell that is no amount: bold in a total row and for a section heading,
+        centred for 行次 and 科目代码, else wrapped text."""
+        key = (bold, header, classes)
+        fmt = self._texts.get(key)
+        if fmt is None:
+            fmt = self._texts[key] = self.bold_text if (bold or header and "section" in classes) else \
+                self.center if ("line" in classes or "code" in classes) else self.text
+        return fmt
 
     def amount(self, pattern: str, bold: bool) -> xlsxwriter.format.Format:
         key = (pattern, bold)
@@ -123,11 +134,15 @@ def _write_sheet(sheet, view: TableView, doc: Document, styles: _Styles) -> None
     else:
         sheet.write_string(2, last, f"{doc.year}年度 {spec.unit_label}：{spec.unit}", styles.meta_right)
     row = 3
-    grid = _Grid()
+    # (row, column) of the cells that a cell above still covers (rowspan): the next cell of a
+    # row goes to the first column not covered, the same placement a browser makes.
+    covered: set[tuple[int, int]] = set()
     for header_row in view.header_rows:
+        column = 0
         for cell in header_row:
-            column = grid.place(row, cell.colspan, cell.rowspan)
+            column = _place(covered, row, column, cell.colspan, cell.rowspan)
             _merge(sheet, row, column, row + cell.rowspan - 1, column + cell.colspan - 1, cell.label, styles.header)
+            column += cell.colspan
         row += 1
     if view.seq_row:
         column = 0
@@ -138,13 +153,35 @@ def _write_sheet(sheet, view: TableView, doc: Document, styles: _Styles) -> None
     sheet.repeat_rows(3, row - 1)            # printing: the header rows on every page
     sheet.freeze_panes(row, 0)
     widths = [0] * width
+    write_string, write_number, write_blank = sheet.write_string, sheet.write_number, sheet.write_blank
+    text_format = styles.text_format
     for row_view in view.rows:
         bold = "total" in row_view.classes
+        column = 0
         for cell in row_view.cells:
-            column = grid.place(row, cell.colspan, cell.rowspan)
-            text = _write_cell(sheet, row, column, cell, bold, styles)
-            if cell.colspan == 1 and len(text) * 2 > widths[column]:
-                widths[column] = max(widths[column], sum(2 if ord(ch) > 0x2E7F else 1 for ch in text))
+            colspan, rowspan = cell.colspan, cell.rowspan
+            if covered or rowspan > 1:
+                column = _place(covered, row, column, colspan, rowspan)
+            text = str(cell.text)
+            classes = cell.classes
+            pattern = _number_format(text) if text and "num" in classes else None
+            if pattern is not None:
+                # an amount: a number, shown with the decimals (and separators) it was published with
+                fmt = styles.amount(pattern, bold)
+                if rowspan > 1 or colspan > 1:
+                    sheet.merge_range(row, column, row + rowspan - 1, column + colspan - 1, None, fmt)
+                write_number(row, column, float(text.replace(",", "")), fmt)
+            else:
+                fmt = text_format(bold, cell.header, classes)
+                if rowspan > 1 or colspan > 1:
+                    sheet.merge_range(row, column, row + rowspan - 1, column + colspan - 1, text, fmt)
+                elif text:
+                    write_string(row, column, text, fmt)
+                else:
+                    write_blank(row, column, None, fmt)
+            if colspan == 1 and len(text) * 2 > widths[column]:
+                widths[column] = max(widths[column], _display_width(text))
+            column += colspan
         row += 1
     for column, size in enumerate(widths):   # label columns as wide as most of their text
         sheet.set_column(column, column, min(max(size + 2, 10), 48))
@@ -153,21 +190,22 @@ def _write_sheet(sheet, view: TableView, doc: Document, styles: _Styles) -> None
     sheet.fit_to_pages(1, 0)                 # as wide as one page, as long as it takes
 
 
-def _write_cell(sheet, row: int, column: int, cell: CellView, bold: bool, styles: _Styles) -> str:
-    text = str(cell.text)
-    last_row, last_column = row + cell.rowspan - 1, column + cell.colspan - 1
-    pattern = _number_format(text) if text and "num" in cell.classes else None
-    if pattern is not None:
-        fmt = styles.amount(pattern, bold)
-        if cell.rowspan > 1 or cell.colspan > 1:
-            sheet.merge_range(row, column, last_row, last_column, None, fmt)
-        sheet.write_number(row, column, float(text.replace(",", "")), fmt)
-        return text
-    classes = cell.classes
-    fmt = styles.bold_text if (bold or cell.header and "section" in classes) else \
-        styles.center if ("line" in classes or "code" in classes) else styles.text
-    _merge(sheet, row, column, last_row, last_column, text, fmt)
-    return text
+def _place(covered: set[tuple[int, int]], row: int, column: int, colspan: int, rowspan: int) -> int:
+    """The column of a cell that would go to ``column``: past the cells still covered from above;
+    marks the cells this one covers below it."""
+    while (row, column) in covered:
+        column += 1
+    if rowspan > 1:
+        covered.update((r, c) for r in range(row + 1, row + rowspan) for c in range(column, column + colspan))
+    return column
+
+
+_WIDE = re.compile("[^\x00-\u2e7f]")
+
+
+def _display_width(text: str) -> int:
+    """Columns that ``text`` takes: two for each CJK (or other wide) character, one for the rest."""
+    return len(text) if text.isascii() else len(text) + len(_WIDE.findall(text))
 
 
 def _merge(sheet, first_row: int, first_column: int, last_row: int, last_column: int, text: str, fmt) -> None:
@@ -178,29 +216,3 @@ def _merge(sheet, first_row: int, first_column: int, last_row: int, last_column:
             sheet.write_blank(first_row, first_column, None, fmt)
     else:
         sheet.merge_range(first_row, first_column, last_row, last_column, text, fmt)
-
-
-class _Grid:
-    """Where the next cell of a row goes, skipping columns that a cell above still covers
-    (the same placement a browser makes for rowspan)."""
-
-    def __init__(self) -> None:
-        self.covered: set[tuple[int, int]] = set()
-        self.row = -1
-        self.column = 0
-
-    def place(self, row: int, colspan: int, rowspan: int) -> int:
-        if row != self.row:
-            self.row, self.column = row, 0
-        covered = self.covered
-        if covered:
-            while (row, self.column) in covered:
-                self.column += 1
-        column = self.column
-        for r in range(row + 1, row + rowspan):
-            for c in range(column, column + colspan):
-                covered.add((r, c))
-        self.column += colspan
-        return column
-
-

@@ -24,14 +24,14 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import (BuildCache, Entry, cache_path, digest, environment, folders_signature, output_signature,
                     outputs_intact, scan)
 from .catalog import catalog, document_data
-from .checks.placeholders import PLACEHOLDER_RULE
+from .checks.placeholders import placeholders
 from .checks import CheckConfig, run_checks
 from .datapackage import package_files, package_paths, schema_keys
 from .corrections import CORRECTIONS, history
@@ -62,10 +62,17 @@ class CheckFailed(SiteBuilderError):
                    "改正后重新生成；仅预览时可加 --allow-errors")
 
 
-def error_lines(findings, draft: bool = False) -> list[str]:
-    """The checker's errors as lines; for a draft (the preview), without the 【待填写】 left."""
+def error_lines(findings, drafts: Collection[str] = ()) -> list[str]:
+    """The checker's errors as lines, but those of ``drafts`` (URLs of documents that the preview
+    shows as unfinished drafts: their page lists them instead)."""
     return [f"  {f.location}: [{f.rule}] {f.message}" for f in findings
-            if f.severity == "error" and not (draft and f.rule == PLACEHOLDER_RULE)]
+            if f.severity == "error" and f.document not in drafts]
+
+
+def drafts(documents: Iterable[Document], draft: bool) -> set[str]:
+    """In the preview (``draft``), the documents still holding 【待填写】: shown as drafts, with
+    every checker error on the page, instead of stopping the preview."""
+    return {doc.url for doc in documents if placeholders(doc)} if draft else set()
 
 
 @dataclass
@@ -259,7 +266,8 @@ def build_department(slug: str) -> DepartmentResult:
             return DepartmentResult(slug)         # the main process has the entry
         dept = load_department(Path(folder), job.config, job.profiles)
         renderer, check_config = job.tools()
-        errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config), job.draft)
+        errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),
+                             drafts(dept.documents, job.draft))
         summary = summarize(dept, job.config.downloads)
         entry = Entry(signature, racy, summary, "", errors, shown(summary))
         if errors and not job.allow_errors:
@@ -375,8 +383,9 @@ def index_into(out: Path, groups: list[tuple[str, int]], shard_size: int) -> Ind
 def refuse_errors(portal: Portal, content_dir: Path, documents: list[Document] | None = None,
                   draft: bool = False) -> None:
     """Raise CheckFailed when the checker finds an error (in ``documents``, or in the whole portal);
-    ``draft``: not for 【待填写】 left (the preview shows the draft)."""
-    errors = error_lines(run_checks(portal, documents=documents), draft)
+    ``draft``: not for a document still holding 【待填写】 (the preview shows it as a draft)."""
+    errors = error_lines(run_checks(portal, documents=documents),
+                         drafts(portal.documents if documents is None else documents, draft))
     if errors:
         raise CheckFailed.of(content_dir, errors)
 

@@ -664,18 +664,18 @@ def import_workbook(workbook: Path, content: Path, department: str, year: int, k
     """Read ``workbook`` as the tables of ``department``'s ``year`` ``kind`` document and write
     them (unless ``dry_run``); a new document gets the rest of its files as ``add`` makes them.
     Raises (writing nothing) when the workbook cannot be read, names another department or year,
-    or the document exists and ``force`` is not given."""
+    or would replace tables that hold data (anything but what ``add`` wrote) without ``force``."""
     from . import scaffold
 
     scaffold.check_document_target(content, department, year)
     folder = content / "departments" / department / str(year) / kind
     existed = (folder / "document.yaml").is_file()
-    if existed and not force:
-        raise WorkbookError(folder, "这份公开文件已存在，没有改动任何文件",
-                            "要用工作簿中的表格替换它现有的表格，加 --force（只在工作簿读取成功后替换；"
-                            "document.yaml 和说明文字不变）；先看会写什么，加 --dry-run")
     chosen = scaffold.document_profile(content, kind, profile or (_document_profile(folder) if existed else None))
     imported = read_document_workbook(workbook, chosen, year)
+    if existed and not force and not _as_added(content, department, year, kind, chosen, imported):
+        raise WorkbookError(folder, "这份公开文件已有表格数据，没有改动任何文件",
+                            "要用工作簿中的表格替换它现有的表格，加 --force（只在工作簿读取成功后替换；"
+                            "document.yaml 和说明文字不变）；先看会写什么，加 --dry-run")
     other_years = sorted(y for y in imported.years if y != year)
     if other_years:
         raise WorkbookError(workbook, f"工作簿中的年度为 {'、'.join(map(str, sorted(imported.years)))} 年，"
@@ -702,6 +702,22 @@ def import_workbook(workbook: Path, content: Path, department: str, year: int, k
     if not dry_run:
         write_files(files)
     return ImportPlan(imported, folder, existed, files, messages)
+
+
+def _as_added(content: Path, department: str, year: int, kind: str, profile: Profile,
+              imported: ImportedDocument) -> bool:
+    """Every table the workbook replaces is still as ``site-builder add`` wrote it (no data to lose)."""
+    from . import scaffold
+
+    empty = scaffold.document_files(content, department, year, kind, profile, "")
+    for table in imported.tables:
+        path = content / "departments" / department / str(year) / kind / "tables" / f"{table.spec.id}.csv"
+        try:
+            if path.read_text(encoding="utf-8") != empty[path]:
+                return False
+        except (OSError, UnicodeDecodeError):
+            return False
+    return True
 
 
 def _document_profile(folder: Path) -> str | None:

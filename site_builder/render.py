@@ -22,7 +22,7 @@ from markupsafe import Markup
 from .charts import TrendChart, document_charts, trend_chart
 from .downloads import file_size
 from .errors import SiteBuilderError, Location, TemplateError
-from .checks.placeholders import placeholders
+from .checks.placeholders import PLACEHOLDER_RULE, placeholders
 from .explain import render_explanation, render_markdown_file
 from .glossary import PAGE as GLOSSARY_PAGE, Glossary, load_glossary
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
@@ -365,6 +365,16 @@ class Renderer:
         """In the preview, the 【待填写】 places a document still has (none outside the preview)."""
         return placeholders(doc) if self.draft else []
 
+    def draft_errors(self, doc: Document) -> list:
+        """In the preview, an unfinished document's other checker errors (a half-filled document
+        is shown, with them listed, rather than refused)."""
+        if not self.unfinished(doc):
+            return []
+        from .checks import run_checks
+
+        return [f for f in run_checks(self.portal, documents=[doc])
+                if f.severity == "error" and f.rule != PLACEHOLDER_RULE]
+
     def prose(self, doc: Document) -> dict[str, str]:
         """The page's prose as Markdown, by part title (for data.json, where the next build finds
         what a correction changed)."""
@@ -397,5 +407,6 @@ class Renderer:
             files=files or {},
             correction_records=records or [],
             unfinished=self.unfinished(doc),
+            draft_errors=self.draft_errors(doc),
         )
 

@@ -208,7 +208,7 @@ def test_an_existing_document_needs_force_and_dry_run_writes_nothing(example, tm
     csv = content_copy / "departments/fenyang-ybj/2024/final-accounts/tables/05.csv"
     original = csv.read_bytes()
     code, output = _import(book, content_copy, *FENYANG)
-    assert code == 1 and "已存在" in output and "--force" in output
+    assert code == 1 and "已有表格数据" in output and "--force" in output
     code, output = _import(book, content_copy, *FENYANG, "--force", "--dry-run")
     assert code == 0 and "试运行（未写入）" in output and "tables/05.csv" in output
     assert csv.read_bytes() == original

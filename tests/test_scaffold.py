@@ -79,22 +79,22 @@ def test_add_for_every_kind_loads(tmp_path, kind, profile):
 
 
 def test_a_new_user_sees_the_imported_table_in_the_preview(tmp_path):
-    """new, add, fill 公开09表 in Excel, import, serve: the draft page shows the table; a second
-    import while the preview runs shows up a moment later."""
+    """new, add, fill 公开03表 and 公开09表 in Excel, import, serve: the draft page shows the tables
+    and what the checker finds so far; a second import while the preview runs shows up a moment
+    later."""
     portal = tmp_path / "portal"
     _run("new", portal, "--region", "山西省吕梁市")
     _run("add", "fenyang-ybj", 2024, "final-accounts", "--name", "汾阳市医疗保障局", "--into", portal)
     example = next(d for d in load_portal(EXAMPLE).documents if d.department.slug == "fenyang-ybj")
     wb = openpyxl.load_workbook(io.BytesIO(document_workbook(example)))
     for name in wb.sheetnames:
-        if name != "公开09表":
-            del wb[name]                                      # the clerk filled one table
+        if name not in ("公开03表", "公开09表"):
+            del wb[name]                                      # the clerk filled two tables
     book = tmp_path / "三公.xlsx"
     wb.save(book)
-    args = ("import", book, "--into", portal, "--department", "fenyang-ybj", "--year", 2024,
-            "--kind", "final-accounts", "--force")
-    code, output = _run(*args)
-    assert code == 0 and "导入 1 张表" in output, output
+    args = ("import", book, "--into", portal, "--department", "fenyang-ybj", "--year", 2024, "--kind", "final-accounts")
+    code, output = _run(*args)                                # the tables are as `add` left them: no --force
+    assert code == 0 and "导入 2 张表" in output, output
     server = Server(portal, "--no-search")
     try:
         def page():
@@ -102,7 +102,11 @@ def test_a_new_user_sees_the_imported_table_in_the_preview(tmp_path):
                 return lxml.html.fromstring(response.read())
 
         html = page()
-        assert "草稿预览" in html.xpath("string(//*[@class='draft-notice'])")
+        notice = html.xpath("string(//*[@class='draft-notice'])")
+        assert "草稿预览" in notice
+        # 公开01表 is still empty, so its identities with 公开03表 fail: listed, not refused
+        assert "检查还发现 4 个错误" in notice and "公开03表合计与公开01表本年支出合计一致" in notice
+        assert len(html.xpath("//table[@data-table='03']/tbody/tr")) == 24
         cells = html.xpath("//table[@data-table='09']//td[@data-key='actual_vehicle_operation']")
         assert [c.text_content().strip() for c in cells] == ["4.60"]
         for cell in ("G8", "I8", "K8"):                       # 决算数: 合计, 小计, 公务用车运行维护费, corrected in Excel
@@ -110,7 +114,8 @@ def test_a_new_user_sees_the_imported_table_in_the_preview(tmp_path):
         assert wb["公开09表"]["K7"].value in ("11", 11)        # (the 栏次 above it)
         wb.save(book)
         started = time.monotonic()
-        assert _run(*args)[0] == 0
+        assert "已有表格数据" in _run(*args)[1]               # now it holds data: --force to replace it
+        assert _run(*args, "--force")[0] == 0
         deadline = started + 10
         while time.monotonic() < deadline:
             cells = page().xpath("//table[@data-table='09']//td[@data-key='actual_vehicle_operation']")

@@ -7,6 +7,8 @@ every page that contains the term, pages with the exact phrase first.
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import sys
 from pathlib import Path
@@ -61,6 +63,20 @@ def test_every_page_containing_the_term_is_found_exact_first(browser, example_ou
     assert expected <= set(exact) | set(other)
     assert expected <= set(exact), "pages with the exact phrase are listed first"
     page.close()
+
+
+def test_fragments_keep_the_excerpt_text_but_no_anchors(example_out):
+    """site_builder.search.drop_anchors: each page's fragment (fetched for its excerpt) has no
+    anchors (the search page shows no sub-results) and keeps what the excerpt and result need."""
+    fragments = sorted((example_out / "pagefind").rglob("fragment/*.pf_fragment"))
+    assert len(fragments) == 3
+    for fragment in fragments:
+        data = gzip.decompress(fragment.read_bytes()).decode("utf-8")
+        assert data.startswith("pagefind_dcd")
+        record = json.loads(data.removeprefix("pagefind_dcd"))
+        assert record["anchors"] == []
+        assert record["content"] and record["word_count"] > 1000
+        assert record["meta"]["title"] and record["filters"]["department"]
 
 
 def test_department_filter_narrows_and_everything_stays_local(browser, example_out, served):

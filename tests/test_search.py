@@ -11,9 +11,11 @@ import gzip
 import json
 import re
 import sys
+import unicodedata
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlparse
 
+import lxml.html
 import pytest
 
 from conftest import AXE, REPO, serve
@@ -77,6 +79,22 @@ def test_fragments_keep_the_excerpt_text_but_no_anchors(example_out):
         assert record["anchors"] == []
         assert record["content"] and record["word_count"] > 1000
         assert record["meta"]["title"] and record["filters"]["department"]
+
+
+def test_captions_left_out_of_the_index_repeat_indexed_text(example_out):
+    """A caption part that is data-pagefind-ignore (a table's title, a form's hidden caption)
+    repeats a heading, so every word of it is still found on the page."""
+    checked = 0
+    for page in example_out.rglob("index.html"):
+        text = indexed_text(page)
+        if text is None:
+            continue
+        body = lxml.html.parse(str(page)).getroot().cssselect("[data-pagefind-body]")[0]
+        for ignored in body.cssselect("caption[data-pagefind-ignore], caption [data-pagefind-ignore]"):
+            for piece in re.split(r"[\s：:]+", unicodedata.normalize("NFKC", ignored.text_content())):
+                assert piece in text, f"{page}: {piece} is only in an ignored caption"
+                checked += 1
+    assert checked > 20
 
 
 def test_department_filter_narrows_and_everything_stays_local(browser, example_out, served):

@@ -112,6 +112,23 @@ def test_department_filter_narrows_and_everything_stays_local(browser, example_o
     page.close()
 
 
+def test_sort_by_year_lists_the_same_pages_newest_first(browser, served):
+    """No Pagefind sort key (docs/search.md): the search page runs one search per year."""
+    page = browser.new_page()
+    years = lambda paths: [int(p.split("/")[1]) for p in paths]   # noqa: E731  (dept/2024/kind/)
+    for query in ("医疗", "公务用车", ""):
+        filters = {} if query else {"kind": "部门决算"}
+        relevance = search_ui(page, served, query, **filters)
+        by_year = search_ui(page, served, query, sort="year", **filters)
+        assert page.locator("#f-sort").input_value() == "year"
+        for group, same in zip(by_year, relevance):
+            assert sorted(group) == sorted(same), query
+            assert years(group) == sorted(years(group), reverse=True), query
+    exact, other = search_ui(page, served, "医疗", sort="year", year="2023")
+    assert exact + other == ["lvliang-ybj/2023/budget/"]
+    page.close()
+
+
 def test_header_box_keyboard_and_shareable_url(browser, served):
     page = browser.new_page()
     page.goto(f"{served}fenyang-ybj/2024/final-accounts/index.html")

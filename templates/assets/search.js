@@ -9,7 +9,7 @@
 // search can be shared and the back button works.
 
 const siteRoot = new URL("../", import.meta.url);
-const PAGE_SIZE = 5;  // results whose excerpts are fetched at a time (each is one ~20 KB index fragment)
+const PAGE_SIZE = 5;  // results whose excerpts are fetched at a time (each is one ~16 KB index fragment)
 const FILTERS = ["department", "year", "kind", "region"];
 const KIND_OF_FILTER = { department: "部门", year: "年度", kind: "类型", region: "地区" };
 

@@ -121,7 +121,7 @@ def test_sort_by_year_lists_the_same_pages_newest_first(browser, served):
         relevance = search_ui(page, served, query, **filters)
         by_year = search_ui(page, served, query, sort="year", **filters)
         assert page.locator("#f-sort").input_value() == "year"
-        for group, same in zip(by_year, relevance):
+        for group, same in zip(by_year, relevance, strict=True):
             assert sorted(group) == sorted(same), query
             assert years(group) == sorted(years(group), reverse=True), query
     exact, other = search_ui(page, served, "医疗", sort="year", year="2023")

@@ -9,12 +9,14 @@ that contains 公务用车, while PyPI's ``pagefind[extended]`` 1.5.2 segments t
 query differently and loses most of them (Pagefind issue #1237). See docs/search.md.
 
 What is indexed is set by the templates: ``data-pagefind-body`` on the disclosure's content,
-filters (department, year, kind, region), metadata (title, headline figure) and the sort key
-(year) in ``<meta>`` tags of the page head.
+filters (department, year, kind, region) and metadata (title, headline figure) in ``<meta>``
+tags of the page head. After each run, the fragments lose their anchors and the metadata is
+recompressed (drop_anchors, recompress_metadata): fewer bytes for a reader's first query.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import platform
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,11 +103,13 @@ def plan_shards(groups: list[tuple[str, int]], shard_size: int) -> list[list[str
 
 
 def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
-               binary: Path | None = None, bundle: Path | None = None) -> IndexResult:
+               binary: Path | None = None, bundle: Path | None = None, compact: bool = True) -> IndexResult:
     """Run Pagefind over ``site``: one bundle in ``bundle`` (default ``site/pagefind/``), or, when
     ``groups`` (top-level folder, pages) hold more than ``shard_size`` pages, one bundle per shard
     (``pagefind/`` and ``pagefind/shard-N/``) listed in ``pagefind/shards.json`` for the search
-    page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards."""
+    page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards.
+    ``compact``: drop the fragments' anchors and recompress (fewer bytes per query, about 18 ms of
+    CPU a page); the preview server leaves it out, to have its index sooner."""
     binary = binary or require_pagefind()
     started = time.perf_counter()
     version = pagefind_version(binary)
@@ -117,6 +122,9 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
         stdout, memory = _run(pagefind_command(binary, site, output, glob), binary)
         peak = max(peak, memory)
         drop_unused_ui(output)
+        if compact:
+            drop_anchors(output)
+            recompress_metadata(output)
         pages += _count(stdout, "pages")
         words += _count(stdout, "words")
     (bundle / SHARDS_FILE).write_text(
@@ -187,6 +195,51 @@ _UNUSED = ("pagefind-worker.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-
 def drop_unused_ui(bundle: Path) -> None:
     for name in _UNUSED:
         (bundle / name).unlink(missing_ok=True)
+
+
+FRAGMENT_SIGNATURE = b"pagefind_dcd"   # what Pagefind puts before the JSON of a fragment, inside the gzip
+
+
+def drop_anchors(bundle: Path) -> None:
+    """Empty the ``anchors`` list of every fragment (the per-page file a result's excerpt comes from).
+
+    Pagefind records every element with an ``id`` inside ``data-pagefind-body`` as an anchor, with
+    its text, for sub-results (links to a heading within the page). A disclosure page has dozens
+    of ids (table of contents targets, ``aria-labelledby`` references), the search page shows no
+    sub-results, and the anchors were 6-7% of a fragment's gzip bytes: each result's excerpt costs
+    that much less. Only ``anchors`` changes: the content, word count, filters and metadata are
+    kept as Pagefind wrote them, and pagefind.js reads an empty list as a page without headings.
+    The file keeps its name (a hash of what Pagefind wrote), so a cached copy stays consistent."""
+    fragments = list(bundle.glob("fragment/*.pf_fragment"))
+    # zlib lets go of the GIL while it compresses: one thread per CPU
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for _ in pool.map(_drop_fragment_anchors, fragments, chunksize=16):
+            pass
+
+
+def _drop_fragment_anchors(fragment: Path) -> None:
+    data = gzip.decompress(fragment.read_bytes())
+    if not data.startswith(FRAGMENT_SIGNATURE):
+        raise SearchError(None, f"无法识别的搜索索引文件：{fragment.name}",
+                          f"检查 Pagefind 的版本（应为 {PAGEFIND_VERSION}）")
+    record = json.loads(data[len(FRAGMENT_SIGNATURE):])
+    if not record.get("anchors"):
+        return
+    record["anchors"] = []
+    body = FRAGMENT_SIGNATURE + json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # level 9: 3% smaller than zlib's default 6 on these files, for about 18 ms a page of CPU
+    fragment.write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
+
+
+def recompress_metadata(bundle: Path) -> None:
+    """Pagefind's metadata (``*.pf_meta``: every page's fragment name and word count, the list of
+    index chunks), which every first query fetches, gzipped again at level 9: 4% smaller than
+    Pagefind writes it (48.8 → 47.0 KB for 2,500 pages). Same bytes inside, same name."""
+    for meta in bundle.glob("*.pf_meta"):
+        packed = meta.read_bytes()
+        smaller = gzip.compress(gzip.decompress(packed), compresslevel=9, mtime=0)
+        if len(smaller) < len(packed):
+            meta.write_bytes(smaller)
 
 
 def _count(output: str, what: str) -> int:

@@ -259,7 +259,7 @@ class Preview:
         if portal is None:
             return
         try:
-            index_site(self.out, [(d.slug, len(d.documents)) for d in portal.departments])
+            index_site(self.out, [(d.slug, len(d.documents)) for d in portal.departments], compact=False)
             self.status.search, self.status.search_note = "ready", ""
         except SiteBuilderError as exc:
             self.status.search, self.status.search_note = "failed", exc.format_message()

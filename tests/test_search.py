@@ -7,11 +7,15 @@ every page that contains the term, pages with the exact phrase first.
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import sys
+import unicodedata
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlparse
 
+import lxml.html
 import pytest
 
 from conftest import AXE, REPO, serve
@@ -63,6 +67,36 @@ def test_every_page_containing_the_term_is_found_exact_first(browser, example_ou
     page.close()
 
 
+def test_fragments_keep_the_excerpt_text_but_no_anchors(example_out):
+    """site_builder.search.drop_anchors: each page's fragment (fetched for its excerpt) has no
+    anchors (the search page shows no sub-results) and keeps what the excerpt and result need."""
+    fragments = sorted((example_out / "pagefind").rglob("fragment/*.pf_fragment"))
+    assert len(fragments) == 3
+    for fragment in fragments:
+        data = gzip.decompress(fragment.read_bytes()).decode("utf-8")
+        assert data.startswith("pagefind_dcd")
+        record = json.loads(data.removeprefix("pagefind_dcd"))
+        assert record["anchors"] == []
+        assert record["content"] and record["word_count"] > 1000
+        assert record["meta"]["title"] and record["filters"]["department"]
+
+
+def test_captions_left_out_of_the_index_repeat_indexed_text(example_out):
+    """A caption part that is data-pagefind-ignore (a table's title, a form's hidden caption)
+    repeats a heading, so every word of it is still found on the page."""
+    checked = 0
+    for page in example_out.rglob("index.html"):
+        text = indexed_text(page)
+        if text is None:
+            continue
+        body = lxml.html.parse(str(page)).getroot().cssselect("[data-pagefind-body]")[0]
+        for ignored in body.cssselect("caption[data-pagefind-ignore], caption [data-pagefind-ignore]"):
+            for piece in re.split(r"[\s：:]+", unicodedata.normalize("NFKC", ignored.text_content())):
+                assert piece in text, f"{page}: {piece} is only in an ignored caption"
+                checked += 1
+    assert checked > 20
+
+
 def test_department_filter_narrows_and_everything_stays_local(browser, example_out, served):
     page = browser.new_page()
     hosts = set()
@@ -75,6 +109,23 @@ def test_department_filter_narrows_and_everything_stays_local(browser, example_o
     exact, other = search_ui(page, served, "", year="2023")     # a filter alone lists its pages
     assert set(exact) | set(other) == {"lvliang-ybj/2023/budget/"}
     assert hosts == {urlparse(served).netloc}, hosts              # no request to any other host
+    page.close()
+
+
+def test_sort_by_year_lists_the_same_pages_newest_first(browser, served):
+    """No Pagefind sort key (docs/search.md): the search page runs one search per year."""
+    page = browser.new_page()
+    years = lambda paths: [int(p.split("/")[1]) for p in paths]   # noqa: E731  (dept/2024/kind/)
+    for query in ("医疗", "公务用车", ""):
+        filters = {} if query else {"kind": "部门决算"}
+        relevance = search_ui(page, served, query, **filters)
+        by_year = search_ui(page, served, query, sort="year", **filters)
+        assert page.locator("#f-sort").input_value() == "year"
+        for group, same in zip(by_year, relevance, strict=True):
+            assert sorted(group) == sorted(same), query
+            assert years(group) == sorted(years(group), reverse=True), query
+    exact, other = search_ui(page, served, "医疗", sort="year", year="2023")
+    assert exact + other == ["lvliang-ybj/2023/budget/"]
     page.close()
 
 

@@ -29,7 +29,7 @@ from .model import KIND_ORDER, KINDS, Department, Document, Portal
 from .numbers import money, percent, plain_number
 from .profiles import fill_year
 from .write import source_date
-from .tableview import form_labels, indicator_rows, table_view, target_rows
+from .tableview import document_view, form_labels, indicator_rows, target_rows
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FEED_ENTRIES = 100
@@ -204,7 +204,7 @@ def page_parts(doc: Document) -> list[dict[str, Any]]:
             item = dict(block)
             if block["type"] == "tables":
                 ids = block["tables"] or [t.spec.id for t in doc.tables]
-                item["views"] = [table_view(doc.table(i)) for i in ids]
+                item["views"] = [document_view(doc, doc.table(i)) for i in ids]
             if block["type"] == "markdown":
                 item["html"] = render_markdown(markdown_part(doc, block["file"]))
             blocks.append(item)

@@ -278,6 +278,7 @@ def slim(doc: Document) -> None:
     doc.overview = doc.glossary = ""
     doc.inputs, doc.reasons = {}, {}
     doc.__dict__.pop("_prose_sentences", None)
+    doc.__dict__.pop("_views", None)
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -26,7 +26,7 @@ from datetime import datetime
 import xlsxwriter
 
 from .model import Document
-from .tableview import TableView, table_view
+from .tableview import TableView, document_view
 from .write import source_date
 
 NO_DATE = datetime(2000, 1, 1)
@@ -44,7 +44,7 @@ def document_workbook(doc: Document) -> bytes:
     styles = _Styles(book)
     names: set[str] = set()
     for table in doc.tables:
-        view = table_view(table)
+        view = document_view(doc, table)
         sheet = book.add_worksheet(_sheet_name(table.spec.number or table.spec.id, table.spec.id, names))
         _write_sheet(sheet, view, doc, styles)
     book.close()

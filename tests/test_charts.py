@@ -86,7 +86,7 @@ def test_every_chart_is_an_accessible_svg_without_script_or_outside_reference(ex
                 texts = list(row.values())
                 for series, value in drawn.items():
                     assert number(texts[series]) == value
-    assert count == 8
+    assert count == 9   # fenyang 4, lvliang 4 (with the 当年拨款 structure its text links to), gaoyi 1
 
 
 def test_expenditure_chart_equals_table_03(fenyang_page):
@@ -290,3 +290,30 @@ def test_trend_and_portal_charts_pass_axe_and_fit_a_phone(browser, years_out, wi
             .map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ')}`)""")
         assert violations == [], rel
     page_.close()
+
+
+def test_nine_table_set_charts_its_three_public_table(tmp_path):
+    """The built-in final-accounts-9 profile (synthetic fixture portal-9, in 元): the 三公 chart's
+    numbers are table 公开07表's, last year's included (the table carries them)."""
+    out = tmp_path / "output"
+    build(Path(__file__).resolve().parent / "fixtures/portal-9", out, base_url="", search=False)
+    root = page(out, "demo-ju/2023/final-accounts")
+    data = data_table(chart(root, "three-public"))
+    row = root.xpath('//table[@data-table="07"]//tr[th[normalize-space()="公务用车运行维护费"]]')[0]
+    cells = {td.get("data-key"): td.text_content().strip() for td in row.cssselect("td")}
+    assert data["公务用车运行维护费"] == {"2022年决算数": cells["last_year"], "2023年预算数": cells["budget"],
+                                     "2023年决算数": cells["actual"], "完成全年预算": cells["of_budget"]}
+    assert cells["of_budget"] == "84.00%" and data["公务接待费"]["完成全年预算"] == "—"
+
+
+def test_budget_explanation_links_its_two_published_charts_to_drawn_ones(example_out):
+    """The 吕梁 budget printed 一般公共预算当年拨款结构图 and 三公经费分布图 as images the text
+    extraction lost; the page draws both from the tables and the explanation links to them."""
+    root = page(example_out, "lvliang-ybj/2023/budget")
+    links = {a.get("href") for a in root.cssselect('#part-3 a[href^="#chart-"]')}
+    assert links == {"#chart-general", "#chart-three-public"}
+    assert all(root.cssselect(f"figure{href}") for href in links)
+    data = data_table(chart(root, "general"))
+    assert {k: v["当年拨款"] for k, v in data.items()} == {"社会保障和就业支出": "1,325.42", "卫生健康支出": "11,345.20",
+                                                       "住房保障支出": "57.23"}
+    assert number(data["卫生健康支出"]["当年拨款"]) == table_cell(root, "05", "total", "210")

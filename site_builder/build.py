@@ -119,6 +119,12 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         check_signing_key(signing_key, out_dir)
     base = (config.base_url if base_url is None else base_url) or ""
     env = environment(root, out, {"base_url": base, **({"draft": True} if draft else {})}, started_ns)
+    note = None
+    if previous_release is None and config.previous_release is not None:   # site.yaml previous_release
+        previous_release = configured_release(config)
+        if previous_release is None:
+            note = (f"site.yaml 的 previous_release（{config.previous_release}）还没有已发布的网站：本次不生成更正记录"
+                    "（第一次发布后就会有）")
     cache = BuildCache(env) if clean or not out.is_dir() else BuildCache.load(cache_path(out), env, root, out)
     slugs = sorted(p.name for p in departments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -199,7 +205,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     files += len(portal_files)
     pages += sum(path.endswith(".html") for path, _ in portal_files)
     return BuildResult(documents, out_dir, pages, files, written_bytes, index, len(written), len(removed),
-                       sum(r.rendered for r in results), cache.note, portal)
+                       sum(r.rendered for r in results), "；".join(filter(None, [cache.note, note])), portal)
 
 
 # -- one department ------------------------------------------------------------------------------
@@ -352,6 +358,15 @@ def published_release(path: Path | None) -> Path | None:
         raise ContentError(path, "不是已发布的网站（找不到 index.html）",
                            "--previous-release 应是 site-builder publish 的目标文件夹，或一个已生成的网站文件夹")
     return site
+
+
+def configured_release(config) -> Path | None:
+    """The published site that site.yaml's ``previous_release`` names, or None when it has none
+    yet (before the first publication) or none is configured."""
+    if config.previous_release is None:
+        return None
+    site = site_folder(config.previous_release)
+    return site if (site / "index.html").is_file() else None
 
 
 def previous_signature(previous: Path, slug: str) -> str | None:

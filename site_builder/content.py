@@ -35,7 +35,7 @@ FORM_FIELDS = {
 }
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles", "downloads",
-             "content_source", "description", "checks"}
+             "content_source", "description", "checks", "previous_release"}
 DEPARTMENT_KEYS = {"name", "code", "supervisor", "region"}
 DOCUMENT_KEYS = {"title", "profile", "published", "source", "inputs", "reasons", "table_notes", "corrections",
                  "known_issues"}
@@ -65,7 +65,17 @@ def load_site_config(root: Path) -> SiteConfig:
         path=path,
         glossary=load_glossary(root),
         downloads=_downloads(data),
+        previous_release=_previous_release(data, root),
     )
+
+
+def _previous_release(data: Mapping, root: Path) -> Path | None:
+    """``previous_release:`` in site.yaml: the published portal (publish's target, or a site folder),
+    relative to the content folder; every build and the preview make correction records against it."""
+    value = optional(data, "previous_release", str)
+    if not value:
+        return None
+    return (root / value).resolve() if not Path(value).is_absolute() else Path(value)
 
 
 

@@ -2,7 +2,7 @@
 
 Governments do correct published disclosures; silently replacing a number erodes trust. A build
 given the last published release (``build --previous-release TARGET``, or ``previous_release``
-in site.yaml) compares each disclosure's ``data.json`` with the published one: every table cell
+in site.yaml, which ``serve`` uses too) compares each disclosure's ``data.json`` with the published one: every table cell
 whose text changed (table, row, column, old → new) and every sentence of the prose that changed
 (part, old → new) becomes one dated record. Records are kept in ``<document>/corrections.json``
 and carried from release to release, so a correction stays visible in every later release.

@@ -250,6 +250,7 @@ class SiteConfig:
     path: Path | None = None
     glossary: Any = None        # glossary.Glossary: the built-in 名词解释 with the portal's glossary.yaml
     downloads: tuple[str, ...] = DOWNLOAD_FORMATS   # the download formats of every table
+    previous_release: Path | None = None            # the published portal that 更正记录 are made against
 
 
 @dataclass

@@ -44,7 +44,7 @@ from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloa
 from livereload.server import LiveScriptInjector
 from tornado import ioloop, web
 
-from .build import build, department_pages, document_pages, figure_files, portal_pages, refuse_errors
+from .build import build, configured_release, department_pages, document_pages, figure_files, portal_pages, refuse_errors
 from .cache import cache_path
 from .catalog import catalog_entry
 from .content import check_tree, load_department, load_document, load_site_config
@@ -102,6 +102,7 @@ class Preview:
                        draft=True)
         self.portal = result.portal
         self.renderer = Renderer(self.portal, "", draft=True)
+        self.previous = configured_release(self.portal.config)   # 更正记录 as they will be published
 
     def apply(self, changed: Iterable[Path]) -> list[str]:
         """Rebuild for a set of changed paths; return the site paths rewritten. Raises on bad content."""
@@ -135,7 +136,7 @@ class Preview:
             elif catalog_entry(old) != catalog_entry(new):
                 self._schedule_catalog()           # lists every disclosure: written after the reload
             if new is not None:
-                pages += document_pages(new, renderer)
+                pages += document_pages(new, renderer, self.out, self.previous)
                 slim(new)
             elif old is not None:
                 shutil.rmtree(self.out / old.url, ignore_errors=True)
@@ -149,7 +150,7 @@ class Preview:
                                         key=lambda d: d.slug)
             pages = portal_pages(portal, renderer) + department_pages(new_dept, renderer)
             for doc in new_dept.documents:
-                pages += document_pages(doc, renderer)
+                pages += document_pages(doc, renderer, self.out, self.previous)
                 slim(doc)
         return self._write(pages)
 

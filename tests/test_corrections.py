@@ -83,3 +83,38 @@ def test_cells_are_matched_by_row_identity_not_position():
 
 def test_sentences_split_chinese_prose_and_drop_markup():
     assert sentences("### 一、职责\n\n甲。乙；丙\n\n| a | b |\n|---|---|") == ["一、职责", "甲。", "乙；", "丙", "a  b"]
+
+
+def test_site_yaml_names_the_published_portal_for_build_and_preview(content_copy, tmp_path, monkeypatch):
+    """``previous_release:`` in site.yaml: every build (no option needed) and the preview make the
+    records against the published portal; before the first publication the build says why none."""
+    target = tmp_path / "www"
+    site = content_copy / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8") + "previous_release: ../www\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = build(content_copy, out, search=False)
+    assert "还没有已发布的网站" in result.note and not (out / FENYANG / "corrections.json").exists()
+    publish(out, target, now=1_800_000_000)
+    edit(content_copy / CSV, "2101506,医疗保障经办事务,69.62", "2101506,医疗保障经办事务,69.63")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")          # 2026-01-01
+    result = build(content_copy, out, search=False)
+    assert "previous_release" not in result.note
+    assert [h.text_content() for h in records_of(out)[1][0].cssselect("h3")] == ["2026-01-01 更正"]
+    # the preview shows the record the next publication will carry, and follows a further save
+    from test_serve import Server
+    import urllib.request
+
+    server = Server(content_copy, "--no-search")
+    try:
+        def sections():
+            with urllib.request.urlopen(server.url + FENYANG + "/") as response:
+                return lxml.html.fromstring(response.read()).cssselect("section.correction-records")
+
+        rows = sections()[0].cssselect("tbody tr")
+        assert [c.text_content() for c in rows[0]][-2:] == ["69.62", "69.63"]
+        edit(content_copy / CSV, "2101506,医疗保障经办事务,69.63", "2101506,医疗保障经办事务,69.61")  # (within rounding)
+        assert "✓" in server.wait_for_line("05.csv")
+        rows = sections()[0].cssselect("tbody tr")
+        assert [c.text_content() for c in rows[0]][-2:] == ["69.62", "69.61"]
+    finally:
+        assert server.stop() == 0

@@ -43,7 +43,7 @@ from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
 from .render import YEAR_SORTS, Renderer, asset_files
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
-from .summary import counts, outputs, portal_of, shown, summarize
+from .summary import counts, output_folders, outputs, portal_of, shown, summarize
 from .workbook import document_workbook
 from .write import commit, json_text, site_files, stage
 
@@ -180,7 +180,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     changed = bool(written or removed)
     for result in results:       # the cache records what is in the output now
         if result.rendered:
-            result.entry.outputs = folders_signature(out, outputs(result.entry.summary))
+            result.entry.outputs = folders_signature(out, output_folders(result.entry.summary))
     new_cache = BuildCache(env, {r.slug: r.entry for r in results},
                            output_signature(out, [path for path, _ in portal_files]),
                            search=cache.search and not changed and (out / BUNDLE_DIR).is_dir(), portal=shown)
@@ -268,7 +268,7 @@ def build_department(slug: str) -> DepartmentResult:
             signature = digest([signature, previous_signature(job.previous, slug)])
         old = job.cache.get(slug)
         if old is not None and not old.racy and old.signature == signature \
-                and folders_signature(job.out, outputs(old.summary)) == old.outputs:
+                and folders_signature(job.out, output_folders(old.summary)) == old.outputs:
             return DepartmentResult(slug)         # the main process has the entry
         dept = load_department(Path(folder), job.config, job.profiles)
         renderer, check_config = job.tools()
@@ -288,6 +288,8 @@ def build_department(slug: str) -> DepartmentResult:
         pages.append(department_manifest(slug, pages))
         if sorted(path for path, _ in pages) != sorted(outputs(summary)):     # summary.outputs must know them all
             raise AssertionError(f"{slug}: summary.outputs() does not match the pages written")
+        if output_folders(summary) != sorted({path.rpartition("/")[0] for path, _ in pages}):
+            raise AssertionError(f"{slug}: summary.output_folders() does not match the pages written")
         written = [path for path, data in pages if stage(job.out, job.staging, path, data)]
         return DepartmentResult(slug, entry, rendered=True, written=written)
     except SiteBuilderError as exc:

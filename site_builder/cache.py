@@ -101,13 +101,14 @@ def output_signature(out_dir: Path, paths: list[str]) -> Signature:
     return signature
 
 
-def folders_signature(out_dir: Path, paths: list[str]) -> str:
-    """A digest of the modification times of the folders that hold ``paths`` in the output. A
-    file written, replaced, renamed or deleted there changes its folder's time; a file edited
-    in place does not (``--clean`` rewrites every file; issue 10's manifest catches such edits)."""
+def folders_signature(out_dir: Path, folders: list[str]) -> str:
+    """A digest of the modification times of ``folders`` in the output (sorted: the folders that
+    hold a department's files, summary.output_folders). A file written, replaced, renamed or
+    deleted there changes its folder's time; a file edited in place does not (``--clean``
+    rewrites every file; issue 10's manifest catches such edits)."""
     base = str(out_dir) + os.sep
     items = []
-    for folder in sorted({path.rpartition("/")[0] for path in paths}):
+    for folder in folders:
         try:
             items.append((folder, os.stat(base + folder).st_mtime_ns))
         except OSError:

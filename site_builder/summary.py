@@ -82,6 +82,23 @@ def outputs(summary: dict[str, Any]) -> list[str]:
     return paths
 
 
+def output_folders(summary: dict[str, Any]) -> list[str]:
+    """The folders that hold the files ``outputs`` lists, sorted, without listing the files: the
+    check of a build with no change runs this for every department (``build_department``
+    compares it with ``outputs`` whenever it renders one)."""
+    slug = summary["slug"]
+    formats = summary.get("downloads", DOWNLOAD_FORMATS)
+    per_table = "csv" in formats or "json" in formats
+    folders = {slug}
+    for doc in summary["documents"]:
+        url = f"{slug}/{doc['year']}/{doc['kind']}"
+        folders.add(f"{slug}/{doc['year']}")
+        folders.add(url)
+        if per_table and doc["tables"]:
+            folders.add(f"{url}/tables")
+    return sorted(folders)
+
+
 def counts(summary: dict[str, Any]) -> tuple[int, int]:
     """(files, HTML pages) that ``outputs`` lists, without listing them."""
     documents = summary["documents"]

@@ -73,6 +73,8 @@ def new_portal(folder: Path, region: str | None = None, profile: str | None = No
         folder / "site.yaml": site,
         folder / "README.md": _fill(_skeleton("README.md"), name=region and name or "预决算公开门户"),
         folder / "templates" / "说明.md": _skeleton("templates-README.md"),
+        # the built site and the build's cache are made from the rest: not kept in version control
+        folder / ".gitignore": "/output/\n/.output.*\n",
     }
     for path, text in files.items():
         path.write_text(text, encoding="utf-8")

@@ -37,6 +37,7 @@ def test_new_makes_a_documented_portal_and_refuses_a_non_empty_folder(tmp_path):
     for key in ("downloads", "checks", "base_url", "site_id_code", "profiles"):   # every setting explained
         assert f"# {key}" in site or f"{key}:" in site
     assert (portal / "templates").is_dir() and (portal / "departments").is_dir()
+    assert "/output/" in (portal / ".gitignore").read_text(encoding="utf-8")   # the built site is made, not kept
     assert "site-builder import" in (portal / "README.md").read_text(encoding="utf-8")
     code, output = _run("new", portal)
     assert code == 1 and "不是空的" in output

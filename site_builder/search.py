@@ -10,13 +10,13 @@ query differently and loses most of them (Pagefind issue #1237). See docs/search
 
 What is indexed is set by the templates: ``data-pagefind-body`` on the disclosure's content,
 filters (department, year, kind, region) and metadata (title, headline figure) in ``<meta>``
-tags of the page head. After each run, the fragments lose their anchors and the metadata is
-recompressed (drop_anchors, recompress_metadata): fewer bytes for a reader's first query.
+tags of the page head. After each run, the fragments lose their anchors, get short sequential
+names, and the metadata is recompressed (drop_anchors, shorten_fragment_names,
+recompress_metadata): fewer bytes for a reader's first query.
 """
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import platform
@@ -26,13 +26,13 @@ import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .compact import drop_anchors, recompress_metadata, shorten_fragment_names
 from .errors import SiteBuilderError
 
-PAGEFIND_VERSION = "1.6.0"
+PAGEFIND_VERSION = "1.6.0"   # pinned in package.json; compact.KNOWN_VERSION is the bundle format it writes
 BUNDLE_DIR = "pagefind"     # the index folder inside the output, next to index.html
 SHARDS_FILE = "shards.json"  # in BUNDLE_DIR: the further indexes the search page merges
 # Pagefind holds the whole index in memory while it builds it: measured about 3.7 MB per
@@ -108,14 +108,15 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
     ``groups`` (top-level folder, pages) hold more than ``shard_size`` pages, one bundle per shard
     (``pagefind/`` and ``pagefind/shard-N/``) listed in ``pagefind/shards.json`` for the search
     page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards.
-    ``compact``: drop the fragments' anchors and recompress (fewer bytes per query, about 18 ms of
-    CPU a page); the preview server leaves it out, to have its index sooner."""
+    ``compact``: drop the fragments' anchors, rename them short and recompress (fewer bytes per
+    query, about 18 ms of CPU a page); the preview server leaves it out, to have its index sooner."""
     binary = binary or require_pagefind()
     started = time.perf_counter()
     version = pagefind_version(binary)
     shards = plan_shards(groups, shard_size) if groups and sum(n for _, n in groups) > shard_size else [[]]
     pages = words = peak = 0
     bundle = bundle or site / BUNDLE_DIR
+    prefixes: set[str] = set()      # of the shards' fragment names, distinct (shorten_fragment_names)
     for number, folders in enumerate(shards, start=1):
         output = bundle if number == 1 else bundle / f"shard-{number}"
         glob = "{" + ",".join(folders) + "}/**/*.html" if folders else None
@@ -124,6 +125,7 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
         drop_unused_ui(output)
         if compact:
             drop_anchors(output)
+            shorten_fragment_names(output, prefixes)
             recompress_metadata(output)
         pages += _count(stdout, "pages")
         words += _count(stdout, "words")
@@ -195,51 +197,6 @@ _UNUSED = ("pagefind-worker.js", "pagefind-ui.js", "pagefind-ui.css", "pagefind-
 def drop_unused_ui(bundle: Path) -> None:
     for name in _UNUSED:
         (bundle / name).unlink(missing_ok=True)
-
-
-FRAGMENT_SIGNATURE = b"pagefind_dcd"   # what Pagefind puts before the JSON of a fragment, inside the gzip
-
-
-def drop_anchors(bundle: Path) -> None:
-    """Empty the ``anchors`` list of every fragment (the per-page file a result's excerpt comes from).
-
-    Pagefind records every element with an ``id`` inside ``data-pagefind-body`` as an anchor, with
-    its text, for sub-results (links to a heading within the page). A disclosure page has dozens
-    of ids (table of contents targets, ``aria-labelledby`` references), the search page shows no
-    sub-results, and the anchors were 6-7% of a fragment's gzip bytes: each result's excerpt costs
-    that much less. Only ``anchors`` changes: the content, word count, filters and metadata are
-    kept as Pagefind wrote them, and pagefind.js reads an empty list as a page without headings.
-    The file keeps its name (a hash of what Pagefind wrote), so a cached copy stays consistent."""
-    fragments = list(bundle.glob("fragment/*.pf_fragment"))
-    # zlib lets go of the GIL while it compresses: one thread per CPU
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for _ in pool.map(_drop_fragment_anchors, fragments, chunksize=16):
-            pass
-
-
-def _drop_fragment_anchors(fragment: Path) -> None:
-    data = gzip.decompress(fragment.read_bytes())
-    if not data.startswith(FRAGMENT_SIGNATURE):
-        raise SearchError(None, f"无法识别的搜索索引文件：{fragment.name}",
-                          f"检查 Pagefind 的版本（应为 {PAGEFIND_VERSION}）")
-    record = json.loads(data[len(FRAGMENT_SIGNATURE):])
-    if not record.get("anchors"):
-        return
-    record["anchors"] = []
-    body = FRAGMENT_SIGNATURE + json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    # level 9: 3% smaller than zlib's default 6 on these files, for about 18 ms a page of CPU
-    fragment.write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
-
-
-def recompress_metadata(bundle: Path) -> None:
-    """Pagefind's metadata (``*.pf_meta``: every page's fragment name and word count, the list of
-    index chunks), which every first query fetches, gzipped again at level 9: 4% smaller than
-    Pagefind writes it (48.8 → 47.0 KB for 2,500 pages). Same bytes inside, same name."""
-    for meta in bundle.glob("*.pf_meta"):
-        packed = meta.read_bytes()
-        smaller = gzip.compress(gzip.decompress(packed), compresslevel=9, mtime=0)
-        if len(smaller) < len(packed):
-            meta.write_bytes(smaller)
 
 
 def _count(output: str, what: str) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import shutil
 import sys
 import unicodedata
 from pathlib import Path
@@ -21,6 +22,9 @@ import pytest
 from conftest import AXE, REPO, serve
 from search_truth import fragment_urls, indexed_text, truth
 from site_builder.build import build
+from site_builder.compact import (META_SIGNATURE, PREFIX_LENGTH, CborError, cbor_decode, cbor_encode, read_metadata,
+                                  shorten_fragment_names, write_metadata)
+from site_builder.search import PAGEFIND_VERSION, index_site
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from synthetic import generate  # noqa: E402  (benchmarks/synthetic.py: made-up data)
@@ -68,7 +72,7 @@ def test_every_page_containing_the_term_is_found_exact_first(browser, example_ou
 
 
 def test_fragments_keep_the_excerpt_text_but_no_anchors(example_out):
-    """site_builder.search.drop_anchors: each page's fragment (fetched for its excerpt) has no
+    """site_builder.compact.drop_anchors: each page's fragment (fetched for its excerpt) has no
     anchors (the search page shows no sub-results) and keeps what the excerpt and result need."""
     fragments = sorted((example_out / "pagefind").rglob("fragment/*.pf_fragment"))
     assert len(fragments) == 3
@@ -260,16 +264,23 @@ def test_without_pagefind_the_build_says_how_to_get_it(tmp_path, monkeypatch):
 
 
 def test_a_portal_indexed_in_shards_is_searched_as_one(browser, tmp_path):
-    """--search-shard-size 1: each department its own Pagefind run, merged by the search page."""
+    """--search-shard-size 1: each department its own Pagefind run, merged by the search page;
+    each run's fragments renamed short, no name twice across the shards."""
     out = tmp_path / "out"
     result = build(Path(__file__).resolve().parent.parent / "content", out, search_shard_size=1)
     assert result.search.shards == 3 and result.search.pages == 3
     assert sorted(p.name for p in (out / "pagefind").glob("shard-*")) == ["shard-2", "shard-3"]
+    names = [name for bundle in [out / "pagefind", *sorted((out / "pagefind").glob("shard-*"))]
+             for name in bundle_fragment_names(bundle)]
+    assert len(names) == 3 and len(set(names)) == 3, names
+    assert len({name[:PREFIX_LENGTH] for name in names}) == 3                  # a prefix per shard
+    assert all(re.fullmatch(rf"[0-9a-z]{{{PREFIX_LENGTH}}}0", name) for name in names), names
     with serve(out) as base:
         page = browser.new_page()
         for query in ("公务用车", "16796.36", "医保档案规范化整理经费"):
             exact, other = search_ui(page, base, query)
             assert truth(out, query) <= set(exact) | set(other), query
+            assert all(excerpt for _, excerpt in shown_results(page)), query
         exact, other = search_ui(page, base, "医疗", department="高邑县医疗保障局")
         assert set(exact) | set(other) == {"gaoyi-ybj/2021/performance/"}
         page.close()
@@ -322,3 +333,168 @@ def test_another_pagefind_version_is_named_in_a_warning(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["build", str(REPO / "content"), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "Pagefind 为 1.5.2" in result.output and "1.6.0" in result.output
+
+
+# ---- short fragment names (site_builder.compact.shorten_fragment_names) ----
+
+def shown_results(page) -> list[tuple[str, str]]:
+    """(link, excerpt text) of every result on the search page, in order."""
+    return [tuple(pair) for pair in page.eval_on_selector_all("#search-results li", """items => items.map(li =>
+        [li.querySelector('a').getAttribute('href'), li.querySelector('.excerpt').textContent])""")]
+
+
+def bundle_fragment_names(bundle: Path) -> list[str]:
+    """The fragment names a bundle's metadata lists, found as pagefind.js finds them (entry → meta),
+    checked against the fragment files on disk."""
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert entry["version"] == PAGEFIND_VERSION
+    metas = [bundle / f"pagefind.{language['hash']}.pf_meta" for language in entry["languages"].values()]
+    assert sorted(metas) == sorted(bundle.glob("*.pf_meta"))           # no metadata left behind
+    names = [page[0] for meta in metas for page in read_metadata(meta.read_bytes())[1]]
+    assert sorted(names) == sorted(f.stem for f in bundle.glob("fragment/*.pf_fragment"))
+    return names
+
+
+@pytest.fixture(scope="module")
+def raw_bundle(example_out, tmp_path_factory):
+    """The example's index as Pagefind writes it (compact=False: no anchors dropped, no renaming)."""
+    bundle = tmp_path_factory.mktemp("raw") / "pagefind"
+    index_site(example_out, bundle=bundle, compact=False)
+    return bundle
+
+
+def test_cbor_codec_matches_the_standard_and_refuses_what_pagefind_does_not_write():
+    examples = {  # RFC 8949, appendix A
+        "00": 0, "17": 23, "1818": 24, "1864": 100, "1903e8": 1000, "1a000f4240": 1000000,
+        "1b000000e8d4a51000": 1000000000000, "20": -1, "3863": -100, "3903e7": -1000, "40": b"",
+        "4401020304": b"\x01\x02\x03\x04", "60": "", "6161": "a", "6449455446": "IETF", "63e6b0b4": "水",
+        "80": [], "83010203": [1, 2, 3], "8301820203820405": [1, [2, 3], [4, 5]], "a0": {},
+        "a201020304": {1: 2, 3: 4}, "a26161016162820203": {"a": 1, "b": [2, 3]},
+        "98190102030405060708090a0b0c0d0e0f101112131415161718181819": list(range(1, 26)),
+    }
+    for hexadecimal, value in examples.items():
+        assert cbor_decode(bytes.fromhex(hexadecimal)) == value, hexadecimal
+        assert cbor_encode(value).hex() == hexadecimal, hexadecimal
+    for hexadecimal in ("f97e00", "f5", "f6", "c074323031332d30332d32315432303a30343a30305a", "9f01ff",
+                        "7f6161ff", "1c", "0000", "18", "62e6", "8201", "62c328"):
+        with pytest.raises(CborError):
+            cbor_decode(bytes.fromhex(hexadecimal))
+
+
+def test_metadata_codec_round_trips_pagefinds_bytes(raw_bundle, synthetic_site):
+    """Decoding then encoding gives Pagefind's metadata back byte for byte: the example's as
+    Pagefind wrote it, and a renamed one of 300 synthetic pages (word counts, index chunks,
+    filters of every size)."""
+    for packed in (next(raw_bundle.glob("*.pf_meta")).read_bytes(),
+                   next((synthetic_site / "pagefind").glob("*.pf_meta")).read_bytes()):
+        meta = read_metadata(packed)
+        assert META_SIGNATURE + cbor_encode(meta) == gzip.decompress(packed)
+        assert gzip.decompress(write_metadata(meta)) == gzip.decompress(packed)
+        assert meta[0] == PAGEFIND_VERSION
+    assert len(bundle_fragment_names(synthetic_site / "pagefind")) == 300
+
+
+def test_fragments_renamed_and_nothing_else_changed(raw_bundle, tmp_path):
+    bundle = tmp_path / "pagefind"
+    shutil.copytree(raw_bundle, bundle)
+    old_meta = read_metadata(next(bundle.glob("*.pf_meta")).read_bytes())
+    contents = {f.stem: f.read_bytes() for f in bundle.glob("fragment/*.pf_fragment")}
+    others = snapshot(bundle, lambda p: "fragment" not in p.parts and p.suffix not in (".pf_meta", ".json"))
+    taken = {"zzz"}
+    assert shorten_fragment_names(bundle, taken) is True
+    names = bundle_fragment_names(bundle)
+    assert len(taken) == 2 and names[0][:PREFIX_LENGTH] in taken and "zzz" not in names[0]
+    new_meta = read_metadata(next(bundle.glob("*.pf_meta")).read_bytes())
+    assert [page[1:] for page in new_meta[1]] == [page[1:] for page in old_meta[1]]
+    assert new_meta[0] == old_meta[0] and new_meta[2:] == old_meta[2:]
+    assert [contents[old[0]] for old in old_meta[1]] == [
+        (bundle / "fragment" / f"{name}.pf_fragment").read_bytes() for name in names]
+    assert snapshot(bundle, lambda p: "fragment" not in p.parts and p.suffix not in (".pf_meta", ".json")) == others
+    again = tmp_path / "again"
+    shutil.copytree(raw_bundle, again)
+    shorten_fragment_names(again, {"zzz"})
+    assert snapshot(again) == snapshot(bundle)        # the same pages get the same names and bytes
+
+
+def snapshot(folder: Path, keep=lambda path: True) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and keep(p)}
+
+
+def _spoil(bundle: Path, how: str) -> None:
+    meta_path = next(bundle.glob("*.pf_meta"))
+    data = gzip.decompress(meta_path.read_bytes())
+    meta = read_metadata(meta_path.read_bytes())
+    if how == "signature":
+        meta_path.write_bytes(gzip.compress(b"pagefind_xyz" + data[len(META_SIGNATURE):]))
+    elif how == "longer CBOR head":     # the same values, but it would not re-encode to these bytes
+        assert data[len(META_SIGNATURE)] == 0x80 | len(meta)
+        meta_path.write_bytes(gzip.compress(META_SIGNATURE + bytes([0x98, len(meta)]) + data[len(META_SIGNATURE) + 1:]))
+    elif how == "not gzip":
+        meta_path.write_bytes(data)
+    elif how in ("meta version", "fragment group", "page shape"):
+        if how == "meta version":
+            meta[0] = "1.7.0"
+        elif how == "fragment group":
+            meta[1][0][2] = meta[1][0][0]
+        else:
+            meta[1][0].append(0)
+        meta_path.write_bytes(write_metadata(meta))
+    elif how == "entry version":
+        entry = bundle / "pagefind-entry.json"
+        entry.write_text(entry.read_text(encoding="utf-8").replace(PAGEFIND_VERSION, "1.5.2"), encoding="utf-8")
+    elif how == "fragment not listed":
+        shutil.copy(next(bundle.glob("fragment/*")), bundle / "fragment" / "zh-cn_0000000.pf_fragment")
+    elif how == "fragment missing":
+        next(bundle.glob("fragment/*")).unlink()
+    elif how == "no entry":
+        (bundle / "pagefind-entry.json").unlink()
+
+
+@pytest.mark.parametrize("how", ["signature", "longer CBOR head", "not gzip", "meta version", "fragment group",
+                                 "page shape", "entry version", "fragment not listed", "fragment missing", "no entry"])
+def test_a_bundle_not_as_pagefind_writes_it_is_left_alone(raw_bundle, tmp_path, how):
+    bundle = tmp_path / "pagefind"
+    shutil.copytree(raw_bundle, bundle)
+    _spoil(bundle, how)
+    before = snapshot(bundle)
+    assert shorten_fragment_names(bundle) is False
+    assert snapshot(bundle) == before
+
+
+def test_a_failed_rename_is_put_back(raw_bundle, tmp_path, monkeypatch):
+    import site_builder.search as search
+
+    bundle = tmp_path / "pagefind"
+    shutil.copytree(raw_bundle, bundle)
+    before = snapshot(bundle)
+    real = search.os.replace
+
+    def failing_replace(source, target):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(search.os, "replace", failing_replace)
+    assert shorten_fragment_names(bundle) is False
+    monkeypatch.setattr(search.os, "replace", real)
+    assert snapshot(bundle) == before
+
+
+def test_renamed_fragments_find_what_pagefinds_names_found(browser, tmp_path, monkeypatch):
+    """The example in three shards, built with and without the renaming: every query lists the
+    same pages in the same order with the same excerpts."""
+    import site_builder.search as search
+
+    renamed, plain = tmp_path / "renamed", tmp_path / "plain"
+    build(REPO / "content", renamed, search_shard_size=1)
+    monkeypatch.setattr(search, "shorten_fragment_names", lambda bundle, taken=None: False)
+    build(REPO / "content", plain, search_shard_size=1)
+    assert all("_" not in name for name in bundle_fragment_names(renamed / "pagefind"))
+    assert all(name.startswith("zh-cn_") for name in bundle_fragment_names(plain / "pagefind"))
+    page = browser.new_page()
+    with serve(renamed) as renamed_base, serve(plain) as plain_base:
+        for query in ("公务用车", "医疗", "三公", "16796.36", "医保档案规范化整理经费", "不存在的词语甲乙丙"):
+            found = search_ui(page, renamed_base, query), shown_results(page)
+            assert found == (search_ui(page, plain_base, query), shown_results(page)), query
+            assert all(excerpt for _, excerpt in found[1]), query
+        search_ui(page, renamed_base, "医疗")
+        assert len(shown_results(page)) == 3
+        assert page.locator("#search-results li .excerpt mark").count() >= 3     # the matched words highlighted
+    page.close()

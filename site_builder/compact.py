@@ -1,0 +1,345 @@
+"""The search stage's second half: Pagefind's bundle made smaller for a reader's queries.
+
+After each Pagefind run (``search.index_site`` with ``compact``), three rewrites of what
+Pagefind 1.6.0 wrote, each measured on the first query of a 5,000-document portal
+(docs/search.md): the fragments (one per page, fetched for its excerpt) lose their anchors,
+which the search page never shows (``drop_anchors``); the fragments get short sequential
+names, which compress where Pagefind's random ones do not (``shorten_fragment_names``); the
+metadata every first query fetches is recompressed at gzip level 9 (``recompress_metadata``).
+Each works on the format of the Pagefind version it knows (KNOWN_VERSION) and leaves a bundle
+it does not recognise as Pagefind wrote it, so search works either way.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .errors import SiteBuilderError
+
+KNOWN_VERSION = "1.6.0"   # the bundle format these rewrites know (search.PAGEFIND_VERSION is pinned to it)
+
+
+class BundleError(SiteBuilderError):
+    """A Pagefind file that is not what the pinned version writes."""
+
+
+FRAGMENT_SIGNATURE = b"pagefind_dcd"   # what Pagefind puts before the JSON of a fragment, inside the gzip
+
+
+def drop_anchors(bundle: Path) -> None:
+    """Empty the ``anchors`` list of every fragment (the per-page file a result's excerpt comes from).
+
+    Pagefind records every element with an ``id`` inside ``data-pagefind-body`` as an anchor, with
+    its text, for sub-results (links to a heading within the page). A disclosure page has dozens
+    of ids (table of contents targets, ``aria-labelledby`` references), the search page shows no
+    sub-results, and the anchors were 6-7% of a fragment's gzip bytes: each result's excerpt costs
+    that much less. Only ``anchors`` changes: the content, word count, filters and metadata are
+    kept as Pagefind wrote them, and pagefind.js reads an empty list as a page without headings.
+    The file keeps its name (a hash of what Pagefind wrote), so a cached copy stays consistent."""
+    fragments = list(bundle.glob("fragment/*.pf_fragment"))
+    # zlib lets go of the GIL while it compresses: one thread per CPU
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for _ in pool.map(_drop_fragment_anchors, fragments, chunksize=16):
+            pass
+
+
+def _drop_fragment_anchors(fragment: Path) -> None:
+    data = gzip.decompress(fragment.read_bytes())
+    if not data.startswith(FRAGMENT_SIGNATURE):
+        raise BundleError(None, f"无法识别的搜索索引文件：{fragment.name}",
+                          f"检查 Pagefind 的版本（应为 {KNOWN_VERSION}）")
+    record = json.loads(data[len(FRAGMENT_SIGNATURE):])
+    if not record.get("anchors"):
+        return
+    record["anchors"] = []
+    body = FRAGMENT_SIGNATURE + json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # level 9: 3% smaller than zlib's default 6 on these files, for about 18 ms a page of CPU
+    fragment.write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
+
+
+def recompress_metadata(bundle: Path) -> None:
+    """Pagefind's metadata (``*.pf_meta``: every page's fragment name and word count, the list of
+    index chunks), which every first query fetches, gzipped again at level 9: 4% smaller than
+    Pagefind writes it (48.8 → 47.0 KB for 2,500 pages). Same bytes inside, same name (a
+    metadata shorten_fragment_names rewrote is already at level 9)."""
+    for meta in bundle.glob("*.pf_meta"):
+        packed = meta.read_bytes()
+        smaller = gzip.compress(gzip.decompress(packed), compresslevel=9, mtime=0)
+        if len(smaller) < len(packed):
+            meta.write_bytes(smaller)
+
+
+# ---- short fragment names -------------------------------------------------------------------
+#
+# pagefind.js finds a bundle's files in two steps: it fetches ``pagefind-entry.json`` (always
+# anew: ``?ts=<now>``), whose ``languages[lang].hash`` names the metadata file
+# (``pagefind.<hash>.pf_meta``); the metadata (``b"pagefind_dcd"`` + CBOR, gzipped) lists every
+# page as [fragment name, word count, fragment group], and a result's excerpt is fetched from
+# ``fragment/<name>.pf_fragment`` (the name is also the result's ``id``). Nothing else names a
+# fragment: the index chunks and filters refer to pages by their position in that list.
+#
+# Pagefind names a fragment ``zh-cn_`` + 7 hex digits of a hash of its content: 2,500 such names
+# are about 17 KB of a shard's 47 KB gzipped metadata, which every first query fetches, because
+# random digits do not compress. Sequential names compress to almost nothing, so each page's
+# fragment is renamed ``<prefix><counter>`` (measured on the two 2,500-page shards of 5,000
+# synthetic documents: 40.8 → 33.2 KB and 41.4 → 33.6 KB gzipped):
+# - ``counter``: the page's position in the metadata, in base 36 (2,500 pages: at most 3 digits);
+# - ``prefix``: 3 base-36 characters (46,656 values) of a hash of the metadata Pagefind wrote,
+#   which holds every page's content hash. Same pages, same names, same bytes (a rebuild with
+#   nothing changed publishes the same files); any change to a page of the shard gives, but
+#   for a 1-in-46,656 chance, other names, so a browser or proxy that cached an earlier
+#   build's ``k3q7.pf_fragment`` is not served it for another page. Each character of prefix
+#   costs about 75 bytes a shard of 2,500 pages (gzip repeats it with every name).
+#   Its length is fixed, so a name can only repeat another shard's if the prefixes are equal:
+#   the shards of one build (merged by the search page, whose results are told apart by id)
+#   get distinct prefixes (``taken``). No language part (Pagefind's ``zh-cn_``, 0.6 KB a
+#   shard): pagefind.js never reads it, and without ``_`` a short name cannot be one of
+#   Pagefind's (another shard left as Pagefind wrote it keeps those).
+# The metadata is then written under a new name (a hash of its new content) and
+# pagefind-entry.json is pointed at it. When anything is not as Pagefind 1.6.0 writes it
+# (signature, CBOR that does not re-encode to the same bytes, version, list shapes, fragment
+# groups, files on disk), the bundle is left as Pagefind wrote it: search works either way.
+
+META_SIGNATURE = b"pagefind_dcd"   # what Pagefind puts before the CBOR of its metadata, inside the gzip
+ENTRY_FILE = "pagefind-entry.json"
+PREFIX_LENGTH = 3
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class CborError(ValueError):
+    """Not the subset of CBOR that Pagefind's metadata uses."""
+
+
+def cbor_decode(data: bytes) -> object:
+    """Decode one CBOR item that fills ``data``: unsigned and negative integers, byte and text
+    strings, arrays and maps of definite length (what Pagefind's metadata holds; tags, floats,
+    true/false/null and indefinite lengths raise CborError)."""
+    value, end = _cbor_item(data, 0, 0)
+    if end != len(data):
+        raise CborError(f"{len(data) - end} bytes after the CBOR item")
+    return value
+
+
+def _cbor_item(data: bytes, at: int, depth: int) -> tuple[object, int]:
+    if depth > 32:
+        raise CborError("nested too deeply")
+    if at >= len(data):
+        raise CborError("truncated")
+    major, info = data[at] >> 5, data[at] & 31
+    at += 1
+    if info < 24:
+        argument = info
+    elif info <= 27:
+        size = 1 << (info - 24)
+        if at + size > len(data):
+            raise CborError("truncated")
+        argument = int.from_bytes(data[at:at + size], "big")
+        at += size
+    else:
+        raise CborError(f"additional information {info} (indefinite length or reserved)")
+    if major == 0:
+        return argument, at
+    if major == 1:
+        return -1 - argument, at
+    if major in (2, 3):
+        if at + argument > len(data):
+            raise CborError("truncated string")
+        raw = data[at:at + argument]
+        try:
+            return (bytes(raw) if major == 2 else raw.decode("utf-8")), at + argument
+        except UnicodeDecodeError as exc:
+            raise CborError("text string is not UTF-8") from exc
+    if major == 4:
+        items = []
+        for _ in range(argument):
+            item, at = _cbor_item(data, at, depth + 1)
+            items.append(item)
+        return items, at
+    if major == 5:
+        mapping: dict = {}
+        for _ in range(argument):
+            key, at = _cbor_item(data, at, depth + 1)
+            if isinstance(key, (list, dict)):
+                raise CborError("a map key that is an array or a map")
+            mapping[key], at = _cbor_item(data, at, depth + 1)
+        return mapping, at
+    raise CborError(f"major type {major} (tag, float or simple value)")
+
+
+def cbor_encode(value: object) -> bytes:
+    """Encode what cbor_decode returns, each length and integer in its shortest form."""
+    out = bytearray()
+    _cbor_put(out, value)
+    return bytes(out)
+
+
+def _cbor_head(out: bytearray, major: int, argument: int) -> None:
+    if argument < 24:
+        out.append(major << 5 | argument)
+        return
+    for info, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+        if argument < 1 << (8 * size):
+            out.append(major << 5 | info)
+            out += argument.to_bytes(size, "big")
+            return
+    raise CborError("integer too large")
+
+
+def _cbor_put(out: bytearray, value: object) -> None:
+    if isinstance(value, bool):
+        raise CborError("booleans are not encoded")
+    if isinstance(value, int):
+        _cbor_head(out, 0, value) if value >= 0 else _cbor_head(out, 1, -1 - value)
+    elif isinstance(value, bytes):
+        _cbor_head(out, 2, len(value))
+        out += value
+    elif isinstance(value, str):
+        raw = value.encode("utf-8")
+        _cbor_head(out, 3, len(raw))
+        out += raw
+    elif isinstance(value, list):
+        _cbor_head(out, 4, len(value))
+        for item in value:
+            _cbor_put(out, item)
+    elif isinstance(value, dict):
+        _cbor_head(out, 5, len(value))
+        for key, item in value.items():
+            _cbor_put(out, key)
+            _cbor_put(out, item)
+    else:
+        raise CborError(f"cannot encode {type(value).__name__}")
+
+
+def read_metadata(packed: bytes) -> list:
+    """A ``.pf_meta`` file's content: gzip of the signature and a CBOR array. CborError when it is
+    not that, or when it would not re-encode to the very same bytes (so that renaming changes
+    the names and nothing else)."""
+    data = gzip.decompress(packed)
+    if not data.startswith(META_SIGNATURE):
+        raise CborError("no pagefind_dcd signature")
+    body = data[len(META_SIGNATURE):]
+    meta = cbor_decode(body)
+    if not isinstance(meta, list) or cbor_encode(meta) != body:
+        raise CborError("the metadata does not re-encode to the same bytes")
+    return meta
+
+
+def write_metadata(meta: list) -> bytes:
+    return gzip.compress(META_SIGNATURE + cbor_encode(meta), compresslevel=9, mtime=0)
+
+
+def _base36(number: int) -> str:
+    digits = ""
+    while True:
+        number, digit = divmod(number, 36)
+        digits = _BASE36[digit] + digits
+        if not number:
+            return digits
+
+
+def _prefix(meta_bytes: bytes, taken: set[str]) -> str:
+    """PREFIX_LENGTH base-36 characters of a hash of ``meta_bytes``, not one of ``taken``
+    (another shard's, or another language's): the next hash in a chain until it is free."""
+    digest = hashlib.sha256(meta_bytes).digest()
+    while True:
+        prefix = _base36(int.from_bytes(digest[:8], "big") % 36 ** PREFIX_LENGTH).rjust(PREFIX_LENGTH, "0")
+        if prefix not in taken:
+            return prefix
+        digest = hashlib.sha256(digest).digest()
+
+
+def shorten_fragment_names(bundle: Path, taken: set[str] | None = None) -> bool:
+    """Rename the fragments of the Pagefind bundle in ``bundle`` to short sequential names and
+    rewrite its metadata (and pagefind-entry.json) to match; see the comment above. ``taken``:
+    the prefixes given to the build's other bundles (shards), extended with this one's. Returns
+    False, leaving the bundle as it was, when it is not as Pagefind 1.6.0 writes it."""
+    taken = set() if taken is None else taken
+    try:
+        plan = _plan_renames(bundle, taken)
+    except (CborError, OSError, ValueError, KeyError, TypeError, EOFError, gzip.BadGzipFile):
+        return False
+    if plan is None:
+        return False
+    entry, metas, renames = plan
+    try:
+        _apply_renames(bundle, entry, metas, renames)
+    except OSError:
+        return False    # what was renamed has been put back
+    taken.update(prefix for _, _, _, prefix in metas)
+    return True
+
+
+def _plan_renames(bundle: Path, taken: set[str]):
+    entry = json.loads((bundle / ENTRY_FILE).read_text(encoding="utf-8"))
+    if entry.get("version") != KNOWN_VERSION or not isinstance(entry.get("languages"), dict):
+        return None
+    fragments = {path.name.removesuffix(".pf_fragment") for path in (bundle / "fragment").glob("*.pf_fragment")}
+    chosen = set(taken)
+    metas = []      # (language, old meta hash, new metadata, prefix)
+    renames: dict[str, str] = {}
+    for language, index in entry["languages"].items():
+        old_hash = index["hash"]
+        if not re.fullmatch(r"[\w-]+", language) or not re.fullmatch(r"[\w-]+", old_hash):
+            return None
+        packed = (bundle / f"pagefind.{old_hash}.pf_meta").read_bytes()
+        meta = read_metadata(packed)
+        if len(meta) < 2 or meta[0] != KNOWN_VERSION or not isinstance(meta[1], list):
+            return None
+        prefix = _prefix(gzip.decompress(packed), chosen)
+        chosen.add(prefix)
+        for number, page in enumerate(meta[1]):
+            # [fragment name, word count, fragment group]: a page in a group ("" here) is
+            # fetched from its group's file, which this does not rename
+            if not (isinstance(page, list) and len(page) == 3 and isinstance(page[0], str)
+                    and isinstance(page[1], int) and page[2] == ""):
+                return None
+            if page[0] in renames or page[0] not in fragments:
+                return None
+            new = prefix + _base36(number)
+            renames[page[0]] = new
+            page[0] = new
+        metas.append((language, old_hash, meta, prefix))
+    # every fragment on disk is a page of the metadata, and no new name is an old one
+    if set(renames) != fragments or set(renames.values()) & fragments or len(set(renames.values())) != len(renames):
+        return None
+    return entry, metas, renames
+
+
+def _apply_renames(bundle: Path, entry: dict, metas: list, renames: dict[str, str]) -> None:
+    """Rename the fragments, write the new metadata, then point the entry at it; an error on the
+    way puts back what was done (the entry is replaced last, atomically)."""
+    folder = bundle / "fragment"
+    done: list[tuple[Path, Path]] = []
+    written: list[Path] = []
+    try:
+        for old, new in renames.items():
+            source, target = folder / f"{old}.pf_fragment", folder / f"{new}.pf_fragment"
+            os.rename(source, target)
+            done.append((source, target))
+        for language, _, meta, _ in metas:
+            packed = write_metadata(meta)
+            new_hash = f"{language}_{hashlib.sha256(packed).hexdigest()[:13]}"
+            path = bundle / f"pagefind.{new_hash}.pf_meta"
+            path.write_bytes(packed)
+            written.append(path)
+            entry["languages"][language]["hash"] = new_hash
+        temporary = bundle / (ENTRY_FILE + ".tmp")
+        temporary.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        os.replace(temporary, bundle / ENTRY_FILE)
+    except BaseException:
+        for source, target in reversed(done):
+            os.rename(target, source)
+        for path in written:
+            path.unlink(missing_ok=True)
+        (bundle / (ENTRY_FILE + ".tmp")).unlink(missing_ok=True)
+        raise
+    for _, old_hash, _, _ in metas:
+        old = bundle / f"pagefind.{old_hash}.pf_meta"
+        if old not in written:
+            old.unlink()

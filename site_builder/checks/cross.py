@@ -56,7 +56,7 @@ def equal(doc: Document, config: CheckConfig) -> Iterator[Finding]:
         severity = "note" if within else check.get("severity", "error")
         yield Finding(rule="cross.equal", family="cross-table", severity=severity, location=a[1], document=doc.url,
                       expected=b[2], found=a[2],
-                      message=f"{check['label']}：前者为 {a[2]}，后者为 {b[2]}，相差 {gap:.2f}"
+                      message=f"{check['label']}：前者为 {a[2] or '空白'}，后者为 {b[2] or '空白'}，相差 {gap:.2f}"
                               + ("，尾数误差（四舍五入所致，不是错误）" if within else ""),
                       message_en=f"{check['label']}: {a[2]} vs {b[2]} (difference {gap:.2f})")
 

@@ -29,7 +29,7 @@ class BundleError(SiteBuilderError):
     """A Pagefind file that is not what the pinned version writes."""
 
 
-FRAGMENT_SIGNATURE = b"pagefind_dcd"   # what Pagefind puts before the JSON of a fragment, inside the gzip
+SIGNATURE = b"pagefind_dcd"   # what Pagefind puts first in a fragment (JSON) and the metadata (CBOR), inside the gzip
 
 
 def drop_anchors(bundle: Path) -> None:
@@ -51,14 +51,14 @@ def drop_anchors(bundle: Path) -> None:
 
 def _drop_fragment_anchors(fragment: Path) -> None:
     data = gzip.decompress(fragment.read_bytes())
-    if not data.startswith(FRAGMENT_SIGNATURE):
+    if not data.startswith(SIGNATURE):
         raise BundleError(None, f"无法识别的搜索索引文件：{fragment.name}",
                           f"检查 Pagefind 的版本（应为 {KNOWN_VERSION}）")
-    record = json.loads(data[len(FRAGMENT_SIGNATURE):])
+    record = json.loads(data[len(SIGNATURE):])
     if not record.get("anchors"):
         return
     record["anchors"] = []
-    body = FRAGMENT_SIGNATURE + json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    body = SIGNATURE + json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     # level 9: 3% smaller than zlib's default 6 on these files, for about 18 ms a page of CPU
     fragment.write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
 
@@ -106,7 +106,6 @@ def recompress_metadata(bundle: Path) -> None:
 # (signature, CBOR that does not re-encode to the same bytes, version, list shapes, fragment
 # groups, files on disk), the bundle is left as Pagefind wrote it: search works either way.
 
-META_SIGNATURE = b"pagefind_dcd"   # what Pagefind puts before the CBOR of its metadata, inside the gzip
 ENTRY_FILE = "pagefind-entry.json"
 PREFIX_LENGTH = 3
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -221,9 +220,9 @@ def read_metadata(packed: bytes) -> list:
     not that, or when it would not re-encode to the very same bytes (so that renaming changes
     the names and nothing else)."""
     data = gzip.decompress(packed)
-    if not data.startswith(META_SIGNATURE):
+    if not data.startswith(SIGNATURE):
         raise CborError("no pagefind_dcd signature")
-    body = data[len(META_SIGNATURE):]
+    body = data[len(SIGNATURE):]
     meta = cbor_decode(body)
     if not isinstance(meta, list) or cbor_encode(meta) != body:
         raise CborError("the metadata does not re-encode to the same bytes")
@@ -231,7 +230,7 @@ def read_metadata(packed: bytes) -> list:
 
 
 def write_metadata(meta: list) -> bytes:
-    return gzip.compress(META_SIGNATURE + cbor_encode(meta), compresslevel=9, mtime=0)
+    return gzip.compress(SIGNATURE + cbor_encode(meta), compresslevel=9, mtime=0)
 
 
 def _base36(number: int) -> str:

@@ -75,7 +75,7 @@ def _previous_release(data: Mapping, root: Path) -> Path | None:
     value = optional(data, "previous_release", str)
     if not value:
         return None
-    return (root / value).resolve() if not Path(value).is_absolute() else Path(value)
+    return (root / value).resolve()   # (an absolute value stays as it is)
 
 
 

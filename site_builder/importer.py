@@ -23,18 +23,18 @@ more when it has more.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from . import scaffold
 from .errors import Location, SiteBuilderError
 from .model import label_key
-from .numbers import normalize_text, parse_cell
+from .numbers import normalize_text, parse_cell, plain_number
 from .profiles import Column, Profile, TableSpec
+from .tables import table_csv
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 UNIT_FACTORS = {("元", "万元"): Decimal("0.0001"), ("万元", "元"): Decimal(10000)}
@@ -129,7 +129,7 @@ def cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, (int, float)):
-        return _plain(_shown(value))
+        return plain_number(_shown(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()[:10]
     return str(value)
@@ -140,11 +140,6 @@ def _shown(value: int | float) -> Decimal:
     if isinstance(value, int):
         return Decimal(value)
     return Decimal(format(value, ".15g"))
-
-
-def _plain(value: Decimal) -> str:
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -236,12 +231,12 @@ def _top_texts(sheet: Sheet) -> list[tuple[int, int, str]]:
             for c in range(len(sheet.values[r])) if sheet.text(r, c).strip()]
 
 
-def _match_score(sheet: Sheet, spec: TableSpec) -> tuple[int, int]:
-    """(how surely, title length) the sheet holds ``spec``: 2 for its number or its exact title,
-    1 for a cell that contains its title; 0 for no sign of it."""
+def _match_score(texts: list[str], spec: TableSpec) -> tuple[int, int]:
+    """(how surely, title length) a sheet whose name and top cells are ``texts`` (as _key gives
+    them) holds ``spec``: 2 for its number or its exact title, 1 for a cell that contains its
+    title; 0 for no sign of it."""
     number = _number_key(spec.number) if spec.number else ""
     title = _key(spec.title)
-    texts = [_key(sheet.name)] + [_key(t) for _, _, t in _top_texts(sheet)]
     score = 0
     for text in texts:
         if number and re.search(rf"(?<!\d){re.escape(number)}(?!\d)", _number_key(text)):
@@ -258,7 +253,8 @@ def match_sheets(sheets: list[Sheet], specs: list[TableSpec]) -> tuple[dict[str,
     found: dict[str, Sheet] = {}
     unmatched: list[Sheet] = []
     for sheet in sheets:
-        scored = sorted(((_match_score(sheet, spec), index, spec) for index, spec in enumerate(specs)),
+        texts = [_key(sheet.name)] + [_key(t) for _, _, t in _top_texts(sheet)]   # once per sheet
+        scored = sorted(((_match_score(texts, spec), index, spec) for index, spec in enumerate(specs)),
                         key=lambda item: (item[0], -item[1]), reverse=True)
         (score, _), _, best = scored[0] if scored else ((0, 0), 0, None)
         if not score or best is None:
@@ -455,7 +451,7 @@ class _Amounts:
         else:
             places, commas = style
             if needed > places:    # the format hides digits the cell holds: keep them
-                self.notices.append(f"{where} 显示为 {_format(shown, places, commas)}，实际为 {_plain(shown)}，"
+                self.notices.append(f"{where} 显示为 {_format(shown, places, commas)}，实际为 {plain_number(shown)}，"
                                     f"已按实际值导入")
                 places = needed
         return _format(shown, places, commas)
@@ -464,7 +460,7 @@ class _Amounts:
         converted = value * factor
         rounded = converted.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
         if rounded != converted:
-            self.notices.append(f"{where} {_plain(value)}{self.unit} 换算为 {_plain(converted)}{self.spec.unit}，"
+            self.notices.append(f"{where} {plain_number(value)}{self.unit} 换算为 {plain_number(converted)}{self.spec.unit}，"
                                 f"已四舍五入为 {rounded}")
         return _format(rounded, 2, commas)
 
@@ -566,9 +562,9 @@ def _block_rows(sheet: Sheet, spec: TableSpec, header: list[_HeaderColumn], star
     return result
 
 
-def read_sheet(sheet: Sheet, spec: TableSpec, notices: list[str]) -> tuple[list[dict[str, str]], str | None]:
-    """The rows of ``spec`` that ``sheet`` holds (column key → CSV text), and its declared unit."""
-    _, _, unit = sheet_header_line(sheet)
+def read_sheet(sheet: Sheet, spec: TableSpec, unit: str | None, notices: list[str]) -> list[dict[str, str]]:
+    """The rows of ``spec`` that ``sheet`` holds (column key → CSV text); ``unit``: the one its
+    header line declares (sheet_header_line)."""
     first = _find_header(sheet, spec)
     depth = len(spec.header_rows) if spec.layout != "blocks" else 2
     header = _header_columns(sheet, first, depth, spec)
@@ -579,23 +575,9 @@ def read_sheet(sheet: Sheet, spec: TableSpec, notices: list[str]) -> tuple[list[
     if unit and unit != spec.unit and (unit, spec.unit) in UNIT_FACTORS:
         notices.append(f"{sheet.name}：金额单位为{unit}，已换算为本表的{spec.unit}")
     if spec.layout == "blocks":
-        return _block_rows(sheet, spec, header, start, amounts), unit
+        return _block_rows(sheet, spec, header, start, amounts)
     mapping = _match_columns(sheet, header, spec, first)
-    return _grid_rows(sheet, spec, mapping, start, amounts), unit
-
-
-def table_csv(spec: TableSpec, rows: list[dict[str, str]]) -> str:
-    """The table's CSV as content holds it: the published leaf labels (group/label where a label
-    repeats), then the rows."""
-    columns = spec.input_columns
-    labels = [c.label for c in columns]
-    header = [c.qualified_label if labels.count(c.label) > 1 else c.label for c in columns]
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([row.get(c.key, "") for c in columns])
-    return out.getvalue()
+    return _grid_rows(sheet, spec, mapping, start, amounts)
 
 
 def read_document_workbook(path: Path, profile: Profile, year: int) -> ImportedDocument:
@@ -616,13 +598,13 @@ def read_document_workbook(path: Path, profile: Profile, year: int) -> ImportedD
         sheet = found.get(spec.id)
         if sheet is None:
             continue
-        entity, sheet_year, _ = sheet_header_line(sheet)
+        entity, sheet_year, unit = sheet_header_line(sheet)
         if entity:
             entities.add(entity)
         if sheet_year:
             years.add(sheet_year)
         try:
-            rows, unit = read_sheet(sheet, spec, notices)
+            rows = read_sheet(sheet, spec, unit, notices)
         except WorkbookError as exc:
             raise WorkbookError(path, exc.problem, exc.hint, cell=exc.cell) from None
         tables.append(ImportedTable(spec, sheet.name, table_csv(spec, rows), len(rows), unit))
@@ -665,12 +647,11 @@ def import_workbook(workbook: Path, content: Path, department: str, year: int, k
     them (unless ``dry_run``); a new document gets the rest of its files as ``add`` makes them.
     Raises (writing nothing) when the workbook cannot be read, names another department or year,
     or would replace tables that hold data (anything but what ``add`` wrote) without ``force``."""
-    from . import scaffold
-
     scaffold.check_document_target(content, department, year)
     folder = content / "departments" / department / str(year) / kind
     existed = (folder / "document.yaml").is_file()
-    chosen = scaffold.document_profile(content, kind, profile or (_document_profile(folder) if existed else None))
+    chosen = scaffold.document_profile(content, kind,
+                                       profile or (scaffold.yaml_value(folder / "document.yaml", "profile") if existed else None))
     imported = read_document_workbook(workbook, chosen, year)
     if existed and not force and not _as_added(content, department, year, kind, chosen, imported):
         raise WorkbookError(folder, "这份公开文件已有表格数据，没有改动任何文件",
@@ -681,7 +662,7 @@ def import_workbook(workbook: Path, content: Path, department: str, year: int, k
         raise WorkbookError(workbook, f"工作簿中的年度为 {'、'.join(map(str, sorted(imported.years)))} 年，"
                                       f"命令中为 {year} 年", "检查 --year，或是否选错了工作簿")
     dept_path, dept_text = scaffold.department_file(content, department, imported.department)
-    known = scaffold._department_name(dept_path) if dept_text is None else imported.department
+    known = scaffold.yaml_value(dept_path, "name") if dept_text is None else imported.department
     messages: list[str] = []
     files: dict[Path, str] = {}
     if dept_text is not None:
@@ -700,15 +681,13 @@ def import_workbook(workbook: Path, content: Path, department: str, year: int, k
     for table in imported.tables:
         files[folder / "tables" / f"{table.spec.id}.csv"] = table.csv
     if not dry_run:
-        write_files(files)
+        scaffold.write_files(files)
     return ImportPlan(imported, folder, existed, files, messages)
 
 
 def _as_added(content: Path, department: str, year: int, kind: str, profile: Profile,
               imported: ImportedDocument) -> bool:
     """Every table the workbook replaces is still as ``site-builder add`` wrote it (no data to lose)."""
-    from . import scaffold
-
     empty = scaffold.document_files(content, department, year, kind, profile, "")
     for table in imported.tables:
         path = content / "departments" / department / str(year) / kind / "tables" / f"{table.spec.id}.csv"
@@ -718,23 +697,3 @@ def _as_added(content: Path, department: str, year: int, kind: str, profile: Pro
         except (OSError, UnicodeDecodeError):
             return False
     return True
-
-
-def _document_profile(folder: Path) -> str | None:
-    import yaml
-
-    try:
-        data = yaml.safe_load((folder / "document.yaml").read_text(encoding="utf-8-sig"))
-    except (OSError, yaml.YAMLError):
-        return None
-    return str(data["profile"]) if isinstance(data, dict) and data.get("profile") else None
-
-
-def write_files(files: dict[Path, str]) -> None:
-    """Write every file through a temporary file and a rename: an interrupted import leaves each
-    file either as it was or complete."""
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.importing")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)

@@ -22,9 +22,9 @@ import yaml
 
 from .content import SLUG_RE, load_site_config
 from .errors import ContentError
-from .importer import table_csv
 from .model import KINDS
 from .profiles import Profile, load_profiles
+from .tables import table_csv
 
 SKELETONS = resources.files("site_builder") / "skeletons"
 DEFAULT_PROFILES = {"final-accounts": "final-accounts-10", "budget": "budget-13", "performance": "performance-overall"}
@@ -184,20 +184,30 @@ def add_document(content: Path, department: str, year: int, kind: str, profile: 
         raise ContentError(folder, "这份公开文件已存在，没有改动任何文件",
                            "要从 Excel 更新它的表格，用 site-builder import … --force")
     dept_path, dept_text = department_file(content, department, name)
-    department_name = name or _department_name(dept_path) or "【待填写：部门全称】"
+    department_name = name or yaml_value(dept_path, "name") or "【待填写：部门全称】"
     files = document_files(content, department, year, kind, chosen, department_name)
     if dept_text is not None:
         files = {dept_path: dept_text, **files}
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_files(files)
     marks = sum(text.count("【待填写") for text in files.values())
     return AddedDocument(folder, chosen, list(files), marks)
 
 
-def _department_name(path: Path) -> str | None:
+def yaml_value(path: Path, key: str) -> str | None:
+    """A top-level value of a content YAML file (department.yaml's name, document.yaml's
+    profile), or None when the file or the value is missing or unreadable."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (OSError, yaml.YAMLError):
         return None
-    return str(data.get("name")) if isinstance(data, dict) and data.get("name") else None
+    return str(data[key]) if isinstance(data, dict) and data.get(key) else None
+
+
+def write_files(files: dict[Path, str]) -> None:
+    """Write every file through a temporary file and a rename: an interrupted add or import leaves each
+    file either as it was or complete."""
+    for path, text in files.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.writing")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)

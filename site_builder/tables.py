@@ -201,3 +201,16 @@ def _make_row(cells: dict[str, object], spec: TableSpec, where: Location) -> Row
                 raise ContentError(where, f"分组“{row.group}”不是本表的分组", "应为：" + "、".join(groups))
     return row
 
+
+def table_csv(spec: TableSpec, rows: list[dict[str, str]]) -> str:
+    """The table's CSV as content holds it: the published leaf labels (group/label where a label
+    repeats), then the rows."""
+    columns = spec.input_columns
+    labels = [c.label for c in columns]
+    header = [c.qualified_label if labels.count(c.label) > 1 else c.label for c in columns]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([row.get(c.key, "") for c in columns])
+    return out.getvalue()

@@ -22,7 +22,7 @@ import pytest
 from conftest import AXE, REPO, serve
 from search_truth import fragment_urls, indexed_text, truth
 from site_builder.build import build
-from site_builder.compact import (META_SIGNATURE, PREFIX_LENGTH, CborError, cbor_decode, cbor_encode, read_metadata,
+from site_builder.compact import (SIGNATURE, PREFIX_LENGTH, CborError, cbor_decode, cbor_encode, read_metadata,
                                   shorten_fragment_names, write_metadata)
 from site_builder.search import PAGEFIND_VERSION, index_site
 
@@ -388,7 +388,7 @@ def test_metadata_codec_round_trips_pagefinds_bytes(raw_bundle, synthetic_site):
     for packed in (next(raw_bundle.glob("*.pf_meta")).read_bytes(),
                    next((synthetic_site / "pagefind").glob("*.pf_meta")).read_bytes()):
         meta = read_metadata(packed)
-        assert META_SIGNATURE + cbor_encode(meta) == gzip.decompress(packed)
+        assert SIGNATURE + cbor_encode(meta) == gzip.decompress(packed)
         assert gzip.decompress(write_metadata(meta)) == gzip.decompress(packed)
         assert meta[0] == PAGEFIND_VERSION
     assert len(bundle_fragment_names(synthetic_site / "pagefind")) == 300
@@ -425,10 +425,10 @@ def _spoil(bundle: Path, how: str) -> None:
     data = gzip.decompress(meta_path.read_bytes())
     meta = read_metadata(meta_path.read_bytes())
     if how == "signature":
-        meta_path.write_bytes(gzip.compress(b"pagefind_xyz" + data[len(META_SIGNATURE):]))
+        meta_path.write_bytes(gzip.compress(b"pagefind_xyz" + data[len(SIGNATURE):]))
     elif how == "longer CBOR head":     # the same values, but it would not re-encode to these bytes
-        assert data[len(META_SIGNATURE)] == 0x80 | len(meta)
-        meta_path.write_bytes(gzip.compress(META_SIGNATURE + bytes([0x98, len(meta)]) + data[len(META_SIGNATURE) + 1:]))
+        assert data[len(SIGNATURE)] == 0x80 | len(meta)
+        meta_path.write_bytes(gzip.compress(SIGNATURE + bytes([0x98, len(meta)]) + data[len(SIGNATURE) + 1:]))
     elif how == "not gzip":
         meta_path.write_bytes(data)
     elif how in ("meta version", "fragment group", "page shape"):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from site_builder.content import load_portal
-from site_builder.importer import table_csv
+from site_builder.tables import table_csv
 from site_builder.numbers import Cell
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -133,7 +133,7 @@ def run_checks(portal: Portal, config: CheckConfig | None = None,
     seen: set[tuple] = set()
     unique = []
     for f in findings:   # a department's file is read for each of its documents: report it once
-        key = (f.rule, str(f.location), f.message)
+        key = (f.rule, f.location, f.message)
         if key not in seen:
             seen.add(key)
             unique.append(f)

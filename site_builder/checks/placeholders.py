@@ -7,6 +7,7 @@ document cannot be published by accident (``build`` refuses; ``serve`` shows it 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,24 +24,47 @@ def is_placeholder(value: object) -> bool:
     return isinstance(value, str) and PLACEHOLDER.search(value) is not None
 
 
-def _files(doc: Document) -> list[Path]:
+@functools.lru_cache(maxsize=8)
+def _shared_text(path: str, mtime_ns: int) -> str | None:
+    """site.yaml's text: every document of the portal looks at it, one read per process."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None   # the loader has read (or refused) every file already
+
+
+def _texts(doc: Document) -> Iterator[tuple[Path, str | None]]:
+    """The texts that may hold a marker: the portal's and department's files, the document's
+    YAML files, and its Markdown (already in memory, as the loader read it)."""
     folder = doc.path
-    files = [folder / "document.yaml", *sorted(folder.glob("*.md")), *sorted((folder / "attachments").glob("*.yaml"))]
-    return [folder.parents[3] / "site.yaml", folder.parent.parent / "department.yaml", *files]
+    site = folder.parents[3] / "site.yaml"
+    try:
+        yield site, _shared_text(str(site), site.stat().st_mtime_ns)
+    except OSError:
+        pass
+    yield folder.parent.parent / "department.yaml", _read(folder.parent.parent / "department.yaml")
+    yield folder / "document.yaml", _read(folder / "document.yaml")
+    for stem, text in doc.extra_markdown.items():
+        yield folder / f"{stem}.md", text
+    for path in sorted((folder / "attachments").glob("*.yaml")):
+        yield path, _read(path)
 
 
 def placeholders(doc: Document) -> list[tuple[Location, str]]:
-    """Every 【待填写】 left in the document's files (and its department's), with file and line;
-    read once per document."""
+    """Every 【待填写】 left in the document's files (and its department's and portal's), with
+    file and line; found once per document."""
     found = doc.__dict__.get("_placeholders")
     if found is None:
         found = []
-        for path in _files(doc):
-            try:
-                text = path.read_text(encoding="utf-8-sig")
-            except (OSError, UnicodeDecodeError):
-                continue   # the loader has read (or refused) every file already
-            if "【待填写" not in text:
+        for path, text in _texts(doc):
+            if not text or "【待填写" not in text:
                 continue
             for number, line in enumerate(text.splitlines(), start=1):
                 if line.lstrip().startswith("#") and path.suffix == ".yaml":

@@ -1,16 +1,16 @@
 """What the XLSX download costs: CPU milliseconds per document for ``workbook.document_workbook``.
 
 Loads the three example documents (content/) and a synthetic portal (benchmarks/synthetic.py,
-SYNTHETIC DATA; generated into --work when missing), then times ``document_workbook`` over each
-set of documents for several rounds and prints the median CPU ms per document (process time,
-so other load on the machine counts less than it would in wall time). Variants are timed
-interleaved, round by round, so that their ratios come from one run:
+SYNTHETIC DATA; generated into --work when missing), then times each variant over each set of
+documents for several rounds and prints the median CPU ms per document (process time, so other
+load on the machine counts less than it would in wall time). Variants are timed interleaved,
+round by round, so that their ratios come from one run:
 
-    workbook        the build's writer (site_builder/workbook.py)
-    empty           an xlsxwriter workbook with one empty sheet: the fixed cost per workbook
-    stored          the build's writer, but the zip without deflate (ZIP_STORED): what deflate costs
-    handwritten     benchmarks/xlsx_handwritten.py, the EXPERIMENTAL minimal SpreadsheetML writer
-                    (not used by the build)
+    workbook        the build's writer: the layout code (workbook.py) writing with xlsx.py
+    xlsxwriter      the same layout code writing with xlsxwriter (the bytes are the same; it is
+                    what the build used until 2026-12-03, and the tests' oracle)
+    layout          the layout code alone, writing into a writer whose calls do nothing: the
+                    floor of any writer
 
     python benchmarks/xlsx_cost.py [--documents 60] [--rounds 7] [--profile] [--variants ...]
 
@@ -27,47 +27,45 @@ import pstats
 import statistics
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-import xlsxwriter  # noqa: E402
-import xlsxwriter.workbook  # noqa: E402
+import xlsxwriter  # noqa: E402  (pip install -e '.[test]')
 from synthetic import generate  # noqa: E402
 
 from site_builder import workbook  # noqa: E402
 from site_builder.content import load_portal  # noqa: E402
 
 
-def empty_workbook(doc) -> bytes:
+def xlsxwriter_workbook(doc) -> bytes:
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True})
-    book.add_worksheet("公开01表")
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False,
+                                     "strings_to_formulas": False, "strings_to_urls": False})
+    workbook.lay_out(doc, book)
     book.close()
     return out.getvalue()
 
 
-def stored_workbook(doc) -> bytes:
-    """The build's workbook zipped without compression, to measure what deflate costs. BENCHMARK
-    ONLY: it swaps the constant xlsxwriter passes to ZipFile, which the build never does."""
-    real = xlsxwriter.workbook.ZIP_DEFLATED
-    xlsxwriter.workbook.ZIP_DEFLATED = zipfile.ZIP_STORED
-    try:
-        return workbook.document_workbook(doc)
-    finally:
-        xlsxwriter.workbook.ZIP_DEFLATED = real
+class _Nothing:
+    """A writer whose every call does nothing (and returns itself): the layout code's own cost."""
+
+    def __getattr__(self, name):
+        return self
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+
+def layout_only(doc) -> bytes:
+    workbook.lay_out(doc, _Nothing())
+    return b""
 
 
 def variants() -> dict:
-    found = {"workbook": workbook.document_workbook, "empty": empty_workbook, "stored": stored_workbook}
-    try:
-        from xlsx_handwritten import handwritten_workbook
-        found["handwritten"] = handwritten_workbook
-    except ImportError:
-        pass
-    return found
+    return {"workbook": workbook.document_workbook, "xlsxwriter": xlsxwriter_workbook,
+            "layout": layout_only}
 
 
 def cpu_ms_per_doc(function, docs) -> tuple[float, int]:

@@ -311,8 +311,8 @@ def run_departments(job: Job, slugs: list[str], jobs: int | None, progress: Prog
     # forked workers inherit the compiled templates; a process with threads (the preview server)
     # is not forked, as a lock held by another thread would stay held in the child
     fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    if fork:
-        job.tools()
+    if fork and not job.cache:      # a full build: compile the templates once, before forking
+        job.tools()                 # (with a cache, most departments are unchanged and need none)
     context = multiprocessing.get_context("fork" if fork else "spawn")
     with context.Pool(jobs, initializer=_init_worker, initargs=(None if fork else job,)) as pool:
         for result in pool.imap_unordered(build_department, slugs, chunksize=max(1, min(64, len(slugs) // (jobs * 8)))):

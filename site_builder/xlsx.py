@@ -36,7 +36,7 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PACKAGE_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _TYPE = "application/vnd.openxmlformats-officedocument."
 _THEME = resources.files("site_builder").joinpath("data/xlsx-theme1.xml").read_text(encoding="utf-8")
-MAX_STRING = 32767                      # Excel's limit on the characters of a cell
+MAX_STRING = 32767                      # Excel's limit on a cell's text, in UTF-16 units
 _COLUMNS = [chr(65 + i) for i in range(26)] + [chr(65 + i) + chr(65 + j) for i in range(26) for j in range(26)]
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 _CONTROL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
@@ -64,6 +64,17 @@ def _cell_text(value: str) -> str:
     if _CONTROL.search(value):
         value = _CONTROL.sub(lambda m: f"_x{ord(m.group(0)):04X}_", value)
     return _text(value.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_"))
+
+
+def _truncate(text: str) -> tuple[str, int]:
+    """Excel's limit counts UTF-16 units (a character beyond U+FFFF is two): a longer text is
+    cut there, as xlsxwriter cuts it, and the call returns -2 as xlsxwriter's does."""
+    length = 0
+    for index, char in enumerate(text):
+        length += 2 if ord(char) > 0xFFFF else 1
+        if length > MAX_STRING:
+            return text[:index], -2
+    return text, 0
 
 
 def _number(value: float) -> str:
@@ -125,8 +136,8 @@ class Worksheet:
 
     def write_string(self, row: int, column: int, text: str, fmt: Format | None = None) -> int:
         status = 0                                        # (an empty text is an empty string cell)
-        if len(text) > MAX_STRING:
-            text, status = text[:MAX_STRING], -2          # xlsxwriter truncates and says so
+        if len(text) > MAX_STRING // 2:
+            text, status = _truncate(text)
         style = fmt.style() if fmt is not None else ""
         self._put(row, column, f'<c r="{_COLUMNS[column]}{row + 1}"{style} t="s"><v>{self.book.string(text)}</v></c>')
         return status

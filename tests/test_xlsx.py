@@ -97,6 +97,7 @@ def fill(book) -> None:
         sheet.write_string(1, 1, "字面的 _x0041_ 转义", boxed)
         sheet.write_string(1, 2, "a < b & c > d \"q\"", boxed)
         sheet.write_string(2, 0, "长" * (xlsx.MAX_STRING + 5), plain)
+        sheet.write_string(2, 3, "𠀀" * (xlsx.MAX_STRING // 2 + 3), plain)   # beyond U+FFFF: two UTF-16 units each
         sheet.write_string(2, 1, "", boxed)
         sheet.write_blank(2, 2, None, None)
         for column, value in enumerate([2262.43, 0.1 + 0.2, 1e20, -0.5, 1234567.891, 3.0]):

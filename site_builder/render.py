@@ -31,7 +31,16 @@ from .profiles import fill_year
 from .write import source_date
 from .tableview import document_view, form_labels, indicator_rows, target_rows
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def _builtin_templates() -> Path:
+    """The templates the tool ships: in an installed wheel inside the package (pyproject.toml maps
+    the checkout's templates/ to site_builder/templates), in a source checkout beside it."""
+    packaged = Path(__file__).resolve().parent / "templates"
+    return packaged if packaged.is_dir() else packaged.parent.parent / "templates"
+
+
+BUILTIN_TEMPLATES = _builtin_templates()
 FEED_ENTRIES = 100
 
 

@@ -43,7 +43,7 @@ from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
 from .render import YEAR_SORTS, Renderer, asset_files
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
-from .summary import counts, output_folders, outputs, portal_of, shown, summarize
+from .summary import counts, output_folders, outputs, portal_of, shown, summarize, table_keys
 from .workbook import document_workbook
 from .write import commit, json_text, site_files, stage
 
@@ -150,9 +150,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                  "years": {str(y): digest([r.entry.shown[2].get(str(y)) for r in results]) for y in years}}
         reuse = {path for path, _, _ in cache.portal_outputs} if cache.portal_outputs \
             and outputs_intact(out, cache.portal_outputs) else set()
-        lists = list_paths(base, [(d["profile"], d["year"], table) for r in results
-                                  for d in r.entry.summary["documents"] for table in d["tables"]]
-                           if "csv" in config.downloads else [])
+        lists = list_paths(base, table_keys([r.entry.summary for r in results]) if "csv" in config.downloads else [])
         lists_same = shown["lists"] == cache.portal.get("lists") and set(lists) <= reuse
         catalog_same = shown["catalog"] == cache.portal.get("catalog") and "catalog.json" in reuse
         years_changed = [y for y in years if shown["years"][str(y)] != cache.portal.get("years", {}).get(str(y))
@@ -183,7 +181,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             result.entry.outputs = folders_signature(out, output_folders(result.entry.summary))
     new_cache = BuildCache(env, {r.slug: r.entry for r in results},
                            output_signature(out, [path for path, _ in portal_files]),
-                           search=cache.search and not changed and (out / BUNDLE_DIR).is_dir(), portal=shown)
+                           search=cache.search and not changed and (out / BUNDLE_DIR).is_dir(), portal=shown,
+                           raw=cache.raw)     # (an unchanged department keeps its loaded Entry, never altered)
     index = None
     if search and not new_cache.search:
         new_cache.save(cache_path(out), root, out)     # pages recorded; the index is redone next time if this fails

@@ -17,6 +17,10 @@ build options). Any difference, and the cache is not used. A cache whose checksu
 cannot be parsed or has the wrong shape is ignored with a note and the build is a full one;
 ``--clean`` ignores it. A rebuilt page that comes out byte-identical is not written, so a cache
 that is wrong in the safe direction only costs time.
+
+**Layout.** A JSON header line (format, checksum…), a line of the portal's records, then one JSON
+line per department: a build that changed one department writes the other lines back as it read
+them (encoding 10,000 entries again took 0.1 s of a one-edit build).
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from . import __version__
 from .render import BUILTIN_TEMPLATES
 from .sources import refuse_outside_link
 
-FORMAT = 1
+FORMAT = 2
 RACY_NS = 2_000_000_000       # a file this close to the build's start may change again unseen
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -166,6 +170,10 @@ class Entry:
         return entry
 
 
+def _json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")   # never a line break
+
+
 @dataclass
 class BuildCache:
     environment: str = ""
@@ -174,6 +182,7 @@ class BuildCache:
     search: bool = False          # the search index in the output matches its pages
     portal: dict = field(default_factory=dict)   # digests of what each group of portal pages showed
     note: str = ""                # why an existing cache was not used (shown to the user)
+    raw: dict[str, tuple[Entry, bytes]] = field(default_factory=dict, repr=False)   # loaded entries, their lines
 
     @classmethod
     def load(cls, path: Path, environment: str, root: Path, out_dir: Path) -> BuildCache:
@@ -192,20 +201,28 @@ class BuildCache:
                 return cls(environment, note="缓存属于另一个内容或输出文件夹，已忽略")
             if head.get("environment") != environment:
                 return cls(environment, note="模板、方案、门户配置或工具已更新，全部重新生成")
+            lines = payload.split(b"\n")
+            portal = json.loads(lines[0])
+            departments, raw = {}, {}
             gc.disable()         # JSON makes no cycles; collecting while 10,000 summaries are made
             try:                 # costs as much as parsing them
-                data = json.loads(payload)
-                departments = {slug: Entry.from_json(item) for slug, item in data["departments"].items()}
+                for line in lines[1:]:
+                    slug, item = json.loads(line)
+                    entry = departments[slug] = Entry.from_json(item)
+                    raw[slug] = (entry, line)
             finally:
                 gc.enable()
-            return cls(environment, departments, data["portal_outputs"], bool(data["search"]), dict(data["portal"]))
+            return cls(environment, departments, portal["portal_outputs"], bool(portal["search"]),
+                       dict(portal["portal"]), raw=raw)
         except (ValueError, KeyError, TypeError, AttributeError):
             return cls(environment, note="构建缓存已损坏，已忽略，全部重新生成")
 
     def save(self, path: Path, root: Path, out_dir: Path) -> None:
-        payload = json.dumps({"departments": {slug: e.as_json() for slug, e in sorted(self.departments.items())},
-                              "portal_outputs": self.portal_outputs, "search": self.search, "portal": self.portal},
-                             ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        lines = [_json({"portal_outputs": self.portal_outputs, "search": self.search, "portal": self.portal})]
+        for slug, entry in sorted(self.departments.items()):
+            kept = self.raw.get(slug)       # an entry loaded and not replaced: its line as read
+            lines.append(kept[1] if kept is not None and kept[0] is entry else _json([slug, entry.as_json()]))
+        payload = b"\n".join(lines)
         head = {"format": FORMAT, "tool": __version__, "content": str(root), "output": str(out_dir.resolve()),
                 "environment": self.environment, "checksum": hashlib.sha256(payload).hexdigest()}
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import EXAMPLE
 from site_builder.build import build
-from site_builder.cache import cache_path
+from site_builder.cache import Entry, _json, cache_path
 
 HOUR_AGO = time.time() - 3600
 
@@ -188,6 +188,25 @@ def test_a_page_edited_in_place_in_the_output_is_restored_by_clean(portal, tmp_p
         f.write("tampered")
     build(portal, out, search=False, clean=True)
     assert_same_as_clean(portal, out, tmp_path)
+
+
+def test_the_cache_writes_back_the_lines_of_unchanged_departments_as_read(portal, tmp_path):
+    out = tmp_path / "out"
+    build(portal, out, search=False, allow_errors=True)
+
+    def lines() -> dict[str, bytes]:      # header, the portal's line, then a line per department
+        return {json.loads(line)[0]: line for line in cache_path(out).read_bytes().split(b"\n")[2:]}
+
+    before = lines()
+    edit(portal / F / "tables/01.csv", "本年收入合计,27,2262.43", "本年收入合计,27,2262.44")
+    assert build(portal, out, search=False, allow_errors=True).rendered == 1
+    after = lines()
+    assert sorted(after) == sorted(before) == ["fenyang-ybj", "gaoyi-ybj", "lvliang-ybj"]
+    assert [slug for slug in after if after[slug] != before[slug]] == ["fenyang-ybj"]
+    assert "2262.44" in after["fenyang-ybj"].decode("utf-8") and "2262.44" not in before["fenyang-ybj"].decode("utf-8")
+    for slug, line in after.items():      # a kept line is what encoding its entry again gives
+        assert line == _json([slug, Entry.from_json(json.loads(line)[1]).as_json()])
+    assert build(portal, out, search=False, allow_errors=True).rendered == 0
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "other-folder"])

@@ -9,6 +9,7 @@ last two seconds.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ import pytest
 
 from conftest import EXAMPLE
 from site_builder.build import build
+from site_builder.errors import SiteBuilderError
 from site_builder.cache import Entry, _json, cache_path
 
 HOUR_AGO = time.time() - 3600
@@ -207,6 +209,20 @@ def test_the_cache_writes_back_the_lines_of_unchanged_departments_as_read(portal
     for slug, line in after.items():      # a kept line is what encoding its entry again gives
         assert line == _json([slug, Entry.from_json(json.loads(line)[1]).as_json()])
     assert build(portal, out, search=False, allow_errors=True).rendered == 0
+
+
+def test_the_collector_is_left_as_found(portal, tmp_path):
+    """build freezes the cache's objects for the collector while it runs (the preview server
+    builds again and again in one process: nothing may stay frozen after)."""
+    frozen = gc.get_freeze_count()
+    out = tmp_path / "out"
+    build(portal, out, search=False, allow_errors=True)
+    build(portal, out, search=False, allow_errors=True)
+    assert gc.get_freeze_count() == frozen
+    edit(portal / F / "tables/01.csv", "本年收入合计,27,2262.43", "本年收入合计,27,本年")
+    with pytest.raises(SiteBuilderError):
+        build(portal, out, search=False)
+    assert gc.get_freeze_count() == frozen
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "flipped", "other-folder"])

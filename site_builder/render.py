@@ -336,9 +336,12 @@ class Renderer:
 
     def search(self) -> str:
         kinds = {d.kind for d in self.portal.documents}
+        # the glossary travels with the page: a query that names a term shows its definition
+        terms = [{"id": t.id, "term": t.term, "aliases": list(t.aliases), "definition": t.definition}
+                 for t in self.glossary.terms]
         return self._render("search.html", "search/index.html",
                             kind_labels=[KINDS[k] for k in KIND_ORDER if k in kinds],
-                            regions=[region for region, _ in self.portal.regions])
+                            regions=[region for region, _ in self.portal.regions], glossary_terms=terms)
 
     def year(self, year: int, sort: str | None = None) -> str:
         """years/<year>/index.html (by department) or years/<year>/by-<sort>/index.html."""

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlencode, urlparse
 import lxml.html
 import pytest
 
-from conftest import AXE, REPO, serve
+from conftest import AXE, EXAMPLE, REPO, serve
 from search_truth import fragment_urls, indexed_text, truth
 from site_builder.build import build
 from site_builder.compact import (SIGNATURE, PREFIX_LENGTH, CborError, cbor_decode, cbor_encode, read_metadata,
@@ -113,6 +113,32 @@ def test_department_filter_narrows_and_everything_stays_local(browser, example_o
     exact, other = search_ui(page, served, "", year="2023")     # a filter alone lists its pages
     assert set(exact) | set(other) == {"lvliang-ybj/2023/budget/"}
     assert hosts == {urlparse(served).netloc}, hosts              # no request to any other host
+    page.close()
+
+
+def test_a_query_that_names_a_glossary_term_shows_its_definition(browser, example_out, served):
+    """三公经费 (as readers type it) is the glossary's “三公”经费: its definition above the results,
+    linked to its entry on the glossary page; a figure names no term; axe finds nothing."""
+    from site_builder.glossary import load_glossary
+    from test_browser import axe_violations
+
+    term = next(t for t in load_glossary(EXAMPLE).terms if t.term == "“三公”经费")
+    page = browser.new_page()
+    exact, other = search_ui(page, served, "三公经费")
+    assert exact or other                                         # the results are there too
+    box = page.locator("#search-terms .term-answer")
+    assert box.locator("h2").inner_text() == "名词解释"
+    assert box.locator("dt").all_inner_texts()[0] == "“三公”经费"
+    assert box.locator("dd").first.inner_text() == term.definition
+    assert axe_violations(page) == []
+    href = box.locator("dt a").first.get_attribute("href")
+    assert urlparse(href).path == urlparse(served).path + "glossary/index.html" and href.endswith(f"#term-{term.id}")
+    search_ui(page, served, "基本支出")
+    assert page.locator("#search-terms dt").all_inner_texts()[0] == "基本支出"      # the exact term first
+    search_ui(page, served, "2262.43")
+    assert page.locator("#search-terms *").count() == 0
+    page.goto(href)
+    assert page.locator(f"#term-{term.id} dt").inner_text() == "“三公”经费"
     page.close()
 
 
@@ -315,7 +341,10 @@ def test_hundreds_of_departments_get_a_suggestion_box_not_a_huge_list():
     box = page.get_element_by_id("f-department")
     assert box.tag == "input" and box.get("list") == "department-names"
     assert page.cssselect('label[for="f-department"]')[0].text_content() == "部门"
-    assert len(Renderer(load_portal(REPO / "content"), "").search()) < 10_000
+    # the page stays small; the glossary it carries for the 名词解释 box (8.9 KB here) is counted apart
+    html = Renderer(load_portal(REPO / "content"), "").search()
+    glossary = re.search(r'<script type="application/json" id="glossary-terms">(.*?)</script>', html, re.S).group(1)
+    assert len(html) - len(glossary) < 10_000 and len(glossary.encode("utf-8")) < 12_000
 
 
 def test_another_pagefind_version_is_named_in_a_warning(tmp_path, monkeypatch):

@@ -17,12 +17,61 @@ const form = document.getElementById("search-form");
 const input = document.getElementById("q");
 const statusLine = document.getElementById("search-status");
 const resultsBox = document.getElementById("search-results");
+const termsBox = document.getElementById("search-terms");
+const glossary = JSON.parse(document.getElementById("glossary-terms")?.textContent || "[]");
 let pagefind = null;
 let runId = 0;
 
 /** Full-width digits and punctuation folded; thousands commas dropped (15,456.36 → 15456.36). */
 export function normalizeQuery(text) {
   return text.normalize("NFKC").replace(/(\d),(?=\d{3}(\D|$))/g, "$1").replace(/\s+/g, " ").trim();
+}
+
+/** A term's spelling as a query may give it: quotes, spaces and case do not count (三公经费 = “三公”经费). */
+function foldTerm(text) {
+  return text.normalize("NFKC").replace(/[“”"'‘’「」『』\s]/g, "").toLowerCase();
+}
+
+/** The glossary terms a query names (exactly first, then those it contains or is part of), at most ``limit``. */
+export function matchingTerms(query, terms = glossary, limit = 3) {
+  const folded = foldTerm(query);
+  if (folded.length < 2) return [];
+  const exact = [];
+  const partial = [];
+  for (const term of terms) {
+    const spellings = [term.term, ...(term.aliases || [])].map(foldTerm);
+    if (spellings.includes(folded)) exact.push(term);
+    else if (spellings.some((s) => s.includes(folded) || folded.includes(s))) partial.push(term);
+  }
+  return [...exact, ...partial].slice(0, limit);
+}
+
+/** Above the results: the definition of each term the query names, linked to the glossary. */
+function showTerms(query) {
+  const found = query ? matchingTerms(query) : [];
+  if (!found.length) {
+    termsBox.replaceChildren();
+    return;
+  }
+  const box = document.createElement("section");
+  box.className = "term-answer";
+  box.setAttribute("aria-labelledby", "term-answer-h");
+  const heading = document.createElement("h2");
+  heading.id = "term-answer-h";
+  heading.textContent = "名词解释";
+  const list = document.createElement("dl");
+  for (const term of found) {
+    const name = document.createElement("dt");
+    const link = document.createElement("a");
+    link.href = new URL(`glossary/index.html#term-${term.id}`, siteRoot).href;
+    link.textContent = term.term;
+    name.append(link);
+    const definition = document.createElement("dd");
+    definition.textContent = term.definition;
+    list.append(name, definition);
+  }
+  box.append(heading, list);
+  termsBox.replaceChildren(box);
 }
 
 function field(name) {
@@ -160,6 +209,7 @@ async function runSearch() {
   const query = normalizeQuery(input.value);
   const filters = chosenFilters();
   const byYear = field("sort")?.value === "year";
+  showTerms(query);              // from the page itself: shown even while the index loads, or without one
   if (!query && !Object.keys(filters).length) {
     statusLine.textContent = "";
     resultsBox.replaceChildren();

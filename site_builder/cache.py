@@ -49,9 +49,13 @@ def cache_path(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.cache" / "build.json"
 
 
+def _json(value: Any) -> bytes:
+    """Compact JSON, UTF-8: what digests are taken of, and a line of the cache (never a line break)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def digest(items: Any) -> str:
-    return hashlib.blake2b(json.dumps(items, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-                           digest_size=16).hexdigest()
+    return hashlib.blake2b(_json(items), digest_size=16).hexdigest()
 
 
 def scan(folder: Path | str, root: Path, started_ns: int, skip: tuple[Path, ...] = ()) -> tuple[str, bool]:
@@ -168,10 +172,6 @@ class Entry:
                 and isinstance(entry.shown[2], dict) and isinstance(entry.outputs, str)):
             raise ValueError("entry")
         return entry
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")   # never a line break
 
 
 @dataclass

@@ -34,7 +34,6 @@ from .write import source_date
 from .tableview import document_view, form_labels, indicator_rows, target_rows
 
 
-
 def _builtin_templates() -> Path:
     """The templates the tool ships: in an installed wheel inside the package (pyproject.toml maps
     the checkout's templates/ to site_builder/templates), in a source checkout beside it."""

@@ -67,11 +67,7 @@ def table_keys(summaries: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
     tables: dict[tuple[str, int], set[str]] = {}
     for summary in summaries:
         for doc in summary["documents"]:
-            key = (doc["profile"], doc["year"])
-            found = tables.get(key)
-            if found is None:
-                found = tables[key] = set()
-            found.update(doc["tables"])
+            tables.setdefault((doc["profile"], doc["year"]), set()).update(doc["tables"])
     return [(profile, year, table) for (profile, year), ids in tables.items() for table in ids]
 
 

@@ -10,6 +10,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import lxml.html
 import pytest
 from conftest import EXAMPLE, FENYANG, cell
 
@@ -64,7 +65,6 @@ def test_installed_wheel_builds_the_example(wheel, tmp_path, example_out):
     out = tmp_path / "output"
     subprocess.run([sys.executable, "-m", "site_builder.cli", "build", str(EXAMPLE), "--out", str(out),
                     "--base-url", "", "--no-search", "-q"], cwd=tmp_path, env=env, check=True, capture_output=True)
-    import lxml.html
     page = lxml.html.parse(str(out / FENYANG / "index.html")).getroot()
     assert cell(page, "03", "合计", "total") == "2262.43"
     pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .cache import (BuildCache, Entry, cache_path, digest, environment, folders_signature, output_signature,
                     outputs_intact, scan)
@@ -132,7 +133,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     # build, 0.1 s with them frozen), nor touch them in the forked workers
     gc.freeze()
     try:
-        slugs = sorted(p.name for p in departments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+        with os.scandir(departments_dir) as entries:      # (a stat per department with Path.is_dir)
+            slugs = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith((".", "_")))
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
         try:
@@ -147,19 +149,18 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             errors = [line for r in results for line in r.entry.errors]
             if errors and not allow_errors:
                 raise CheckFailed.of(root, errors)
-            check_unique([Department(s["slug"], s["name"], f"{departments_dir}/{s['slug']}", s["code"])   # (path: text,
-                          for s in (r.entry.summary for r in results)])                                # a Path each costs 30 µs)
+            # what the portal's pages show of every department: when none changed, as the last build found it
+            unchanged = cache.facts is not None and len(results) == len(cache.departments) \
+                and all(r.entry is cache.departments.get(r.slug) for r in results)
+            facts = cache.facts if unchanged else portal_facts(departments_dir, config, base, results)
+            years, shown, lists = facts["years"], facts["shown"], facts["lists"]
+            before = cache.facts["shown"] if cache.facts else {}
             # the portal's pages show every department: rendered again only when what they show changed
-            years = sorted({d["year"] for r in results for d in r.entry.summary["documents"]}, reverse=True)
-            shown = {"lists": digest([r.entry.shown[0] for r in results]),
-                     "catalog": digest([r.entry.shown[1] for r in results]),
-                     "years": {str(y): digest([r.entry.shown[2].get(str(y)) for r in results]) for y in years}}
             reuse = {path for path, _, _ in cache.portal_outputs} if cache.portal_outputs \
                 and outputs_intact(out, cache.portal_outputs) else set()
-            lists = list_paths(base, table_keys([r.entry.summary for r in results]) if "csv" in config.downloads else [])
-            lists_same = shown["lists"] == cache.portal.get("lists") and set(lists) <= reuse
-            catalog_same = shown["catalog"] == cache.portal.get("catalog") and "catalog.json" in reuse
-            years_changed = [y for y in years if shown["years"][str(y)] != cache.portal.get("years", {}).get(str(y))
+            lists_same = shown["lists"] == before.get("lists") and set(lists) <= reuse
+            catalog_same = shown["catalog"] == before.get("catalog") and "catalog.json" in reuse
+            years_changed = [y for y in years if shown["years"][str(y)] != before.get("years", {}).get(str(y))
                              or not set(year_paths(y)) <= reuse]
             portal = None
             portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in lists + figure_paths(years)]
@@ -184,10 +185,10 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         changed = bool(written or removed)
         for result in results:       # the cache records what is in the output now
             if result.rendered:
-                result.entry.outputs = folders_signature(out, output_folders(result.entry.summary))
+                result.entry.outputs = folders_signature(out, result.entry.folders)
         new_cache = BuildCache(env, {r.slug: r.entry for r in results},
                                output_signature(out, [path for path, _ in portal_files]),
-                               search=cache.search and not changed and (out / BUNDLE_DIR).is_dir(), portal=shown,
+                               search=cache.search and not changed and (out / BUNDLE_DIR).is_dir(), facts=facts,
                                raw=cache.raw)     # (an unchanged department keeps its loaded Entry, never altered)
         index = None
         if search and not new_cache.search:
@@ -196,7 +197,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             new_cache.search = True
         elif not search and not keep_index and changed and (out / BUNDLE_DIR).exists():
             shutil.rmtree(out / BUNDLE_DIR)                # an index of the old pages would find what is gone
-        documents = sum(len(r.entry.summary["documents"]) for r in results)
+        documents = facts["documents"]
         if changed or index is not None or not (out / MANIFEST).exists() \
                 or (signing_key is not None and not signed_by(out, signing_key)):
             update_manifest(out, [path for path, _ in portal_files], [r.slug for r in results], documents, set(written),
@@ -206,13 +207,30 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             new_cache.save(cache_path(out), root, out)
         if keep_portal and portal is None:
             portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
-        files, pages = map(sum, zip(*(counts(r.entry.summary) for r in results), strict=True)) if results else (0, 0)
-        files += len(portal_files)
-        pages += sum(path.endswith(".html") for path, _ in portal_files)
+        files = facts["files"] + len(portal_files)
+        pages = facts["pages"] + sum(path.endswith(".html") for path, _ in portal_files)
         return BuildResult(documents, out_dir, pages, files, written_bytes, index, len(written), len(removed),
                            sum(r.rendered for r in results), "；".join(filter(None, [cache.note, note])), portal)
     finally:
         gc.unfreeze()      # (the preview server builds again and again in one process)
+
+
+def portal_facts(departments_dir: Path, config, base: str, results: list[DepartmentResult]) -> dict[str, Any]:
+    """What the build derives from every department's summary (and checks: no two departments
+    share a name or code): the digests of what the portal's pages show of them, the years, the
+    data package's list files, and the counts. Kept in the cache: when no department changed,
+    the next build takes them from there instead of reading every summary again."""
+    summaries = [r.entry.summary for r in results]
+    check_unique([Department(s["slug"], s["name"], f"{departments_dir}/{s['slug']}", s["code"])   # (path: text,
+                  for s in summaries])                                                       # a Path each costs 30 µs)
+    years = sorted({d["year"] for s in summaries for d in s["documents"]}, reverse=True)
+    shown = {"lists": digest([r.entry.shown[0] for r in results]),
+             "catalog": digest([r.entry.shown[1] for r in results]),
+             "years": {str(y): digest([r.entry.shown[2].get(str(y)) for r in results]) for y in years}}
+    files, pages = map(sum, zip(*(counts(s) for s in summaries), strict=True)) if summaries else (0, 0)
+    return {"shown": shown, "years": years,
+            "lists": list_paths(base, table_keys(summaries) if "csv" in config.downloads else []),
+            "documents": sum(len(s["documents"]) for s in summaries), "files": files, "pages": pages}
 
 
 # -- one department ------------------------------------------------------------------------------
@@ -275,14 +293,14 @@ def build_department(slug: str) -> DepartmentResult:
             signature = digest([signature, previous_signature(job.previous, slug)])
         old = job.cache.get(slug)
         if old is not None and not old.racy and old.signature == signature \
-                and folders_signature(job.out, output_folders(old.summary)) == old.outputs:
+                and folders_signature(job.out, old.folders) == old.outputs:
             return DepartmentResult(slug)         # the main process has the entry
         dept = load_department(Path(folder), job.config, job.profiles)
         renderer, check_config = job.tools()
         errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),
                              drafts(dept.documents, job.draft))
         summary = summarize(dept, job.config.downloads)
-        entry = Entry(signature, racy, summary, "", errors, shown(summary))
+        entry = Entry(signature, racy, summary, "", errors, shown(summary), output_folders(summary))
         if errors and not job.allow_errors:
             return DepartmentResult(slug, entry, rendered=True)
         pages = department_pages(dept, renderer)

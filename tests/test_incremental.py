@@ -21,7 +21,7 @@ import pytest
 from conftest import EXAMPLE
 from site_builder.build import build
 from site_builder.errors import SiteBuilderError
-from site_builder.cache import Entry, _json, cache_path
+from site_builder.cache import Entry, StaleCache, cache_path
 
 HOUR_AGO = time.time() - 3600
 
@@ -68,11 +68,14 @@ def assert_same_as_clean(content: Path, out: Path, tmp_path: Path, **options) ->
 F = "departments/fenyang-ybj/2024/final-accounts"
 
 
-def test_a_build_with_no_change_loads_nothing_and_writes_nothing(portal, tmp_path):
+def test_a_build_with_no_change_loads_nothing_and_writes_nothing(portal, tmp_path, monkeypatch):
     out = tmp_path / "out"
     first = build(portal, out, search=False, jobs=2)
     assert first.rendered == 3 and first.written == first.files
     before = mtimes(out)
+    # nor does it decode the departments' summaries in the cache: the counts, the years and what
+    # the portal's pages show come from the facts the last build kept
+    monkeypatch.setattr(Entry, "_decode", lambda entry: pytest.fail("a summary was decoded"))
     again = build(portal, out, search=False, jobs=2)
     assert (again.rendered, again.written, again.removed) == (0, 0, 0)
     assert again.documents == 3 and again.files == first.files and again.pages == first.pages
@@ -197,7 +200,7 @@ def test_the_cache_writes_back_the_lines_of_unchanged_departments_as_read(portal
     build(portal, out, search=False, allow_errors=True)
 
     def lines() -> dict[str, bytes]:      # header, the portal's line, then a line per department
-        return {json.loads(line)[0]: line for line in cache_path(out).read_bytes().split(b"\n")[2:]}
+        return {Entry.from_line(line)[0]: line for line in cache_path(out).read_bytes().split(b"\n")[2:]}
 
     before = lines()
     edit(portal / F / "tables/01.csv", "本年收入合计,27,2262.43", "本年收入合计,27,2262.44")
@@ -207,7 +210,9 @@ def test_the_cache_writes_back_the_lines_of_unchanged_departments_as_read(portal
     assert [slug for slug in after if after[slug] != before[slug]] == ["fenyang-ybj"]
     assert "2262.44" in after["fenyang-ybj"].decode("utf-8") and "2262.44" not in before["fenyang-ybj"].decode("utf-8")
     for slug, line in after.items():      # a kept line is what encoding its entry again gives
-        assert line == _json([slug, Entry.from_json(json.loads(line)[1]).as_json()])
+        entry = Entry.from_line(line)[1]
+        assert entry.summary["slug"] == slug and entry._body is None      # (decoded: encoded again below)
+        assert line == entry.line(slug)
     assert build(portal, out, search=False, allow_errors=True).rendered == 0
 
 
@@ -248,6 +253,20 @@ def test_a_damaged_cache_is_ignored_and_the_build_is_a_full_one(portal, tmp_path
     assert result.rendered == 3 and result.note
     assert_same_as_clean(portal, out, tmp_path, allow_errors=True)
     assert build(portal, out, search=False, allow_errors=True).rendered == 0     # and the cache is sound again
+
+
+def test_a_summary_in_the_cache_that_cannot_be_decoded_stops_the_build_with_advice():
+    """A line's summary is decoded when first used, after the checksum passed: only a line
+    written by another build of the tool can fail then, and that must stop the build, not
+    make a page from half a summary."""
+    head = b'["a",{"signature":"s","racy":false,"outputs":"o","folders":["a"],"errors":[]}]'
+    slug, entry = Entry.from_line(head + b'\t[{"slug":"a"},["lists","catalog",{}]]')
+    assert (slug, entry.folders, entry.summary) == ("a", ["a"], {"slug": "a"})
+    for body in (b'{"slug":"a"}', b'[{"slug":"a"},["lists"]]', b"[{"):
+        with pytest.raises(StaleCache, match="--clean"):
+            _ = Entry.from_line(head + b"\t" + body)[1].summary
+    with pytest.raises(ValueError):
+        Entry.from_line(head)                  # no summary at all: the load ignores the cache
 
 
 def test_clean_ignores_the_cache(portal, tmp_path):

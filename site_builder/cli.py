@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -34,6 +36,22 @@ def main() -> None:
     """Build public budget-disclosure portals (预决算公开) as static websites."""
 
 
+def _stop_cleanly_on_sigterm() -> None:
+    """``kill`` (a scheduler's timeout, a CI job cancelled) ends the build as Ctrl-C does: the
+    staging folder is removed and the output stays as the last build left it. Python's default
+    would end the process at once and leave gigabytes of staged pages beside the output."""
+    main_pid = os.getpid()
+
+    def stop(signum, _frame):
+        if os.getpid() != main_pid:          # a forked build worker, told to end by its pool
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 @main.command("build")
 @click.argument("content_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_OUTPUT,
@@ -57,6 +75,7 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
                   allow_errors: bool, no_search: bool, search_shard_size: int, jobs: int | None, clean: bool,
                   signing_key: Path | None, previous_release: Path | None) -> None:
     """Build the portal in CONTENT_DIR (default: ./content) into --out."""
+    _stop_cleanly_on_sigterm()
     started = time.perf_counter()
     show_bar = not quiet and sys.stderr.isatty()
     bar = None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -13,9 +16,12 @@ import lxml.html
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE
+from conftest import EXAMPLE, REPO
 from site_builder.build import build
 from site_builder.cli import main
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from synthetic import generate  # noqa: E402  (benchmarks/synthetic.py: made-up data)
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:
@@ -87,6 +93,24 @@ def test_failed_build_keeps_the_previous_output(content_copy, tmp_path):
     assert result.exit_code == 1
     assert tree_bytes(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".output")] == [".output.cache"]  # no staging left
+
+
+def test_a_build_killed_halfway_leaves_the_previous_output_and_no_staging_folder(tmp_path):
+    """SIGTERM (``kill``, a scheduler's timeout) ends a build as Ctrl-C does."""
+    content, out = tmp_path / "content", tmp_path / "output"
+    generate(content, documents=30, seed=2)                 # synthetic: long enough a build to stop
+    command = [sys.executable, "-m", "site_builder.cli", "build", str(content), "--out", str(out), "--no-search", "-q"]
+    subprocess.run(command, check=True)
+    before = tree_bytes(out)
+    build_ = subprocess.Popen(command + ["--base-url", "https://example.gov.cn/yjsgk"])   # every page changes
+    deadline = time.monotonic() + 60
+    while not any(p.is_file() for staging in tmp_path.glob(".output.building-*") for p in staging.rglob("*")):
+        assert build_.poll() is None and time.monotonic() < deadline, "the build ended before anything was staged"
+        time.sleep(0.02)
+    build_.send_signal(signal.SIGTERM)                    # pages are being staged now
+    assert build_.wait(timeout=60) == 128 + signal.SIGTERM
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".output")] == [".output.cache"]
+    assert tree_bytes(out) == before
 
 
 def test_build_replaces_stale_files(content_copy, tmp_path):

@@ -229,6 +229,24 @@ def test_the_portal_is_a_valid_data_package_of_every_table(example_out):
     assert len(report.tasks) == 26
 
 
+def test_the_data_package_is_the_json_of_its_own_content_with_awkward_names(content_copy, tmp_path):
+    """datapackage.json is written a resource at a time, by format string (build.py's speed);
+    it must be byte for byte what json.dumps makes of the same content, quotes and backslashes too."""
+    from site_builder.build import build
+    from site_builder.write import json_text
+
+    yaml_path = content_copy / "departments/fenyang-ybj/department.yaml"
+    name = '汾阳市"医疗保障"局\\分局'
+    yaml_path.write_text(yaml_path.read_text(encoding="utf-8").replace(
+        "name: 汾阳市医疗保障局", "name: '" + name + "'"), encoding="utf-8")
+    build(content_copy, tmp_path / "out", search=False, allow_errors=True)   # (the prose names it otherwise)
+    data = (tmp_path / "out/datapackage.json").read_bytes()
+    package = json.loads(data)
+    assert data == json_text(package).encode("utf-8")
+    titles = [r["title"] for r in package["resources"] if r["path"].startswith("fenyang-ybj/")]
+    assert len(titles) == 10 and all(title.startswith(name + " 2024年度部门决算") for title in titles)
+
+
 def test_the_data_package_check_catches_a_cell_that_is_no_amount(example_out, tmp_path):
     import shutil
 

@@ -288,10 +288,11 @@ def build_department(slug: str) -> DepartmentResult:
     assert job is not None
     folder = f"{job.root}{os.sep}departments{os.sep}{slug}"   # (text: this runs for every department)
     try:
-        signature, racy = scan(folder, job.root, job.started_ns)
+        old = job.cache.get(slug)
+        signature, racy, listing = scan(folder, job.root, job.started_ns,
+                                        known=old.listing if old is not None and not old.racy else None)
         if job.previous is not None:         # corrections are made against the published release
             signature = digest([signature, previous_signature(job.previous, slug)])
-        old = job.cache.get(slug)
         if old is not None and not old.racy and old.signature == signature \
                 and folders_signature(job.out, old.folders) == old.outputs:
             return DepartmentResult(slug)         # the main process has the entry
@@ -300,7 +301,7 @@ def build_department(slug: str) -> DepartmentResult:
         errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),
                              drafts(dept.documents, job.draft))
         summary = summarize(dept, job.config.downloads)
-        entry = Entry(signature, racy, summary, "", errors, shown(summary), output_folders(summary))
+        entry = Entry(signature, racy, summary, "", errors, shown(summary), output_folders(summary), listing=listing)
         if errors and not job.allow_errors:
             return DepartmentResult(slug, entry, rendered=True)
         pages = department_pages(dept, renderer)

@@ -40,7 +40,7 @@ from .errors import SiteBuilderError
 from .render import BUILTIN_TEMPLATES
 from .sources import refuse_outside_link
 
-FORMAT = 3
+FORMAT = 4
 RACY_NS = 2_000_000_000       # a file this close to the build's start may change again unseen
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -61,25 +61,45 @@ def digest(items: Any) -> str:
     return hashlib.blake2b(_json(items), digest_size=16).hexdigest()
 
 
-def scan(folder: Path | str, root: Path, started_ns: int, skip: tuple[Path, ...] = ()) -> tuple[str, bool]:
+Listing = list   # [[folder below the scanned one, its mtime_ns, "file/names/in/listing/order"], …]
+
+
+def scan(folder: Path | str, root: Path, started_ns: int, skip: tuple[Path, ...] = (),
+         known: Listing | None = None) -> tuple[str, bool, Listing | None]:
     """(digest of every file under ``folder``: name, size, mtime, folder by folder; whether one is
-    racy). Entries are taken in the order the file system lists them, which is stable while a
-    folder is unchanged (a folder whose listing changed has a changed file anyway).
+    racy; the listing to pass as ``known`` next time, None when a symlink is among them).
+    Entries are taken in the order the file system lists them, which is stable while a folder
+    is unchanged (a folder whose listing changed has a changed file anyway).
+
+    ``known``, the listing the last scan returned: a folder whose modification time is the one
+    recorded has the same entries (adding, removing or renaming one changes its folder's time),
+    so only its files are stat-ed, not the folder read again: a third less of the system calls
+    that a build with no change spends most of its time on. Any folder whose time differs, or a
+    file gone, and the folder is scanned in full. A folder changed within two seconds of the
+    build makes the scan racy, as a file does (a second change in the same clock tick could
+    keep its time).
 
     A symlink that leads outside the content folder ``root`` is refused here, as the loader
-    would refuse it (a page must not publish /etc/passwd); a linked folder is not entered.
-    This walk is what a build with no change spends its time on: about 4 µs a file."""
+    would refuse it (a page must not publish /etc/passwd); a linked folder is not entered."""
+    folder = str(folder)
+    if known is not None:
+        found = _rescan(folder, str(root), started_ns, known)
+        if found is not None:
+            return found
     root_text = str(root)
     skipped = {str(p) for p in skip}
-    folder = str(folder)
     if os.path.islink(folder):
         refuse_outside_link(folder, root)
     items: list[object] = []
+    listing: Listing | None = []
     newest = 0
     pending = [folder]
     while pending:
         path = pending.pop()
         items.append(path[len(root_text):])
+        folder_mtime = os.stat(path).st_mtime_ns   # before reading it: a change after that shows next time
+        newest = max(newest, folder_mtime)
+        names = []
         with os.scandir(path) as entries:
             for entry in entries:
                 name = entry.name
@@ -88,6 +108,7 @@ def scan(folder: Path | str, root: Path, started_ns: int, skip: tuple[Path, ...]
                 if entry.is_symlink():
                     refuse_outside_link(entry.path, root)
                     items += (name, -1)                  # the link itself; its target is not followed
+                    listing = None
                 elif entry.is_dir():
                     if entry.path not in skipped:
                         pending.append(entry.path)
@@ -95,9 +116,41 @@ def scan(folder: Path | str, root: Path, started_ns: int, skip: tuple[Path, ...]
                     stat = entry.stat()
                     mtime = stat.st_mtime_ns
                     items += (name, stat.st_size, mtime)
+                    names.append(name)
                     if mtime > newest:
                         newest = mtime
-    return hashlib.blake2b(repr(items).encode("utf-8"), digest_size=16).hexdigest(), newest > started_ns - RACY_NS
+        if listing is not None:
+            listing.append([path[len(folder):], folder_mtime, "/".join(names)])
+    return _digest_items(items), newest > started_ns - RACY_NS, listing
+
+
+def _rescan(folder: str, root: str, started_ns: int, known: Listing) -> tuple[str, bool, Listing] | None:
+    """``scan`` through a known listing: the same digest, or None when a folder's time changed
+    or a file is gone (then the folder is scanned in full)."""
+    items: list[object] = []
+    newest = 0
+    prefix = folder[len(root):]
+    try:
+        for below, folder_mtime, names in known:
+            path = folder + below
+            if os.stat(path).st_mtime_ns != folder_mtime:
+                return None
+            newest = max(newest, folder_mtime)
+            items.append(prefix + below)
+            if names:
+                for name in names.split("/"):
+                    stat = os.stat(f"{path}/{name}")
+                    mtime = stat.st_mtime_ns
+                    items += (name, stat.st_size, mtime)
+                    if mtime > newest:
+                        newest = mtime
+    except (OSError, ValueError, TypeError):     # a file or folder gone; a listing of another shape
+        return None
+    return _digest_items(items), newest > started_ns - RACY_NS, known
+
+
+def _digest_items(items: list[object]) -> str:
+    return hashlib.blake2b(repr(items).encode("utf-8"), digest_size=16).hexdigest()
 
 
 def output_signature(out_dir: Path, paths: list[str]) -> Signature:
@@ -159,13 +212,25 @@ class Entry:
 
     def __init__(self, signature: str, racy: bool, summary: dict[str, Any] | None, outputs: str,
                  errors: list[str] | None = None, shown: list | None = None, folders: list[str] | None = None,
-                 body: bytes | None = None):
+                 body: bytes | None = None, listing: Listing | None = None, listing_json: bytes | None = None):
         self.signature = signature   # digest of its content folder
         self.racy = racy             # rebuild next time whatever the signature says
         self.outputs = outputs       # folders_signature of its files in the output
         self.folders = folders or []            # the output folders that hold them (summary.output_folders)
         self.errors = errors or []              # checker errors, kept when built with --allow-errors
         self._summary, self._shown, self._body = summary, shown or [], body
+        self._listing, self._listing_json = listing, listing_json   # scan's listing of its content folder
+
+    @property
+    def listing(self) -> Listing | None:
+        """The listing ``scan`` returned for its content folder (decoded in the worker that scans it)."""
+        if self._listing_json is not None:
+            try:
+                self._listing = json.loads(self._listing_json)
+            except ValueError:
+                self._listing = None          # (scan then reads every folder)
+            self._listing_json = None
+        return self._listing
 
     @property
     def summary(self) -> dict[str, Any]:
@@ -202,20 +267,22 @@ class Entry:
         self._summary, self._shown, self._body = summary, shown, None
 
     def line(self, slug: str) -> bytes:
-        """Its line in the cache: [slug, what a build with no change needs] TAB [summary, digests]
-        (compact JSON has no raw tab)."""
+        """Its line in the cache: [slug, what a build with no change needs] TAB the listing of its
+        content folder TAB [summary, digests] (compact JSON has no raw tab)."""
         head = {"signature": self.signature, "racy": self.racy, "outputs": self.outputs,
                 "folders": self.folders, "errors": self.errors}
-        return _json([slug, head]) + b"\t" + (self._body if self._body is not None
-                                               else _json([self.summary, self.shown]))
+        listing = self._listing_json if self._listing_json is not None else _json(self._listing)
+        return _json([slug, head]) + b"\t" + listing + b"\t" + (self._body if self._body is not None
+                                                                 else _json([self.summary, self.shown]))
 
     @classmethod
     def from_line(cls, line: bytes) -> tuple[str, Entry]:
-        head, tab, body = line.partition(b"\t")
+        head, tab, rest = line.partition(b"\t")
+        listing, tab2, body = rest.partition(b"\t")
         slug, data = json.loads(head)
         entry = cls(data["signature"], bool(data["racy"]), None, data["outputs"], data["errors"], None,
-                    data["folders"], body)
-        if not (tab and isinstance(slug, str) and isinstance(entry.signature, str) and isinstance(entry.outputs, str)
+                    data["folders"], body, listing_json=listing)
+        if not (tab and tab2 and isinstance(slug, str) and isinstance(entry.signature, str) and isinstance(entry.outputs, str)
                 and isinstance(entry.folders, list) and isinstance(entry.errors, list)):
             raise ValueError("entry")
         return slug, entry

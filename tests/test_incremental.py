@@ -21,7 +21,7 @@ import pytest
 from conftest import EXAMPLE
 from site_builder.build import build
 from site_builder.errors import SiteBuilderError
-from site_builder.cache import Entry, StaleCache, cache_path
+from site_builder.cache import Entry, StaleCache, cache_path, scan
 
 HOUR_AGO = time.time() - 3600
 
@@ -76,6 +76,15 @@ def test_a_build_with_no_change_loads_nothing_and_writes_nothing(portal, tmp_pat
     # nor does it decode the departments' summaries in the cache: the counts, the years and what
     # the portal's pages show come from the facts the last build kept
     monkeypatch.setattr(Entry, "_decode", lambda entry: pytest.fail("a summary was decoded"))
+    # and reads no folder of a department: its files are stat-ed through the listing the cache kept
+    scandir = os.scandir
+    departments = str(portal / "departments")
+
+    def no_department_folder(path="."):
+        if str(path).startswith(departments + os.sep):
+            pytest.fail(f"read {path}")
+        return scandir(path)
+    monkeypatch.setattr(os, "scandir", no_department_folder)
     again = build(portal, out, search=False, jobs=2)
     assert (again.rendered, again.written, again.removed) == (0, 0, 0)
     assert again.documents == 3 and again.files == first.files and again.pages == first.pages
@@ -260,13 +269,42 @@ def test_a_summary_in_the_cache_that_cannot_be_decoded_stops_the_build_with_advi
     written by another build of the tool can fail then, and that must stop the build, not
     make a page from half a summary."""
     head = b'["a",{"signature":"s","racy":false,"outputs":"o","folders":["a"],"errors":[]}]'
-    slug, entry = Entry.from_line(head + b'\t[{"slug":"a"},["lists","catalog",{}]]')
+    slug, entry = Entry.from_line(head + b'\t[]\t[{"slug":"a"},["lists","catalog",{}]]')
     assert (slug, entry.folders, entry.summary) == ("a", ["a"], {"slug": "a"})
     for body in (b'{"slug":"a"}', b'[{"slug":"a"},["lists"]]', b"[{"):
         with pytest.raises(StaleCache, match="--clean"):
-            _ = Entry.from_line(head + b"\t" + body)[1].summary
-    with pytest.raises(ValueError):
-        Entry.from_line(head)                  # no summary at all: the load ignores the cache
+            _ = Entry.from_line(head + b"\t[]\t" + body)[1].summary
+    for line in (head, head + b"\t[]"):
+        with pytest.raises(ValueError):
+            Entry.from_line(line)              # no listing or no summary: the load ignores the cache
+
+
+def test_a_scan_through_the_known_listing_gives_the_same_digest_and_sees_every_change(portal):
+    folder = portal / "departments/fenyang-ybj"
+    full = scan(folder, portal, time.time_ns())
+    assert full[2] is not None and not full[1]           # a listing; files an hour old: not racy
+    assert [below for below, _, _ in full[2]][0] == "" and "/2024/final-accounts/tables" in [b for b, _, _ in full[2]]
+    assert scan(folder, portal, time.time_ns(), known=full[2]) == full
+
+    def after(change) -> tuple:
+        change()
+        return scan(folder, portal, time.time_ns(), known=full[2])
+
+    tables = folder / "2024/final-accounts/tables"
+    edit(tables / "03.csv", "612.10", "612.11")                         # in place: the file's time
+    assert after(lambda: None)[0] != full[0]
+    edit(tables / "03.csv", "612.11", "612.10", when=HOUR_AGO)
+    assert after(lambda: None) == full                                   # as it was: size and time
+    for change in (lambda: (tables / "extra.csv").write_text("a,b\n", encoding="utf-8"),     # added
+                   lambda: (tables / "extra.csv").unlink(),                                     # removed
+                   lambda: os.rename(tables / "01.csv", tables / "01-old.csv"),                 # renamed
+                   lambda: (folder / "2025").mkdir()):                                         # a folder added
+        changed = after(change)
+        assert changed[0] == scan(folder, portal, time.time_ns())[0]     # what a full scan finds
+        assert changed[1]                                                # and just changed: racy
+    assert after(lambda: None)[0] != full[0]
+    (folder / "link").symlink_to(folder / "department.yaml")
+    assert scan(folder, portal, time.time_ns())[2] is None                # no listing past a symlink
 
 
 def test_clean_ignores_the_cache(portal, tmp_path):

@@ -20,9 +20,10 @@ that is wrong in the safe direction only costs time.
 
 **Layout.** A JSON header line (format, checksum…), a line of the portal's records (with the
 facts the last build derived from every department: a build with no change reuses them), then
-a line per department: what a build needs to see it unchanged, a tab, and its summary, decoded
-only when a page that shows it is made. A build that changed one department writes the other
-lines back as it read them (encoding 10,000 entries again took 0.1 s of a one-edit build).
+a line per department: what a build needs to see it unchanged, a tab, the listing of its
+content folders (``scan``; decoded by the worker that scans them), a tab, and its summary,
+decoded only when a page that shows it is made. A build that changed one department writes the
+other lines back as it read them (encoding 10,000 entries again took 0.1 s of a one-edit build).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import gc
 import multiprocessing
 import os
 import shutil
+import signal
 import tempfile
 import threading
 import time
@@ -278,6 +279,14 @@ _JOB: Job | None = None
 
 def _init_worker(job: Job | None) -> None:
     global _JOB
+    # A worker ends at once on SIGTERM, as Pool.terminate expects. A Python handler inherited
+    # from the command (cli: the main process cleans up on SIGTERM) runs only when a blocking
+    # call returns: a signal landing just before a worker blocks on the pool's queue, whose lock
+    # terminate() holds, was never acted on, and the build hung (seen once in ~100 builds).
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except ValueError:      # (not the main thread of a forked process: nothing was inherited)
+        pass
     if job is not None:
         _JOB = job
 

@@ -113,6 +113,30 @@ def test_a_build_killed_halfway_leaves_the_previous_output_and_no_staging_folder
     assert tree_bytes(out) == before
 
 
+def sigterm_in_worker(slug: str) -> tuple[str, object]:
+    return slug, signal.getsignal(signal.SIGTERM)
+
+
+def a_python_handler(signum, frame) -> None:
+    pass
+
+
+def test_build_workers_take_back_the_default_sigterm(monkeypatch, tmp_path):
+    """The command's SIGTERM handler is for the main process. Pool.terminate ends the workers with
+    SIGTERM while holding its queue's lock; a worker that had inherited the Python handler and
+    got the signal just before blocking on that lock never ran it, and a build hung."""
+    from site_builder import build as build_module
+
+    monkeypatch.setattr(build_module, "build_department", sigterm_in_worker)
+    job = build_module.Job(tmp_path, tmp_path / "out", tmp_path / "staging", None, {}, "", {"a": None}, 0, False)
+    previous = signal.signal(signal.SIGTERM, a_python_handler)     # as the command installs one
+    try:
+        found = build_module.run_departments(job, ["a", "b", "c", "d"], 2, None)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert sorted(found) == [(slug, signal.SIG_DFL) for slug in "abcd"]
+
+
 def test_build_replaces_stale_files(content_copy, tmp_path):
     out = tmp_path / "output"
     out.mkdir()

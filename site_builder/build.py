@@ -147,6 +147,9 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                     raise result.error
                 if result.entry is None:              # unchanged since the last build
                     result.entry = cache.departments[result.slug]
+                    if result.listing is not None:
+                        result.entry.relist(result.listing)
+                        cache.raw.pop(result.slug, None)     # (its line is written anew)
             errors = [line for r in results for line in r.entry.errors]
             if errors and not allow_errors:
                 raise CheckFailed.of(root, errors)
@@ -203,7 +206,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                 or (signing_key is not None and not signed_by(out, signing_key)):
             update_manifest(out, [path for path, _ in portal_files], [r.slug for r in results], documents, set(written),
                             index is not None, signing_key)
-        if index is not None or changed or cache.note or any(r.rendered for r in results) \
+        if index is not None or changed or cache.note or any(r.rendered or r.listing for r in results) \
                 or not cache_path(out).exists():
             new_cache.save(cache_path(out), root, out)
         if keep_portal and portal is None:
@@ -272,6 +275,7 @@ class DepartmentResult:
     rendered: bool = False
     written: list[str] = field(default_factory=list)
     error: SiteBuilderError | None = None
+    listing: list | None = None    # unchanged, but its folders were read again: the listing to keep
 
 
 _JOB: Job | None = None
@@ -304,7 +308,10 @@ def build_department(slug: str) -> DepartmentResult:
             signature = digest([signature, previous_signature(job.previous, slug)])
         if old is not None and not old.racy and old.signature == signature \
                 and folders_signature(job.out, old.folders) == old.outputs:
-            return DepartmentResult(slug)         # the main process has the entry
+            # the main process has the entry; a new listing when a folder's time had changed
+            # with no file changed (an editor's swap file come and gone), so it is used next time
+            # (unless that time is too recent to trust: then the next build reads it again)
+            return DepartmentResult(slug, listing=None if old.listing is listing or racy else listing)
         dept = load_department(Path(folder), job.config, job.profiles)
         renderer, check_config = job.tools()
         errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),

@@ -233,6 +233,10 @@ class Entry:
             self._listing_json = None
         return self._listing
 
+    def relist(self, listing: Listing | None) -> None:
+        """Keep ``listing`` (a scan that read its folders again and found no file changed)."""
+        self._listing, self._listing_json = listing, None
+
     @property
     def summary(self) -> dict[str, Any]:
         """What the portal pages show of it (summary.summarize)."""

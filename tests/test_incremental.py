@@ -279,6 +279,28 @@ def test_a_summary_in_the_cache_that_cannot_be_decoded_stops_the_build_with_advi
             Entry.from_line(line)              # no listing or no summary: the load ignores the cache
 
 
+def test_a_folder_whose_time_changed_with_no_file_changed_is_listed_again_once(portal, tmp_path, monkeypatch):
+    """An editor's swap file, come and gone, changes its folder's time and nothing else: the
+    department is not rendered again, and the next build keeps the new listing, so the build
+    after that stats the folder's files without reading it."""
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    tables = portal / F / "tables"
+    (tables / ".03.csv.swp").write_text("swap", encoding="utf-8")
+    (tables / ".03.csv.swp").unlink()
+    os.utime(tables, (HOUR_AGO + 120, HOUR_AGO + 120))   # (a folder time of just now is not trusted)
+    before = cache_path(out).read_bytes()
+    result = build(portal, out, search=False)
+    assert (result.rendered, result.written) == (0, 0)
+    assert cache_path(out).read_bytes() != before                   # the new listing kept
+    scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda path=".": pytest.fail(f"read {path}")
+                        if str(path).startswith(str(portal / "departments") + os.sep) else scandir(path))
+    assert build(portal, out, search=False).rendered == 0
+    monkeypatch.undo()
+    assert_same_as_clean(portal, out, tmp_path)
+
+
 def test_a_scan_through_the_known_listing_gives_the_same_digest_and_sees_every_change(portal):
     folder = portal / "departments/fenyang-ybj"
     full = scan(folder, portal, time.time_ns())

@@ -146,10 +146,9 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                 if result.error is not None:
                     raise result.error
                 if result.entry is None:              # unchanged since the last build
-                    result.entry = cache.departments[result.slug]
                     if result.listing is not None:
-                        result.entry.relist(result.listing)
-                        cache.raw.pop(result.slug, None)     # (its line is written anew)
+                        cache.relist(result.slug, result.listing)
+                    result.entry = cache.departments[result.slug]
             errors = [line for r in results for line in r.entry.errors]
             if errors and not allow_errors:
                 raise CheckFailed.of(root, errors)

@@ -233,21 +233,12 @@ class Entry:
             self._listing_json = None
         return self._listing
 
-    def relist(self, listing: Listing | None) -> None:
-        """Keep ``listing`` (a scan that read its folders again and found no file changed)."""
-        self._listing, self._listing_json = listing, None
-
     @property
     def summary(self) -> dict[str, Any]:
         """What the portal pages show of it (summary.summarize)."""
         if self._body is not None:
             self._decode()
         return self._summary
-
-    @summary.setter
-    def summary(self, value: dict[str, Any]) -> None:
-        self.summary   # noqa: B018  (decoded first, so a later decode cannot overwrite it)
-        self._summary = value
 
     @property
     def shown(self) -> list:
@@ -345,6 +336,13 @@ class BuildCache:
             return cls(environment, departments, portal["portal_outputs"], bool(portal["search"]), facts, raw=raw)
         except (ValueError, KeyError, TypeError, AttributeError):
             return cls(environment, note="构建缓存已损坏，已忽略，全部重新生成")
+
+    def relist(self, slug: str, listing: Listing) -> None:
+        """Keep a new listing for an unchanged department (a scan that read its folders again and
+        found no file changed); its line is then written anew, not as it was read."""
+        entry = self.departments[slug]
+        entry._listing, entry._listing_json = listing, None
+        self.raw.pop(slug, None)
 
     def save(self, path: Path, root: Path, out_dir: Path) -> None:
         lines = [_json({"portal_outputs": self.portal_outputs, "search": self.search, "facts": self.facts})]

@@ -68,6 +68,17 @@ def assert_same_as_clean(content: Path, out: Path, tmp_path: Path, **options) ->
 F = "departments/fenyang-ybj/2024/final-accounts"
 
 
+def forbid_reading_department_folders(portal: Path, monkeypatch) -> None:
+    """Fail the test if a build lists any folder inside a department (the list of departments is fine)."""
+    scandir, inside = os.scandir, str(portal / "departments") + os.sep
+
+    def guarded(path="."):
+        if str(path).startswith(inside):
+            pytest.fail(f"read {path}")
+        return scandir(path)
+    monkeypatch.setattr(os, "scandir", guarded)
+
+
 def test_a_build_with_no_change_loads_nothing_and_writes_nothing(portal, tmp_path, monkeypatch):
     out = tmp_path / "out"
     first = build(portal, out, search=False, jobs=2)
@@ -77,14 +88,7 @@ def test_a_build_with_no_change_loads_nothing_and_writes_nothing(portal, tmp_pat
     # the portal's pages show come from the facts the last build kept
     monkeypatch.setattr(Entry, "_decode", lambda entry: pytest.fail("a summary was decoded"))
     # and reads no folder of a department: its files are stat-ed through the listing the cache kept
-    scandir = os.scandir
-    departments = str(portal / "departments")
-
-    def no_department_folder(path="."):
-        if str(path).startswith(departments + os.sep):
-            pytest.fail(f"read {path}")
-        return scandir(path)
-    monkeypatch.setattr(os, "scandir", no_department_folder)
+    forbid_reading_department_folders(portal, monkeypatch)
     again = build(portal, out, search=False, jobs=2)
     assert (again.rendered, again.written, again.removed) == (0, 0, 0)
     assert again.documents == 3 and again.files == first.files and again.pages == first.pages
@@ -293,9 +297,7 @@ def test_a_folder_whose_time_changed_with_no_file_changed_is_listed_again_once(p
     result = build(portal, out, search=False)
     assert (result.rendered, result.written) == (0, 0)
     assert cache_path(out).read_bytes() != before                   # the new listing kept
-    scandir = os.scandir
-    monkeypatch.setattr(os, "scandir", lambda path=".": pytest.fail(f"read {path}")
-                        if str(path).startswith(str(portal / "departments") + os.sep) else scandir(path))
+    forbid_reading_department_folders(portal, monkeypatch)
     assert build(portal, out, search=False).rendered == 0
     monkeypatch.undo()
     assert_same_as_clean(portal, out, tmp_path)

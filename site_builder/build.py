@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cache import (BuildCache, Entry, cache_path, digest, environment, folders_signature, output_signature,
                     outputs_intact, scan)
@@ -44,11 +44,14 @@ from .errors import ContentError, SiteBuilderError
 from .manifest import MANIFEST, SIGNATURE, check_signing_key, department_manifest, signed_by, site_folder, update_manifest
 from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
-from .render import YEAR_SORTS, Renderer, asset_files
+from .assets import asset_files
+from .figures import YEAR_SORTS
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
 from .summary import counts, output_folders, outputs, portal_of, shown, summarize, table_keys
-from .workbook import document_workbook
 from .write import commit, json_text, site_files, stage
+
+if TYPE_CHECKING:
+    from .render import Renderer
 
 Progress = Callable[[int, int], None]
 Page = tuple[str, bytes]   # (path in the site, its bytes)
@@ -169,6 +172,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in lists + figure_paths(years)]
             if not (lists_same and catalog_same and not years_changed):
                 portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
+                from .render import Renderer      # (Jinja and Markdown: imported when a page is made)
                 renderer = Renderer(portal, base, templates_cache(out), draft=draft)
                 made = dict(list_files(portal, renderer)) if not lists_same else {}
                 if not catalog_same:
@@ -258,6 +262,7 @@ class Job:
     def tools(self) -> tuple[Renderer, CheckConfig]:
         """The renderer and checker settings, made once per process (templates compile once)."""
         if self._tools is None:
+            from .render import Renderer
             empty = Portal(self.config, self.root, [])
             self._tools = (Renderer(empty, self.base_url, templates_cache(self.out), draft=self.draft),
                            CheckConfig.from_portal(empty))
@@ -341,6 +346,13 @@ def run_departments(job: Job, slugs: list[str], jobs: int | None, progress: Prog
     """Every department's task, in ``jobs`` processes (forked where the platform allows)."""
     global _JOB
     _JOB = job
+    try:
+        return _run(job, slugs, jobs, progress)
+    finally:
+        _JOB = None      # the job holds the cache: not kept alive after the build (the preview builds again)
+
+
+def _run(job: Job, slugs: list[str], jobs: int | None, progress: Progress | None) -> list[DepartmentResult]:
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(slugs)))
     results: list[DepartmentResult] = []
     if jobs == 1:
@@ -471,6 +483,7 @@ def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
     formats = renderer.portal.config.downloads
     files = [("data.json", json_text(data).encode("utf-8"))]
     if "xlsx" in formats:
+        from .workbook import document_workbook   # (imported where a page is made, not in every build)
         files.append((WORKBOOK, document_workbook(doc)))
     files += [(path, text.encode("utf-8")) for path, text in download_files(doc, data, formats)]
     records = history(data, doc.url, previous, out) if out is not None else []

@@ -38,7 +38,7 @@ from typing import Any
 
 from . import __version__
 from .errors import SiteBuilderError
-from .render import BUILTIN_TEMPLATES
+from .assets import BUILTIN_TEMPLATES
 from .sources import refuse_outside_link
 
 FORMAT = 4

@@ -8,7 +8,6 @@ template receives the tables and these helpers, and produces Markdown.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,10 +16,9 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import ContentError, Location, TemplateError
-from .model import Document
+from .model import Document, strip_numbering
 from .numbers import money, parse_decimal, percent, plain_number, round2
 
-_NUMBERING = re.compile(r"^\s*(\d+[.、．]|[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十]+、)\s*")
 
 
 @dataclass(frozen=True)
@@ -61,11 +59,6 @@ class Change:
             return "与上年相同"
         words = f"{self.amount_word}{self.amount}{unit}"
         return f"{words}，{self.rate_word}{self.rate}" if self.rate else words
-
-
-def strip_numbering(label: str) -> str:
-    """“3. 机要通信用车” → “机要通信用车”, “(一) 行政单位” → “行政单位”."""
-    return _NUMBERING.sub("", label).strip()
 
 
 def sentence(text: str | None) -> str:

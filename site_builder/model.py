@@ -38,6 +38,14 @@ def same_label(a: str, b: str) -> bool:
     return label_key(a) == label_key(b)
 
 
+_NUMBERING = re.compile(r"^\s*(\d+[.、．]|[（(][一二三四五六七八九十\d]+[）)]|[一二三四五六七八九十]+、)\s*")
+
+
+def strip_numbering(label: str) -> str:
+    """“3. 机要通信用车” → “机要通信用车”, “(一) 行政单位” → “行政单位”."""
+    return _NUMBERING.sub("", label).strip()
+
+
 class Record(dict):
     """A form's open-ended fields: ``record.key`` is None when the key is absent."""
 

@@ -8,10 +8,8 @@ template can extend a built-in one with the ``default/`` prefix
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 import threading
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,27 +20,21 @@ from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markupsafe import Markup
 
+from .assets import BUILTIN_TEMPLATES, asset_names
 from .charts import TrendChart, document_charts, trend_chart
 from .downloads import file_size
 from .errors import SiteBuilderError, Location, TemplateError
 from .checks.placeholders import PLACEHOLDER_RULE, placeholders
 from .explain import render_explanation, render_markdown_file
+from .figures import YEAR_COLUMNS, YEAR_SORTS, department_years, headline, year_rows, year_summary
 from .glossary import PAGE as GLOSSARY_PAGE, Glossary, load_glossary
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
-from .numbers import money, percent, plain_number
+from .numbers import money
 from .profiles import fill_year
 from .write import source_date
 from .tableview import document_view, form_labels, indicator_rows, target_rows
 
 
-def _builtin_templates() -> Path:
-    """The templates the tool ships: in an installed wheel inside the package (pyproject.toml maps
-    the checkout's templates/ to site_builder/templates), in a source checkout beside it."""
-    packaged = Path(__file__).resolve().parent / "templates"
-    return packaged if packaged.is_dir() else packaged.parent.parent / "templates"
-
-
-BUILTIN_TEMPLATES = _builtin_templates()
 FEED_ENTRIES = 100
 
 
@@ -118,114 +110,11 @@ def render_markdown(text: str) -> Markup:
     return Markup(_markdown_html(text or ""))
 
 
-def headline(doc: Document) -> list[tuple[str, str, str]]:
-    """The document's headline figures: (label, text, unit), as the profile defines them."""
-    return [(label, text, unit) for label, text, unit, _, _ in headline_values(doc)]
-
-
-def headline_item(doc: Document, role: str) -> tuple[str, str, Decimal] | None:
-    """(text, unit, value) of the headline figure with ``role`` (e.g. total_expenditure), if any."""
-    return next(((text, unit, value) for _, text, unit, r, value in headline_values(doc) if r == role), None)
-
-
-def figure(doc: Document, role: str) -> Decimal | None:
-    """The value of the headline figure with ``role``, if any."""
-    item = headline_item(doc, role)
-    return item[2] if item else None
-
-
-def year_summary(documents: list[Document]) -> list[tuple[str, str, str]]:
-    """Figures that need two kinds of document of one year: 预算执行率 = 决算支出 / 预算支出."""
-    by_kind = {d.kind: d for d in documents}
-    if "budget" in by_kind and "final-accounts" in by_kind:
-        budget = figure(by_kind["budget"], "total_expenditure")
-        actual = figure(by_kind["final-accounts"], "total_expenditure")
-        if budget and actual is not None:
-            return [("预算总额", money(budget), by_kind["budget"].profile.tables[0].unit),
-                    ("决算总额", money(actual), by_kind["final-accounts"].profile.tables[0].unit),
-                    ("决算占预算", percent(actual, budget) or "", "")]
-    return []
-
-
-# The year page's columns: (key, heading, kind of disclosure, headline role); “rate” is computed.
-YEAR_COLUMNS = [("budget", "预算支出总计", "budget", "total_expenditure"),
-                ("final", "决算支出合计", "final-accounts", "total_expenditure"),
-                ("rate", "决算占预算", None, None),
-                ("three", "“三公”经费决算数", "final-accounts", "three_public"),
-                ("score", "绩效自评得分", "performance", "score")]
-YEAR_SORTS = ["budget", "final", "rate", "three", "score"]     # each has a pre-sorted view (no JavaScript)
-
-
-def year_cells(documents: list[Document]) -> dict[str, dict[str, Any] | None]:
-    """One department's figures of one year by YEAR_COLUMNS: {key: {text, unit, value, href}}
-    (href: the disclosure's page from the site root), None where it has no such figure."""
-    by_kind = {d.kind: d for d in documents}
-    cells: dict[str, dict[str, Any] | None] = {}
-    for key, _, kind, role in YEAR_COLUMNS:
-        doc = by_kind.get(kind) if kind else None
-        found = headline_item(doc, role) if doc else None
-        cells[key] = {"text": found[0], "unit": found[1], "value": found[2], "href": f"{doc.url}index.html"} \
-            if found else None
-    budget, final = cells["budget"], cells["final"]
-    rate = percent(final["value"], budget["value"]) if budget and final and budget["unit"] == final["unit"] else None
-    cells["rate"] = {"text": rate, "unit": "", "value": Decimal(rate[:-1]), "href": None} if rate else None
-    return cells
-
-
-def department_years(dept: Department) -> tuple[list[int], list[dict[str, Any]]]:
-    """The department page's side-by-side table: its years, oldest first (as the trend line
-    reads, left to right), and one row per YEAR_COLUMNS figure it has in any year:
-    {key, label, cells (one per year, as ``year_cells`` gives them)}."""
-    years = sorted(dept.years)
-    by_year = [year_cells(dept.documents_of(year)) for year in years]
-    rows = [{"key": key, "label": label, "cells": [cells[key] for cells in by_year]}
-            for key, label, _, _ in YEAR_COLUMNS]
-    return years, [row for row in rows if any(row["cells"])]
-
-
 def department_trend(dept: Department, years: list[int], rows: list[dict[str, Any]]) -> TrendChart | None:
     """The department's 预算支出总计 and 决算支出合计 as lines over its years (two years or more)."""
     series = [(row["label"], [(year, c["value"], c["text"], c["unit"]) for year, c in zip(years, row["cells"], strict=True) if c])
               for row in rows if row["key"] in ("budget", "final")]
     return trend_chart("trend", f"{dept.name}历年预算与决算支出", series)
-
-
-def year_rows(portal: Portal, year: int, sort: str | None = None) -> list[dict[str, Any]]:
-    """One row per department that published for ``year``: its figures by YEAR_COLUMNS (text,
-    unit, link, value), in department order or, with ``sort``, largest first (blanks last)."""
-    rows = [{"dept": dept, "cells": year_cells(documents)}
-            for dept in portal.departments if (documents := dept.documents_of(year))]
-    if sort:
-        rows.sort(key=lambda r: (r["cells"][sort] is None, -(r["cells"][sort] or {"value": 0})["value"]))
-    return rows
-
-
-def headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
-    """(label, text, unit, role, value) of each headline figure; computed once per document and
-    kept on it, so pages that list documents need no tables (the preview drops them)."""
-    cached = doc.__dict__.get("_headline")
-    if cached is None:
-        cached = doc.__dict__["_headline"] = _headline_values(doc)
-    return cached
-
-
-def _headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
-    figures = []
-    for item in doc.profile.headline:
-        table = doc.table(item["table"])
-        row = table.find(item["row"]) if "row" in item else (table.rows[0] if table.rows else None)
-        cell = row[item["column"]] if row else None
-        value = cell.amount if cell is not None else Decimal(0)
-        fmt, role = item.get("format", "money"), item.get("role")
-        if fmt == "grade":
-            figures.append((item["label"], doc.profile.grade(value), "", role, value))
-        elif fmt == "score":
-            figures.append((item["label"], plain_number(value), item.get("unit", "分"), role, value))
-        elif table.spec.column(item["column"]).computed:
-            figures.append((item["label"], cell.text if cell is not None else "", "", role, value))
-        else:
-            figures.append((item["label"], money(value), item.get("unit", table.spec.unit), role, value))
-    return figures
 
 
 def part_title(doc: Document, part) -> str:
@@ -274,46 +163,6 @@ def link_terms(parts: list[dict[str, Any]], explanation: Markup, doc: Document, 
             elif block["type"] == "markdown":
                 block["html"] = Markup(glossary.link(block["html"], root, seen))
     return explanation
-
-
-HASHED_ASSETS = {".css", ".js", ".svg"}
-
-
-def asset_sources(root: Path) -> dict[str, Path]:
-    """Built-in assets, then the portal's own (``templates/assets`` of the content folder ``root``) over them."""
-    files: dict[str, Path] = {}
-    for folder in (BUILTIN_TEMPLATES / "assets", root / "templates" / "assets"):
-        if folder.is_dir():
-            for item in sorted(folder.rglob("*")):
-                if item.is_file():
-                    files[item.relative_to(folder).as_posix()] = item
-    return dict(sorted(files.items()))
-
-
-def hashed_name(name: str, data: bytes) -> str:
-    """``site.css`` → ``site.1a2b3c4d.css``: a name that changes with the content, so pages can
-    be cached for a short time and assets for ever, and a page of an earlier release still
-    finds its own assets (``publish`` keeps them)."""
-    stem, dot, suffix = name.rpartition(".")
-    return f"{stem}.{hashlib.sha256(data).hexdigest()[:10]}.{suffix}" if dot else name
-
-
-def asset_files(root: Path) -> list[tuple[str, bytes]]:
-    """Every asset under ``assets/``: as named (for a portal's own templates), and stylesheets,
-    scripts and images also under their content-hashed name, which the pages use."""
-    files = []
-    for name, path in asset_sources(root).items():
-        data = path.read_bytes()
-        files.append((f"assets/{name}", data))
-        if Path(name).suffix in HASHED_ASSETS:
-            files.append((f"assets/{hashed_name(name, data)}", data))
-    return files
-
-
-def asset_names(root: Path) -> dict[str, str]:
-    """Asset name → the name pages link to (content-hashed for stylesheets, scripts, images)."""
-    return {name: hashed_name(name, path.read_bytes()) if Path(name).suffix in HASHED_ASSETS else name
-            for name, path in asset_sources(root).items()}
 
 
 class Renderer:

@@ -160,7 +160,7 @@ def prose_files(profile: Profile) -> list[str]:
             if name and name not in names:
                 names.append(name)
     if profile.explanation_template:
-        from .render import BUILTIN_TEMPLATES
+        from .assets import BUILTIN_TEMPLATES
         path = BUILTIN_TEMPLATES / profile.explanation_template
         if path.is_file():
             names += [n for n in _CALL.findall(path.read_text(encoding="utf-8")) if n not in names]

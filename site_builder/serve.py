@@ -51,7 +51,9 @@ from .content import check_tree, load_department, load_document, load_site_confi
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
-from .render import BUILTIN_TEMPLATES, Renderer, headline_values
+from .assets import BUILTIN_TEMPLATES
+from .figures import headline_values
+from .render import Renderer
 from .search import index_site
 from .write import replace_file
 

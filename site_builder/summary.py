@@ -17,7 +17,7 @@ from .downloads import WORKBOOK
 from .manifest import MANIFEST
 from .model import DOWNLOAD_FORMATS, Department, Document, Portal, SiteConfig
 from .profiles import Profile
-from .render import headline_values
+from .figures import headline_values
 
 
 def summarize(dept: Department, downloads: tuple[str, ...] = DOWNLOAD_FORMATS) -> dict[str, Any]:

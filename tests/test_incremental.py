@@ -13,6 +13,8 @@ import gc
 import json
 import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -93,6 +95,31 @@ def test_a_build_with_no_change_loads_nothing_and_writes_nothing(portal, tmp_pat
     assert (again.rendered, again.written, again.removed) == (0, 0, 0)
     assert again.documents == 3 and again.files == first.files and again.pages == first.pages
     assert mtimes(out) == before
+
+
+RENDERING_MODULES = ("jinja2", "markdown", "site_builder.render", "site_builder.workbook")
+
+
+def modules_a_build_imports(content: Path, out: Path) -> set[str]:
+    """The rendering modules that ``site-builder build`` imports, in a process of its own (one job:
+    the departments are built in that process too)."""
+    code = ("import sys\nfrom site_builder.cli import main\n"
+            "try:\n    main(['build', '--no-search', '-q', '--jobs', '1', sys.argv[1], '--out', sys.argv[2]])\n"
+            "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+            f"print(' '.join(m for m in {RENDERING_MODULES!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code, str(content), str(out)], capture_output=True, text=True,
+                          check=True, timeout=120)
+    return set(done.stdout.split())
+
+
+def test_a_build_with_no_change_does_not_import_the_renderer(portal, tmp_path):
+    # Jinja, Markdown and the workbook writer are imported where a page is made: a build that
+    # makes none does without them (≈ 40 ms of a one-second build with no change at 10,000)
+    out = tmp_path / "out"
+    assert modules_a_build_imports(portal, out) == set(RENDERING_MODULES)     # the first build renders
+    assert modules_a_build_imports(portal, out) == set()
+    edit(portal / F / "tables/03.csv", "612.10", "612.11")
+    assert modules_a_build_imports(portal, out) == set(RENDERING_MODULES)
 
 
 def test_an_edited_cell_rebuilds_its_department_and_writes_only_what_changed(portal, tmp_path):

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from site_builder.explain import Change, strip_numbering
+from site_builder.explain import Change
+from site_builder.model import strip_numbering
 from site_builder.numbers import money, parse_cell, percent
 from site_builder.profiles import header_rows
 

@@ -238,7 +238,7 @@ def test_year_pages_compare_every_department_and_sort_without_javascript(example
 def test_year_rows_sort_largest_first_with_blanks_last():
     from site_builder.model import Portal
     from site_builder.profiles import load_profiles
-    from site_builder.render import year_rows
+    from site_builder.figures import year_rows
     from site_builder.summary import department_from_summary
 
     profiles = load_profiles()

@@ -57,10 +57,10 @@ def test_installed_wheel_builds_the_example(wheel, tmp_path, example_out):
     site = tmp_path / "site-packages"
     zipfile.ZipFile(wheel).extractall(site)
     env = {**os.environ, "PYTHONPATH": str(site)}
-    where = subprocess.run([sys.executable, "-c", "import site_builder.render as r; print(r.__file__); "
-                            "print(r.BUILTIN_TEMPLATES)"], cwd=tmp_path, env=env, check=True,
+    where = subprocess.run([sys.executable, "-c", "import site_builder.assets as a; print(a.__file__); "
+                            "print(a.BUILTIN_TEMPLATES)"], cwd=tmp_path, env=env, check=True,
                            capture_output=True, text=True).stdout.split("\n")
-    assert where[0] == str(site / "site_builder" / "render.py")
+    assert where[0] == str(site / "site_builder" / "assets.py")
     assert where[1] == str(site / "site_builder" / "templates")
     out = tmp_path / "output"
     subprocess.run([sys.executable, "-m", "site_builder.cli", "build", str(EXAMPLE), "--out", str(out),

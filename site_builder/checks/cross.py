@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from ..errors import Location
-from ..explain import strip_numbering
-from ..model import Document, Row, Table, same_label
+from ..model import Document, Row, Table, same_label, strip_numbering
 from . import CheckConfig, Finding, rule
 
 

@@ -47,7 +47,7 @@ from .profiles import Profile, load_profiles
 from .assets import asset_files
 from .figures import YEAR_SORTS
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
-from .summary import counts, output_folders, outputs, portal_of, shown, summarize, table_keys
+from .summary import brief, output_folders, outputs, portal_of, summarize, table_keys
 from .write import commit, json_text, site_files, stage
 
 if TYPE_CHECKING:
@@ -223,21 +223,21 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
 
 
 def portal_facts(departments_dir: Path, config, base: str, results: list[DepartmentResult]) -> dict[str, Any]:
-    """What the build derives from every department's summary (and checks: no two departments
-    share a name or code): the digests of what the portal's pages show of them, the years, the
-    data package's list files, and the counts. Kept in the cache: when no department changed,
-    the next build takes them from there instead of reading every summary again."""
-    summaries = [r.entry.summary for r in results]
-    check_unique([Department(s["slug"], s["name"], f"{departments_dir}/{s['slug']}", s["code"])   # (path: text,
-                  for s in summaries])                                                       # a Path each costs 30 µs)
-    years = sorted({d["year"] for s in summaries for d in s["documents"]}, reverse=True)
-    shown = {"lists": digest([r.entry.shown[0] for r in results]),
-             "catalog": digest([r.entry.shown[1] for r in results]),
-             "years": {str(y): digest([r.entry.shown[2].get(str(y)) for r in results]) for y in years}}
-    files, pages = map(sum, zip(*(counts(s) for s in summaries), strict=True)) if summaries else (0, 0)
+    """What the build derives from every department's brief (summary.brief), and checks there
+    (no two departments share a name or code): the digests of what the portal's pages show of
+    them, the years, the data package's list files, and the counts. Kept in the cache: when no
+    department changed, the next build takes them from there instead of decoding every brief."""
+    briefs = [r.entry.brief for r in results]
+    check_unique([Department(r.slug, b["name"], f"{departments_dir}/{r.slug}", b["code"])   # (path: text,
+                  for r, b in zip(results, briefs, strict=True)])                        # a Path each costs 30 µs)
+    years = sorted({year for b in briefs for _, year, _ in b["documents"]}, reverse=True)
+    shown = {"lists": digest([b["shown"][0] for b in briefs]),
+             "catalog": digest([b["shown"][1] for b in briefs]),
+             "years": {str(y): digest([b["shown"][2].get(str(y)) for b in briefs]) for y in years}}
     return {"shown": shown, "years": years,
-            "lists": list_paths(base, table_keys(summaries) if "csv" in config.downloads else []),
-            "documents": sum(len(s["documents"]) for s in summaries), "files": files, "pages": pages}
+            "lists": list_paths(base, table_keys(briefs) if "csv" in config.downloads else []),
+            "documents": sum(len(b["documents"]) for b in briefs),
+            "files": sum(b["files"] for b in briefs), "pages": sum(b["pages"] for b in briefs)}
 
 
 # -- one department ------------------------------------------------------------------------------
@@ -321,7 +321,7 @@ def build_department(slug: str) -> DepartmentResult:
         errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),
                              drafts(dept.documents, job.draft))
         summary = summarize(dept, job.config.downloads)
-        entry = Entry(signature, racy, summary, "", errors, shown(summary), output_folders(summary), listing=listing)
+        entry = Entry(signature, racy, summary, "", errors, brief(summary), output_folders(summary), listing=listing)
         if errors and not job.allow_errors:
             return DepartmentResult(slug, entry, rendered=True)
         pages = department_pages(dept, renderer)
@@ -330,7 +330,7 @@ def build_department(slug: str) -> DepartmentResult:
         for item, doc in zip(summary["documents"], dept.documents, strict=True):
             if doc.__dict__.get("_corrections"):
                 item["corrections"] = True
-        entry.shown = shown(summary)
+        entry.brief = brief(summary)       # (with its corrections: a file more, a digest changed)
         pages.append(department_manifest(slug, pages))
         if sorted(path for path, _ in pages) != sorted(outputs(summary)):     # summary.outputs must know them all
             raise AssertionError(f"{slug}: summary.outputs() does not match the pages written")

@@ -21,7 +21,8 @@ that is wrong in the safe direction only costs time.
 **Layout.** A JSON header line (format, checksum…), a line of the portal's records (with the
 facts the last build derived from every department: a build with no change reuses them), then
 a line per department: what a build needs to see it unchanged, a tab, the listing of its
-content folders (``scan``; decoded by the worker that scans them), a tab, and its summary,
+content folders (``scan``; decoded by the worker that scans them), a tab, its brief (what the
+portal's facts are derived from: a build after an edit decodes these), a tab, and its summary,
 decoded only when a page that shows it is made. A build that changed one department writes the
 other lines back as it read them (encoding 10,000 entries again took 0.1 s of a one-edit build).
 """
@@ -41,7 +42,7 @@ from .errors import SiteBuilderError
 from .assets import BUILTIN_TEMPLATES
 from .sources import refuse_outside_link
 
-FORMAT = 4
+FORMAT = 5
 RACY_NS = 2_000_000_000       # a file this close to the build's start may change again unseen
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -207,19 +208,22 @@ def environment(root: Path, out_dir: Path, options: dict[str, Any], started_ns: 
 
 
 class Entry:
-    """One department as the last build left it. Its summary and digests (most of its line in the
-    cache) are decoded when first used: a build with no change uses none of them (at 10,000
-    disclosures decoding every line took 0.2 s of such a build)."""
+    """One department as the last build left it. Its brief, summary and listing (most of its
+    line in the cache) are decoded when first used: a build with no change uses none of them
+    (at 10,000 disclosures decoding every line took 0.2 s of such a build), a build after one
+    edit only the briefs, unless the portal's pages show what changed."""
 
     def __init__(self, signature: str, racy: bool, summary: dict[str, Any] | None, outputs: str,
-                 errors: list[str] | None = None, shown: list | None = None, folders: list[str] | None = None,
-                 body: bytes | None = None, listing: Listing | None = None, listing_json: bytes | None = None):
+                 errors: list[str] | None = None, brief: dict[str, Any] | None = None,
+                 folders: list[str] | None = None, body: bytes | None = None, listing: Listing | None = None,
+                 listing_json: bytes | None = None, brief_json: bytes | None = None):
         self.signature = signature   # digest of its content folder
         self.racy = racy             # rebuild next time whatever the signature says
         self.outputs = outputs       # folders_signature of its files in the output
         self.folders = folders or []            # the output folders that hold them (summary.output_folders)
         self.errors = errors or []              # checker errors, kept when built with --allow-errors
-        self._summary, self._shown, self._body = summary, shown or [], body
+        self._summary, self._body = summary, body
+        self._brief, self._brief_json = brief, brief_json
         self._listing, self._listing_json = listing, listing_json   # scan's listing of its content folder
 
     @property
@@ -237,48 +241,62 @@ class Entry:
     def summary(self) -> dict[str, Any]:
         """What the portal pages show of it (summary.summarize)."""
         if self._body is not None:
-            self._decode()
+            self._summary = self._decode(self._body, dict)
+            self._body = None
         return self._summary
+
+    @property
+    def brief(self) -> dict[str, Any]:
+        """What the portal's facts are derived from (summary.brief: name, code, the digests of
+        what the portal's pages show of it, counts, each disclosure's tables)."""
+        if self._brief_json is not None:
+            brief = self._decode(self._brief_json, dict)
+            shown = brief.get("shown")
+            if not (isinstance(shown, list) and len(shown) == 3 and isinstance(shown[2], dict)
+                    and isinstance(brief.get("documents"), list)):
+                raise StaleCache()
+            self._brief, self._brief_json = brief, None
+        return self._brief
+
+    @brief.setter
+    def brief(self, value: dict[str, Any]) -> None:
+        self._brief, self._brief_json = value, None
 
     @property
     def shown(self) -> list:
         """Digests of what the portal pages show of it (summary.shown)."""
-        if self._body is not None:
-            self._decode()
-        return self._shown
+        return self.brief["shown"]
 
-    @shown.setter
-    def shown(self, value: list) -> None:
-        self.shown   # noqa: B018
-        self._shown = value
-
-    def _decode(self) -> None:
+    @staticmethod
+    def _decode(data: bytes, kind: type) -> Any:
         try:
-            summary, shown = json.loads(self._body)
+            value = json.loads(data)
         except (ValueError, TypeError) as exc:
             raise StaleCache() from exc
-        if not (isinstance(summary, dict) and isinstance(shown, list) and len(shown) == 3
-                and isinstance(shown[2], dict)):
+        if not isinstance(value, kind):
             raise StaleCache()
-        self._summary, self._shown, self._body = summary, shown, None
+        return value
 
     def line(self, slug: str) -> bytes:
         """Its line in the cache: [slug, what a build with no change needs] TAB the listing of its
-        content folder TAB [summary, digests] (compact JSON has no raw tab)."""
+        content folder TAB its brief TAB its summary (compact JSON has no raw tab)."""
         head = {"signature": self.signature, "racy": self.racy, "outputs": self.outputs,
                 "folders": self.folders, "errors": self.errors}
         listing = self._listing_json if self._listing_json is not None else _json(self._listing)
-        return _json([slug, head]) + b"\t" + listing + b"\t" + (self._body if self._body is not None
-                                                                 else _json([self.summary, self.shown]))
+        brief = self._brief_json if self._brief_json is not None else _json(self._brief)
+        body = self._body if self._body is not None else _json(self._summary)
+        return b"\t".join((_json([slug, head]), listing, brief, body))
 
     @classmethod
     def from_line(cls, line: bytes) -> tuple[str, Entry]:
-        head, tab, rest = line.partition(b"\t")
-        listing, tab2, body = rest.partition(b"\t")
+        parts = line.split(b"\t")
+        if len(parts) != 4:
+            raise ValueError("entry")
+        head, listing, brief, body = parts
         slug, data = json.loads(head)
         entry = cls(data["signature"], bool(data["racy"]), None, data["outputs"], data["errors"], None,
-                    data["folders"], body, listing_json=listing)
-        if not (tab and tab2 and isinstance(slug, str) and isinstance(entry.signature, str) and isinstance(entry.outputs, str)
+                    data["folders"], body, listing_json=listing, brief_json=brief)
+        if not (isinstance(slug, str) and isinstance(entry.signature, str) and isinstance(entry.outputs, str)
                 and isinstance(entry.folders, list) and isinstance(entry.errors, list)):
             raise ValueError("entry")
         return slug, entry

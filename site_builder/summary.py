@@ -60,14 +60,25 @@ def shown(summary: dict[str, Any]) -> list[Any]:
     return [digest(lists), digest(summary), years]
 
 
-def table_keys(summaries: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+def brief(summary: dict[str, Any]) -> dict[str, Any]:
+    """What the build derives the portal's facts from (build.portal_facts): the department's
+    name and code, the digests of what the portal's pages show of it, its counts of files and
+    pages, and each disclosure's [profile, year, table ids]. Kept in the cache beside the
+    summary and decoded on its own (≈ 0.5 KB against ≈ 2 KB): at 10,000 disclosures, decoding
+    every summary took 0.2 s of a build after one edit."""
+    files, pages = counts(summary)
+    return {"name": summary["name"], "code": summary["code"], "shown": shown(summary), "files": files,
+            "pages": pages, "documents": [[d["profile"], d["year"], d["tables"]] for d in summary["documents"]]}
+
+
+def table_keys(briefs: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
     """(profile, year, table id) of every table the departments publish, each once (the data
-    package's schemas). Tables are gathered a disclosure at a time: at 10,000 disclosures a
-    tuple per table took 0.14 s of a no-change build."""
+    package's schemas), from their ``brief``. Tables are gathered a disclosure at a time: at
+    10,000 disclosures a tuple per table took 0.14 s of a no-change build."""
     tables: dict[tuple[str, int], set[str]] = {}
-    for summary in summaries:
-        for doc in summary["documents"]:
-            tables.setdefault((doc["profile"], doc["year"]), set()).update(doc["tables"])
+    for item in briefs:
+        for profile, year, ids in item["documents"]:
+            tables.setdefault((profile, year), set()).update(ids)
     return [(profile, year, table) for (profile, year), ids in tables.items() for table in ids]
 
 

@@ -86,9 +86,9 @@ def test_a_build_with_no_change_loads_nothing_and_writes_nothing(portal, tmp_pat
     first = build(portal, out, search=False, jobs=2)
     assert first.rendered == 3 and first.written == first.files
     before = mtimes(out)
-    # nor does it decode the departments' summaries in the cache: the counts, the years and what
-    # the portal's pages show come from the facts the last build kept
-    monkeypatch.setattr(Entry, "_decode", lambda entry: pytest.fail("a summary was decoded"))
+    # nor does it decode the departments' briefs or summaries in the cache: the counts, the years
+    # and what the portal's pages show come from the facts the last build kept
+    monkeypatch.setattr(Entry, "_decode", staticmethod(lambda *args: pytest.fail("a brief or summary was decoded")))
     # and reads no folder of a department: its files are stat-ed through the listing the cache kept
     forbid_reading_department_folders(portal, monkeypatch)
     again = build(portal, out, search=False, jobs=2)
@@ -134,6 +134,30 @@ def test_an_edited_cell_rebuilds_its_department_and_writes_only_what_changed(por
     assert {"fenyang-ybj/2024/final-accounts/index.html", "fenyang-ybj/2024/final-accounts/data.json"} <= changed
     assert not any(path.startswith(("lvliang-ybj/", "gaoyi-ybj/", "assets/")) for path in changed)
     assert "612.11" in (out / "fenyang-ybj/2024/final-accounts/index.html").read_text(encoding="utf-8")
+    assert_same_as_clean(portal, out, tmp_path, allow_errors=True)
+
+
+def test_an_edit_the_portal_pages_do_not_show_decodes_briefs_and_no_summary(portal, tmp_path, monkeypatch):
+    """The portal's facts (counts, years, what its pages show) come from each department's brief;
+    the summaries in the cache are decoded only when a portal page that shows them is made."""
+    out = tmp_path / "out"
+    build(portal, out, search=False, allow_errors=True)
+    decoded: list[str] = []
+
+    def noting(what: str, encoded: str, getter):
+        def get(entry: Entry):
+            if getattr(entry, encoded) is not None:       # (still as read from the cache)
+                decoded.append(f"{what} {entry.folders[0]}")
+            return getter(entry)
+        return get
+    monkeypatch.setattr(Entry, "summary", property(noting("summary", "_body", Entry.summary.fget)))
+    monkeypatch.setattr(Entry, "brief", property(noting("brief", "_brief_json", Entry.brief.fget), Entry.brief.fset))
+    edit(portal / F / "overview.md", "成立于2019年3月", "成立于2019年3月16日")     # prose: no list or figure shows it
+    result = build(portal, out, search=False, allow_errors=True, jobs=1)
+    assert result.rendered == 1 and result.written
+    # the others' briefs; the edited department's old summary only (the files it made before)
+    assert sorted(decoded) == ["brief gaoyi-ybj", "brief lvliang-ybj", "summary fenyang-ybj"]
+    assert "成立于2019年3月16日" in (out / "fenyang-ybj/2024/final-accounts/index.html").read_text(encoding="utf-8")
     assert_same_as_clean(portal, out, tmp_path, allow_errors=True)
 
 
@@ -296,18 +320,22 @@ def test_a_damaged_cache_is_ignored_and_the_build_is_a_full_one(portal, tmp_path
 
 
 def test_a_summary_in_the_cache_that_cannot_be_decoded_stops_the_build_with_advice():
-    """A line's summary is decoded when first used, after the checksum passed: only a line
-    written by another build of the tool can fail then, and that must stop the build, not
+    """A line's brief and summary are decoded when first used, after the checksum passed: only a
+    line written by another build of the tool can fail then, and that must stop the build, not
     make a page from half a summary."""
     head = b'["a",{"signature":"s","racy":false,"outputs":"o","folders":["a"],"errors":[]}]'
-    slug, entry = Entry.from_line(head + b'\t[]\t[{"slug":"a"},["lists","catalog",{}]]')
-    assert (slug, entry.folders, entry.summary) == ("a", ["a"], {"slug": "a"})
-    for body in (b'{"slug":"a"}', b'[{"slug":"a"},["lists"]]', b"[{"):
+    brief = b'{"name":"A","code":null,"shown":["lists","catalog",{}],"files":3,"pages":2,"documents":[]}'
+    slug, entry = Entry.from_line(head + b"\t[]\t" + brief + b'\t{"slug":"a"}')
+    assert (slug, entry.folders, entry.summary, entry.shown) == ("a", ["a"], {"slug": "a"}, ["lists", "catalog", {}])
+    for body in (b'[{"slug":"a"}]', b"[{", b"null"):
         with pytest.raises(StaleCache, match="--clean"):
-            _ = Entry.from_line(head + b"\t[]\t" + body)[1].summary
-    for line in (head, head + b"\t[]"):
+            _ = Entry.from_line(head + b"\t[]\t" + brief + b"\t" + body)[1].summary
+    for bad in (b'{"shown":["lists"],"documents":[]}', b'{"shown":["a","b",{}]}', b"[]", b"{"):
+        with pytest.raises(StaleCache, match="--clean"):
+            _ = Entry.from_line(head + b"\t[]\t" + bad + b'\t{"slug":"a"}')[1].brief
+    for line in (head, head + b"\t[]", head + b"\t[]\t" + brief, head + b"\t[]\t" + brief + b"\t{}\t{}"):
         with pytest.raises(ValueError):
-            Entry.from_line(line)              # no listing or no summary: the load ignores the cache
+            Entry.from_line(line)              # a segment missing or one too many: the load ignores the cache
 
 
 def test_a_folder_whose_time_changed_with_no_file_changed_is_listed_again_once(portal, tmp_path, monkeypatch):

@@ -1,0 +1,84 @@
+"""Rebuild times of two checkouts of site_builder, interleaved: no change, one amount edited, one title edited.
+
+    python benchmarks/rebuild_ab.py OLD_CHECKOUT [--size 10000] [--reps 8] [--work /tmp/site-builder-build-bench]
+
+Both build the same synthetic content (``benchmarks/build.py`` makes it under WORK/nSIZE), each
+into its own output folder (WORK/nSIZE/out-ab-old and out-ab-new), so each keeps its own
+cache; the first build of each is a full one and is not counted. Every repetition times both
+after the same change, in alternating order, and the ratio new ÷ old is taken per pair: on a
+shared machine whose speed drifts within minutes, only figures taken side by side compare.
+OLD_CHECKOUT is a folder holding another version's ``site_builder/`` (``git worktree add``);
+this checkout is the new one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from build import REPO, ROW, generate, pressure
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("old", type=Path, help="a checkout of the version to compare with")
+    parser.add_argument("--size", type=int, default=10000)
+    parser.add_argument("--reps", type=int, default=8)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/site-builder-build-bench"))
+    args = parser.parse_args()
+    work = args.work / f"n{args.size}"
+    content = work / "content"
+    if not (content / "site.yaml").is_file() or len(list((content / "departments").glob("*/*/*"))) != args.size:
+        generate(content, args.size, seed=args.size)
+    versions = {"old": args.old.resolve(), "new": REPO}
+    for folder in versions.values():
+        compileall.compile_dir(folder / "site_builder", quiet=1)    # as installed (PYTHONDONTWRITEBYTECODE)
+
+    def build(version: str) -> float:
+        # `python -m` puts the working folder first on the path: the checkout's own site_builder
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "site_builder.cli", "build", "--no-search", "-q", str(content),
+                        "--out", str(work / f"out-ab-{version}")], cwd=versions[version], check=True)
+        return time.perf_counter() - started
+
+    for version in versions:
+        build(version)
+    csv = next(p for p in sorted((content / "departments").glob("*/2024/final-accounts/tables/05.csv")))
+    document = csv.parent.parent / "document.yaml"
+
+    def edit_amount() -> None:
+        text = csv.read_text(encoding="utf-8")
+        old, new = (ROW.format("69.62"), ROW.format("69.63")) if ROW.format("69.62") in text \
+            else (ROW.format("69.63"), ROW.format("69.62"))
+        csv.write_text(text.replace(old, new), encoding="utf-8")
+
+    def edit_title() -> None:
+        text = document.read_text(encoding="utf-8")
+        old, new = ("公开\n", "公开（更正）\n") if "公开\n" in text else ("公开（更正）\n", "公开\n")
+        document.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    print(f"{args.size} documents; old {versions['old']}, new {versions['new']}; cpu pressure {pressure()}")
+    times: dict[tuple[str, str], list[float]] = {}
+    for rep in range(args.reps):
+        order = ["old", "new"] if rep % 2 == 0 else ["new", "old"]
+        for case, change in (("no change", None), ("amount edited", edit_amount), ("title edited", edit_title)):
+            if change:
+                change()
+                time.sleep(2.1)     # older than the cache's 2 s: neither build takes it as racy
+            for version in order:
+                times.setdefault((case, version), []).append(build(version))
+    for case in ("no change", "amount edited", "title edited"):
+        old, new = times[(case, "old")], times[(case, "new")]
+        print(f"{case:14s} old median {statistics.median(old):.3f} s ({min(old):.2f}-{max(old):.2f}) | "
+              f"new median {statistics.median(new):.3f} s ({min(new):.2f}-{max(new):.2f}) | "
+              f"new/old per pair, median {statistics.median(b / a for a, b in zip(old, new, strict=True)):.2f}")
+    print(f"cpu pressure now {pressure()}")
+
+
+if __name__ == "__main__":
+    main()

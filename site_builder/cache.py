@@ -262,11 +262,6 @@ class Entry:
     def brief(self, value: dict[str, Any]) -> None:
         self._brief, self._brief_json = value, None
 
-    @property
-    def shown(self) -> list:
-        """Digests of what the portal pages show of it (summary.shown)."""
-        return self.brief["shown"]
-
     @staticmethod
     def _decode(data: bytes, kind: type) -> Any:
         try:

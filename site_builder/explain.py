@@ -20,7 +20,6 @@ from .model import Document, strip_numbering
 from .numbers import money, parse_decimal, percent, plain_number, round2
 
 
-
 @dataclass(frozen=True)
 class Change:
     """The change of an amount against last year, worded as the documents word it."""

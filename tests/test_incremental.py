@@ -326,7 +326,7 @@ def test_a_summary_in_the_cache_that_cannot_be_decoded_stops_the_build_with_advi
     head = b'["a",{"signature":"s","racy":false,"outputs":"o","folders":["a"],"errors":[]}]'
     brief = b'{"name":"A","code":null,"shown":["lists","catalog",{}],"files":3,"pages":2,"documents":[]}'
     slug, entry = Entry.from_line(head + b"\t[]\t" + brief + b'\t{"slug":"a"}')
-    assert (slug, entry.folders, entry.summary, entry.shown) == ("a", ["a"], {"slug": "a"}, ["lists", "catalog", {}])
+    assert (slug, entry.folders, entry.summary, entry.brief["shown"]) == ("a", ["a"], {"slug": "a"}, ["lists", "catalog", {}])
     for body in (b'[{"slug":"a"}]', b"[{", b"null"):
         with pytest.raises(StaleCache, match="--clean"):
             _ = Entry.from_line(head + b"\t[]\t" + brief + b"\t" + body)[1].summary

@@ -200,7 +200,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         index = None
         if search and not new_cache.search:
             new_cache.save(cache_path(out), root, out)     # pages recorded; the index is redone next time if this fails
-            index = index_into(out, [(r.slug, len(r.entry.summary["documents"])) for r in results], search_shard_size)
+            index = index_into(out, [(r.slug, len(r.entry.brief["documents"])) for r in results], search_shard_size)
             new_cache.search = True
         elif not search and not keep_index and changed and (out / BUNDLE_DIR).exists():
             shutil.rmtree(out / BUNDLE_DIR)                # an index of the old pages would find what is gone
@@ -321,23 +321,24 @@ def build_department(slug: str) -> DepartmentResult:
         errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),
                              drafts(dept.documents, job.draft))
         summary = summarize(dept, job.config.downloads)
-        entry = Entry(signature, racy, summary, "", errors, brief(summary), output_folders(summary), listing=listing)
+
+        def entry() -> Entry:       # (the summary is encoded: made once it is complete)
+            return Entry(signature, racy, summary, "", errors, brief(summary), output_folders(summary), listing=listing)
         if errors and not job.allow_errors:
-            return DepartmentResult(slug, entry, rendered=True)
+            return DepartmentResult(slug, entry(), rendered=True)
         pages = department_pages(dept, renderer)
         for doc in dept.documents:
             pages += document_pages(doc, renderer, job.out, job.previous)
         for item, doc in zip(summary["documents"], dept.documents, strict=True):
             if doc.__dict__.get("_corrections"):
                 item["corrections"] = True
-        entry.brief = brief(summary)       # (with its corrections: a file more, a digest changed)
         pages.append(department_manifest(slug, pages))
         if sorted(path for path, _ in pages) != sorted(outputs(summary)):     # summary.outputs must know them all
             raise AssertionError(f"{slug}: summary.outputs() does not match the pages written")
         if output_folders(summary) != sorted({path.rpartition("/")[0] for path, _ in pages}):
             raise AssertionError(f"{slug}: summary.output_folders() does not match the pages written")
         written = [path for path, data in pages if stage(job.out, job.staging, path, data)]
-        return DepartmentResult(slug, entry, rendered=True, written=written)
+        return DepartmentResult(slug, entry(), rendered=True, written=written)   # (with its corrections)
     except SiteBuilderError as exc:
         return DepartmentResult(slug, error=exc)
 

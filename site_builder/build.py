@@ -183,7 +183,9 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             portal_files += asset_files(root)
             written = [path for r in results for path in r.written]
             written += [path for path, data in portal_files if data is not None and stage(out, staging, path, data)]
-            removed = stale_files(out, cache, results, [path for path, _ in portal_files])
+            portal_paths = [path for path, _ in portal_files]
+            portal_files = made = None     # staged: their bytes go (at 10,000, ≈ 50 MB of the parent's peak)
+            removed = stale_files(out, cache, results, portal_paths)
             written_bytes = sum((staging / path).stat().st_size for path in written)
             commit(staging, out, written, removed)
         finally:
@@ -194,7 +196,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             if result.rendered:
                 result.entry.outputs = folders_signature(out, result.entry.folders)
         new_cache = BuildCache(env, {r.slug: r.entry for r in results},
-                               output_signature(out, [path for path, _ in portal_files]),
+                               output_signature(out, portal_paths),
                                search=cache.search and not changed and (out / BUNDLE_DIR).is_dir(), facts=facts,
                                raw=cache.raw)     # (an unchanged department keeps its loaded Entry, never altered)
         index = None
@@ -207,15 +209,15 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         documents = facts["documents"]
         if changed or index is not None or not (out / MANIFEST).exists() \
                 or (signing_key is not None and not signed_by(out, signing_key)):
-            update_manifest(out, [path for path, _ in portal_files], [r.slug for r in results], documents, set(written),
+            update_manifest(out, portal_paths, [r.slug for r in results], documents, set(written),
                             index is not None, signing_key)
         if index is not None or changed or cache.note or any(r.rendered or r.listing for r in results) \
                 or not cache_path(out).exists():
             new_cache.save(cache_path(out), root, out)
         if keep_portal and portal is None:
             portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
-        files = facts["files"] + len(portal_files)
-        pages = facts["pages"] + sum(path.endswith(".html") for path, _ in portal_files)
+        files = facts["files"] + len(portal_paths)
+        pages = facts["pages"] + sum(path.endswith(".html") for path in portal_paths)
         return BuildResult(documents, out_dir, pages, files, written_bytes, index, len(written), len(removed),
                            sum(r.rendered for r in results), "；".join(filter(None, [cache.note, note])), portal)
     finally:

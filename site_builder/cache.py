@@ -209,9 +209,10 @@ def environment(root: Path, out_dir: Path, options: dict[str, Any], started_ns: 
 
 class Entry:
     """One department as the last build left it. Its brief, summary and listing (most of its
-    line in the cache) are decoded when first used: a build with no change uses none of them
-    (at 10,000 disclosures decoding every line took 0.2 s of such a build), a build after one
-    edit only the briefs, unless the portal's pages show what changed."""
+    line in the cache) are kept encoded and decoded where used (the summary each time, the
+    others once): a build with no change uses none of them (at 10,000 disclosures decoding
+    every line took 0.2 s of such a build), a build after one edit only the briefs, unless the
+    portal's pages show what changed."""
 
     def __init__(self, signature: str, racy: bool, summary: dict[str, Any] | None, outputs: str,
                  errors: list[str] | None = None, brief: dict[str, Any] | None = None,

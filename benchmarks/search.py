@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from conftest import ARGS, CHROMIUM, serve  # noqa: E402
 from synthetic import generate  # noqa: E402
-from search_truth import fragment_urls, indexed_text  # noqa: E402
+from search_truth import fragment_urls, indexed_texts  # noqa: E402
 
 from site_builder.build import build  # noqa: E402
 from site_builder.search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, find_pagefind, index_site  # noqa: E402
@@ -51,13 +51,8 @@ def folder_size(path: Path) -> int:
 
 
 def texts(site: Path) -> dict[str, str]:
-    """Indexed text per page path, for the truth of each query."""
-    found = {}
-    for page in site.rglob("index.html"):
-        text = indexed_text(page)
-        if text is not None:
-            found[page.parent.relative_to(site).as_posix() + "/"] = re.sub(r"(?<=\d),(?=\d{3})", "", text)
-    return found
+    """Indexed text per page path (amounts without thousands commas), for the truth of each query."""
+    return {path: re.sub(r"(?<=\d),(?=\d{3})", "", text) for path, text in indexed_texts(site).items()}
 
 
 def measure_browser(site: Path, pages: dict[str, str]) -> dict[str, object]:

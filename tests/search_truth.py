@@ -35,14 +35,22 @@ def contains(text: str, query: str) -> bool:
     return query in text
 
 
-def truth(out: Path, query: str) -> set[str]:
-    """URL paths (relative to the site root) of the indexed pages that contain ``query``."""
-    found = set()
+def indexed_texts(out: Path) -> dict[str, str]:
+    """URL path (relative to the site root) → the text Pagefind indexes, for every indexed page."""
+    texts = {}
     for page in out.rglob("index.html"):
         text = indexed_text(page)
-        if text is not None and contains(text, query):
-            found.add(page.parent.relative_to(out).as_posix() + "/")
-    return found
+        if text is not None:
+            texts[page.parent.relative_to(out).as_posix() + "/"] = text
+    return texts
+
+
+def truth(out: Path | dict[str, str], query: str) -> set[str]:
+    """URL paths (relative to the site root) of the indexed pages that contain ``query``; ``out``
+    is the site, or its ``indexed_texts`` when several queries are asked of one site (parsing
+    every page once, not once per query)."""
+    texts = out if isinstance(out, dict) else indexed_texts(out)
+    return {url for url, text in texts.items() if contains(text, query)}
 
 
 def fragment_urls(bundle: Path) -> dict[str, str]:

@@ -20,7 +20,7 @@ import lxml.html
 import pytest
 
 from conftest import AXE, EXAMPLE, REPO, serve
-from search_truth import fragment_urls, indexed_text, truth
+from search_truth import fragment_urls, indexed_text, indexed_texts, truth
 from site_builder.build import build
 from site_builder.compact import (SIGNATURE, PREFIX_LENGTH, CborError, cbor_decode, cbor_encode, read_metadata,
                                   shorten_fragment_names, write_metadata)
@@ -246,11 +246,12 @@ def test_recall_on_synthetic_pages(browser, synthetic_site):
     """300 synthetic documents: every page with the term is found; the exact group holds only pages
     with the phrase. Through the JS API the search page uses (ids mapped to pages from the index)."""
     urls = fragment_urls(synthetic_site / "pagefind")
+    texts = indexed_texts(synthetic_site)
     page = browser.new_page()
     with serve(synthetic_site) as base:
         page.goto(f"{base}search/index.html")
         for query in SYNTHETIC_QUERIES + [amount_on_a_page(synthetic_site)]:
-            expected = truth(synthetic_site, query)
+            expected = truth(texts, query)
             assert expected, query
             exact_ids, word_ids = page.evaluate("""async (q) => {
                 const pf = await import(new URL('../pagefind/pagefind.js', location.href).href);

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 ANCHOR = REPO.parent / "shared" / "bench" / "hugo-anchor"
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from synthetic import generate  # noqa: E402
+from synthetic import ensure  # noqa: E402
 
 ROW = "2101506,医疗保障经办事务,{0},,{0}"   # in the final accounts' 公开05表; 69.62 ± 0.01 keeps every sum in rounding
 
@@ -138,8 +138,7 @@ def main() -> None:
         work = args.work / f"n{size}"
         work.mkdir(parents=True, exist_ok=True)
         content, out, public = work / "content", work / "out", work / "public"
-        if not (content / "site.yaml").is_file() or len(list((content / "departments").glob("*/*/*"))) != size:
-            generate(content, size, seed=size)
+        ensure(content, size, seed=size)
         site = None if args.rebuilds_only else prepare_hugo(work, size, args.hugo_tables)
         print(f"\n== {size} documents; cpu pressure {pressure()}")
         rows = []

@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from build import ANCHOR, hugo_binary, mean_page_kb, prepare_hugo, pressure, run  # noqa: E402
-from synthetic import generate  # noqa: E402
+from synthetic import ensure  # noqa: E402
 
 
 def main() -> None:
@@ -58,8 +58,7 @@ def main() -> None:
                                     plain, None),
     }
     if not args.no_ours:
-        if not (content / "site.yaml").is_file() or len(list((content / "departments").glob("*/*/*"))) != args.size:
-            generate(content, args.size, seed=args.size)
+        ensure(content, args.size, seed=args.size)
         commands["ours"] = ([sys.executable, "-m", "site_builder.cli", "build", "--no-search", "-q", "--clean",
                              str(content), "--out", str(out)], out, None)
     print(f"{args.size} records; cpu pressure {pressure()}")

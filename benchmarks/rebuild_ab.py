@@ -21,7 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from build import REPO, ROW, generate, pressure
+from build import REPO, ROW, pressure
+from synthetic import ensure
 
 
 def main() -> None:
@@ -33,8 +34,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work / f"n{args.size}"
     content = work / "content"
-    if not (content / "site.yaml").is_file() or len(list((content / "departments").glob("*/*/*"))) != args.size:
-        generate(content, args.size, seed=args.size)
+    ensure(content, args.size, seed=args.size)
     versions = {"old": args.old.resolve(), "new": REPO}
     for folder in versions.values():
         compileall.compile_dir(folder / "site_builder", quiet=1)    # as installed (PYTHONDONTWRITEBYTECODE)

@@ -45,11 +45,9 @@ def indexed_texts(out: Path) -> dict[str, str]:
     return texts
 
 
-def truth(out: Path | dict[str, str], query: str) -> set[str]:
-    """URL paths (relative to the site root) of the indexed pages that contain ``query``; ``out``
-    is the site, or its ``indexed_texts`` when several queries are asked of one site (parsing
-    every page once, not once per query)."""
-    texts = out if isinstance(out, dict) else indexed_texts(out)
+def truth(texts: dict[str, str], query: str) -> set[str]:
+    """URL paths of the pages in ``texts`` (``indexed_texts`` of a site: parsed once for all the
+    queries asked of it) that contain ``query``."""
     return {url for url, text in texts.items() if contains(text, query)}
 
 

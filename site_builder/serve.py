@@ -21,6 +21,11 @@
   terminal (from ``/__site-builder/status.json``); the next good save removes it.
 - **Search**: Pagefind runs in the background after the pages, debounced, so a reload never
   waits for it; above ``--search-max-pages`` it is off and the search page says so.
+- **Only its own origin** (:class:`PreviewApplication`): the preview holds unpublished figures,
+  and any web page the clerk opens can send requests to 127.0.0.1. A request whose ``Host`` is
+  not one of the preview's own addresses (DNS rebinding: a foreign name resolved to 127.0.0.1)
+  gets 400, and one that carries another site's ``Origin`` (a cross-site fetch or websocket)
+  gets 403, whatever handler it was meant for.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import ipaddress
 import json
 import shutil
 import signal
+import socket
 import tempfile
 import threading
 import time
@@ -37,10 +43,11 @@ import webbrowser
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 import watchfiles
-from livereload.handlers import ForceReloadHandler, LiveReloadHandler, LiveReloadJSHandler
+from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from livereload.server import LiveScriptInjector
 from tornado import ioloop, web
 
@@ -380,7 +387,67 @@ class PreviewFiles(web.StaticFileHandler):
         self.set_header("Cache-Control", "no-store")
 
 
-def make_app(preview: Preview, base_path: str) -> web.Application:
+class _EveryMethod(tuple):
+    def __contains__(self, method: object) -> bool:
+        return True
+
+
+class Refusal(web.RequestHandler):
+    """The answer to a request the preview does not serve: a status and one plain sentence, for
+    every method and path (a websocket handshake included), before any handler runs."""
+
+    SUPPORTED_METHODS = _EveryMethod()   # PROPFIND or BREW from a foreign host: the same refusal, not 405
+
+    def initialize(self, status: int, message: str) -> None:
+        self.status, self.message = status, message
+
+    def prepare(self) -> None:
+        self.set_status(self.status)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(self.message + "\n")
+
+
+class ReloadSocket(LiveReloadHandler):
+    """livereload's websocket, whose ``check_origin`` accepts every origin: back to the same-origin
+    rule, so a page from another site can neither listen for saves nor hold a socket open."""
+
+    def check_origin(self, origin: str) -> bool:
+        return same_origin(origin, self.request.headers.get("Host", ""))
+
+
+class PreviewApplication(web.Application):
+    """The preview's routes behind one gate (:meth:`refusal`), checked before any handler is found.
+
+    ``listening`` tells it the port and the preview address once the socket is bound (``--port
+    0`` picks the port then); until then it answers nothing."""
+
+    addresses: Addresses | None = None
+    url = ""
+
+    def listening(self, host: str, port: int, url: str) -> None:
+        self.addresses, self.url = Addresses.of(host, port), url
+
+    def find_handler(self, request, **kwargs):
+        refusal = self.refusal(request.headers.get("Host", ""), request.headers.get("Origin"))
+        if refusal:
+            return self.get_handler_delegate(request, Refusal, {"status": refusal[0], "message": refusal[1]})
+        return super().find_handler(request, **kwargs)
+
+    def refusal(self, host: str, origin: str | None) -> tuple[int, str] | None:
+        """(status, message) for a request the preview refuses, None for one it serves."""
+        if self.addresses is None or not self.addresses.allow(host):
+            shown = host[:100] or "（空）"
+            return 400, (f"请求的主机名 {shown} 不是本预览服务器的地址，已拒绝。"
+                         f"请用启动时终端显示的预览地址打开：{self.url}")
+        if origin is not None and not same_origin(origin, host):
+            return 403, (f"拒绝来自其他网站（{origin[:100]}）的请求：预览服务器只回应它自己的页面。"
+                         f"请直接打开预览地址：{self.url}")
+        return None
+
+
+def make_app(preview: Preview, base_path: str) -> PreviewApplication:
     live_script = (
         '<script>(function(){var s=document.createElement("script");'
         'var port=window.location.port||(window.location.protocol=="https:"?443:80);'
@@ -391,16 +458,17 @@ def make_app(preview: Preview, base_path: str) -> web.Application:
     class Injector(LiveScriptInjector):
         script = live_script.encode("utf-8")
 
+    # (livereload's /forcereload is not mounted: a GET that reloads every open preview, which any
+    # page can send blind, with an <img>, and nothing here needs)
     handlers: list = [
-        (r"/livereload", LiveReloadHandler),
-        (r"/forcereload", ForceReloadHandler),
+        (r"/livereload", ReloadSocket),
         (r"/livereload.js", LiveReloadJSHandler),
         (STATUS_PATH, StatusHandler, {"preview": preview}),
         (rf"{base_path}(.*)", PreviewFiles, {"path": str(preview.out), "default_filename": "index.html"}),
     ]
     if base_path != "/":
         handlers.append((r"/", web.RedirectHandler, {"url": base_path}))
-    return web.Application(handlers=handlers, transforms=[Injector])
+    return PreviewApplication(handlers=handlers, transforms=[Injector])
 
 
 def normalize_base_path(base_path: str) -> str:
@@ -426,6 +494,7 @@ def serve(content: Path, port: int = 8000, host: str = "127.0.0.1", base_path: s
         server = app.listen(port, address=host)
         actual_port = next(iter(server._sockets.values())).getsockname()[1]
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{actual_port}{base_path}"
+        app.listening(host, actual_port, url)
         LiveReloadHandler.DEFAULT_RELOAD_TIME = 0   # every save reloads, however soon after the last
         LiveReloadHandler.watcher = watcher
         LiveReloadHandler.live_css = False
@@ -460,3 +529,96 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """The ``Host`` values that name this preview: one of its names, with its port (no port means
+    80). The loopback names always, and the ``--host`` value; when the preview listens beyond this
+    machine (``--host 0.0.0.0`` or a LAN address, which ``serve`` warns about) also any IP address
+    and the machine's own names, as colleagues on the network reach it.
+
+    DNS rebinding needs a *name* that the attacker's DNS answers with this machine's address; a
+    Host that is an IP address is the origin of the page itself, so only this server's own pages
+    can read what it answers to them."""
+
+    port: int
+    names: frozenset[str]
+    any_ip: bool = False
+
+    @classmethod
+    def of(cls, bound: str, port: int) -> Addresses:
+        """Looked up once, when the server starts (``getfqdn`` may ask a slow DNS server)."""
+        names = {*LOOPBACK_NAMES, _normal_host(bound)}
+        if _is_loopback(bound):
+            return cls(port, frozenset(names))
+        machine = socket.gethostname().lower()
+        names |= {machine, machine + ".local", socket.getfqdn().lower()}
+        return cls(port, frozenset(names), any_ip=True)
+
+    def allow(self, header: str) -> bool:
+        parsed = split_host(header)
+        if parsed is None or parsed[1] != self.port:
+            return False
+        return parsed[0] in self.names or (self.any_ip and _is_ip(parsed[0]))
+
+
+def same_origin(origin: str, host: str) -> bool:
+    """Whether an ``Origin`` header is the origin of the requested Host: ``http://`` and the same
+    name and port (``Origin: null``, another scheme or another name is another site)."""
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    if parts.scheme.lower() != "http" or parts.path or parts.query or parts.fragment:
+        return False
+    own, theirs = split_host(host), split_host(parts.netloc)
+    return own is not None and own == theirs
+
+
+def split_host(header: str) -> tuple[str, int] | None:
+    """``("127.0.0.1", 8000)`` from ``127.0.0.1:8000``, ``("::1", 80)`` from ``[::1]``: the name
+    lowercased (an IP address in its canonical form) and the port; None when it is malformed
+    (a DNS name has at most 253 characters: a longer one is not looked at)."""
+    if len(header) > 260:
+        return None
+    header = header.lower()
+    if header.startswith("["):
+        end = header.find("]")
+        name, rest = header[1:end], header[end + 1:]
+        if end < 0 or not _is_ip(name) or ":" not in name or (rest and not rest.startswith(":")):
+            return None
+        port_text = rest[1:] if rest else None
+    else:
+        name, colon, port_text = header.partition(":")
+        port_text = port_text if colon else None
+        if not name or ":" in (port_text or ""):
+            return None
+    if port_text is None:
+        port = 80
+    elif port_text.isascii() and port_text.isdigit() and len(port_text) <= 5:
+        port = int(port_text)
+    else:
+        return None
+    if not _is_ip(name) and not all(c.isascii() and (c.isalnum() or c in "-.") for c in name):
+        return None
+    return _normal_host(name), port
+
+
+def _normal_host(name: str) -> str:
+    name = name.strip("[]").lower()
+    try:
+        return str(ipaddress.ip_address(name))
+    except ValueError:
+        return name
+
+
+def _is_ip(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True

@@ -24,6 +24,7 @@ from .glossary import load_glossary
 from .numbers import parse_decimal
 from .model import DOWNLOAD_FORMATS, KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
 from .profiles import Profile, load_profiles
+from .sanitize import forbidden, widened
 from .sources import (Mapping, check_type, inside, load_mapping, optional, read_text, refuse_outside_link,
                       reject_unknown, require)
 from .tables import read_table
@@ -35,7 +36,7 @@ FORM_FIELDS = {
 }
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles", "downloads",
-             "content_source", "description", "checks", "previous_release"}
+             "content_source", "description", "checks", "previous_release", "prose_html"}
 DEPARTMENT_KEYS = {"name", "code", "supervisor", "region"}
 DOCUMENT_KEYS = {"title", "profile", "published", "source", "inputs", "reasons", "table_notes", "corrections",
                  "known_issues"}
@@ -66,7 +67,31 @@ def load_site_config(root: Path) -> SiteConfig:
         glossary=load_glossary(root),
         downloads=_downloads(data),
         previous_release=_previous_release(data, root),
+        prose_html=_prose_html(data),
     )
+
+
+def _prose_html(data: Mapping):
+    """``prose_html:`` in site.yaml: tags, attributes and URL schemes a portal adds to what its
+    prose may contain (sanitize.py; docs/templates.md). Never what runs code."""
+    settings = optional(data, "prose_html", dict)
+    if settings is None:
+        return None
+    reject_unknown(settings, {"tags", "attributes", "url_schemes"})
+    tags = [str(t) for t in optional(settings, "tags", list, [])]
+    attributes = optional(settings, "attributes", dict, {})
+    schemes = [str(s).lower() for s in optional(settings, "url_schemes", list, [])]
+    names = {tag: [str(a) for a in check_type(attributes, tag, list)] for tag in attributes}
+    for key, values in (("tags", tags), *((f"attributes.{t}", [t, *a]) for t, a in names.items())):
+        bad = next((v for v in values if forbidden(v) or not re.fullmatch(r"[A-Za-z*][-A-Za-z0-9:]*", v)), None)
+        if bad is not None:
+            where = settings.where(key.split(".")[0]) if "." not in key else attributes.where(key.split(".", 1)[1])
+            raise ContentError(where, f"prose_html 不能允许“{bad}”：它会在读者的浏览器中执行代码、加载别处的内容或改变链接去向",
+                               "说明文字只能包含文字、表格和链接；需要的表格请放在 tables/ 中")
+    bad_scheme = next((s for s in schemes if s in ("javascript", "vbscript", "data", "file") or not re.fullmatch(r"[a-z][a-z0-9+.-]*", s)), None)
+    if bad_scheme is not None:
+        raise ContentError(settings.where("url_schemes"), f"prose_html 不能允许“{bad_scheme}:”开头的链接")
+    return widened(tags, names, schemes)
 
 
 def _previous_release(data: Mapping, root: Path) -> Path | None:

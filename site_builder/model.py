@@ -259,6 +259,7 @@ class SiteConfig:
     glossary: Any = None        # glossary.Glossary: the built-in 名词解释 with the portal's glossary.yaml
     downloads: tuple[str, ...] = DOWNLOAD_FORMATS   # the download formats of every table
     previous_release: Path | None = None            # the published portal that 更正记录 are made against
+    prose_html: Any = None      # sanitize.ProsePolicy: what prose may contain (None: the default list)
 
 
 @dataclass

@@ -25,12 +25,13 @@ from .charts import TrendChart, document_charts, trend_chart
 from .downloads import file_size
 from .errors import SiteBuilderError, Location, TemplateError
 from .checks.placeholders import PLACEHOLDER_RULE, placeholders
-from .explain import render_explanation, render_markdown_file
+from .explain import make_explanation_environment, render_explanation, render_markdown_file
 from .figures import YEAR_COLUMNS, YEAR_SORTS, department_years, headline, year_rows, year_summary
 from .glossary import PAGE as GLOSSARY_PAGE, Glossary, load_glossary
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
 from .numbers import money
 from .profiles import fill_year
+from .sanitize import DEFAULT as DEFAULT_POLICY, ProsePolicy
 from .write import source_date
 from .tableview import document_view, form_labels, indicator_rows, target_rows
 
@@ -38,17 +39,24 @@ from .tableview import document_view, form_labels, indicator_rows, target_rows
 FEED_ENTRIES = 100
 
 
-def make_environment(portal_templates: Path | None, bytecode_dir: Path | None = None) -> jinja2.Environment:
-    """The template environment; ``bytecode_dir`` keeps compiled templates between builds (Jinja
-    checks each template's source before using its compiled form)."""
+def template_loader(portal_templates: Path | None) -> jinja2.BaseLoader:
+    """The portal's templates first, then the built-in ones (also as ``default/…``)."""
     builtin = jinja2.FileSystemLoader(str(BUILTIN_TEMPLATES))
     loaders: list[jinja2.BaseLoader] = []
     if portal_templates and portal_templates.is_dir():
         loaders.append(jinja2.FileSystemLoader(str(portal_templates)))
     loaders.append(builtin)
     loaders.append(jinja2.PrefixLoader({"default": builtin}))
+    return jinja2.ChoiceLoader(loaders)
+
+
+def make_environment(portal_templates: Path | None, bytecode_dir: Path | None = None,
+                     policy: ProsePolicy = DEFAULT_POLICY) -> jinja2.Environment:
+    """The template environment; ``bytecode_dir`` keeps compiled templates between builds (Jinja
+    checks each template's source before using its compiled form); ``policy``: what the
+    ``markdown`` filter lets through of prose (sanitize.py)."""
     env = jinja2.Environment(
-        loader=jinja2.ChoiceLoader(loaders),
+        loader=template_loader(portal_templates),
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -56,7 +64,7 @@ def make_environment(portal_templates: Path | None, bytecode_dir: Path | None = 
         keep_trailing_newline=True,
         bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
     )
-    env.filters["markdown"] = render_markdown
+    env.filters["markdown"] = functools.partial(render_markdown, policy=policy)
     env.filters["money"] = money
     env.filters["filesize"] = file_size
     env.globals.update(form_labels=form_labels, indicator_rows=indicator_rows, target_rows=target_rows)
@@ -94,20 +102,27 @@ def _converter() -> md.Markdown:
     return converter
 
 
-@functools.lru_cache(maxsize=512)   # (≈ 5 KB an entry)
-def _markdown_html(text: str) -> str:
-    """Markdown's HTML for ``text``; remembered, as every disclosure of a portal repeats some
-    prose word for word (the 名词解释, standard paragraphs): 45 % of the conversions of a
-    synthetic portal, a quarter of their time."""
+def _markdown(text: str) -> str:
+    """Markdown's HTML for ``text`` (one converter per thread)."""
     converter = getattr(_MARKDOWN, "converter", None)
     if converter is None:
         converter = _MARKDOWN.converter = _converter()
     return converter.reset().convert(text)
 
 
-def render_markdown(text: str) -> Markup:
-    """Markdown to HTML. Content is written by the portal's own staff, so raw HTML is kept."""
-    return Markup(_markdown_html(text or ""))
+@functools.lru_cache(maxsize=512)   # (≈ 5 KB an entry)
+def _markdown_html(text: str, policy: ProsePolicy) -> str:
+    """Markdown's HTML for ``text``, sanitised; remembered, as every disclosure of a portal
+    repeats some prose word for word (the 名词解释, standard paragraphs): 45 % of the
+    conversions of a synthetic portal, a quarter of their time."""
+    return policy.clean(_markdown(text))
+
+
+def render_markdown(text: str, policy: ProsePolicy = DEFAULT_POLICY) -> Markup:
+    """Markdown to HTML, through the portal's allow-list (sanitize.py): content Markdown is
+    written by many hands and imported from files nobody here wrote, so raw HTML in it is
+    treated as untrusted — a script, an event handler, a javascript: link never reach the page."""
+    return Markup(_markdown_html(text or "", policy))
 
 
 def department_trend(dept: Department, years: list[int], rows: list[dict[str, Any]]) -> TrendChart | None:
@@ -130,7 +145,7 @@ def markdown_part(doc: Document, name: str) -> str:
     return made[name]
 
 
-def page_parts(doc: Document) -> list[dict[str, Any]]:
+def page_parts(doc: Document, policy: ProsePolicy = DEFAULT_POLICY) -> list[dict[str, Any]]:
     """The profile's parts with {year}/{dept} filled in and each block's tables resolved."""
     parts = []
     for index, part in enumerate(doc.profile.parts, start=1):
@@ -142,14 +157,14 @@ def page_parts(doc: Document) -> list[dict[str, Any]]:
                 ids = block["tables"] or [t.spec.id for t in doc.tables]
                 item["views"] = [document_view(doc, doc.table(i)) for i in ids]
             if block["type"] == "markdown":
-                item["html"] = render_markdown(markdown_part(doc, block["file"]))
+                item["html"] = render_markdown(markdown_part(doc, block["file"]), policy)
             blocks.append(item)
         parts.append({"id": f"part-{index}", "title": title, "blocks": blocks})
     return parts
 
 
 def link_terms(parts: list[dict[str, Any]], explanation: Markup, doc: Document, glossary: Glossary,
-               root: str) -> Markup:
+               root: str, policy: ProsePolicy = DEFAULT_POLICY) -> Markup:
     """Link the first occurrence of each glossary term in the page's prose, in page order: the
     overview (its block gets ``html``), the explanation (returned) and markdown blocks; never
     the document's own 名词解释, where the terms are defined."""
@@ -157,7 +172,7 @@ def link_terms(parts: list[dict[str, Any]], explanation: Markup, doc: Document, 
     for part in parts:
         for block in part["blocks"]:
             if block["type"] == "overview":
-                block["html"] = Markup(glossary.link(render_markdown(doc.overview), root, seen))
+                block["html"] = Markup(glossary.link(render_markdown(doc.overview, policy), root, seen))
             elif block["type"] == "explanation":
                 explanation = Markup(glossary.link(explanation, root, seen))
             elif block["type"] == "markdown":
@@ -172,7 +187,12 @@ class Renderer:
         self.portal = portal
         self.draft = draft   # the preview: a document with 【待填写】 left is shown as a draft
         self.base_url = base_url.rstrip("/") + "/" if base_url else ""
-        self.env = make_environment(portal.root / "templates", bytecode_dir)
+        self.policy = portal.config.prose_html or DEFAULT_POLICY
+        self.env = make_environment(portal.root / "templates", bytecode_dir, self.policy)
+        explanations = bytecode_dir / "explanations" if bytecode_dir else None
+        if explanations:
+            explanations.mkdir(exist_ok=True)
+        self.explanation_env = make_explanation_environment(self.env.loader, explanations)
         assets = asset_names(portal.root)
         self.env.globals["asset"] = lambda name: assets.get(name, name)   # {{ root }}assets/{{ asset("site.css") }}
         self.glossary: Glossary = portal.config.glossary or load_glossary(portal.root)
@@ -251,7 +271,7 @@ class Renderer:
         text = doc.__dict__.get("_explanation")
         if text is None:
             try:
-                text = render_explanation(doc, self.env)
+                text = render_explanation(doc, self.explanation_env)
             except SiteBuilderError as exc:
                 if not self.unfinished(doc):
                     raise
@@ -293,9 +313,9 @@ class Renderer:
                  records: list[dict[str, Any]] | None = None) -> str:
         """The disclosure's page; ``files``: its downloads (path in its folder → size in bytes);
         ``records``: its correction records (corrections.py), oldest first."""
-        explanation = render_markdown(self.explanation_markdown(doc))
-        parts = page_parts(doc)
-        explanation = link_terms(parts, explanation, doc, self.glossary, "../" * doc.url.count("/"))
+        explanation = render_markdown(self.explanation_markdown(doc), self.policy)
+        parts = page_parts(doc, self.policy)
+        explanation = link_terms(parts, explanation, doc, self.glossary, "../" * doc.url.count("/"), self.policy)
         return self._render(
             "document.html", f"{doc.url}index.html",
             doc=doc, dept=doc.department,

@@ -154,7 +154,7 @@ CASES = {
     "year before 1950": (write("departments/fenyang-ybj/1899/budget/document.yaml", "title: x\n"), "“1899”不是年度文件夹"),
     "no site.yaml": (remove("site.yaml"), "找不到门户配置文件 site.yaml"),
     "no departments folder": (lambda root: shutil.rmtree(root / "departments"), "找不到 departments 文件夹"),
-    "sandbox escape in prose": (edit(f"{G}/deviation.md", "", "{{ ''.__class__.__mro__[1].__subclasses__() }}\n"), "unsafe"),
+    "code in prose": (edit(f"{G}/deviation.md", "", "{{ ''.__class__.__mro__[1].__subclasses__() }}\n"), "deviation.md:1: 文中的"),
 }
 
 

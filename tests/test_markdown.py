@@ -1,5 +1,6 @@
 """The prose's HTML is Markdown's own: the shortcuts render.py takes (texts no inline pattern can
-match skip the inline stage; a text converted once is remembered) change no byte of it."""
+match skip the inline stage; a text converted once is remembered) change no byte of it, and the
+sanitiser (sanitize.py) changes no byte of the example's."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ from markdown.extensions.tables import TableExtension
 from conftest import EXAMPLE, REPO
 from site_builder import render
 from site_builder.build import build
+from site_builder.sanitize import DEFAULT
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from synthetic import generate  # noqa: E402  (benchmarks/synthetic.py: made-up data)
 
 MARKDOWN = md.Markdown(extensions=[SaneListExtension(), TableExtension()], output_format="html")
-convert = render._markdown_html.__wrapped__     # the converter with the shortcut, without the memory
+convert = render._markdown     # the converter with the shortcut, without the memory and the sanitiser
 
 
 def markdowns(text: str) -> str:
@@ -35,7 +37,7 @@ def test_the_inline_shortcut_is_taken_with_this_markdown():
 
 def test_every_text_of_the_example_and_a_synthetic_portal_comes_out_as_markdown_makes_it(tmp_path, monkeypatch):
     texts: list[str] = []
-    monkeypatch.setattr(render, "_markdown_html", lambda text: texts.append(text) or convert(text))
+    monkeypatch.setattr(render, "_markdown_html", lambda text, policy: texts.append(text) or policy.clean(convert(text)))
     generate(tmp_path / "synthetic", documents=9, seed=5)
     for content in (EXAMPLE, tmp_path / "synthetic"):
         build(content, tmp_path / f"out-{content.name}", search=False, jobs=1)
@@ -45,6 +47,7 @@ def test_every_text_of_the_example_and_a_synthetic_portal_comes_out_as_markdown_
     assert any("2262.43" in t or "2,262.43" in t for t in texts)      # the example's prose is among them
     for text in sorted(distinct):
         assert convert(text) == markdowns(text), text[:200]
+        assert DEFAULT.clean(markdowns(text)) == markdowns(text), text[:200]   # nothing unsafe to drop
 
 
 PIECES = list("`\\[]()!<>&*_#-+=|~.:;'\"0123456789abc \n\t") + [

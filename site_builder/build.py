@@ -38,7 +38,7 @@ from .checks.placeholders import placeholders
 from .checks import CheckConfig, run_checks
 from .datapackage import package_files, package_paths, schema_keys
 from .corrections import CORRECTIONS, history
-from .content import check_unique, load_department, load_site_config
+from .content import check_unique, department_slugs, load_department, load_site_config
 from .downloads import WORKBOOK, download_files
 from .errors import ContentError, SiteBuilderError
 from .manifest import MANIFEST, SIGNATURE, check_signing_key, department_manifest, signed_by, site_folder, update_manifest
@@ -137,8 +137,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     # build, 0.1 s with them frozen), nor touch them in the forked workers
     gc.freeze()
     try:
-        with os.scandir(departments_dir) as entries:      # (a stat per department with Path.is_dir)
-            slugs = sorted(e.name for e in entries if e.is_dir() and not e.name.startswith((".", "_")))
+        slugs = department_slugs(departments_dir)
         out.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
         try:

@@ -34,7 +34,9 @@ FORM_FIELDS = {
     "project-self-evaluation": ("project", "total_score", "grade"),      # 项目支出绩效自评表
     "project-performance-target": ("project", "department", "unit"),    # 项目支出绩效目标申报表
 }
-SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")     # (\Z: "$" would let a name end in a line break)
+# Folders whose name starts with these are not read: .git, .svn, editors' and sync tools' folders
+HIDDEN = (".", "_")
 SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles", "downloads",
              "content_source", "description", "checks", "previous_release", "prose_html"}
 DEPARTMENT_KEYS = {"name", "code", "supervisor", "region"}
@@ -165,13 +167,45 @@ def load_portal(root: Path) -> Portal:
     if not departments_dir.is_dir():
         raise ContentError(departments_dir, "找不到 departments 文件夹", "每个部门一个子文件夹，放在 departments/ 下")
     check_tree(root)
-    departments = [
-        load_department(folder, config, profiles)
-        for folder in sorted(departments_dir.iterdir())
-        if folder.is_dir() and not folder.name.startswith((".", "_"))
-    ]
+    departments = [load_department(departments_dir / slug, config, profiles) for slug in department_slugs(departments_dir)]
     check_unique(departments)
     return Portal(config, root, departments)
+
+
+def department_slugs(departments_dir: Path) -> list[str]:
+    """The department folders under ``departments/``, sorted. A folder whose name starts with "."
+    or "_" is not a department (.git, .svn, an editor's or a sync tool's folder) and is skipped,
+    unless it holds one: a department renamed ``.fenyang`` or ``_fenyang`` would vanish from the
+    portal without a word, so that is an error (a department left out on purpose is moved out
+    of ``departments/``)."""
+    slugs = []
+    with os.scandir(departments_dir) as entries:      # (a stat per department with Path.is_dir)
+        for entry in entries:
+            if not entry.is_dir():
+                continue
+            if entry.name.startswith(HIDDEN):
+                refuse_hidden(Path(entry.path), holds_department(Path(entry.path)), "部门")
+                continue
+            slugs.append(entry.name)
+    return sorted(slugs)
+
+
+def holds_department(folder: Path) -> bool:
+    return (folder / "department.yaml").is_file() or holds_document(folder, depth=2)
+
+
+def holds_document(folder: Path, depth: int) -> bool:
+    """Whether ``folder`` holds a disclosure ``depth`` levels down (2: a department's
+    <year>/<kind>/document.yaml; 1: a year's <kind>/document.yaml; 0: its own)."""
+    return any(folder.glob("/".join(["*"] * depth + ["document.yaml"])))
+
+
+def refuse_hidden(folder: Path, holds: bool, what: str) -> None:
+    """Refuse a skipped (hidden) folder that holds content: it would not be published."""
+    if holds:
+        raise ContentError(folder, f"{what}文件夹“{folder.name}”以“{folder.name[0]}”开头，会被当作隐藏文件夹跳过，其中的内容不会发布",
+                           "去掉名称开头的“.”或“_”（部门文件夹只用小写英文字母、数字和连字符，如 fenyang-ybj）；"
+                           "确实不发布的内容，请移出内容文件夹")
 
 
 def check_tree(root: Path, top: Path | None = None) -> None:
@@ -215,9 +249,15 @@ def load_department(folder: Path, config: SiteConfig, profiles: dict[str, Profil
         region=optional(data, "region", default=config.region),
     )
     for year_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        if year_dir.name.startswith("."):         # .git, .svn, an editor's folder (unread, as the cache does)
+            refuse_hidden(year_dir, holds_document(year_dir, depth=1), "年度")
+            continue
         if not re.fullmatch(r"\d{4}", year_dir.name) or not 1949 < int(year_dir.name) < 2100:
             raise ContentError(year_dir, f"“{year_dir.name}”不是年度文件夹", "年度文件夹用四位数字命名，如 2024")
         for kind_dir in sorted(p for p in year_dir.iterdir() if p.is_dir()):
+            if kind_dir.name.startswith("."):
+                refuse_hidden(kind_dir, holds_document(kind_dir, depth=0), "公开类型")
+                continue
             if kind_dir.name not in KINDS:
                 raise ContentError(kind_dir, f"未知的公开类型文件夹“{kind_dir.name}”", "可用：" + "、".join(KINDS))
             dept.documents.append(load_document(kind_dir, dept, int(year_dir.name), config, profiles))

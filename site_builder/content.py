@@ -332,8 +332,13 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
     attachments_dir = folder / "attachments"
     if attachments_dir.is_dir():
         doc.attachments = [load_form(p) for p in sorted(attachments_dir.glob("*.yaml"))]
+        anchors: dict[str, Path] = {}
         for position, form in enumerate(doc.attachments, start=1):
             form["position"] = position  # 附表1, 附表2 … (two projects may share a name)
+            other = anchors.setdefault(form["slug"], form["location"].path)
+            if other != form["location"].path:
+                raise ContentError(form["location"], f"附件“{form['location'].path.name}”与“{other.name}”在页面上的锚点相同"
+                                   f"（#form-{form['slug']}）", "附件文件名只差空格或符号：改名，使它们各不相同")
     return doc
 
 
@@ -373,6 +378,22 @@ def _known_issue(item: Any, meta: Mapping) -> dict[str, str]:
     return {key: require(item, key) for key in ("rule", "file", "reason")}
 
 
+# What an HTML id or a URL fragment cannot hold: whitespace (an id is one word, and aria-labelledby
+# a list of them), control characters, and the ASCII characters a URL must percent-encode
+_NOT_IN_ANCHOR = re.compile(r'[\s\x00-\x1f\x7f"#%<>\[\\\]^`{|}]+')
+
+
+def form_anchor(path: Path) -> str:
+    """An attachment's anchor on its page (``#form-<anchor>``): its file name without .yaml, what
+    cannot be in an id or a URL fragment replaced by "-" (``01 办公设备.yaml`` → ``01-办公设备``).
+    A name that can is kept as it is, so links made to a form stay valid."""
+    anchor = _NOT_IN_ANCHOR.sub("-", path.stem).strip("-")
+    if not anchor:
+        raise ContentError(path, f"附件文件名“{path.name}”中没有文字或数字，不能用作页面上的锚点",
+                           "用项目名称或编号命名附件文件，如 01-办公设备购置.yaml")
+    return anchor
+
+
 def load_form(path: Path) -> dict[str, Any]:
     """A 绩效自评表 attachment (format: docs/form-schema.md)."""
     data = load_mapping(path)
@@ -391,7 +412,7 @@ def load_form(path: Path) -> dict[str, Any]:
             if kind == "project-self-evaluation":
                 check_indicator(item)
     form = Record.of(data)
-    form["slug"] = path.stem
+    form["slug"] = form_anchor(path)
     form["location"] = Location(path)
     form["lines"] = dict(data.key_lines)
     return form

@@ -9,8 +9,10 @@ the very text the content holds.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import lxml.html
 import pytest
 from click.testing import CliRunner
 
@@ -86,3 +88,58 @@ def test_department_folder_name_ending_in_a_line_break_is_refused(content_copy, 
     rename(content_copy, "departments/fenyang-ybj", "departments/fenyang-ybj\n")
     result = run("build", content_copy, "--out", tmp_path / "out", "--no-search")
     refused(result, tmp_path / "out", "不符合要求")
+
+
+# -- 2. file names that become ids, fragments and paths ---------------------------------------------
+
+L = "departments/lvliang-ybj/2023/budget"
+
+
+def page_of(out: Path, url: str):
+    return lxml.html.parse(str(out / url / "index.html")).getroot()
+
+
+def assert_sound_anchors(page) -> None:
+    """Every id is one word and unique; every #fragment link and aria reference finds its id."""
+    ids = [el.get("id") for el in page.iter() if isinstance(el.tag, str) and el.get("id") is not None]
+    assert all(i and not any(c.isspace() for c in i) for i in ids), [i for i in ids if not i or " " in i]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    for el in page.iter():
+        if not isinstance(el.tag, str):
+            continue
+        href = el.get("href") or ""
+        if href.startswith("#") and len(href) > 1:
+            assert href[1:] in ids, href
+        for attribute in ("aria-labelledby", "aria-describedby"):
+            for token in (el.get(attribute) or "").split():
+                assert token in ids, (attribute, token)
+
+
+def test_attachment_file_names_with_spaces_and_symbols_become_sound_anchors(content_copy, tmp_path):
+    folder = content_copy / L / "attachments"
+    (folder / "01-office-equipment.yaml").rename(folder / "01 办公设备　购置.yaml")   # a space, an ideographic space
+    (folder / "02-medical-it-services.yaml").rename(folder / '02 "IT" #2 100%.yaml')
+    result = run("build", content_copy, "--out", tmp_path / "out", "--no-search")
+    assert result.exit_code == 0, result.output
+    page = page_of(tmp_path / "out", "lvliang-ybj/2023/budget/")
+    assert_sound_anchors(page)
+    forms = [el.get("id") for el in page.cssselect("section.form-block")]
+    assert forms[:3] == ["form-01-办公设备-购置", "form-02-IT-2-100", "form-03-line-rental"], forms
+    toc = [a.get("href") for a in page.cssselect("nav.toc a") if a.get("href", "").startswith("#form-")]
+    assert toc[:2] == ["#form-01-办公设备-购置", "#form-02-IT-2-100"]
+
+
+def test_two_attachment_names_with_one_anchor_are_an_error(content_copy, tmp_path):
+    folder = content_copy / L / "attachments"
+    shutil.copy(folder / "01-office-equipment.yaml", folder / "01 office equipment.yaml")
+    result = run("build", content_copy, "--out", tmp_path / "out", "--no-search")
+    refused(result, tmp_path / "out", "01-office-equipment.yaml: 附件“01-office-equipment.yaml”与“01 office equipment.yaml”"
+            "在页面上的锚点相同（#form-01-office-equipment）")
+
+
+def test_attachment_name_of_symbols_only_is_an_error(content_copy, tmp_path):
+    folder = content_copy / L / "attachments"
+    (folder / "01-office-equipment.yaml").rename(folder / "%%.yaml")
+    result = run("build", content_copy, "--out", tmp_path / "out", "--no-search")
+    refused(result, tmp_path / "out", "附件文件名“%%.yaml”中没有文字或数字")
+

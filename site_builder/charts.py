@@ -44,6 +44,8 @@ UNIT = {"score": "分"}
 
 
 def _escape(text: str) -> str:
+    """Text or an attribute value (quotes too) as markup: every interpolation into the SVG and
+    HTML written here goes through it, but numbers and the module's own constants."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") \
         .replace('"', "&#34;").replace("'", "&#39;")
 
@@ -155,8 +157,8 @@ def _data_table(prefix: str, title: str, head: list[str], rows: list[tuple[str, 
     ths = "".join(f'<th scope="col">{_escape(h)}</th>' for h in head)
     body = []
     for label, cells in rows:
-        tds = "".join(f'<td class="num"{f" data-series={chr(34)}{key}{chr(34)}" if key else ""}'
-                      f'{f" data-value={chr(34)}{raw}{chr(34)}" if raw else ""}>{_escape(text)}</td>'
+        tds = "".join(f'<td class="num"{f" data-series={chr(34)}{_escape(key)}{chr(34)}" if key else ""}'
+                      f'{f" data-value={chr(34)}{_escape(raw)}{chr(34)}" if raw else ""}>{_escape(text)}</td>'
                       for text, key, raw in cells)
         body.append(f'<tr><th scope="row">{_escape(label)}</th>{tds}</tr>')
     return (f'<details class="chart-data"><summary>图表数据<span class="vh">：{_escape(title)}</span></summary>'
@@ -196,7 +198,7 @@ class BarChart:
     prefix: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self.prefix = f"chart-{self.id}"
+        self.prefix = _escape(f"chart-{self.id}")   # markup: the ids of the figure and its parts
 
     def number(self, value: Decimal | None) -> str:
         if value is None:
@@ -397,7 +399,7 @@ class TrendChart:
 
     @property
     def prefix(self) -> str:
-        return f"chart-{self.id}"
+        return _escape(f"chart-{self.id}")   # markup: the ids of the figure and its parts
 
     @property
     def description(self) -> str:

@@ -29,6 +29,10 @@ HEADLINE_ROLES = {"total_income", "total_expenditure", "three_public", "score", 
 CHART_KEYS = {"id", "title", "table", "categories", "series", "stacked", "total", "rate", "format"}
 CHART_FORMATS = {"money", "score"}
 CHART_RATES = {"share", "growth"}
+# A profile's name, a table's id, a column's key and a chart's id become parts of ids, URLs and
+# file names (id="table-01", tables/01.csv, schemas/<profile>/…, data-key, id="chart-…"): ASCII
+# letters, digits, "-" and "_" only, so none of them can carry markup or a path
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 MAX_SERIES = 3  # the palette: three colours that stay apart in colour-blind vision and in greyscale
 DEFAULT_GRADES = [(Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差")]
 DEFAULT_PARTS = [
@@ -275,6 +279,16 @@ def header_rows(tree: list, depth: int | None = None) -> list[list[HeaderCell]]:
     return rows
 
 
+def identifier(item: Mapping, key: str, what: str) -> str:
+    """``item[key]``, refused unless it matches IDENTIFIER (it becomes part of markup and paths)."""
+    value = require(item, key)
+    if not IDENTIFIER.fullmatch(value):
+        raise ProfileError(item.where(key), f"{what}“{value}”不能用作网页中的标识和文件名",
+                           "只用英文字母、数字、连字符（-）和下划线（_），以字母或数字开头，至多 64 个字符，"
+                           "如 \"01\"、budget_total")
+    return value
+
+
 def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) -> tuple[list, list[Column]]:
     if not isinstance(items, list) or not items:
         raise ProfileError(where.where("columns"), "“columns”应为非空列表")
@@ -301,7 +315,7 @@ def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) ->
                 if len(pair) != 2:
                     raise ProfileError(item.where("of"), "“of”应列出两个列：分子列和分母列")
                 of = (str(pair[0]), str(pair[1]))
-            col = Column(require(item, "key"), require(item, "label"), col_type, path, optional(item, "seq"), of,
+            col = Column(identifier(item, "key", "列的 key"), require(item, "label"), col_type, path, optional(item, "seq"), of,
                          optional(item, "unit", str))
             tree.append({"label": col.label})
             leaves.append(col)
@@ -398,7 +412,7 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
     if seq_row not in (True, False, "all"):
         raise ProfileError(item.where("seq_row"), "“seq_row”应为 true、false 或 all")
     return TableSpec(
-        id=require(item, "id"),
+        id=identifier(item, "id", "表格 id"),
         number=require(item, "number"),
         title=require(item, "title"),
         layout=layout,
@@ -527,7 +541,7 @@ def _chart_column(where: Mapping, key: str, column: str, spec: TableSpec) -> Non
 
 def _parse_chart(item: Mapping, by_id: dict[str, TableSpec]) -> ChartSpec:
     reject_unknown(item, CHART_KEYS)
-    chart_id = require(item, "id")
+    chart_id = identifier(item, "id", "图的 id")
     table = _chart_table(item, "table", item["table"], by_id) if "table" in item else None
     series = []
     for entry in require(item, "series", list, what="图中各组数字：label 加 column 或 input"):
@@ -635,7 +649,7 @@ def load_profile(path: Path) -> Profile:
         if ids.count(spec.id) > 1:
             raise ProfileError(data.where("tables"), f"表格 id “{spec.id}”重复")
     return Profile(
-        name=require(data, "name"),
+        name=identifier(data, "name", "方案名称"),
         kind=require(data, "kind"),
         title=require(data, "title"),
         tables=tables,

@@ -9,11 +9,16 @@ the very text the content holds.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import shutil
 from pathlib import Path
 
+import lxml.etree
 import lxml.html
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from site_builder.cli import main
@@ -143,3 +148,243 @@ def test_attachment_name_of_symbols_only_is_an_error(content_copy, tmp_path):
     result = run("build", content_copy, "--out", tmp_path / "out", "--no-search")
     refused(result, tmp_path / "out", "附件文件名“%%.yaml”中没有文字或数字")
 
+
+
+# -- 3. profile identifiers and the markup written in Python ----------------------------------------
+
+# Every character that markup gives a meaning to, an attribute that would run script, and
+# elements that would be one if they were not escaped.
+HOSTILE = '"\' onmouseover="alert(1)" <inj onmouseover="alert(1)">&amp;<script>alert(1)</script>'
+
+
+def hostile(label: str) -> str:
+    return f"{label}{HOSTILE}"
+
+
+def write_yaml(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def write_csv(path: Path, rows: list[list[str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def hostile_profile() -> dict:
+    """One grid table and one 科目 table, a chart of each: every text a profile carries is hostile."""
+    return {
+        "name": "hostile", "kind": "budget", "title": hostile("方案"), "unit": hostile("单位"),
+        "unit_label": hostile("单位标签"), "entity_label": hostile("部门标签"), "empty_note": hostile("无数据"),
+        "parts": [{"title": hostile("部分"), "blocks": [{"type": "tables"}]}],
+        "headline": [{"label": hostile("头条"), "table": "t1", "column": "amount", "role": "total_expenditure"}],
+        "charts": [
+            {"id": "by-item", "title": hostile("图题"), "table": "t1", "categories": {"group": "item"},
+             "series": [{"label": hostile("系列甲"), "column": "amount"}, {"label": hostile("系列乙"), "column": "other"}],
+             "rate": {"label": hostile("比率"), "of": [2, 1]}},
+            {"id": "by-class", "title": hostile("类图"), "table": "s2", "categories": "level1",
+             "series": [{"label": hostile("支出"), "column": "amount"}]},
+            {"id": "listed", "title": hostile("列图"),
+             "categories": [{"label": hostile("类别"), "table": "t1", "row": hostile("项目甲")}],
+             "series": [{"label": hostile("列系列"), "column": "amount"}]},
+        ],
+        "tables": [
+            {"id": "t1", "number": hostile("表号"), "title": hostile("表题"), "layout": "grid",
+             "note": hostile("注"),
+             "columns": [{"key": "item", "label": hostile("项目"), "type": "label"},
+                         {"group": hostile("分组"), "children": [
+                             {"key": "amount", "label": hostile("金额"), "type": "amount"},
+                             {"key": "other", "label": hostile("其他"), "type": "amount"}]}]},
+            {"id": "s2", "number": "表2", "title": hostile("科目表"), "layout": "subject",
+             "columns": [{"key": "code", "label": "科目代码", "type": "code"},
+                         {"key": "name", "label": hostile("科目名称"), "type": "name"},
+                         {"key": "amount", "label": "金额", "type": "amount"}]},
+        ],
+    }
+
+
+def hostile_portal(root: Path, base_url: str = "https://example.gov.cn/yjsgk/") -> Path:
+    """A one-disclosure portal whose every text (site, department, document, profile, CSV) is hostile."""
+    write_yaml(root / "site.yaml", {
+        "name": hostile("门户"), "region": hostile("地区"), "site_name": hostile("网站"), "site_domain": "example.gov.cn",
+        "site_id_code": "1234567890", "base_url": base_url, "description": hostile("说明"),
+        "content_source": hostile("来源"), "downloads": ["csv", "json", "xlsx"],
+        "checks": {"disabled": ["code.standard-name", "meta.name"]}})
+    write_yaml(root / "profiles/hostile.yaml", hostile_profile())
+    dept = root / "departments/demo-ju"
+    write_yaml(dept / "department.yaml", {"name": hostile("部门"), "supervisor": hostile("主管")})
+    doc = dept / "2023/budget"
+    write_yaml(doc / "document.yaml", {"title": hostile("文件"), "profile": "hostile", "published": "2023-02-01",
+                                       "source": hostile("信息来源")})
+    group = hostile("分组")
+    write_csv(doc / "tables/t1.csv", [[hostile("项目"), f"{group}/{hostile('金额')}", f"{group}/{hostile('其他')}"],
+                                      [hostile("项目甲"), "10.00", "4.00"], [hostile("项目乙"), "5.00", "5.00"]])
+    write_csv(doc / "tables/s2.csv", [["科目代码", hostile("科目名称"), "金额"],
+                                      ["201", hostile("一般公共服务支出"), "15.00"],
+                                      ["20101", hostile("人大事务"), "15.00"]])
+    (doc / "overview.md").write_text("概况。\n", encoding="utf-8")
+    return root
+
+
+def no_injection(tree) -> None:
+    """Nothing the content said became an element or an attribute: no script but the site's own,
+    no <inj>, no on… attribute."""
+    for el in tree.iter():
+        if not isinstance(el.tag, str):
+            continue
+        assert el.tag.rpartition("}")[2] != "inj", lxml.etree.tostring(el)
+        assert not [name for name in el.attrib if name.lower().startswith("on")], lxml.etree.tostring(el)
+        if el.tag == "script":        # the site's own: a file, or data (the search page's glossary)
+            assert el.get("src") or el.get("type") == "application/json", lxml.etree.tostring(el)
+            assert "alert(1)" not in (el.text or ""), lxml.etree.tostring(el)
+
+
+def texts(page, selector: str) -> list[str]:
+    return [el.text_content() for el in page.cssselect(selector)]
+
+
+def test_hostile_text_everywhere_is_shown_as_text(tmp_path):
+    content = hostile_portal(tmp_path / "content")
+    out = tmp_path / "out"
+    result = run("build", content, "--out", out, "--no-search")
+    assert result.exit_code == 0, result.output
+    for page in [*out.rglob("*.html")]:
+        no_injection(lxml.html.parse(str(page)).getroot())
+    page = page_of(out, "demo-ju/2023/budget/")
+    assert page.cssselect("h1")[0].text_content() == hostile("文件")
+    assert page.cssselect("title")[0].text_content().startswith(hostile("部门"))
+    # the tables: title, number, header groups and labels, row labels, 科目 names, note, unit
+    table = page.cssselect('table[data-table="t1"]')[0]
+    assert hostile("表题") in texts(page, "#table-t1-h")[0]
+    assert texts(table, ".table-number") == [hostile("表号")]
+    assert texts(table, ".table-title") == [hostile("表题")]
+    assert hostile("单位") in texts(table, ".table-meta")[0] and hostile("部门标签") in texts(table, ".table-meta")[0]
+    assert texts(table, "thead th") == [hostile("项目"), hostile("分组"), hostile("金额"), hostile("其他")]
+    assert texts(table, "tbody th")[:2] == [hostile("项目甲"), hostile("项目乙")]
+    assert f"注：{hostile('注')}" in texts(page, "#table-t1 p.note")
+    subjects = page.cssselect('table[data-table="s2"]')[0]
+    assert [t.split("（")[0] for t in texts(subjects, "tbody th")[:2]] == [hostile("一般公共服务支出"), hostile("人大事务")]
+    assert texts(page, "#part-1-h") == [hostile("部分")]
+    # the charts: caption, SVG title, legend, the data table under each, its unit
+    chart = page.cssselect("#chart-by-item")[0]
+    assert chart.cssselect("figcaption")[0].text.startswith(hostile("图题"))
+    assert texts(chart, "svg title") == [hostile("图题")]
+    legend = texts(chart, "svg text")
+    assert hostile("系列甲") in legend and hostile("系列乙") in legend
+    assert texts(chart, "thead th") == ["项目", hostile("系列甲"), hostile("系列乙"), hostile("比率")]
+    assert texts(chart, 'tbody th[scope="row"]') == [hostile("项目甲"), hostile("项目乙")]
+    assert hostile("单位") in texts(chart, ".chart-unit")[0]
+    assert texts(page, "#chart-by-class tbody th") == [hostile("一般公共服务支出")]
+    assert texts(page, "#chart-listed tbody th") == [hostile("类别")]
+    for figure in page.cssselect("figure.chart"):       # the SVG's labels name its own title and desc
+        svg = figure.cssselect("svg")[0]
+        assert [svg.get("aria-labelledby")] == [f'{figure.get("id")}-t {figure.get("id")}-d']
+    # the headline figure, the department and home pages
+    assert hostile("头条") in page.cssselect("dl.figures")[0].text_content()
+    assert texts(page_of(out, "demo-ju/"), "h1") == [hostile("部门")]
+    assert hostile("部门") in texts(page_of(out, ""), "table th a")
+    # machine-readable files: XML parses, JSON decodes, each with the very text
+    feed = lxml.etree.parse(str(out / "feed.xml")).getroot()
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    assert feed.findtext("a:title", namespaces=atom) == f"{hostile('门户')}：新发布的公开文件"
+    assert feed.findtext("a:entry/a:title", namespaces=atom) == hostile("文件")
+    assert hostile("部门") in feed.findtext("a:entry/a:summary", namespaces=atom)
+    lxml.etree.parse(str(out / "sitemap.xml"))
+    catalog = json.loads((out / "catalog.json").read_text(encoding="utf-8"))
+    assert catalog["portal"] == hostile("门户") and catalog["documents"][0]["title"] == hostile("文件")
+    data = json.loads((out / "demo-ju/2023/budget/data.json").read_text(encoding="utf-8"))
+    assert data["tables"][0]["title"] == hostile("表题")
+    package = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    assert package["title"] == hostile("门户")
+    downloads = (out / "demo-ju/2023/budget/tables/t1.csv").read_text(encoding="utf-8-sig")
+    assert next(csv.reader(io.StringIO(downloads)))[0] == hostile("项目")
+
+
+@pytest.mark.parametrize("change, line, expected", [
+    (lambda p: p["charts"][0].update(id='x" onmouseover="alert(1)'), "- id: x\" onmouseover", "图的 id“x\" onmouseover=\"alert(1)”"),
+    (lambda p: p["charts"][0].update(id="a b"), "- id: a b", "图的 id“a b”"),
+    (lambda p: retable(p, "../../../../../../escape"), "- id: ../../../../../../escape", "表格 id“../../../../../../escape”"),
+    (lambda p: retable(p, "t1<x>"), "- id: t1<x>", "表格 id“t1<x>”"),
+    (lambda p: rekey(p, "item", 'item"'), "- key: item\"", "列的 key“item\"”"),
+    (lambda p: rekey(p, "amount", "amount total"), "- key: amount total", "列的 key“amount total”"),
+])
+def test_profile_identifier_that_is_no_identifier_is_an_error(tmp_path, change, line, expected):
+    """The profile and its CSV agree, so nothing but the identifier rule stops the build."""
+    content = hostile_portal(tmp_path / "w/content")
+    profile = hostile_profile()
+    change(profile)
+    path = content / "profiles/hostile.yaml"
+    write_yaml(path, profile)
+    tables = content / "departments/demo-ju/2023/budget/tables"
+    table = profile["tables"][0]
+    if table["id"] != "t1":      # the CSV where a build would look for it: ../../../../../../escape.csv is w/escape.csv
+        (tables / "t1.csv").rename(tables / f"{table['id']}.csv")
+    if table["columns"][0]["key"] != "item" or table["columns"][1]["children"][0]["key"] != "amount":
+        header = [hostile("项目"), f"{hostile('分组')}/{hostile('金额')}", f"{hostile('分组')}/{hostile('其他')}"]
+        write_csv(tables / "t1.csv", [header, [hostile("项目甲"), "10.00", "4.00"]])
+    number = next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                  if text.strip().startswith(line))
+    result = run("build", content, "--out", tmp_path / "w/out", "--no-search")
+    refused(result, tmp_path / "w/out", f"profiles/hostile.yaml:{number}: {expected}不能用作网页中的标识和文件名",
+            "只用英文字母、数字、连字符")
+    assert [p.name for p in tmp_path.rglob("escape*")] in ([], ["escape.csv"]), list(tmp_path.rglob("escape*"))
+    assert not (tmp_path / "escape.csv").exists() and not (tmp_path / "escape.json").exists()
+
+
+def test_profile_named_outside_the_identifier_rule_is_an_error(tmp_path):
+    content = hostile_portal(tmp_path / "content")
+    profile = {**hostile_profile(), "name": "my profile"}
+    write_yaml(content / "profiles/my profile.yaml", profile)
+    result = run("build", content, "--out", tmp_path / "out", "--no-search")
+    refused(result, tmp_path / "out", "profiles/my profile.yaml:1: 方案名称“my profile”不能用作网页中的标识和文件名")
+
+
+def rekey(profile: dict, old: str, new: str) -> None:
+    """Give column ``old`` the key ``new``, wherever the profile names it."""
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("key", "column", "group") and value == old:
+                    node[key] = new
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(profile)
+
+
+def retable(profile: dict, new: str) -> None:
+    """Give table t1 the id ``new``, wherever the profile names it."""
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("id", "table") and value == "t1":
+                    node[key] = new
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(profile)
+
+
+def test_chart_markup_escapes_its_id_too():
+    """Defence in depth: a chart id the profile rule would refuse still cannot leave its attribute."""
+    from decimal import Decimal
+
+    from site_builder.charts import BarChart, ChartRow, TrendChart
+
+    bad = 'x" onmouseover="alert(1)'
+    bars = BarChart(bad, hostile("图"), hostile("单位"), [hostile("甲"), hostile("乙"), hostile("丙")],
+                    [ChartRow(hostile("行"), [Decimal(1), Decimal(2), Decimal(3)], rate="50%")], rate_label=hostile("率"))
+    trend = TrendChart(bad, hostile("趋势"), "万元", [2022, 2023],
+                       [(hostile("线"), {2022: (Decimal(1), "1.00"), 2023: (Decimal(2), "2.00")})])
+    for chart in (bars, trend):
+        figure = lxml.html.fragment_fromstring(str(chart.html))
+        no_injection(figure)
+        assert figure.get("id") == f"chart-{bad}" and figure.get("data-chart") == bad
+        assert figure.cssselect("svg")[0].get("aria-labelledby") == f"chart-{bad}-t chart-{bad}-d"
+        assert figure.cssselect("figcaption")[0].text == chart.title

@@ -30,6 +30,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import escape as xml_escape
 
 from .cache import (BuildCache, Entry, cache_path, digest, environment, folders_signature, output_signature,
                     outputs_intact, scan)
@@ -38,7 +39,8 @@ from .checks.placeholders import placeholders
 from .checks import CheckConfig, run_checks
 from .datapackage import package_files, package_paths, schema_keys
 from .corrections import CORRECTIONS, history
-from .content import check_unique, department_slugs, load_department, load_site_config
+from .content import (BASE_URL_HINT, base_url_problem, check_unique, department_slugs, load_department,
+                      load_site_config)
 from .downloads import WORKBOOK, download_files
 from .errors import ContentError, SiteBuilderError
 from .manifest import MANIFEST, SIGNATURE, check_signing_key, department_manifest, signed_by, site_folder, update_manifest
@@ -124,6 +126,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     if signing_key is not None:
         check_signing_key(signing_key, out_dir)
     base = (config.base_url if base_url is None else base_url) or ""
+    if base and base_url_problem(base):     # (site.yaml's is checked where it is read; the CLI checks its option)
+        raise SiteBuilderError(None, f"网站地址 base_url 有误：{base_url_problem(base)}", BASE_URL_HINT)
     env = environment(root, out, {"base_url": base, **({"draft": True} if draft else {})}, started_ns)
     note = None
     if previous_release is None and config.previous_release is not None:   # site.yaml previous_release
@@ -554,7 +558,7 @@ def sitemap_files(portal: Portal, base_url: str) -> list[tuple[str, bytes]]:
         paths.append(f"{dept.slug}/")
         paths.extend(f"{dept.slug}/{year}/" for year in dept.years)
         paths.extend(doc.url for doc in dept.documents)
-    urls = "".join(f"  <url><loc>{base_url}{p}</loc></url>\n" for p in paths)
+    urls = "".join(f"  <url><loc>{xml_escape(base_url + p)}</loc></url>\n" for p in paths)   # (& in a path)
     return [("sitemap.xml", ('<?xml version="1.0" encoding="UTF-8"?>\n'
                              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls
                              + "</urlset>\n").encode("utf-8"))]

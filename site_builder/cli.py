@@ -54,11 +54,23 @@ def _stop_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def _base_url(value: str | None) -> str | None:
+    """--base-url, refused as a usage error (exit 2) unless it is an address robots.txt, the
+    sitemap and the pages can hold as it is."""
+    from .content import BASE_URL_HINT, base_url_problem
+
+    problem = base_url_problem(value) if value else None
+    if problem:
+        raise click.BadParameter((f"“{value}”" if value.isprintable() else "") + f"{problem}；{BASE_URL_HINT}")
+    return value
+
+
 @main.command("build")
 @click.argument("content_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_OUTPUT,
               show_default=True, help="Output folder; replaced only when the build succeeds.")
-@click.option("--base-url", default=None, help="Absolute URL of the published site (canonical links, sitemap).")
+@click.option("--base-url", default=None, callback=lambda _ctx, _param, value: _base_url(value),
+              help="Absolute URL of the published site (canonical links, sitemap).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 @click.option("--allow-errors", is_flag=True, help="Build even when the checker finds errors (previews only).")
 @click.option("--no-search", is_flag=True, help="Skip the search index (Pagefind); the search page then says so.")

@@ -17,6 +17,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .checks import RULES
 from .errors import ContentError, Location, ProfileError
@@ -50,6 +51,11 @@ def load_site_config(root: Path) -> SiteConfig:
         raise ContentError(path, "找不到门户配置文件 site.yaml", f"“{root}”应是内容文件夹（含 site.yaml 和 departments/）")
     data = load_mapping(path)
     reject_unknown(data, SITE_KEYS)
+    check_texts(data)
+    base_url = optional(data, "base_url", default="")
+    problem = base_url_problem(base_url) if base_url else None
+    if problem:
+        raise ContentError(data.where("base_url"), f"网站地址 base_url 有误：{problem}", BASE_URL_HINT)
     profiles = optional(data, "profiles", dict, {})
     for kind in profiles:
         if kind not in KINDS:
@@ -60,7 +66,7 @@ def load_site_config(root: Path) -> SiteConfig:
         site_name=require(data, "site_name", what="网站名称 SiteName"),
         site_domain=require(data, "site_domain", what="网站域名 SiteDomain"),
         site_id_code=require(data, "site_id_code", what="网站标识码 SiteIDCode"),
-        base_url=optional(data, "base_url", default=""),
+        base_url=base_url,
         default_profiles=dict(profiles),
         content_source=optional(data, "content_source"),
         description=optional(data, "description", default=""),
@@ -94,6 +100,53 @@ def _prose_html(data: Mapping):
     if bad_scheme is not None:
         raise ContentError(settings.where("url_schemes"), f"prose_html 不能允许“{bad_scheme}:”开头的链接")
     return widened(tags, names, schemes)
+
+
+# What an address may not hold: whitespace and control characters (robots.txt and the sitemap are
+# written line by line), quotes, angle brackets and the other ASCII characters a URL must
+# percent-encode (they would end an attribute or an XML element)
+_NOT_IN_URL = re.compile(r"""[\s\x00-\x1f\x7f"'<>\\^`{|}]""")
+BASE_URL_HINT = "写完整的网站地址，如 https://www.example.gov.cn/yjsgk/（英文半角字符，中文域名写成 xn-- 开头的形式）"
+
+
+def base_url_problem(url: str) -> str | None:
+    """What is wrong with ``url`` as the published site's address (site.yaml ``base_url``,
+    ``build --base-url``), in words for the clerk; None when it is an absolute http(s) address
+    that can go into robots.txt, the sitemap, the feed and every page's canonical link as it is."""
+    bad = _NOT_IN_URL.search(url) or re.search(r"[^\x00-\x7f]", url)
+    if bad:
+        char = bad.group()
+        named = {" ": "空格", "\n": "换行", "\t": "制表符", "\u3000": "全角空格"}.get(char) \
+            or (f"不可见字符 U+{ord(char):04X}" if not char.isprintable() else f"“{char}”")
+        return f"其中有{named}" + ("（全角或中文字符）" if ord(char) > 0x7f and char.isprintable() else "")
+    try:
+        parts = urlsplit(url)
+        if parts.port == 0:        # (port raises on one that is no number, or too large)
+            return "不是有效的网址（端口为 0）"
+    except ValueError:
+        return "不是有效的网址"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "应以 http:// 或 https:// 开头，后接域名"
+    if "?" in url or "#" in url:
+        return "不能含 ? 或 #（只写网站的根地址）"
+    if re.search(r"%(?![0-9A-Fa-f]{2})", url):
+        return "“%”后应是两位十六进制数字"
+    return None
+
+
+# Characters no XML file may hold (feed.xml; the workbooks), and other invisible controls: YAML
+# escapes ("\x01", "\v") still make them where the file itself may not hold them
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def check_texts(mapping: Mapping, keys: Any = None) -> None:
+    """Refuse an invisible control character in the text values of ``mapping`` (``keys``: all)."""
+    for key in mapping if keys is None else keys:
+        value = mapping.get(key)
+        bad = _CONTROL.search(value) if isinstance(value, str) else None
+        if bad:
+            raise ContentError(mapping.where(key), f"“{key}”中有不可见的控制字符（U+{ord(bad.group()):04X}）",
+                               "删除该字符（多由 \\x、\\u 转义或从其他软件复制时带入）")
 
 
 def _previous_release(data: Mapping, root: Path) -> Path | None:
@@ -240,6 +293,7 @@ def load_department(folder: Path, config: SiteConfig, profiles: dict[str, Profil
     if data is None:
         raise ContentError(folder / "department.yaml", "缺少部门信息文件 department.yaml", "至少写明“name: 部门全称”")
     reject_unknown(data, DEPARTMENT_KEYS)
+    check_texts(data)
     dept = Department(
         slug=folder.name,
         name=require(data, "name", what="部门全称"),
@@ -283,6 +337,7 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
         raise ContentError(meta_path, "缺少公开文件信息 document.yaml")
     meta = load_mapping(meta_path)
     reject_unknown(meta, DOCUMENT_KEYS)
+    check_texts(meta, ("title", "published", "source"))      # (the feed shows them)
     kind = folder.name
     profile_name = optional(meta, "profile") or config.default_profiles.get(kind)
     if not profile_name:

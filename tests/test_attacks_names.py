@@ -388,3 +388,72 @@ def test_chart_markup_escapes_its_id_too():
         assert figure.get("id") == f"chart-{bad}" and figure.get("data-chart") == bad
         assert figure.cssselect("svg")[0].get("aria-labelledby") == f"chart-{bad}-t chart-{bad}-d"
         assert figure.cssselect("figcaption")[0].text == chart.title
+
+
+# -- 4. the site's address and the site's texts in robots.txt, the sitemap, the feed and JSON ------------
+
+BAD_URLS = [
+    ("https://example.gov.cn/\nDisallow: /", "其中有换行"),
+    ('https://example.gov.cn/"><script>alert(1)</script>', "其中有“\"”"),
+    ("https://example.gov.cn/<yjsgk>/", "其中有“<”"),
+    ("https://example.gov.cn/ yjsgk/", "其中有空格"),
+    ("https：//example.gov.cn/", "其中有“：”（全角或中文字符）"),
+    ("example.gov.cn/yjsgk/", "应以 http:// 或 https:// 开头"),
+    ("javascript:alert(1)", "应以 http:// 或 https:// 开头"),
+    ("https://example.gov.cn/?page=1", "不能含 ? 或 #"),
+    ("https://example.gov.cn:port/", "不是有效的网址"),
+]
+
+
+@pytest.mark.parametrize("url, expected", BAD_URLS)
+def test_base_url_in_site_yaml_that_is_no_address_is_an_error(content_copy, tmp_path, url, expected):
+    site = content_copy / "site.yaml"
+    text = site.read_text(encoding="utf-8")
+    site.write_text(text.replace("base_url: https://example.gov.cn/yjsgk/", f"base_url: {json.dumps(url)}"), encoding="utf-8")
+    line = next(n for n, text in enumerate(site.read_text(encoding="utf-8").splitlines(), start=1) if text.startswith("base_url:"))
+    result = run("build", content_copy, "--out", tmp_path / "out", "--no-search")
+    refused(result, tmp_path / "out", f"site.yaml:{line}: 网站地址 base_url 有误：{expected}", "https://www.example.gov.cn/yjsgk/")
+
+
+@pytest.mark.parametrize("url, expected", BAD_URLS)
+def test_base_url_option_that_is_no_address_is_a_usage_error(content_copy, tmp_path, url, expected):
+    result = run("build", content_copy, "--out", tmp_path / "out", "--no-search", "--base-url", url)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--base-url'" in result.output and expected in result.output, result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out").exists()
+
+
+def test_base_url_with_an_ampersand_makes_sound_robots_sitemap_feed_and_links(content_copy, tmp_path):
+    base = "https://example.gov.cn/a&b/"
+    result = run("build", content_copy, "--out", tmp_path / "out", "--no-search", "--base-url", base)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"
+    assert (out / "robots.txt").read_text(encoding="utf-8").splitlines() == \
+        ["User-agent: *", "Allow: /", f"Sitemap: {base}sitemap.xml"]
+    sitemap = lxml.etree.parse(str(out / "sitemap.xml")).getroot()
+    locs = [el.text for el in sitemap.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert locs[0] == base and f"{base}fenyang-ybj/2024/final-accounts/" in locs
+    feed = lxml.etree.parse(str(out / "feed.xml")).getroot()
+    assert feed.find("{http://www.w3.org/2005/Atom}link").get("href") == f"{base}feed.xml"
+    page = page_of(out, "fenyang-ybj/2024/final-accounts/")
+    assert page.cssselect('link[rel="canonical"]')[0].get("href") == f"{base}fenyang-ybj/2024/final-accounts/"
+
+
+@pytest.mark.parametrize("rel, old, new, key", [
+    ("site.yaml", "name: 预决算公开示例门户", 'name: "预决算\\v公开示例门户"', "name"),
+    ("site.yaml", "site_name: 预决算公开示例门户", 'site_name: "预决算\\x01公开"', "site_name"),
+    ("departments/gaoyi-ybj/department.yaml", "name: 高邑县医疗保障局", 'name: "高邑县\\x1b医疗保障局"', "name"),
+    (f"{F}/document.yaml", "title: 汾阳", 'title: "\\x00汾阳', "title"),
+])
+def test_control_character_escaped_into_a_text_the_feed_shows_is_an_error(content_copy, tmp_path, rel, old, new, key):
+    """YAML's escapes make characters no XML file may hold; feed.xml would not parse."""
+    path = content_copy / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    if new.count('"') == 1:          # (the title's line goes on: close the quotes at its end)
+        line = next(t for t in text.splitlines() if t.startswith(old))
+        new, old = new + line[len(old):] + '"', line
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    line = next(n for n, t in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if t.startswith(f"{key}:"))
+    result = run("build", content_copy, "--out", tmp_path / "out", "--no-search")
+    refused(result, tmp_path / "out", f"{rel}:{line}: “{key}”中有不可见的控制字符")

@@ -43,14 +43,15 @@ from .content import (BASE_URL_HINT, base_url_problem, check_unique, department_
                       load_site_config)
 from .downloads import WORKBOOK, download_files
 from .errors import ContentError, SiteBuilderError
-from .manifest import MANIFEST, SIGNATURE, check_signing_key, department_manifest, signed_by, site_folder, update_manifest
+from .manifest import (MANIFEST, SIGNATURE, check_signing_key, department_manifest, read_manifest, signed_by,
+                       site_folder, update_manifest)
 from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
 from .assets import asset_files
 from .figures import YEAR_SORTS
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
 from .summary import brief, output_folders, outputs, portal_of, summarize, table_keys
-from .write import commit, json_text, site_files, stage
+from .write import FINISH, KEPT, WriteError, commit, json_text, refused, site_files, stage, writing
 
 if TYPE_CHECKING:
     from .render import Renderer
@@ -140,10 +141,12 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     # collector does not walk them again (at 10,000: 0.3 s of this process's CPU in a no-change
     # build, 0.1 s with them frozen), nor touch them in the forked workers
     gc.freeze()
+    committed = False
     try:
         slugs = department_slugs(departments_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+        with writing(out.parent):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
         try:
             job = Job(root, out, staging, config, profiles, base, cache.departments, started_ns, allow_errors,
                       published_release(previous_release), draft)
@@ -190,7 +193,11 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             portal_files = made = None     # staged: their bytes go (at 10,000, ≈ 50 MB of the parent's peak)
             removed = stale_files(out, cache, results, portal_paths)
             written_bytes = sum((staging / path).stat().st_size for path in written)
-            commit(staging, out, written, removed)
+            # the top manifest goes as the output changes and is written when the build is
+            # complete: a build stopped in between (a full disk) leaves none rather than a wrong one
+            manifest = read_manifest(out).get("files", {}) if written or removed else None
+            commit(staging, out, written, removed, stale=(MANIFEST, SIGNATURE) if manifest is not None else ())
+            committed = True
         finally:
             shutil.rmtree(staging, ignore_errors=True)
 
@@ -213,7 +220,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         if changed or index is not None or not (out / MANIFEST).exists() \
                 or (signing_key is not None and not signed_by(out, signing_key)):
             update_manifest(out, portal_paths, [r.slug for r in results], documents, set(written),
-                            index is not None, signing_key)
+                            index is not None, signing_key, previous=manifest)
         if index is not None or changed or cache.note or any(r.rendered or r.listing for r in results) \
                 or not cache_path(out).exists():
             new_cache.save(cache_path(out), root, out)
@@ -223,6 +230,11 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         pages = facts["pages"] + sum(path.endswith(".html") for path in portal_paths)
         return BuildResult(documents, out_dir, pages, files, written_bytes, index, len(written), len(removed),
                            sum(r.rendered for r in results), "；".join(filter(None, [cache.note, note])), portal)
+    except (WriteError, OSError) as exc:      # a write the disk refused: say so, and what became of the output
+        error = refused(exc, FINISH if committed else KEPT)
+        if error is exc:
+            raise
+        raise error from exc
     finally:
         gc.unfreeze()      # (the preview server builds again and again in one process)
 
@@ -383,10 +395,13 @@ def _run(job: Job, slugs: list[str], jobs: int | None, progress: Progress | None
 
 # -- writing -------------------------------------------------------------------------------------
 
-def templates_cache(out: Path) -> Path:
+def templates_cache(out: Path) -> Path | None:
     """Where compiled templates are kept between builds (next to the build cache)."""
     folder = cache_path(out).parent / "templates"
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None           # (a cache: templates are compiled again; a full disk is reported by the pages' writes)
     return folder
 
 

@@ -41,6 +41,7 @@ from . import __version__
 from .errors import SiteBuilderError
 from .assets import BUILTIN_TEMPLATES
 from .sources import refuse_outside_link
+from .write import write_atomic
 
 FORMAT = 5
 RACY_NS = 2_000_000_000       # a file this close to the build's start may change again unseen
@@ -362,7 +363,4 @@ class BuildCache:
         payload = b"\n".join(lines)
         head = {"format": FORMAT, "tool": __version__, "content": str(root), "output": str(out_dir.resolve()),
                 "environment": self.environment, "checksum": hashlib.sha256(payload).hexdigest()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        temp.write_bytes(json.dumps(head).encode("utf-8") + b"\n" + payload)
-        os.replace(temp, path)
+        write_atomic(path, json.dumps(head).encode("utf-8") + b"\n" + payload)

@@ -32,7 +32,23 @@ def _content_dir(path: Path | None) -> Path:
     return Path(".") if Path("site.yaml").is_file() else DEFAULT_CONTENT
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The commands; a write the disk refused (full, read-only, over quota, not ours) that no
+    stage turned into a clear message still ends as one (exit 1), never as a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        from .write import write_error
+
+        try:
+            return super().invoke(ctx)
+        except OSError as exc:
+            error = write_error(exc)
+            if error is None:
+                raise
+            raise error from exc
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="site-builder")
 def main() -> None:
     """Build public budget-disclosure portals (预决算公开) as static websites."""

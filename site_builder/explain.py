@@ -26,6 +26,17 @@ from .prose_figures import fill
 from .numbers import money, parse_decimal, percent, plain_number, round2
 
 
+class BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between builds, best effort: one that cannot be written (a full
+    disk) is compiled again next time; the pages' own writes say what is wrong with the disk."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
 @dataclass(frozen=True)
 class Change:
     """The change of an amount against last year, worded as the documents word it."""
@@ -185,7 +196,7 @@ def make_explanation_environment(loader: jinja2.BaseLoader, bytecode_dir: Path |
         lstrip_blocks=True,
         keep_trailing_newline=True,
         # a folder of its own: the compiled code differs from the pages' (autoescaping)
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
+        bytecode_cache=BytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
     )
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from . import __version__
 from .errors import SiteBuilderError
 from .search import BUNDLE_DIR
+from .write import write_atomic
 
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
@@ -69,31 +70,29 @@ def site_manifest(out: Path, paths: list[str], documents: int, previous: dict[st
 
 
 def update_manifest(out: Path, paths: list[str], slugs: list[str], documents: int, fresh: set[str],
-                    index_fresh: bool, signing_key: Path | None) -> bool:
+                    index_fresh: bool, signing_key: Path | None, previous: dict[str, str] | None = None) -> bool:
     """Write the top manifest (and its signature, with a key) for the site in ``out``, hashing
     only the files in ``fresh`` (and the search index when ``index_fresh``) and those the last
     manifest does not know; ``paths``: the portal's own files (pages, assets); the search index
-    is found on disk. True when written."""
+    is found on disk. ``previous``: the last manifest's files, when the build has already deleted
+    it (default: read from ``out``). True when written."""
     bundle = out / BUNDLE_DIR
     index = [p.relative_to(out).as_posix() for p in sorted(bundle.rglob("*")) if p.is_file()] if bundle.is_dir() else []
     if index_fresh:
         fresh = fresh | set(index)
-    previous = read_manifest(out).get("files", {})
+    if previous is None:
+        previous = read_manifest(out).get("files", {})
     data = site_manifest(out, [*paths, *(f"{slug}/{MANIFEST}" for slug in slugs), *index], documents,
                          previous, fresh)
     target, signature = out / MANIFEST, out / SIGNATURE
     old = target.read_bytes() if target.exists() else None
     if old != data:
-        temp = out / f".{MANIFEST}.tmp"
-        temp.write_bytes(data)
-        os.replace(temp, target)
+        write_atomic(target, data, out / f".{MANIFEST}.tmp")
     if signing_key is not None:
         key = _load(signing_key, True)
         signed = signature.exists() and old == data and _verifies(data, signature.read_bytes(), key.public_key())
         if not signed:
-            temp = out / f".{SIGNATURE}.tmp"
-            temp.write_bytes(base64.b64encode(key.sign(data)) + b"\n")
-            os.replace(temp, signature)
+            write_atomic(signature, base64.b64encode(key.sign(data)) + b"\n", out / f".{SIGNATURE}.tmp")
     elif old != data and signature.exists():
         signature.unlink()                  # a signature of the old manifest would only mislead
     return old != data

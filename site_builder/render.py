@@ -25,7 +25,7 @@ from .charts import TrendChart, document_charts, trend_chart
 from .downloads import file_size
 from .errors import SiteBuilderError, Location, TemplateError
 from .checks.placeholders import PLACEHOLDER_RULE, placeholders
-from .explain import make_explanation_environment, render_explanation, render_markdown_file
+from .explain import BytecodeCache, make_explanation_environment, render_explanation, render_markdown_file
 from .figures import YEAR_COLUMNS, YEAR_SORTS, department_years, headline, year_rows, year_summary
 from .glossary import PAGE as GLOSSARY_PAGE, Glossary, load_glossary
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
@@ -62,7 +62,7 @@ def make_environment(portal_templates: Path | None, bytecode_dir: Path | None = 
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        bytecode_cache=jinja2.FileSystemBytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
+        bytecode_cache=BytecodeCache(str(bytecode_dir)) if bytecode_dir else None,
     )
     env.filters["markdown"] = functools.partial(render_markdown, policy=policy)
     env.filters["money"] = money

@@ -181,6 +181,14 @@ def _run(command: list[str], binary: Path) -> tuple[str, int]:
     for reader in readers:
         reader.join()
     if process.returncode != 0:
+        refused = re.search(r"(?:code: |os error )(\d+)", output.get("err", "") + output.get("out", ""))
+        if refused:             # (Pagefind panics on a full disk: "Os { code: 28, kind: StorageFull … }")
+            from .write import write_error
+
+            error = write_error(OSError(int(refused[1]), os.strerror(int(refused[1]))),
+                                command[command.index("--output-path") + 1])
+            if error is not None:
+                raise error
         detail = (output.get("err") or output.get("out") or "").strip().splitlines()[-5:]
         raise SearchError(None, "生成搜索索引失败：" + " / ".join(detail), "加 --no-search 可先生成不含搜索的网站")
     return output.get("out", ""), peak

@@ -4,18 +4,102 @@
 every department has loaded, passed the checker and rendered does it move them into place and
 delete what the build no longer makes (:func:`commit`). A failed build leaves the previous
 output exactly as it was; an unchanged file is never rewritten (rsync copies only what changed).
+
+A write the disk refuses (full, over quota, read-only, not ours) is a :class:`WriteError` that
+names the file and says what to do and what became of the output: before the commit, nothing
+changed; after it (the cache, the search index and the top manifest are written last), the new
+pages are in place without a top manifest, and the next build completes them.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
+from collections.abc import Iterator
 from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
-from .errors import SiteBuilderError
+from .errors import Location, SiteBuilderError
 from .search import BUNDLE_DIR
+
+# A write refused by the disk or the file system, not by the content: what happened, what to do
+DISK_ERRORS = {
+    errno.ENOSPC: ("磁盘空间不足", "清理磁盘，或换到空间足够的磁盘后重新运行"),
+    errno.EDQUOT: ("磁盘配额已用完", "删除不需要的文件或请管理员增加配额后重新运行"),
+    errno.EROFS: ("磁盘是只读的", "换一个可写的文件夹，或请管理员把磁盘挂载为可写后重新运行"),
+    errno.EACCES: ("没有写入权限", "检查该文件夹的所有者和权限，或换一个有写入权限的文件夹"),
+    errno.EPERM: ("没有写入权限", "检查该文件夹的所有者和权限，或换一个有写入权限的文件夹"),
+}
+KEPT = "原来的网站没有改动"
+FINISH = "网站页面已更新，但搜索索引、文件清单或构建缓存没有写完：腾出空间后再运行一次 site-builder build 即可补全"
+
+
+class WriteError(SiteBuilderError):
+    """A file that could not be written: the disk is full, over quota or read-only, or the folder
+    is not ours to write. Raised saying what to do; the command adds what became of its output
+    (``explained``)."""
+
+    outcome = ""
+
+    def explained(self, outcome: str) -> WriteError:
+        """This error with ``outcome`` (what became of the output) added to its hint, once."""
+        if self.outcome:
+            return self
+        error = WriteError(self.location, self.problem, f"{self.hint}；{outcome}")
+        error.outcome = outcome
+        return error
+
+
+def write_error(exc: OSError, path: Path | str | None = None) -> WriteError | None:
+    """``exc`` as the clerk should read it, when the disk refused a write (None otherwise: a bug
+    or a vanished file is not to be dressed up as a full disk). ``path``: the file being written
+    (an error from write() itself names none)."""
+    known = DISK_ERRORS.get(exc.errno)
+    if known is None:
+        return None
+    problem, remedy = known
+    where = path if path is not None else exc.filename
+    named = f" {Location(Path(os.fsdecode(where)))} " if where else "文件"
+    if path is None and exc.errno in (errno.EACCES, errno.EPERM):    # (not known to be a write)
+        return WriteError(None, f"没有访问权限：无法访问{named.rstrip()}", "检查该文件或文件夹的所有者和权限")
+    return WriteError(None, f"{problem}：写入{named}时失败", remedy)
+
+
+def refused(exc: BaseException, outcome: str) -> BaseException:
+    """``exc`` as a WriteError explained with ``outcome``, when the disk refused a write; else
+    ``exc`` itself."""
+    error = exc if isinstance(exc, WriteError) else write_error(exc) if isinstance(exc, OSError) else None
+    return exc if error is None else error.explained(outcome)
+
+
+@contextlib.contextmanager
+def writing(path: Path | str) -> Iterator[None]:
+    """Turn a refused write of ``path`` into a WriteError that names it."""
+    try:
+        yield
+    except OSError as exc:
+        error = write_error(exc, path)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def write_atomic(target: Path, data: bytes, temp: Path | None = None) -> None:
+    """Write ``target`` through a temporary file beside it and a rename: a full disk leaves the old
+    file as it was and no partly written temporary one (in the output it would be published)."""
+    temp = temp or target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    with writing(target):
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_bytes(data)
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):     # (a read-only disk refuses the unlink too)
+                temp.unlink()
+            raise
 
 def source_date() -> datetime | None:
     """The date to write where the content gives none (reproducible builds: SOURCE_DATE_EPOCH,
@@ -42,10 +126,7 @@ def replace_file(target: Path, data: bytes) -> bool:
             return False
     except OSError:
         pass
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    temp.write_bytes(data)
-    os.replace(temp, target)
+    write_atomic(target, data)
     return True
 
 
@@ -58,22 +139,45 @@ def stage(out: Path, staging: Path, path: str, data: bytes) -> bool:
     except OSError:
         pass
     staged = staging / path
-    staged.parent.mkdir(parents=True, exist_ok=True)
-    staged.write_bytes(data)
+    with writing(target):          # (named as the file it becomes: the staging folder is beside it)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
     return True
 
 
-def commit(staging: Path, out: Path, written: list[str], removed: list[str]) -> None:
+def commit(staging: Path, out: Path, written: list[str], removed: list[str], stale: tuple[str, ...] = ()) -> None:
     """Move the staged files into the output and delete the removed ones (a new output folder
-    is the staging folder itself, renamed)."""
+    is the staging folder itself, renamed). The folders they go to are made first, so a full
+    disk stops the commit before any file has moved (the folders it made are removed again);
+    then ``stale`` files (the top manifest: written anew when the build is complete) are
+    deleted, and the files moved (a rename needs no space)."""
     if not out.exists():
         os.chmod(staging, 0o755)
         os.rename(staging, out)
         return
+    made: list[Path] = []
+    try:
+        for folder in sorted({(out / path).parent for path in written}):
+            if folder.is_dir():
+                continue
+            made.extend(reversed([p for p in (folder, *folder.parents) if out in p.parents and not p.exists()]))
+            with writing(folder):
+                folder.mkdir(parents=True, exist_ok=True)
+    except BaseException:
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+    for name in stale:
+        (out / name).unlink(missing_ok=True)
     for path in written:
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / path, target)
+        try:
+            os.replace(staging / path, out / path)
+        except OSError as exc:
+            error = write_error(exc, out / path)
+            if error is None:
+                raise
+            raise error.explained("网站只更新了一部分：腾出空间后再运行一次 site-builder build 即可补全") from exc
     for path in removed:
         target = out / path
         target.unlink(missing_ok=True)

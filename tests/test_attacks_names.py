@@ -9,10 +9,15 @@ the very text the content holds.
 
 from __future__ import annotations
 
+import builtins
 import csv
+import errno
 import io
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import lxml.etree
@@ -21,7 +26,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+import site_builder
 from site_builder.cli import main
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "content"
 
 F = "departments/fenyang-ybj/2024/final-accounts"
 
@@ -457,3 +465,249 @@ def test_control_character_escaped_into_a_text_the_feed_shows_is_an_error(conten
     line = next(n for n, t in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if t.startswith(f"{key}:"))
     result = run("build", content_copy, "--out", tmp_path / "out", "--no-search")
     refused(result, tmp_path / "out", f"{rel}:{line}: “{key}”中有不可见的控制字符")
+
+
+# -- 5. a full disk ---------------------------------------------------------------------------------
+
+class DiskFull:
+    """Fault injection: the ``at``-th write (a file opened for writing, a folder made) fails with
+    ENOSPC, as write() raises it: without a file name. Counts and names every write it sees."""
+
+    def __init__(self, monkeypatch, at: int = 0, code: int = errno.ENOSPC):
+        self.at, self.code, self.writes = at, code, []
+        real_open, real_mkdir = io.open, os.mkdir
+
+        def fake_open(file, mode="r", *args, **kwargs):
+            if any(c in mode for c in "wax+"):
+                self.hit(file)
+            return real_open(file, mode, *args, **kwargs)
+
+        def fake_mkdir(path, *args, **kwargs):
+            if not os.path.isdir(path):
+                self.hit(path)
+            return real_mkdir(path, *args, **kwargs)
+
+        monkeypatch.setattr(io, "open", fake_open)               # (pathlib's)
+        monkeypatch.setattr(builtins, "open", fake_open)         # (shutil's copies)
+        monkeypatch.setattr(os, "mkdir", fake_mkdir)
+
+    def hit(self, path) -> None:
+        self.writes.append(f"descriptor {path}" if isinstance(path, int) else os.fsdecode(path))
+        if len(self.writes) == self.at:
+            raise OSError(self.code, os.strerror(self.code))
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def beside(out: Path) -> list[str]:
+    """What is beside the output folder and in it that a build leaves only when interrupted."""
+    strays = [p.name for p in out.parent.iterdir() if p.name not in (out.name, f".{out.name}.cache", "key", "key.pub",
+                                                                     "content", "clean", ".clean.cache", "before")]
+    strays += [p.relative_to(out.parent).as_posix() for p in out.parent.rglob("*") if ".tmp" in p.name]
+    return strays
+
+
+def test_full_disk_at_each_write_of_a_build_keeps_the_last_good_output(tmp_path, monkeypatch):
+    """Fault injection at every write a build makes after an edit (staged pages, the folders
+    they go to, the top manifest and its signature, the build cache), one at a time: a clear
+    message and exit 1; before the commit the output exactly as it was, after it the new pages
+    without a (wrong) manifest; and the next build completes it to a clean build's bytes."""
+    content = tmp_path / "content"
+    shutil.copytree(EXAMPLE, content)
+    key, out = tmp_path / "key", tmp_path / "out"
+    assert run("keygen", key).exit_code == 0
+    build = ["build", content, "--out", out, "-j", "1", "--no-search", "--signing-key", key]
+    assert run(*build).exit_code == 0
+    shutil.copytree(out, tmp_path / "before/out")               # the last good output, and its cache
+    shutil.copytree(tmp_path / ".out.cache", tmp_path / "before/.out.cache")
+    good = files_of(out)
+    with open(content / F / "overview.md", "a", encoding="utf-8") as handle:
+        handle.write("\n补充说明一段文字。\n")
+    assert run("build", content, "--out", tmp_path / "clean", "-j", "1", "--no-search", "--signing-key", key).exit_code == 0
+    clean = files_of(tmp_path / "clean")
+    with pytest.MonkeyPatch.context() as patch:
+        writes = DiskFull(patch).writes
+        assert run(*build).exit_code == 0
+    assert any("building" in w for w in writes) and any(w.endswith(".manifest.json.sig.tmp") for w in writes) \
+        and any(".build.json.tmp" in w for w in writes), writes
+    outcomes = set()
+    for at in range(1, len(writes) + 1):
+        for name in ("out", ".out.cache"):
+            shutil.rmtree(tmp_path / name)
+            shutil.copytree(tmp_path / "before" / name, tmp_path / name)
+        with pytest.MonkeyPatch.context() as patch:
+            disk = DiskFull(patch, at)
+            result = run(*build)
+        where = disk.writes[-1]
+        assert result.exit_code == 1, (at, where, result.output)
+        assert "Traceback" not in result.output and not isinstance(result.exception, OSError), (at, result.exception)
+        assert "磁盘空间不足：写入 " in result.output and " 时失败" in result.output, result.output
+        assert not beside(out), (at, where, beside(out))
+        if "原来的网站没有改动" in result.output:
+            assert files_of(out) == good, (at, where)
+            outcomes.add("kept")
+        else:
+            assert "网站页面已更新，但搜索索引、文件清单或构建缓存没有写完" in result.output, result.output
+            now = files_of(out)
+            assert {p: d for p, d in now.items() if not p.startswith("manifest.json")} == \
+                {p: d for p, d in clean.items() if not p.startswith("manifest.json")}, (at, where)
+            assert "manifest.json" not in now or now["manifest.json"] == clean["manifest.json"], (at, where)
+            outcomes.add("finish")
+        again = run(*build)
+        assert again.exit_code == 0, (at, where, again.output)
+        assert files_of(out) == clean, (at, where)
+    assert outcomes == {"kept", "finish"}
+
+
+# The real thing: a tmpfs of a few megabytes in a private mount namespace (it disappears with the
+# process). The portal is built on it, the content changed, and the build run again on the disk
+# filled to leave ``free`` bytes (each time from the first build's output, as it was), then again
+# with the space back (in that process, -j 1: no worker to fork).
+_ON_A_SMALL_DISK = r"""
+import json, os, shutil, subprocess, sys
+from pathlib import Path
+from click.testing import CliRunner
+from site_builder.cli import main
+
+disk, content, keep, report, change = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]), sys.argv[5]
+subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], check=True)
+out = disk / "out"
+
+def build(target):
+    return CliRunner().invoke(main, ["build", str(content), "--out", str(target), "-j", "1", "--no-search"])
+
+def files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+assert build(out).exit_code == 0
+for name in ("out", ".out.cache"):          # the last good output and its cache, kept off the tmpfs
+    shutil.copytree(disk / name, keep / name)
+if change == "edit":                        # pages replaced: the commit frees the old ones
+    with open(content / "departments/fenyang-ybj/2024/final-accounts/overview.md", "a", encoding="utf-8") as handle:
+        handle.write("\n补充说明一段文字。\n" * 200)
+else:                                       # pages added: the cache and manifest need room after the commit
+    shutil.copytree(content / "departments/gaoyi-ybj", content / "departments/gaoyi-two")
+    for rel in ("department.yaml", "2021/performance/document.yaml"):
+        path = content / "departments/gaoyi-two" / rel
+        path.write_text(path.read_text(encoding="utf-8").replace("高邑县医疗保障局", "高邑县第二医疗保障局"), encoding="utf-8")
+assert build(keep / "clean").exit_code == 0
+good, want = files(keep / "out"), files(keep / "clean")
+
+def attempt(free):
+    for path in disk.iterdir():
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    for name in ("out", ".out.cache"):
+        shutil.copytree(keep / name, disk / name)
+    stat = os.statvfs(disk)
+    with open(disk / "filler", "wb") as handle:
+        handle.write(b"\0" * (stat.f_bavail * stat.f_frsize - free))
+    result = build(out)
+    strays = [p.name for p in disk.iterdir() if p.name not in ("out", ".out.cache", "filler")]
+    strays += [p.relative_to(disk).as_posix() for p in disk.rglob("*") if ".tmp" in p.name]
+    now = files(out)
+    (disk / "filler").unlink()
+    again = build(out)
+    return {"free": free, "code": result.exit_code, "output": result.output, "error": repr(result.exception),
+            "kept": now == good, "strays": strays,
+            "pages_new": {p: d for p, d in now.items() if not p.startswith("manifest.json")}
+            == {p: d for p, d in want.items() if not p.startswith("manifest.json")},
+            "manifest_wrong": "manifest.json" in now and now["manifest.json"] != want["manifest.json"],
+            "again": again.exit_code, "again_clean": files(out) == want}
+
+# the least free space the build needs (tmpfs counts 4 KB pages), then each page's worth below it
+low, high = 0, 4 << 20
+while high - low > 4096:
+    middle = (low + high) // 2 // 4096 * 4096
+    low, high = (low, middle) if attempt(middle)["code"] == 0 else (middle, high)
+runs = [attempt(free) for free in sorted({0, high // 2 // 4096 * 4096, *range(max(0, high - 40960), high + 1, 4096)})]
+report.write_text(json.dumps(runs, ensure_ascii=False), encoding="utf-8")
+"""
+
+
+def _mount_namespace_reason(tmp_path: Path) -> str | None:
+    """Why a tmpfs cannot be mounted here (None: it can): the test then skips, saying so."""
+    if not shutil.which("unshare") or not shutil.which("mount"):
+        return "unshare or mount is not installed"
+    if os.geteuid() != 0:
+        return "mounting a tmpfs needs root"
+    probe = tmp_path / "probe"
+    probe.mkdir()
+    tried = subprocess.run(["unshare", "-m", "--propagation", "private", "mount", "-t", "tmpfs", "-o", "size=1m",
+                            "tmpfs", str(probe)], capture_output=True, text=True)
+    return None if tried.returncode == 0 else f"no private mount namespace here: {tried.stderr.strip()}"
+
+
+@pytest.mark.parametrize("change", ["edit", "new department"])
+def test_a_real_full_disk_keeps_the_last_good_output(tmp_path, change):
+    """A real ENOSPC at every size of free space around what the build needs: a clear message,
+    exit 1, nothing left behind; the last good output as it was, or (when the disk filled after
+    the commit) the new pages without a wrong manifest; the next build a clean build's bytes."""
+    reason = _mount_namespace_reason(tmp_path)
+    if reason:
+        pytest.skip(reason)
+    content, keep = tmp_path / "content", tmp_path / "keep"
+    shutil.copytree(EXAMPLE, content)
+    keep.mkdir()
+    (tmp_path / "disk").mkdir()
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, "-c", _ON_A_SMALL_DISK,
+                           tmp_path / "disk", content, keep, tmp_path / "report.json", change],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(Path(site_builder.__file__).parent.parent)})
+    assert done.returncode == 0, done.stderr
+    runs = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    failed = [r for r in runs if r["code"] != 0]
+    assert failed and any(r["code"] == 0 for r in runs), runs
+    for r in failed:
+        assert r["code"] == 1 and "Traceback" not in r["output"], r
+        assert "磁盘空间不足：写入 " in r["output"] and " 时失败" in r["output"], r
+        assert not r["strays"], r
+        if "原来的网站没有改动" in r["output"]:
+            assert r["kept"], r
+        else:
+            assert "网站页面已更新" in r["output"] and r["pages_new"] and not r["manifest_wrong"], r
+    for r in runs:
+        assert r["again"] == 0 and r["again_clean"], r
+    # (each failure here comes before the commit: the commit frees the pages it replaces, which
+    # is room enough for the cache and the manifest; the fault injection above fails those)
+
+
+@pytest.mark.parametrize("code, words", [
+    (errno.EDQUOT, "磁盘配额已用完：写入 "), (errno.EROFS, "磁盘是只读的：写入 "), (errno.EACCES, "没有写入权限：写入 "),
+])
+def test_quota_read_only_and_permission_are_clear_errors_too(content_copy, tmp_path, monkeypatch, code, words):
+    out = tmp_path / "out"
+    assert run("build", content_copy, "--out", out, "-j", "1", "--no-search").exit_code == 0
+    good = files_of(out)
+    (content_copy / F / "overview.md").write_text("改过的概况。\n", encoding="utf-8")
+    DiskFull(monkeypatch, at=2, code=code)          # the first page staged (after the staging folder)
+    result = run("build", content_copy, "--out", out, "-j", "1", "--no-search")
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert words in result.output and "fenyang-ybj/2024/final-accounts/" in result.output, result.output
+    assert "原来的网站没有改动" in result.output and files_of(out) == good
+
+
+def test_a_real_read_only_disk_is_a_clear_error(tmp_path):
+    reason = _mount_namespace_reason(tmp_path)
+    if reason:
+        pytest.skip(reason)
+    content = tmp_path / "content"
+    shutil.copytree(EXAMPLE, content)
+    (tmp_path / "disk").mkdir()
+    script = f"""
+set -e
+mount -t tmpfs -o size=16m tmpfs {tmp_path}/disk
+{sys.executable} -m site_builder.cli build {content} --out {tmp_path}/disk/out -q --no-search
+cp -a {tmp_path}/disk/out {tmp_path}/before
+echo 改过的概况。 > {content}/{F}/overview.md
+mount -o remount,ro {tmp_path}/disk
+set +e
+{sys.executable} -m site_builder.cli build {content} --out {tmp_path}/disk/out -q --no-search
+echo "exit $?"
+diff -r {tmp_path}/before {tmp_path}/disk/out && echo same
+"""
+    done = subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(Path(site_builder.__file__).parent.parent)})
+    assert "exit 1" in done.stdout and "same" in done.stdout, (done.stdout, done.stderr)
+    assert "磁盘是只读的：写入 " in done.stderr and "Traceback" not in done.stderr, done.stderr
+

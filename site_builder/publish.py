@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .errors import SiteBuilderError
 from .manifest import MANIFEST, content_named, file_sha256
+from .write import refused, write_atomic, writing
 
 RELEASES = "releases"
 CURRENT = "current"
@@ -173,6 +174,11 @@ def _compressed(path: Path) -> list[tuple[str, bytes]]:
 def _place(source: Path, previous: Path | None, destination: Path, same: bool) -> None:
     """Hard-link ``previous`` (the same file in the current release) when ``same``, else copy
     ``source`` keeping its modification time; then its compressed copies, linked or made."""
+    with writing(destination):
+        _place_file(source, previous, destination, same)
+
+
+def _place_file(source: Path, previous: Path | None, destination: Path, same: bool) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     if same:
         os.link(previous, destination)
@@ -225,6 +231,7 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
     staging = target / RELEASES / f".{release_id}.partial"
     shutil.rmtree(staging, ignore_errors=True)
     changed = set(result.changed)
+    made = False
     try:
         for path, source in files.items():
             old = old_files.get(path)
@@ -240,12 +247,19 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
                 "source": str(output)}
         os.chmod(staging, 0o755)
         os.rename(staging, folder)
-        (target / RELEASES / f"{release_id}.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1) + "\n",
-                                                             encoding="utf-8")
-    except BaseException:
+        made = True
+        write_atomic(target / RELEASES / f"{release_id}.json",
+                     (json.dumps(meta, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+        switch(target, folder)
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
-    switch(target, folder)
+        if made:        # a full disk before the switch: the release that is not served goes too
+            shutil.rmtree(folder, ignore_errors=True)
+            (target / RELEASES / f"{release_id}.json").unlink(missing_ok=True)
+        error = refused(exc, "当前发布的版本没有改动（未完成的新版本已删除）")
+        if error is exc:
+            raise
+        raise error from exc
     result.deleted_releases = prune(target, keep)
     result.release = Release.read(folder, folder)
     result.seconds = time.perf_counter() - started
@@ -259,11 +273,12 @@ def carry_assets(old_files: dict[str, Path], files: dict[str, Path], staging: Pa
     kept = []
     for path, source in old_files.items():
         if path not in files and content_named(source, path) and not (staging / path).exists():
-            (staging / path).parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, staging / path)
-            for suffix in (".gz", ".br"):
-                if Path(f"{source}{suffix}").exists():
-                    os.link(f"{source}{suffix}", f"{staging / path}{suffix}")
+            with writing(staging / path):
+                (staging / path).parent.mkdir(parents=True, exist_ok=True)
+                os.link(source, staging / path)
+                for suffix in (".gz", ".br"):
+                    if Path(f"{source}{suffix}").exists():
+                        os.link(f"{source}{suffix}", f"{staging / path}{suffix}")
             kept.append(path)
     return kept
 
@@ -274,8 +289,9 @@ def switch(target: Path, folder: Path) -> None:
     temp = target / f".{CURRENT}.{os.getpid()}.tmp"
     if temp.is_symlink() or temp.exists():
         temp.unlink()
-    os.symlink(os.path.relpath(folder, target), temp)
-    os.replace(temp, link)
+    with writing(link):
+        os.symlink(os.path.relpath(folder, target), temp)
+        os.replace(temp, link)
 
 
 def rollback(target: Path, release: str | None = None) -> Release:

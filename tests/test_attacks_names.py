@@ -711,3 +711,61 @@ diff -r {tmp_path}/before {tmp_path}/disk/out && echo same
     assert "exit 1" in done.stdout and "same" in done.stdout, (done.stdout, done.stderr)
     assert "磁盘是只读的：写入 " in done.stderr and "Traceback" not in done.stderr, done.stderr
 
+
+def each_write(monkeypatch, attempt, reset, most: int = 16, least: int = 3) -> list[tuple[int, str, object]]:
+    """Run ``attempt`` once to count its writes, then again failing at each write in turn (after
+    ``reset``), or at ``most`` of them: the first three, the last five and others evenly between
+    (a publish copies every file, twice more compressed): [(n, the write that failed, result)]."""
+    with pytest.MonkeyPatch.context() as patch:
+        writes = DiskFull(patch).writes
+        attempt()
+    count = len(writes)
+    chosen = range(1, count + 1) if count <= most else \
+        sorted({1, 2, 3, *range(count - 4, count + 1), *(round(1 + i * (count - 1) / (most - 8)) for i in range(most - 8))})
+    results = []
+    for at in chosen:
+        reset()
+        with pytest.MonkeyPatch.context() as patch:
+            disk = DiskFull(patch, at)
+            result = attempt()
+            results.append((at, disk.writes[-1] if disk.writes else None, result))
+            assert disk.writes, (at, getattr(result, "output", result))
+    assert len(results) >= least, writes
+    return results
+
+
+def assert_refused_write(at, where, result) -> None:
+    assert result.exit_code == 1, (at, where, result.output)
+    assert not isinstance(result.exception, OSError) and "Traceback" not in result.output, (at, where, result.exception)
+    assert "磁盘空间不足：写入 " in result.output and " 时失败" in result.output, (at, where, result.output)
+
+
+def test_full_disk_at_each_write_of_publish_keeps_the_current_release(tmp_path, monkeypatch, example_out):
+    target = tmp_path / "www"
+    assert run("publish", example_out, target).exit_code == 0
+    served = os.readlink(target / "current")
+    releases = sorted(p.name for p in (target / "releases").iterdir())
+    content, site = tmp_path / "content", tmp_path / "site"
+    shutil.copytree(EXAMPLE, content)
+    (content / F / "overview.md").write_text("改过的概况。\n", encoding="utf-8")
+    assert run("build", content, "--out", site, "--no-search").exit_code == 0
+
+    def reset():
+        assert sorted(p.name for p in (target / "releases").iterdir()) == releases
+
+    def publish():
+        result = run("publish", site, target)
+        if result.exit_code == 0:        # (the run that counts the writes: undone)
+            assert run("rollback", target, Path(served).name).exit_code == 0
+            new = next(p for p in (target / "releases").iterdir() if p.is_dir() and p.name not in releases)
+            shutil.rmtree(new)
+            new.with_name(new.name + ".json").unlink()
+        return result
+
+    for at, where, result in each_write(monkeypatch, publish, reset):
+        assert_refused_write(at, where, result)
+        assert "当前发布的版本没有改动" in result.output, result.output
+        assert os.readlink(target / "current") == served
+        assert not [p for p in target.rglob("*") if ".tmp" in p.name or ".partial" in p.name]
+    assert run("publish", site, target).exit_code == 0 and os.readlink(target / "current") != served
+

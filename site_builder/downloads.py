@@ -4,7 +4,8 @@
   header row with the published column headings (a group heading and its column joined with
   “/”, as in the content's own CSV files) and the unit on every amount column
   (“收入/金额（万元）”); the cells exactly as the page shows them (amounts with their published
-  decimals, blank where the page is blank).
+  decimals, blank where the page is blank), except that a text cell a spreadsheet would run
+  as a formula gets a leading apostrophe (``spreadsheet_text``).
 - JSON is that table's entry of the disclosure's data.json, with the disclosure it belongs to.
 
 Files: ``<slug>/<year>/<kind>/tables/<table id>.csv`` and ``.json``; the workbook of all the
@@ -23,6 +24,10 @@ from .write import json_text
 
 FOLDER = "tables"
 WORKBOOK = "tables.xlsx"
+# What makes Excel, LibreOffice and Google Sheets read a CSV cell as a formula (OWASP, "CSV
+# Injection"): =HYPERLINK("http://…","点击") in a label would be a live link, or worse, in the
+# citizen's spreadsheet. Tab and carriage return because some readers skip them first.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def table_csv(table) -> str:
@@ -38,14 +43,23 @@ def table_csv(table) -> str:
 def csv_headers(spec) -> list[str]:
     """The CSV's header row: each column's published heading, group headings joined with “/”,
     amounts with their unit (“收入/金额（万元）”)."""
-    return [column.qualified_label + (f"（{column.unit or spec.unit}）" if column.type == "amount" else "")
+    return [spreadsheet_text(column.qualified_label + (f"（{column.unit or spec.unit}）" if column.type == "amount" else ""))
             for column in spec.columns]
 
 
+def spreadsheet_text(text: str) -> str:
+    """``text`` as a CSV cell that a spreadsheet shows as the text it is: with a leading
+    apostrophe when it would otherwise be run as a formula ('=1+1), as OWASP recommends."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _text(value: Any) -> str:
+    """A cell of the CSV. An amount (a Cell) is a number as published, “——” or blank, checked
+    when the content was read, so it is written as it is: -12.50 stays a number in Excel. Any
+    other cell is text a clerk typed, and is neutralised."""
     if isinstance(value, Cell):
         return value.text
-    return "" if value is None else str(value)
+    return "" if value is None else spreadsheet_text(str(value))
 
 
 def download_files(doc: Document, data: dict[str, Any], formats=("csv", "json")) -> list[tuple[str, str]]:

@@ -23,7 +23,11 @@ more when it has more.
 
 from __future__ import annotations
 
+import html
+import io
+import posixpath
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -69,6 +73,8 @@ class Sheet:
     values: list[list[object]]
     formats: list[list[str | None]] | None = None
     merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    formulas: int = 0        # cells holding a formula: their values are the results Excel saved
+    empty_results: int = 0   # of those, .xls cells whose saved result is empty text
 
     def value(self, row: int, column: int) -> object:
         if row < len(self.values) and column < len(self.values[row]):
@@ -142,16 +148,494 @@ def _shown(value: int | float) -> Decimal:
     return Decimal(format(value, ".15g"))
 
 
+# -- bounds -------------------------------------------------------------------------------
+# A workbook is data from outside (issue 23): whatever it holds, import ends in a clear error
+# within 10 s and 500 MB. Before a reader parses it, the file's structure is checked against
+# these limits, and the rows are checked as they are read. A real 预决算 workbook has tens of
+# sheets of under 2,000 rows and 40 columns, a few MB uncompressed (the example portal's three:
+# up to 13 sheets, 51 rows and 12 columns, 0.1 MB, parts compressed at most 8 : 1); each limit is
+# many times that, and low enough that a workbook just under all of them is read in a few
+# seconds (tests/test_attacks_sheets.py: 228,000 cells, 49,000 strings, 39,000 formats, 5 s).
+MB = 1024 * 1024
+MAX_WORKBOOK_BYTES = 50 * MB       # the file itself
+MAX_PARTS = 1_000                  # files in the .xlsx zip: a real one has 2 per sheet and about 15 more
+MAX_DIRECTORY_BYTES = 1 * MB       # the zip's list of its files (for 1,000 files: about 0.1 MB)
+MAX_PART_BYTES = 64 * MB           # one file in the zip, uncompressed
+MAX_UNPACKED_BYTES = 256 * MB      # all of them
+MAX_RATIO = 100                    # uncompressed : compressed, of a part over RATIO_FROM: spreadsheet XML
+RATIO_FROM = 1 * MB                # compresses 5–20 times, a zip bomb thousands of times
+MAX_ROWS = 20_000                  # rows of a sheet, up to its last row
+MAX_COLUMNS = 256                  # columns of a sheet, up to its last (IV: all that Excel 97–2003 has)
+MAX_CELLS = 300_000                # cells of all sheets as read, each row as long as its last cell (a
+                                   # styled blank cell counts): 8 MB or so of sheet XML
+MAX_MERGED = 100_000               # cells covered by merged ranges, all sheets
+MAX_STRINGS = 50_000               # shared strings (different texts): a real workbook has thousands;
+                                   # openpyxl reads one in 10 µs or so
+MAX_TAGS = 1_500_000               # XML tags (each “<”) of all parts: the time the readers take
+MAX_HELD_TAGS = 40_000             # of the parts read whole (all but the sheets and the shared
+                                   # strings), together: openpyxl makes an object of 2 KB or so of each
+                                   # element (148,000 tags of styles took 190 MB and 2 s); 20,000 cell
+                                   # formats, where a real workbook has hundreds
+MAX_AROUND_TAGS = 200_000          # of a sheet outside its rows, of the shared strings outside the
+                                   # strings: kept while that part is read, 0.4 KB or so each
+MAX_ROW_TAGS = 16 * MAX_COLUMNS    # of one row of a sheet, held in memory whole
+_BOUNDS_HINT = "预决算公开的工作簿远小于这个上限：请确认选对了文件；只保留要公开的表格，在 Excel 中“另存为”后再导入"
+_DAMAGED_HINT = "文件可能已损坏；在 Excel 中打开后“另存为 Excel 工作簿（.xlsx）”再导入"
+_FORMULA_HINT = "请在 Excel 中打开并保存后再导入（导入读取的是 Excel 保存时算出的数值，不是公式本身）"
+# SpreadsheetML as Excel writes it, found with regular expressions over each part's bytes (C
+# speed; a parse with a Python call per element took as long as openpyxl's own read). Where a
+# pattern could match text that is no element (in a comment), it counts more, never less.
+_NAME = rb"<(?:[A-Za-z_][\w.-]*:)?"                       # “<” and a namespace prefix, if any
+_ROW = re.compile(_NAME + rb"row(?=[\s>/])")
+_ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
+_STRING = re.compile(_NAME + rb"si(?=[\s>/])")
+_STRING_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?si>")
+_FORMULA_TAG = re.compile(_NAME + rb"f(?=[\s>/])")
+_CELL_TAG = re.compile(_NAME + rb"c(?=[\s>/])[^>]*>")
+_CELL_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?c>")
+_VALUE = re.compile(_NAME + rb"v(?:\s[^>]*)?>([^<]*)<")
+_MERGE = re.compile(_NAME + rb"mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
+_ATTRIBUTE = re.compile(rb"\b(r|t)\s*=\s*[\"']([^\"']*)[\"']")
+_SHEET = re.compile(_NAME + rb"sheet\s[^>]*>")
+_RELATIONSHIP = re.compile(_NAME + rb"Relationship\s[^>]*>")
+_NAMED = re.compile(rb"(?:^|\s)((?:[\w.-]+:)?(?:name|id|Id|Target|Type|PartName|ContentType))\s*=\s*\"([^\"]*)\"")
+_OVERRIDE = re.compile(_NAME + rb"Override\s[^>]*>")
+_FULL_CALC = re.compile(_NAME + rb"calcPr\s[^>]*\bfullCalcOnLoad\s*=\s*[\"'](?:1|true)[\"']")
+_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=\s*[\"']([^\"']*)[\"']")
+_XML_START = re.compile(rb"^(?:\xef\xbb\xbf)?\s*<|^(?:\xff\xfe|\xfe\xff|<\x00|\x00<)")   # UTF-8, UTF-16
+_REF = re.compile(r"^\$?([A-Za-z]{1,3})\$?(\d{1,7})$")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:.1f} MB"
+
+
+def _column_number(letters: str) -> int:
+    """1 for A, 27 for AA."""
+    number = 0
+    for letter in letters.upper():
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def check_file_size(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_WORKBOOK_BYTES:
+        raise WorkbookError(path, f"工作簿过大（{_megabytes(size)}，上限为 {_megabytes(MAX_WORKBOOK_BYTES)}）", _BOUNDS_HINT)
+
+
+def _zip_directory(path: Path) -> tuple[int, int]:
+    """(entries, bytes) of the zip's central directory, from its end record: zipfile.ZipFile
+    reads the whole directory into memory (a 55 MB zip of 640,000 empty files: 8.6 s, 340 MB),
+    so its size is checked first. A zip64 end record is followed."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        handle.seek(max(0, size - 65_557))               # the end record, and its comment of ≤ 64 KB
+        tail = handle.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return 0, 0                                   # zipfile will say what is wrong
+        entries, directory = struct.unpack_from("<10xHI", tail, at)
+        if (entries == 0xFFFF or directory == 0xFFFFFFFF) and at >= 20 and tail[at - 20:at - 16] == b"PK\x06\x07":
+            (end64,) = struct.unpack_from("<8xQ", tail, at - 20)   # where the zip64 end record is
+            handle.seek(end64)
+            record = handle.read(56)
+            if len(record) == 56 and record[:4] == b"PK\x06\x06":
+                entries, directory = struct.unpack_from("<32xQQ", record)
+    return entries, directory
+
+
+def _check_zip(path: Path, archive: zipfile.ZipFile) -> None:
+    members = archive.infolist()
+    if len(members) > MAX_PARTS:
+        raise WorkbookError(path, f"工作簿中的部件过多（{len(members):,} 个，上限为 {MAX_PARTS:,} 个）", _BOUNDS_HINT)
+    total = 0
+    for member in members:
+        name, size = member.filename, member.file_size
+        if size > MAX_PART_BYTES:
+            raise WorkbookError(path, f"工作簿中的“{name}”解压后过大（{_megabytes(size)}，上限为 {_megabytes(MAX_PART_BYTES)}）",
+                                _BOUNDS_HINT)
+        if size > RATIO_FROM and size > MAX_RATIO * max(member.compress_size, 1):
+            raise WorkbookError(path, f"工作簿中的“{name}”压缩比异常（{size // max(member.compress_size, 1):,} : 1，"
+                                      f"上限为 {MAX_RATIO} : 1），不像是 Excel 保存的文件", _BOUNDS_HINT)
+        total += size
+    if total > MAX_UNPACKED_BYTES:
+        raise WorkbookError(path, f"工作簿解压后过大（合计 {_megabytes(total)}，上限为 {_megabytes(MAX_UNPACKED_BYTES)}）",
+                            _BOUNDS_HINT)
+
+
+@dataclass
+class _SheetScan:
+    """What the scan of one worksheet part found."""
+
+    part: str
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    formulas: list[str] = field(default_factory=list)      # the cells, as A1
+    uncomputed: list[str] = field(default_factory=list)    # of those, the cells without a saved result
+
+
+# Parts openpyxl reads whole by their names; the others it finds through [Content_Types].xml and
+# the relationships (.rels, also read whole).
+_READ_WHOLE = {"[Content_Types].xml", "xl/styles.xml", "docProps/core.xml", "docProps/custom.xml"}
+# Relationships whose targets openpyxl (read-only) does not parse: the calculation order, the
+# theme (kept as bytes), the application's properties
+_UNREAD = {"calcChain", "theme", "extended-properties"}
+
+
+@dataclass
+class XlsxScan:
+    """What ``scan_xlsx`` found: how each part is read (``role``), each worksheet's merged ranges
+    and formulas, the sheets' names, and whether the program that saved the workbook asked Excel
+    to calculate every formula on opening (fullCalcOnLoad)."""
+
+    path: Path
+    types: dict[str, str] = field(default_factory=dict)            # part → content type
+    kinds: dict[str, set[str]] = field(default_factory=dict)       # part → the relationships naming it
+    sheets: dict[str, _SheetScan] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)            # sheet part → sheet name
+    recalculate: bool = False
+    tags: int = 0
+    held: int = 0
+    merged_cells: int = 0
+
+    @property
+    def workbook(self) -> str:
+        return next((p for p, t in self.types.items() if t.endswith(".main+xml")), "xl/workbook.xml")
+
+    def role(self, part: str) -> str:
+        """How openpyxl in read-only mode reads ``part``: “sheet” (streamed, a row at a time),
+        “strings” (streamed, a string at a time), “unread”, or “whole” (parsed into memory at
+        once: a part named or typed so, or named by a relationship it reads whole)."""
+        kinds, kind = self.kinds.get(part, set()), self.types.get(part, "")
+        if part in _READ_WHOLE or part.endswith(".rels") or part == self.workbook:
+            return "whole"
+        if kind.endswith("sharedStrings+xml"):
+            return "strings" if kinds <= {"sharedStrings"} else "whole"
+        if kinds and kinds <= {"worksheet"}:
+            return "sheet"
+        return "unread" if kinds <= _UNREAD else "whole"
+
+    def sheet_name(self, part: str) -> str:
+        return self.names.get(part, part)
+
+    def part_of(self, sheet_name: str) -> str | None:
+        return next((part for part, name in self.names.items() if name == sheet_name), None)
+
+    def fail(self, message: str, cell: str | None = None, hint: str = _BOUNDS_HINT) -> None:
+        raise WorkbookError(self.path, message, hint, cell=cell)
+
+
+def scan_xlsx(path: Path, archive: zipfile.ZipFile) -> XlsxScan:
+    """Check an .xlsx against the limits before any reader parses it (WorkbookError naming the
+    part, the sheet or the cell): sizes and compression of its parts; no DTD in any part (the
+    Open Packaging Conventions forbid them, and entity expansion, the “billion laughs”, needs
+    one) and no encoding but UTF-8; the tags of all parts, of the parts read whole, of each row
+    and around the rows; the shared strings; each sheet's merged ranges; formulas without a
+    saved result, or whose results the program that saved them did not calculate."""
+    _check_zip(path, archive)
+    scan = XlsxScan(path)
+    # first what says how the others are read (the content types, then the relationships), then
+    # the workbook (the sheets' names, for the messages), then the rest
+    members = archive.infolist()
+    first = [m for m in members if m.filename == "[Content_Types].xml"] + [m for m in members if m.filename.endswith(".rels")]
+    for member in first:
+        _read_part(scan, archive, member)
+    rest = [m for m in members if m not in first]
+    for member in sorted(rest, key=lambda m: m.filename != scan.workbook):
+        _read_part(scan, archive, member)
+    formulas = [(scan.sheet_name(s.part), s) for s in scan.sheets.values() if s.formulas]
+    uncomputed = [(name, s) for name, s in formulas if s.uncomputed]
+    if uncomputed:
+        name, sheet = uncomputed[0]
+        count = sum(len(s.uncomputed) for _, s in uncomputed)
+        scan.fail("公式没有计算结果" + (f"（共 {count:,} 个这样的单元格）" if count > 1 else ""),
+                  f"{name}!{sheet.uncomputed[0]}", _FORMULA_HINT)
+    if formulas and scan.recalculate:
+        name, sheet = formulas[0]
+        scan.fail("公式的结果不是 Excel 算出的：保存这个工作簿的程序没有计算公式（它要求打开时重新计算）",
+                  f"{name}!{sheet.formulas[0]}", _FORMULA_HINT)
+    return scan
+
+
+def _read_part(scan: XlsxScan, archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> None:
+    with archive.open(member) as stream:
+        data = stream.read(1 << 16)
+        if not _XML_START.match(data):        # no part a reader parses as XML (an image)
+            return
+        data += stream.read()                 # at most the size checked: zipfile stops there
+    _scan_part(scan, member.filename, data)
+
+
+def _scan_part(scan: XlsxScan, part: str, data: bytes) -> None:
+    encoding = _ENCODING.match(data[:200])
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200] or \
+            (encoding and encoding.group(1).lower() not in (b"utf-8", b"utf8")):
+        scan.fail(f"工作簿中的“{part}”不是 UTF-8 编码的 XML，Excel 保存的文件不会这样", hint=_DAMAGED_HINT)
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        scan.fail(f"工作簿中的“{part}”含有文档类型声明（DTD），Excel 保存的文件没有这种内容，可能是恶意构造的文件")
+    role = scan.role(part)
+    if role == "unread":
+        return
+    tags = data.count(b"<")
+    scan.tags += tags
+    if scan.tags > MAX_TAGS:
+        scan.fail(f"工作簿的内容过多（超过 {MAX_TAGS:,} 个 XML 标记，到“{part}”为止）")
+    if role == "sheet":
+        _scan_sheet(scan, part, data)
+    elif role == "strings":
+        outside = _elements(scan, data, _STRING, _STRING_END, MAX_STRINGS, part,
+                            f"工作簿中的文字（共享字符串）过多（超过 {MAX_STRINGS:,} 条）", "第 {} 条文字")
+        if outside > MAX_AROUND_TAGS:
+            scan.fail(f"工作簿中的“{part}”内容过多（文字以外有 {outside:,} 个 XML 标记，上限为 {MAX_AROUND_TAGS:,} 个）")
+    else:
+        scan.held += tags
+        if scan.held > MAX_HELD_TAGS:
+            scan.fail(f"工作簿中的样式和设置过多（超过 {MAX_HELD_TAGS:,} 个 XML 标记，到“{part}”为止）")
+        _scan_whole(scan, part, data)
+
+
+def _scan_sheet(scan: XlsxScan, part: str, data: bytes) -> None:
+    """A sheet is read a row at a time: the rows are counted, and the tags around them are held."""
+    sheet = scan.sheets[part] = _SheetScan(part)
+    name = scan.sheet_name(part)
+    outside = _elements(scan, data, _ROW, _ROW_END, MAX_ROWS, name, f"工作表超过 {MAX_ROWS:,} 行", "第 {} 个行元素")
+    if outside > MAX_AROUND_TAGS:
+        scan.fail(f"表格以外的内容过多（{outside:,} 个 XML 标记，上限为 {MAX_AROUND_TAGS:,} 个）", cell=name)
+    _scan_formulas(sheet, data)
+    for match in _MERGE.finditer(data):
+        _merge(scan, sheet, name, match.group(1).decode("utf-8", "replace"))
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    """The attributes of one tag, by local name (r:id → id)."""
+    return {k.decode().rpartition(":")[2]: html.unescape(v.decode("utf-8", "replace")) for k, v in _NAMED.findall(tag)}
+
+
+def _scan_whole(scan: XlsxScan, part: str, data: bytes) -> None:
+    """The content types, the relationships (their targets' kinds), the sheets' names, calcPr."""
+    if part == "[Content_Types].xml":
+        for match in _OVERRIDE.finditer(data):
+            attributes = _attributes(match.group())
+            scan.types[attributes.get("PartName", "").lstrip("/")] = attributes.get("ContentType", "")
+    elif part.endswith(".rels"):
+        folder, _, name = part.rpartition("_rels/")                 # xl/_rels/workbook.xml.rels → xl/
+        source = folder + name[:-len(".rels")]
+        for match in _RELATIONSHIP.finditer(data):
+            attributes = _attributes(match.group())
+            target = attributes.get("Target", "")
+            target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
+            kind = attributes.get("Type", "").rpartition("/")[2]
+            scan.kinds.setdefault(target, set()).add(kind)
+            if source == scan.workbook and kind == "worksheet":
+                scan.names.setdefault(target, attributes.get("Id", ""))   # the id, until the workbook names it
+    elif part == scan.workbook:
+        ids = {rid: target for target, rid in scan.names.items()}
+        for match in _SHEET.finditer(data):
+            attributes = _attributes(match.group())
+            if attributes.get("id") in ids and "name" in attributes:
+                scan.names[ids[attributes["id"]]] = attributes["name"]
+        scan.recalculate = bool(_FULL_CALC.search(data))
+
+
+def _elements(scan: XlsxScan, data: bytes, start: re.Pattern, end: re.Pattern, most: int, cell: str | None,
+              too_many: str, each: str) -> int:
+    """The elements a reader reads one at a time (a sheet's rows, the shared strings): at most
+    ``most`` of them, each of at most MAX_ROW_TAGS tags (it is held whole while it is read);
+    returns the tags outside them (which the reader holds). Each element ends at its end tag,
+    or where the next begins."""
+    spans: list[tuple[int, int]] = []
+    for match in start.finditer(data):
+        close = data.find(b">", match.end())
+        if close > 0 and data[close - 1:close] == b"/":
+            spans.append((match.start(), close + 1))
+        else:
+            found = end.search(data, match.end())
+            spans.append((match.start(), found.end() if found else len(data)))
+        if len(spans) > most:
+            scan.fail(too_many, cell=cell)
+    inside = 0
+    for index, (begin, finish) in enumerate(spans):
+        if index + 1 < len(spans):
+            finish = min(finish, spans[index + 1][0])
+        tags = data.count(b"<", begin, finish)
+        if tags > MAX_ROW_TAGS:
+            scan.fail(f"{each.format(index + 1)}中的内容过多（超过 {MAX_ROW_TAGS:,} 个 XML 标记）", cell=cell)
+        inside += tags
+    return data.count(b"<") - inside
+
+
+def _scan_formulas(sheet: _SheetScan, data: bytes) -> None:
+    """Each <f> and its cell: in SpreadsheetML the formula is the cell's first child, so the tag
+    before it is the cell's (else the last cell tag before it); the saved result is the cell's
+    <v>, before the cell's end."""
+    for match in _FORMULA_TAG.finditer(data):
+        at = match.start()
+        cell = _CELL_TAG.match(data, max(data.rfind(b"<", 0, at), 0))
+        if cell is None:
+            cell = _CELL_TAG.match(data, max(data.rfind(b"<c ", 0, at), 0))
+        attributes = dict(_ATTRIBUTE.findall(cell.group())) if cell else {}
+        ref = attributes.get(b"r", b"?").decode("ascii", "replace")
+        sheet.formulas.append(ref)
+        end = _CELL_END.search(data, match.end())
+        value = _VALUE.search(data, match.end(), end.start() if end else len(data))
+        if (value is None or not value.group(1).strip()) and attributes.get(b"t") != b"str":
+            sheet.uncomputed.append(ref)
+
+
+def _merge(scan: XlsxScan, sheet: _SheetScan, name: str, ref: str) -> None:
+    first, _, last = ref.partition(":")
+    start, end = _REF.match(first), _REF.match(last or first)
+    if not start or not end:
+        scan.fail(f"合并单元格“{ref}”无效", f"{name}!{ref}", _DAMAGED_HINT)
+    r1, c1 = int(start.group(2)), _column_number(start.group(1))
+    r2, c2 = int(end.group(2)), _column_number(end.group(1))
+    r1, r2, c1, c2 = min(r1, r2), max(r1, r2), min(c1, c2), max(c1, c2)
+    if r2 > MAX_ROWS or c2 > MAX_COLUMNS:
+        scan.fail(f"合并单元格超出了 {MAX_ROWS:,} 行、{MAX_COLUMNS} 列的范围", f"{name}!{ref}")
+    scan.merged_cells += (r2 - r1 + 1) * (c2 - c1 + 1)
+    if scan.merged_cells > MAX_MERGED:
+        scan.fail(f"合并单元格过多（合计超过 {MAX_MERGED:,} 个单元格）", f"{name}!{ref}")
+    sheet.merged.append((r1 - 1, c1 - 1, r2 - 1, c2 - 1))
+
+
+# .xls (BIFF8 records in an OLE2 compound file): the records are walked once before xlrd reads
+# them, as xlrd makes every row as long as its last cell and every sheet as long as its last row
+# or merged range (one cell at row 60,000, column 255 would be 15 million).
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+MAX_RECORDS = 1_000_000            # BIFF records of all sheets: a real sheet has about one per cell
+_BOF, _EOF, _BOUNDSHEET, _SST, _MERGED = 0x0809, 0x000A, 0x0085, 0x00FC, 0x00E5
+_CELL_RECORDS = {0x0201, 0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x00D6, 0x0006}   # one cell: row, column
+_MULTI_RECORDS = {0x00BD, 0x00BE}                                                  # MULRK, MULBLANK: a run
+_FORMULA = 0x0006
+
+
+class _TooManyRecords(Exception):
+    pass
+
+
+def _records(stream: bytes, position: int, end: int, budget: list[int]):
+    """(type, data) of the records of the substream at ``position`` up to its EOF (nested
+    substreams, a chart's, included) or ``end``; ``budget``: the records still allowed, all
+    substreams together."""
+    view = memoryview(stream)
+    depth = 0
+    while position + 4 <= end:
+        kind, length = struct.unpack_from("<HH", stream, position)
+        data = view[position + 4:position + 4 + length]
+        position += 4 + length
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise _TooManyRecords
+        yield kind, data
+        if kind == _BOF:
+            depth += 1
+        elif kind == _EOF:
+            depth -= 1
+            if depth <= 0:
+                return
+
+
+def _sheet_name_biff(data: memoryview, biff8: bool) -> str:
+    if not biff8:
+        return bytes(data[7:7 + data[6]]).decode("latin-1")
+    length, wide = data[6], data[7] & 1
+    raw = bytes(data[8:8 + length * (2 if wide else 1)])
+    return raw.decode("utf-16-le" if wide else "latin-1", "replace")
+
+
+def scan_xls(path: Path, data: bytes) -> dict[str, tuple[int, int]]:
+    """Check an .xls against the limits (WorkbookError naming the sheet and cell); return each
+    sheet's (formula cells, formula cells whose saved result is empty text)."""
+    from xlrd import compdoc
+
+    if not data.startswith(_OLE2):
+        raise WorkbookError(path, "无法读取这个工作簿：文件不是 Excel 97–2003 格式（已损坏，或是改了扩展名的其他文件，如网页表格）",
+                            _DAMAGED_HINT)
+    document = compdoc.CompDoc(data, logfile=io.StringIO())
+    stream, base, length = document.locate_named_stream("Workbook")
+    if not stream:
+        stream, base, length = document.locate_named_stream("Book")
+    if not stream:
+        raise WorkbookError(path, "无法读取这个工作簿：其中没有 Excel 工作表数据", _DAMAGED_HINT)
+    scan = _XlsScan(path, stream, base + length)
+    try:
+        return {name: scan.sheet(name, base + offset) for offset, name in scan.sheets(base)}
+    except _TooManyRecords:
+        raise WorkbookError(path, f"工作簿中的记录过多（超过 {MAX_RECORDS:,} 条）", _BOUNDS_HINT) from None
+
+
+@dataclass
+class _XlsScan:
+    """The records of an .xls Workbook stream (``stream`` up to ``end``), walked once."""
+
+    path: Path
+    stream: bytes
+    end: int
+    budget: list[int] = field(default_factory=lambda: [MAX_RECORDS])
+    cells: int = 0
+    merged: int = 0
+
+    def fail(self, message: str, cell: str | None = None) -> None:
+        raise WorkbookError(self.path, message, _BOUNDS_HINT, cell=cell)
+
+    def sheets(self, start: int) -> list[tuple[int, str]]:
+        """(offset, name) of each worksheet, from the workbook's globals; the shared strings counted."""
+        sheets, biff8 = [], True
+        for kind, record in _records(self.stream, start, self.end, self.budget):
+            if kind == _BOF and len(record) >= 2:
+                biff8 = struct.unpack_from("<H", record)[0] >= 0x0600
+            elif kind == _SST and len(record) >= 8 and struct.unpack_from("<4xI", record)[0] > MAX_STRINGS:
+                self.fail(f"工作簿中的文字（共享字符串）过多（超过 {MAX_STRINGS:,} 条）")
+            elif kind == _BOUNDSHEET and len(record) >= 8 and record[5] == 0:    # a worksheet (not a chart)
+                sheets.append((struct.unpack_from("<I", record)[0], _sheet_name_biff(record, biff8)))
+        return sheets
+
+    def sheet(self, name: str, start: int) -> tuple[int, int]:
+        """One sheet's rows, columns, cells (each row as long as its last cell) and merged ranges
+        checked; its (formula cells, of those with an empty text as the saved result)."""
+        widths: dict[int, int] = {}
+        formulas = empty = 0
+        for kind, record in _records(self.stream, start, self.end, self.budget):
+            if (kind in _CELL_RECORDS or kind in _MULTI_RECORDS) and len(record) >= 6:
+                row, first = struct.unpack_from("<HH", record)
+                last = struct.unpack_from("<H", record, len(record) - 2)[0] if kind in _MULTI_RECORDS else first
+                if row >= MAX_ROWS:
+                    self.fail(f"工作表超过 {MAX_ROWS:,} 行", f"{name}!{column_letter(first)}{row + 1}")
+                if max(first, last) >= MAX_COLUMNS:
+                    self.fail(f"工作表超过 {MAX_COLUMNS} 列", f"{name}!{column_letter(max(first, last))}{row + 1}")
+                widths[row] = max(widths.get(row, 0), first + 1, last + 1)
+                if kind == _FORMULA and len(record) >= 14:
+                    formulas += 1
+                    empty += record[12] == record[13] == 0xFF and record[6] == 3    # the result: ""
+            elif kind == _MERGED and len(record) >= 2:
+                for index in range(min(struct.unpack_from("<H", record)[0], (len(record) - 2) // 8)):
+                    self._merge(name, *struct.unpack_from("<4H", record, 2 + 8 * index))
+        self.cells += sum(widths.values())
+        if self.cells > MAX_CELLS:
+            self.fail(f"工作簿中的单元格过多（超过 {MAX_CELLS:,} 个）", name)
+        return formulas, empty
+
+    def _merge(self, name: str, r1: int, r2: int, c1: int, c2: int) -> None:
+        where = f"{name}!{column_letter(c1)}{r1 + 1}:{column_letter(c2)}{r2 + 1}"
+        if max(r1, r2) >= MAX_ROWS or max(c1, c2) >= MAX_COLUMNS:
+            self.fail(f"合并单元格超出了 {MAX_ROWS:,} 行、{MAX_COLUMNS} 列的范围", where)
+        self.merged += (abs(r2 - r1) + 1) * (abs(c2 - c1) + 1)
+        if self.merged > MAX_MERGED:
+            self.fail(f"合并单元格过多（合计超过 {MAX_MERGED:,} 个单元格）", where)
+
+
 # -- reading ------------------------------------------------------------------------------
 
 def read_workbook(path: Path) -> list[Sheet]:
-    """Every sheet of ``path`` (.xlsx, .xlsm or .xls); WorkbookError when it is no workbook."""
+    """Every sheet of ``path`` (.xlsx, .xlsm or .xls); WorkbookError when it is no workbook, or
+    when it is beyond the limits (see “bounds”) or holds formulas without saved results."""
     suffix = path.suffix.lower()
     if suffix not in WORKBOOK_SUFFIXES:
         raise WorkbookError(path, f"不是 Excel 工作簿（扩展名为“{path.suffix}”）", "可导入 .xlsx 和 .xls 文件")
     if not path.is_file():
         raise WorkbookError(path, "找不到这个文件")
     try:
+        check_file_size(path)
         return _read_xls(path) if suffix == ".xls" else _read_xlsx(path)
     except WorkbookError:
         raise
@@ -161,38 +645,78 @@ def read_workbook(path: Path) -> list[Sheet]:
 
 
 def _read_xlsx(path: Path) -> list[Sheet]:
+    """Checked by ``scan_xlsx`` first, then read with openpyxl in read-only mode: it streams each
+    sheet (half the time and a third of the memory of a full load), rows as long as their last
+    cell, which are checked as they come (``_Grid``); the merged ranges, which that mode does not
+    read, come from the scan."""
     import openpyxl
 
     if not zipfile.is_zipfile(path):
         raise WorkbookError(path, "无法读取这个工作簿：文件不是 .xlsx 格式（已损坏，或是改了扩展名的其他文件）",
                             "在 Excel 中打开后“另存为 Excel 工作簿（.xlsx）”再导入")
-    book = openpyxl.load_workbook(path, data_only=True)   # formulas: the values Excel last computed
-    sheets = []
-    for ws in book.worksheets:
-        values: list[list[object]] = []
-        formats: list[list[str | None]] = []
-        for row in ws.iter_rows():
-            values.append([c.value for c in row])
-            formats.append([c.number_format for c in row])
-        merged = [(r.min_row - 1, r.min_col - 1, r.max_row - 1, r.max_col - 1) for r in ws.merged_cells.ranges]
-        sheets.append(Sheet(ws.title, values, formats, merged))
-    book.close()
+    entries, directory = _zip_directory(path)
+    if entries > MAX_PARTS or directory > MAX_DIRECTORY_BYTES:
+        raise WorkbookError(path, f"工作簿中的部件过多（{entries:,} 个，目录 {_megabytes(directory)}；"
+                                  f"上限为 {MAX_PARTS:,} 个）", _BOUNDS_HINT)
+    with zipfile.ZipFile(path) as archive:
+        scan = scan_xlsx(path, archive)
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)   # formulas: the values Excel saved
+    try:
+        grid = _Grid(path)
+        sheets = []
+        for ws in book.worksheets:
+            ws.reset_dimensions()           # the rows as they are, not as <dimension> says
+            values: list[list[object]] = []
+            formats: list[list[str | None]] = []
+            for row in ws.iter_rows():
+                grid.add(ws.title, len(values) + 1, len(row))
+                values.append([c.value for c in row])
+                formats.append([c.number_format for c in row])
+            found = scan.sheets.get(scan.part_of(ws.title) or "")
+            sheets.append(Sheet(ws.title, values, formats, found.merged if found else [],
+                                len(found.formulas) if found else 0))
+    finally:
+        book.close()
     return sheets
+
+
+@dataclass
+class _Grid:
+    """The rows a reader gives, checked one by one against MAX_ROWS, MAX_COLUMNS and MAX_CELLS."""
+
+    path: Path
+    cells: int = 0
+
+    def add(self, sheet: str, row: int, width: int) -> None:
+        if row > MAX_ROWS:
+            raise WorkbookError(self.path, f"工作表超过 {MAX_ROWS:,} 行", _BOUNDS_HINT, cell=f"{sheet}!A{row}")
+        if width > MAX_COLUMNS:
+            raise WorkbookError(self.path, f"工作表超过 {MAX_COLUMNS} 列（最后一列为 {column_letter(MAX_COLUMNS - 1)} 列）",
+                                _BOUNDS_HINT, cell=f"{sheet}!{column_letter(width - 1)}{row}")
+        self.cells += width
+        if self.cells > MAX_CELLS:
+            raise WorkbookError(self.path, f"工作簿中的单元格过多（超过 {MAX_CELLS:,} 个）", _BOUNDS_HINT,
+                                cell=f"{sheet}!A{row}")
 
 
 def _read_xls(path: Path) -> list[Sheet]:
     """An Excel 97–2003 file, with xlrd: values, merged cells and number formats (python-calamine
-    reads .xls values fast but not their formats, and an amount's decimals live in its format)."""
+    reads .xls values fast but not their formats, and an amount's decimals live in its format).
+    Checked by ``scan_xls`` first; each sheet is loaded, read and unloaded in turn."""
     import xlrd
 
-    book = xlrd.open_workbook(str(path), formatting_info=True)
+    data = path.read_bytes()
+    formulas = scan_xls(path, data)
+    book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, ragged_rows=True,
+                              logfile=io.StringIO())
     sheets = []
-    for ws in book.sheets():
+    for index in range(book.nsheets):
+        ws = book.sheet_by_index(index)
         values: list[list[object]] = []
         formats: list[list[str | None]] = []
         for r in range(ws.nrows):
             row_values, row_formats = [], []
-            for c in range(ws.ncols):
+            for c in range(ws.row_len(r)):
                 cell = ws.cell(r, c)
                 if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
                     value = None
@@ -210,7 +734,10 @@ def _read_xls(path: Path) -> list[Sheet]:
             values.append(row_values)
             formats.append(row_formats)
         merged = [(r1, c1, r2 - 1, c2 - 1) for r1, r2, c1, c2 in ws.merged_cells]
-        sheets.append(Sheet(ws.name, values, formats, merged))
+        count, empty = formulas.get(ws.name, (0, 0))
+        sheets.append(Sheet(ws.name, values, formats, merged, count, empty))
+        book.unload_sheet(index)
+    book.release_resources()
     return sheets
 
 
@@ -591,6 +1118,7 @@ def read_document_workbook(path: Path, profile: Profile, year: int) -> ImportedD
         raise WorkbookError(path, exc.problem, exc.hint) from None
     notices: list[str] = [f"工作表“{s.name}”不是{profile.title}中的表，已忽略" for s in unmatched
                           if any(v is not None for row in s.values for v in row)]
+    notices += formula_notices(sheets)
     tables: list[ImportedTable] = []
     entities: set[str] = set()
     years: set[int] = set()
@@ -618,6 +1146,20 @@ def read_document_workbook(path: Path, profile: Profile, year: int) -> ImportedD
         raise WorkbookError(path, "各工作表的部门名称不一致：" + "、".join(names), "一个工作簿只放一个部门一个年度的表格")
     department = names[0] if names else None
     return ImportedDocument(path, tables, missing, notices, department, years)
+
+
+def formula_notices(sheets: list[Sheet]) -> list[str]:
+    """What the report says of formula cells: their values are the results Excel saved (a
+    formula without one was refused by the scan), never the formula text."""
+    count = sum(s.formulas for s in sheets)
+    if not count:
+        return []
+    where = "、".join(f"“{s.name}”{s.formulas:,} 个" for s in sheets if s.formulas)
+    notices = [f"工作簿中有 {count:,} 个单元格是公式（{where}）：导入的是 Excel 保存时算出的数值，不是公式"]
+    empty = sum(s.empty_results for s in sheets)
+    if empty:
+        notices.append(f"其中 {empty:,} 个公式保存的结果是空白，已按空白导入；如果它们应有数值，{_FORMULA_HINT}")
+    return notices
 
 
 def same_department(a: str, b: str) -> bool:

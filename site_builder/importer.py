@@ -1222,8 +1222,9 @@ def import_workbook(workbook: Path, content: Path, department: str, year: int, k
                                              known or imported.department or "【待填写：部门全称】"))
     for table in imported.tables:
         files[folder / "tables" / f"{table.spec.id}.csv"] = table.csv
+    scaffold.check_targets(files, content)
     if not dry_run:
-        scaffold.write_files(files)
+        scaffold.write_files(files, content)
     return ImportPlan(imported, folder, existed, files, messages)
 
 

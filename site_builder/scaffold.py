@@ -21,9 +21,10 @@ from pathlib import Path
 import yaml
 
 from .content import SLUG_RE, load_site_config
-from .errors import ContentError
+from .errors import ContentError, Location
 from .model import KINDS
 from .profiles import Profile, load_profiles
+from .sources import inside, refuse_outside_link
 from .tables import table_csv
 
 SKELETONS = resources.files("site_builder") / "skeletons"
@@ -188,7 +189,7 @@ def add_document(content: Path, department: str, year: int, kind: str, profile: 
     files = document_files(content, department, year, kind, chosen, department_name)
     if dept_text is not None:
         files = {dept_path: dept_text, **files}
-    write_files(files)
+    write_files(files, content)
     marks = sum(text.count("【待填写") for text in files.values())
     return AddedDocument(folder, chosen, list(files), marks)
 
@@ -203,9 +204,24 @@ def yaml_value(path: Path, key: str) -> str | None:
     return str(data[key]) if isinstance(data, dict) and data.get(key) else None
 
 
-def write_files(files: dict[Path, str]) -> None:
+def check_targets(files: dict[Path, str] | list[Path], content: Path) -> None:
+    """Refuse, before anything is written, a file that is (or whose folder, or a folder on the
+    way, is) a link that leads out of the content folder: ``import --force`` through a tables/
+    that links to another folder wrote there."""
+    root = content.resolve()
+    for path in files:
+        current = content
+        for part in path.relative_to(content).parts:
+            current = current / part
+            if current.is_symlink():
+                refuse_outside_link(current, root)
+        inside(content, str(path.relative_to(content)), Location(path))
+
+
+def write_files(files: dict[Path, str], content: Path) -> None:
     """Write every file through a temporary file and a rename: an interrupted add or import leaves each
-    file either as it was or complete."""
+    file either as it was or complete. Every file must lie in the content folder (``check_targets``)."""
+    check_targets(files, content)
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.writing")

@@ -667,6 +667,52 @@ def test_the_xls_limits_that_take_a_large_file_to_reach(limit, value, message, m
         importer.read_document_workbook(XLS, fenyang.profile, 2024)
 
 
+# -- writing into the content folder -------------------------------------------------------
+
+F_FOLDER = "departments/fenyang-ybj/2024/final-accounts"
+
+
+def _link(path: Path, target: Path) -> None:
+    """``path`` (a folder of the content) becomes a link to ``target``, a folder outside it."""
+    import shutil
+
+    if path.is_dir():
+        shutil.rmtree(path)
+    target.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(target, target_is_directory=True)
+
+
+@pytest.mark.parametrize("linked", ["tables", "document", "department"])
+def test_import_writes_nothing_through_a_link_out_of_the_content_folder(linked, fenyang, tmp_path, content_copy):
+    """``import --force`` through a tables/ folder (or the document's, or the department's) that
+    is a link to a folder outside the content: refused before anything is written, there or in
+    the content folder."""
+    from site_builder.workbook import document_workbook
+
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(document_workbook(fenyang))
+    outside = tmp_path / "outside"
+    folder = {"tables": f"{F_FOLDER}/tables", "document": F_FOLDER, "department": "departments/fenyang-ybj"}[linked]
+    _link(content_copy / folder, outside)
+    before = _tree(content_copy)
+    code, output = _import(book, content_copy, "--force")
+    assert code == 1, output
+    assert f"“{Path(folder).name}”是指向内容文件夹之外的链接" in output
+    assert not any(outside.rglob("*")), sorted(outside.rglob("*"))
+    assert _tree(content_copy) == before
+    code, output = _import(book, content_copy, "--force", "--dry-run")     # said before a dry run too
+    assert code == 1 and "是指向内容文件夹之外的链接" in output
+
+
+def test_add_writes_nothing_through_a_link_out_of_the_content_folder(tmp_path, content_copy):
+    outside = tmp_path / "outside"
+    _link(content_copy / "departments/new-dept", outside)
+    code, output = _run("add", "new-dept", "2024", "final-accounts", "--into", content_copy)
+    assert code == 1, output
+    assert "“new-dept”是指向内容文件夹之外的链接" in output
+    assert not any(outside.rglob("*"))
+
+
 def test_the_calculation_chain_of_many_formulas_is_no_setting(fenyang, tmp_path, content_copy):
     """xl/calcChain.xml lists every formula cell (the order Excel calculates them in); openpyxl
     does not read it, so 100,000 entries in it do not count against the settings read whole."""

@@ -38,6 +38,7 @@ from .errors import Location, SiteBuilderError
 from .model import label_key
 from .numbers import normalize_text, parse_cell, plain_number
 from .profiles import Column, Profile, TableSpec
+from .sources import load_mapping
 from .tables import table_csv
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
@@ -1192,8 +1193,7 @@ def import_workbook(workbook: Path, content: Path, department: str, year: int, k
     scaffold.check_document_target(content, department, year)
     folder = content / "departments" / department / str(year) / kind
     existed = (folder / "document.yaml").is_file()
-    chosen = scaffold.document_profile(content, kind,
-                                       profile or (scaffold.yaml_value(folder / "document.yaml", "profile") if existed else None))
+    chosen = scaffold.document_profile(content, kind, profile or (_named_profile(folder / "document.yaml") if existed else None))
     imported = read_document_workbook(workbook, chosen, year)
     if existed and not force and not _as_added(content, department, year, kind, chosen, imported):
         raise WorkbookError(folder, "这份公开文件已有表格数据，没有改动任何文件",
@@ -1226,6 +1226,18 @@ def import_workbook(workbook: Path, content: Path, department: str, year: int, k
     if not dry_run:
         scaffold.write_files(files, content)
     return ImportPlan(imported, folder, existed, files, messages)
+
+
+def _named_profile(path: Path) -> str | None:
+    """The profile an existing document.yaml names, or None when it names none. A value that is
+    no text is an error, not a reason to guess: it is never turned into text for the message (a
+    list of aliases of aliases is small in memory, its text is not)."""
+    data = load_mapping(path)
+    value = data.get("profile")
+    if value is None or isinstance(value, str):
+        return value
+    raise WorkbookError(data.where("profile"), "“profile”应为表格方案的名称（文本），如 final-accounts-10",
+                        "改正 document.yaml 后再导入；或用 --profile 指定表格方案")
 
 
 def _as_added(content: Path, department: str, year: int, kind: str, profile: Profile,

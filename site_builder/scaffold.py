@@ -24,7 +24,7 @@ from .content import SLUG_RE, load_site_config
 from .errors import ContentError, Location
 from .model import KINDS
 from .profiles import Profile, load_profiles
-from .sources import inside, refuse_outside_link
+from .sources import inside, read_text, refuse_outside_link
 from .tables import table_csv
 
 SKELETONS = resources.files("site_builder") / "skeletons"
@@ -196,12 +196,16 @@ def add_document(content: Path, department: str, year: int, kind: str, profile: 
 
 def yaml_value(path: Path, key: str) -> str | None:
     """A top-level value of a content YAML file (department.yaml's name, document.yaml's
-    profile), or None when the file or the value is missing or unreadable."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, yaml.YAMLError):
+    profile), or None when the file or the value is missing, unreadable or no text: a list
+    made of aliases of aliases (“billion laughs”) is small in memory, but its text is not."""
+    if not path.is_file():
         return None
-    return str(data[key]) if isinstance(data, dict) and data.get(key) else None
+    try:
+        data = yaml.safe_load(read_text(path))
+    except (yaml.YAMLError, RecursionError, ValueError):   # ValueError: a date like 2024-13-45
+        return None
+    value = data.get(key) if isinstance(data, dict) else None
+    return str(value) if isinstance(value, (str, int, float)) and value else None
 
 
 def check_targets(files: dict[Path, str] | list[Path], content: Path) -> None:

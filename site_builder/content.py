@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,11 +21,11 @@ from urllib.parse import urlsplit
 from .checks import RULES
 from .errors import ContentError, Location, ProfileError
 from .glossary import load_glossary
-from .numbers import parse_decimal
+from .numbers import MAX_DECIMAL_PLACES, MAX_INTEGER_DIGITS, OutOfRange, parse_decimal
 from .model import DOWNLOAD_FORMATS, KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
 from .profiles import Profile, load_profiles
 from .sanitize import forbidden, widened
-from .sources import (Mapping, check_type, inside, load_mapping, optional, read_text, refuse_outside_link,
+from .sources import (Mapping, check_type, inside, load_mapping, optional, read_markdown, refuse_outside_link,
                       reject_unknown, require)
 from .tables import read_table
 
@@ -35,6 +34,12 @@ FORM_FIELDS = {
     "project-self-evaluation": ("project", "total_score", "grade"),      # 项目支出绩效自评表
     "project-performance-target": ("project", "department", "unit"),    # 项目支出绩效目标申报表
 }
+# The fields of a form's lines that hold a printed number (docs/form-schema.md): kept as printed,
+# read as numbers by the checker.
+FORM_NUMBERS = {"funding": ("target", "budgeted", "full_year", "executed", "balance", "rate", "score",
+                            "period_total", "annual"),
+                "indicators": ("weight", "score")}
+_NUMBER_HINT = f"填写实际的数字（整数部分最多 {MAX_INTEGER_DIGITS} 位，小数最多 {MAX_DECIMAL_PLACES} 位），如 2262.43"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")     # (\Z: "$" would let a name end in a line break)
 # Folders whose name starts with these are not read: .git, .svn, editors' and sync tools' folders
 HIDDEN = (".", "_")
@@ -174,9 +179,12 @@ def _check_settings(data: Mapping) -> dict:
     """Validate ``checks:`` in site.yaml (see docs/checks.md)."""
     settings = optional(data, "checks", dict, {})
     reject_unknown(settings, {"rounding", "disabled", "severity", "subjects"})
+    rounding = {}     # as Decimal: the checker's Decimal(str(value)) cannot read "1,000"
     for unit, value in optional(settings, "rounding", dict, {}).items():
         try:
-            parse_decimal(value)
+            rounding[unit] = parse_decimal(value)
+        except OutOfRange as exc:
+            raise ContentError(settings["rounding"].where(unit), f"“{unit}”的尾数容差{exc}", _NUMBER_HINT) from None
         except ValueError:
             raise ContentError(settings["rounding"].where(unit), f"“{unit}”的尾数容差“{value}”不是数字") from None
     for rule_id in [*optional(settings, "disabled", list, []), *optional(settings, "severity", dict, {})]:
@@ -185,7 +193,7 @@ def _check_settings(data: Mapping) -> dict:
     for rule_id, level in optional(settings, "severity", dict, {}).items():
         if level not in ("error", "warning"):
             raise ContentError(settings["severity"].where(rule_id), f"“{rule_id}”的级别应为 error 或 warning")
-    settings = dict(settings)
+    settings = dict(settings, rounding=rounding) if rounding else dict(settings)
     if "subjects" in settings:
         where = data["checks"].where("subjects")
         path = inside(data.path.parent, optional(data["checks"], "subjects"), where)
@@ -319,15 +327,46 @@ def load_department(folder: Path, config: SiteConfig, profiles: dict[str, Profil
     return dept
 
 
-def _numbers(value: Any) -> Any:
-    """Turn numbers typed in YAML into Decimal (via their text, never via float arithmetic)."""
+def _numbers(value: Any, where: Location | None = None) -> Any:
+    """Turn numbers typed in YAML into Decimal (via their text, never via float arithmetic). A
+    number, or text that reads as one, beyond the bounds of numbers.bounded is an error at its line."""
     if isinstance(value, dict):
-        return {k: _numbers(v) for k, v in value.items()}
+        return {k: _numbers(v, value.where(k) if isinstance(value, Mapping) else where) for k, v in value.items()}
     if isinstance(value, list):
-        return [_numbers(v) for v in value]
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Decimal(str(value))
-    return value
+        return [_numbers(v, where) for v in value]
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return value
+    try:
+        number = parse_decimal(value)
+    except OutOfRange as exc:
+        raise ContentError(where, str(exc), _NUMBER_HINT) from None
+    except ValueError:
+        return value      # text
+    return value if isinstance(value, str) else number
+
+
+def _check_number(mapping: Mapping, key: str) -> None:
+    """A printed number of a form (``"62"``, ``"100%"``), where it reads as one, within the bounds."""
+    value = mapping.get(key)
+    if value is None or isinstance(value, bool):
+        return
+    try:
+        parse_decimal(value.strip().rstrip("%") if isinstance(value, str) else value)
+    except OutOfRange as exc:
+        raise ContentError(mapping.where(key), f"“{key}”：{exc}", _NUMBER_HINT) from None
+    except ValueError:
+        pass      # printed text that is no number (“——”, “≥90%”) is shown as it is
+
+
+def check_form_numbers(data: Mapping) -> None:
+    """The 总分 and the numbers of each funding line and indicator of a form."""
+    _check_number(data, "total_score")
+    for field, keys in FORM_NUMBERS.items():
+        items = data.get(field)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, Mapping):
+                for key in keys:
+                    _check_number(item, key)
 
 
 def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
@@ -353,7 +392,7 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
         department=dept, year=year, kind=kind, profile=profile, title=title, path=folder,
         published=optional(meta, "published"),
         source=optional(meta, "source"),
-        inputs=_numbers(optional(meta, "inputs", dict, {})),
+        inputs=_numbers(optional(meta, "inputs", dict, {}), meta.where("inputs")),
         reasons=optional(meta, "reasons", dict, {}),  # a Mapping: findings cite the line of each reason
         corrections=[_correction(item, meta) for item in optional(meta, "corrections", list, [])],
         known_issues=[_known_issue(item, meta) for item in optional(meta, "known_issues", list, [])],
@@ -381,9 +420,9 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
     for name in ("overview", "glossary"):
         path = folder / f"{name}.md"
         if path.is_file():
-            setattr(doc, name, read_text(path))
+            setattr(doc, name, read_markdown(path))
     for path in sorted(folder.glob("*.md")):
-        doc.extra_markdown[path.stem] = read_text(path)
+        doc.extra_markdown[path.stem] = read_markdown(path)
     attachments_dir = folder / "attachments"
     if attachments_dir.is_dir():
         doc.attachments = [load_form(p) for p in sorted(attachments_dir.glob("*.yaml"))]
@@ -456,6 +495,7 @@ def load_form(path: Path) -> dict[str, Any]:
     kind = require(data, "kind")
     if kind not in FORM_FIELDS:
         raise ContentError(data.where("kind"), f"未知的附件表类型“{kind}”", "可用：" + "、".join(FORM_FIELDS))
+    check_form_numbers(data)
     if not data.get("unavailable"):
         for key in FORM_FIELDS[kind]:
             require(data, key)

@@ -10,11 +10,43 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 NOT_APPLICABLE_MARKS = {"——", "—", "--", "－－", "-"}
 _NUMBER_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _TWO = Decimal("0.01")
+# The amounts a table, a form or document.yaml may hold (docs/templates.md, "Bounded work"):
+# 15 integer digits is 999 万亿 (in 元) with room to spare, 6 decimal places a 万元 figure to the
+# hundredth of a 元. Within them every sum the build makes stays exact in Decimal's 28 digits
+# (5,000 rows of 10^15 with 6 decimals: 25 digits), and nothing is a 5,000-digit string
+# (Python refuses str() of such an int) or 1E+999999999 (formatting it writes a billion digits).
+MAX_INTEGER_DIGITS = 15
+MAX_DECIMAL_PLACES = 6
+# Rounding a rate to two places: a rate of a tiny base can have more integer digits than the
+# default context's 28 (10^18 / 0.000001 × 100); quantize would raise InvalidOperation there.
+_ROUNDING = Context(prec=60)
+
+
+class OutOfRange(ValueError):
+    """A number that is well formed but no amount: not finite, too large, or too finely divided."""
+
+
+def _shown(raw: object) -> str:
+    """``raw`` for a message: a 5,000-digit number is cut short."""
+    text = str(raw).strip()
+    return text if len(text) <= 30 else f"{text[:20]}…（共 {len(text):,} 个字符）"
+
+
+def bounded(value: Decimal, raw: object) -> Decimal:
+    """``value`` when it is an amount within MAX_INTEGER_DIGITS and MAX_DECIMAL_PLACES; else
+    OutOfRange with a Chinese reason (``raw`` is what was typed)."""
+    if not value.is_finite():
+        raise OutOfRange(f"“{_shown(raw)}”不是具体的数字")
+    if value.adjusted() >= MAX_INTEGER_DIGITS:      # (not abs(value): 1E+999999999 overflows the context)
+        raise OutOfRange(f"“{_shown(raw)}”过大：整数部分超过 {MAX_INTEGER_DIGITS} 位")
+    if value.as_tuple().exponent < -MAX_DECIMAL_PLACES:
+        raise OutOfRange(f"“{_shown(raw)}”的小数超过 {MAX_DECIMAL_PLACES} 位")
+    return value
 
 
 def normalize_text(text: str) -> str:
@@ -54,29 +86,31 @@ def parse_cell(raw: str) -> Cell:
     if text in NOT_APPLICABLE_MARKS or set(text) <= {"—", "-", "－"}:
         return Cell("——", None)
     if not _NUMBER_RE.match(text):
-        raise ValueError(f"“{raw.strip()}”不是金额（应为数字，如 2262.43 或 2,262.43；空白、0.00 或 —— 也可以）")
+        raise ValueError(f"“{_shown(raw)}”不是金额（应为数字，如 2262.43 或 2,262.43；空白、0.00 或 —— 也可以）")
     try:
         value = Decimal(text.replace(",", ""))
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
-        raise ValueError(f"“{raw}”不是金额") from exc
-    return Cell(text, value)
+        raise ValueError(f"“{_shown(raw)}”不是金额") from exc
+    return Cell(text, bounded(value, raw))
 
 
 def parse_decimal(raw: object) -> Decimal:
-    """Parse a number typed in YAML (int, float-looking text, thousands separators)."""
-    if isinstance(raw, Decimal):
+    """Parse a number typed in YAML (int, float-looking text, thousands separators). Not a
+    number: ValueError; a number beyond the bounds (NaN, 1e400, 16 integer digits): OutOfRange."""
+    if isinstance(raw, Decimal):      # made by the build (an input of document.yaml, already checked)
         return raw
     if isinstance(raw, bool) or raw is None:
         raise ValueError(f"“{raw}”不是数字")
     text = normalize_text(str(raw)).replace(",", "")
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except InvalidOperation as exc:
-        raise ValueError(f"“{raw}”不是数字") from exc
+        raise ValueError(f"“{_shown(raw)}”不是数字") from exc
+    return bounded(value, raw)
 
 
 def round2(value: Decimal) -> Decimal:
-    return value.quantize(_TWO, rounding=ROUND_HALF_UP)
+    return value.quantize(_TWO, rounding=ROUND_HALF_UP, context=_ROUNDING)
 
 
 def money(value: Decimal | Cell | None, separators: bool = True) -> str:

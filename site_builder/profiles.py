@@ -14,7 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from .errors import ProfileError
-from .sources import Mapping, check_type, load_mapping, optional, reject_unknown, require
+from .numbers import parse_decimal
+from .sources import MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, Mapping, check_type, load_mapping, optional, reject_unknown, require
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 LAYOUTS = {"subject", "grid", "blocks"}
@@ -347,6 +348,9 @@ def _row_range(entry: Mapping) -> tuple[str | int, ...]:
     parts: list[str | int] = []
     for part in value:
         match = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part) if isinstance(part, str) else None
+        if match and max(len(match[1]), len(match[2])) > len(str(MAX_TABLE_ROWS)) or \
+                match and int(match[2]) > MAX_TABLE_ROWS:      # "1-99999999999" would list them all
+            raise ProfileError(entry.where("parts"), f"行次范围“{part}”超出表格的行数（最多 {MAX_TABLE_ROWS:,} 行）")
         parts.extend(range(int(match[1]), int(match[2]) + 1) if match else [part])
     return tuple(parts)
 
@@ -379,8 +383,10 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
             if key not in keys:
                 raise ProfileError(item.where("columns"), f"分块表（blocks）须有 key 为 {key} 的列")
         for block in check_type(item, "blocks", list) if "blocks" in item else []:
-            blocks.append(Block(require(block, "group"), check_type(block, "count", int),
-                                require(block, "total_label")))
+            count = check_type(block, "count", int)
+            if not 1 <= count <= MAX_TABLE_COLUMNS // 3:     # each a code, name and amount column
+                raise ProfileError(block.where("count"), f"“count”应为 1 到 {MAX_TABLE_COLUMNS // 3} 之间的整数，实际是 {count}")
+            blocks.append(Block(require(block, "group"), count, require(block, "total_label")))
         if not blocks:
             raise ProfileError(item.where(), "分块表（blocks）须有“blocks”设置")
     merge = tuple(optional(item, "merge", list, []))
@@ -485,8 +491,14 @@ def _parse_grades(data: Mapping) -> list[tuple[Decimal, str]]:
         return list(DEFAULT_GRADES)
     grades = []
     for item in check_type(data, "grades", list):
+        if not isinstance(item, Mapping):
+            raise ProfileError(data.where("grades"), f"“grades”中的“{item}”应为 {{min: 分数, label: 等级}}")
         reject_unknown(item, {"min", "label"})
-        grades.append((Decimal(str(require(item, "min", (int, float)))), require(item, "label")))
+        try:
+            minimum = parse_decimal(require(item, "min", (int, float)))
+        except ValueError as exc:        # OutOfRange: 1e400, 16 integer digits
+            raise ProfileError(item.where("min"), f"“min”：{exc}") from None
+        grades.append((minimum, require(item, "label")))
     return sorted(grades, reverse=True)
 
 

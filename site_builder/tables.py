@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import ContentError, Location
@@ -19,7 +21,7 @@ from decimal import Decimal
 
 from .numbers import BLANK, Cell, normalize_text, parse_cell, percent, plain_number
 from .profiles import Column, TableSpec
-from .sources import read_text
+from .sources import CONTROL_CHARACTERS, MAX_CELL_CHARS, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, read_text
 
 _CODE_RE = re.compile(r"^\d+$")
 
@@ -62,24 +64,49 @@ def _code_level(code: str, spec: TableSpec, where: Location) -> int:
 def read_table(path: Path, spec: TableSpec) -> Table:
     """Load ``path`` as table ``spec``; every problem names the file, row and column."""
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        return _read_rows(reader, path, spec)
-    except csv.Error as exc:
-        raise ContentError(Location(path, reader.line_num or 1), f"CSV 格式错误：{exc}",
-                           "单元格中有逗号、引号或换行时，整个单元格要用英文双引号括起来") from None
+    return _read_rows(_records(csv.reader(io.StringIO(text, newline="")), path), path, spec)
 
 
-def _read_rows(reader, path: Path, spec: TableSpec) -> Table:
+def _records(reader, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV record with the line it starts on (a quoted cell may span lines). Refused as they
+    are read, before any row is built: more than MAX_TABLE_ROWS records after the header, a record
+    of more than MAX_TABLE_COLUMNS cells, and a record the csv module cannot read."""
+    end = 0
+    for count in itertools.count():      # 0: the header
+        line = end + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise ContentError(Location(path, line), _csv_problem(exc),
+                               "单元格中有逗号、引号或换行时，整个单元格要用英文双引号括起来；检查本行起的引号是否成对") from None
+        end = reader.line_num
+        if count > MAX_TABLE_ROWS:       # blank lines too: ten million of them take seconds to skip
+            raise ContentError(Location(path, line), f"表格超过 {MAX_TABLE_ROWS:,} 行",
+                               "一张公开表格通常只有几十到几百行：请检查是否放错了文件、粘贴了重复的内容，"
+                               "或表格末尾有大量空行（在 Excel 中删除多余的行后重新另存）")
+        if len(record) > MAX_TABLE_COLUMNS:
+            raise ContentError(Location(path, line, MAX_TABLE_COLUMNS + 1), f"本行超过 {MAX_TABLE_COLUMNS} 列",
+                               "公开表格只有十几列：请检查是否多了逗号，或放错了文件")
+        yield line, record
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):    # the csv module's own bound (131,072 characters)
+        return f"单元格过长（超过 {csv.field_size_limit():,} 个字符）：可能是英文双引号没有成对"
+    return f"CSV 格式错误：{exc}"
+
+
+def _read_rows(records: Iterator[tuple[int, list[str]]], path: Path, spec: TableSpec) -> Table:
     try:
-        header = next(reader)
+        _, header = next(records)
     except StopIteration:
         raise ContentError(Location(path, 1), "CSV 文件为空", "第一行应为列标题") from None
+    _check_header(header, path)
     mapping = _match_header(header, spec, path)
     rows: list[Row] = []
-    end = reader.line_num
-    for record in reader:
-        line, end = end + 1, reader.line_num   # the record's first line (a quoted cell may span lines)
+    for line, record in records:
         if not any(normalize_text(v) for v in record):
             continue  # blank print rows and trailing Excel lines carry no data
         _check_cells(record, path, line)
@@ -117,11 +144,28 @@ def _read_rows(reader, path: Path, spec: TableSpec) -> Table:
 _SUSPECT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
+def _check_header(header: list[str], path: Path) -> None:
+    """A control character or an overlong label in the header (a line break may be Excel's wrapped text)."""
+    for index, value in enumerate(header, start=1):
+        bad = CONTROL_CHARACTERS.search(value)
+        if bad:
+            raise ContentError(Location(path, 1, index), f"列标题中有不可见的控制字符（{bad.group()!r}）",
+                               "用纯文本编辑器删除该字符，或从 Excel/Word 复制时只粘贴文字")
+        if len(value) > MAX_CELL_CHARS:
+            raise ContentError(Location(path, 1, index), f"列标题过长（{len(value):,} 个字符）",
+                               "第一行应为本表的列标题")
+
+
 def _check_cells(record: list[str], path: Path, line: int) -> None:
-    """A cell with a line break (an unpaired quote swallows the rows after it) or a control character."""
-    if not _SUSPECT.search("\t".join(record)):      # the usual row: one search, no loop over characters
+    """A cell with a line break (an unpaired quote swallows the rows after it), a control character,
+    or more than MAX_CELL_CHARS characters."""
+    joined = "\t".join(record)
+    if not _SUSPECT.search(joined) and len(joined) <= MAX_CELL_CHARS:   # the usual row: no loop
         return
     for index, value in enumerate(record, start=1):
+        if len(value) > MAX_CELL_CHARS:
+            raise ContentError(Location(path, line, index), f"单元格过长（{len(value):,} 个字符，上限为 {MAX_CELL_CHARS:,}）",
+                               "公开表格的单元格通常不超过几十个字：请检查是否粘贴错了内容，或本行的英文双引号没有成对")
         if "\n" in value or "\r" in value:
             raise ContentError(Location(path, line, index), "单元格中有换行：可能是英文双引号没有成对",
                                "检查本行的引号；单元格内不要换行")

@@ -349,12 +349,12 @@ def test_profile_named_outside_the_identifier_rule_is_an_error(tmp_path):
     refused(result, tmp_path / "out", "profiles/my profile.yaml:1: 方案名称“my profile”不能用作网页中的标识和文件名")
 
 
-def rekey(profile: dict, old: str, new: str) -> None:
-    """Give column ``old`` the key ``new``, wherever the profile names it."""
+def replace_names(profile: dict, fields: tuple[str, ...], old: str, new: str) -> None:
+    """Write ``new`` for ``old`` wherever the profile names it under one of ``fields``."""
     def walk(node):
         if isinstance(node, dict):
             for key, value in node.items():
-                if key in ("key", "column", "group") and value == old:
+                if key in fields and value == old:
                     node[key] = new
                 else:
                     walk(value)
@@ -362,21 +362,16 @@ def rekey(profile: dict, old: str, new: str) -> None:
             for item in node:
                 walk(item)
     walk(profile)
+
+
+def rekey(profile: dict, old: str, new: str) -> None:
+    """Give column ``old`` the key ``new``, wherever the profile names it."""
+    replace_names(profile, ("key", "column", "group"), old, new)
 
 
 def retable(profile: dict, new: str) -> None:
     """Give table t1 the id ``new``, wherever the profile names it."""
-    def walk(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("id", "table") and value == "t1":
-                    node[key] = new
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-    walk(profile)
+    replace_names(profile, ("id", "table"), "t1", new)
 
 
 def test_chart_markup_escapes_its_id_too():

@@ -713,22 +713,31 @@ def test_add_writes_nothing_through_a_link_out_of_the_content_folder(tmp_path, c
     assert not any(outside.rglob("*"))
 
 
-def test_a_document_yaml_naming_no_profile_but_a_billion_laughs(fenyang, tmp_path, content_copy):
-    """import reads the existing document's profile: a list of aliases of aliases (small in
-    memory, a billion items as text) is refused without being turned into text (it took over
-    20 s and all the memory it was given)."""
+LAUGHS = "x: &a [l, l, l, l, l, l, l, l, l, l]\n" + "".join(
+    f"{b}: &{b} [{', '.join(['*' + a] * 10)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
+
+
+@pytest.mark.parametrize("head, profile, expected", [
+    # a list of aliases of aliases (small in memory, a billion items as text): refused as the file
+    # is read, before any value is built (it took over 20 s and all the memory it was given)
+    (LAUGHS, "*i", "document.yaml:5:20: 展开别名“*d”后文字超过 50,000 个字符"),
+    ("", "[final-accounts-10, final-accounts-9]", "“profile”应为表格方案的名称（文本）"),
+    ("", "{name: final-accounts-10}", "“profile”应为表格方案的名称（文本）"),
+], ids=["billion laughs", "a list", "a mapping"])
+def test_a_document_yaml_naming_no_profile_is_refused_not_guessed(fenyang, tmp_path, content_copy, head, profile,
+                                                                   expected):
+    """import reads the existing document's profile: a value that is no text is an error at its
+    line, never turned into text to guess a name from."""
     from site_builder.workbook import document_workbook
 
     document = content_copy / F_FOLDER / "document.yaml"
-    laughs = "x: &a [l, l, l, l, l, l, l, l, l, l]\n" + "".join(
-        f"{b}: &{b} [{', '.join(['*' + a] * 10)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True))
     text = document.read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if not line.startswith("profile:")]
-    document.write_text(laughs + "\n".join(lines) + "\nprofile: *i\n", encoding="utf-8")
+    document.write_text(head + "\n".join(lines) + f"\nprofile: {profile}\n", encoding="utf-8")
     book = tmp_path / "book.xlsx"
     book.write_bytes(document_workbook(fenyang))
     result = _import_limited(book, content_copy)
-    assert "document.yaml:" in result.output and "“profile”应为表格方案的名称（文本）" in result.output
+    assert "document.yaml:" in result.output and expected in result.output, result.output
 
 
 def test_the_calculation_chain_of_many_formulas_is_no_setting(fenyang, tmp_path, content_copy):

@@ -13,7 +13,9 @@ Nothing here overwrites: ``new`` refuses a non-empty folder, ``add`` an existing
 
 from __future__ import annotations
 
+import contextlib
 import re
+import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,6 +28,7 @@ from .model import KINDS
 from .profiles import Profile, load_profiles
 from .sources import inside, read_text, refuse_outside_link
 from .tables import table_csv
+from .write import refused, writing
 
 SKELETONS = resources.files("site_builder") / "skeletons"
 DEFAULT_PROFILES = {"final-accounts": "final-accounts-10", "budget": "budget-13", "performance": "performance-overall"}
@@ -68,8 +71,6 @@ def new_portal(folder: Path, region: str | None = None, profile: str | None = No
     site = _fill(_skeleton("site.yaml"), name=name, region=region or "【待填写：地区，如 山西省吕梁市】",
                  final_accounts=profiles["final-accounts"], budget=profiles["budget"],
                  performance=profiles["performance"]).replace("{{", "{").replace("}}", "}")
-    (folder / "departments").mkdir(parents=True, exist_ok=True)
-    (folder / "templates").mkdir()
     files = {
         folder / "site.yaml": site,
         folder / "README.md": _fill(_skeleton("README.md"), name=region and name or "预决算公开门户"),
@@ -77,9 +78,21 @@ def new_portal(folder: Path, region: str | None = None, profile: str | None = No
         # the built site and the build's cache are made from the rest: not kept in version control
         folder / ".gitignore": "/output/\n/.output.*\n",
     }
-    for path, text in files.items():
-        path.write_text(text, encoding="utf-8")
-    (folder / "departments" / ".gitkeep").write_text("", encoding="utf-8")
+    existed = folder.exists()
+    try:
+        for made in (folder / "templates", folder / "departments"):
+            with writing(made):
+                made.mkdir(parents=True)
+        for path, text in {**files, folder / "departments" / ".gitkeep": ""}.items():
+            with writing(path):
+                path.write_text(text, encoding="utf-8")
+    except BaseException as exc:      # a full disk, Ctrl-C: no half-made portal (the folder was missing or empty)
+        if existed:
+            for child in list(folder.iterdir()):
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise refused(exc, "没有留下未写完的门户文件夹") from None
     return list(files)
 
 
@@ -223,11 +236,29 @@ def check_targets(files: dict[Path, str] | list[Path], content: Path) -> None:
 
 
 def write_files(files: dict[Path, str], content: Path) -> None:
-    """Write every file through a temporary file and a rename: an interrupted add or import leaves each
-    file either as it was or complete. Every file must lie in the content folder (``check_targets``)."""
+    """Write every file to a temporary file beside it, then rename them all: a write the disk
+    refuses (full, read-only) leaves every file as it was and no temporary behind; only a kill
+    between the renames could leave some files new and others old, each complete. Every file must
+    lie in the content folder (``check_targets``)."""
     check_targets(files, content)
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.writing")
-        temporary.write_text(text, encoding="utf-8")
+    written: list[tuple[Path, Path]] = []
+    made: list[Path] = []          # folders this call made, outermost first
+    try:
+        for path, text in files.items():
+            missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
+            made += reversed(missing)
+            with writing(path.parent):
+                path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.writing")
+            written.append((temporary, path))
+            with writing(path):
+                temporary.write_text(text, encoding="utf-8")
+    except BaseException as exc:
+        for temporary, _ in written:
+            temporary.unlink(missing_ok=True)
+        for folder in reversed(made):      # empty again: a department folder without department.yaml
+            with contextlib.suppress(OSError):     # would stop the next build
+                folder.rmdir()
+        raise refused(exc, "内容文件夹中的文件都没有改动") from None
+    for temporary, path in written:
         temporary.replace(path)

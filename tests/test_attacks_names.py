@@ -764,3 +764,49 @@ def test_full_disk_at_each_write_of_publish_keeps_the_current_release(tmp_path, 
         assert not [p for p in target.rglob("*") if ".tmp" in p.name or ".partial" in p.name]
     assert run("publish", site, target).exit_code == 0 and os.readlink(target / "current") != served
 
+
+
+def folders_and_files(root: Path) -> dict[str, bytes | None]:
+    """Every file (its bytes) and folder (None) under ``root``: what a clerk's content holds."""
+    return {p.relative_to(root).as_posix(): None if p.is_dir() else p.read_bytes() for p in sorted(root.rglob("*"))}
+
+
+@pytest.mark.parametrize("command", ["import a new document", "import over a document", "add", "new"])
+def test_full_disk_at_each_write_of_import_add_and_new_changes_nothing(tmp_path, monkeypatch, command):
+    """``import``, ``add`` and ``new`` write the clerk's own content folder: a write the disk
+    refuses, at each of their writes in turn, is a clear message, and the folder is as it was —
+    no file half new, no temporary, no empty department or year folder (a department folder
+    without department.yaml would stop the next build)."""
+    from site_builder.content import load_portal
+    from site_builder.workbook import document_workbook
+
+    content = tmp_path / "content"
+    shutil.copytree(EXAMPLE, content)
+    fenyang = next(d for d in load_portal(content).documents if d.department.slug == "fenyang-ybj")
+    book = tmp_path / "book.xlsx"
+    book.write_bytes(document_workbook(fenyang))
+    args = {"import a new document": ["import", book, "--into", content, "--department", "fenyang-ybj", "--year", "2024",
+                                      "--kind", "final-accounts"],
+            "import over a document": ["import", book, "--into", content, "--department", "fenyang-ybj", "--year", "2024",
+                                       "--kind", "final-accounts", "--force"],
+            "add": ["add", "new-dept", "2025", "budget", "--into", content, "--name", "新部门"],
+            "new": ["new", tmp_path / "portal", "--region", "山西省吕梁市"]}[command]
+    target = tmp_path / "portal" if command == "new" else content
+
+    def reset():      # (after the run that counts the writes)
+        shutil.rmtree(target, ignore_errors=True)
+        if command != "new":
+            shutil.copytree(EXAMPLE, content)
+        if command == "import a new document":     # (its year folder made anew)
+            shutil.rmtree(content / "departments/fenyang-ybj/2024")
+
+    reset()
+    before = folders_and_files(target) if target.exists() else None
+
+    for at, where, result in each_write(monkeypatch, lambda: run(*args), reset):
+        assert_refused_write(at, where, result)
+        assert ("没有留下未写完的门户文件夹" if command == "new" else "内容文件夹中的文件都没有改动") in result.output
+        assert (folders_and_files(target) if target.exists() else None) == before, (at, where)
+    reset()
+    assert run(*args).exit_code == 0
+    assert load_portal(target).documents or command == "new"     # (the 【待填写】 stay: a draft, not built)

@@ -21,12 +21,12 @@ from urllib.parse import urlsplit
 from .checks import RULES
 from .errors import ContentError, Location, ProfileError
 from .glossary import load_glossary
-from .numbers import MAX_DECIMAL_PLACES, MAX_INTEGER_DIGITS, OutOfRange, parse_decimal
+from .numbers import NUMBER_HINT, OutOfRange, parse_decimal
 from .model import DOWNLOAD_FORMATS, KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
 from .profiles import Profile, load_profiles
 from .sanitize import forbidden, widened
-from .sources import (Mapping, check_type, inside, load_mapping, optional, read_markdown, refuse_outside_link,
-                      reject_unknown, require)
+from .sources import (Mapping, check_texts, check_type, inside, load_mapping, optional, read_markdown,
+                      refuse_outside_link, reject_unknown, require)
 from .tables import read_table
 
 # Attachment forms by kind (docs/form-schema.md) → the fields each must have.
@@ -39,7 +39,6 @@ FORM_FIELDS = {
 FORM_NUMBERS = {"funding": ("target", "budgeted", "full_year", "executed", "balance", "rate", "score",
                             "period_total", "annual"),
                 "indicators": ("weight", "score")}
-_NUMBER_HINT = f"填写实际的数字（整数部分最多 {MAX_INTEGER_DIGITS} 位，小数最多 {MAX_DECIMAL_PLACES} 位），如 2262.43"
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")     # (\Z: "$" would let a name end in a line break)
 # Folders whose name starts with these are not read: .git, .svn, editors' and sync tools' folders
 HIDDEN = (".", "_")
@@ -139,21 +138,6 @@ def base_url_problem(url: str) -> str | None:
     return None
 
 
-# Characters no XML file may hold (feed.xml; the workbooks), and other invisible controls: YAML
-# escapes ("\x01", "\v") still make them where the file itself may not hold them
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-
-
-def check_texts(mapping: Mapping, keys: Any = None) -> None:
-    """Refuse an invisible control character in the text values of ``mapping`` (``keys``: all)."""
-    for key in mapping if keys is None else keys:
-        value = mapping.get(key)
-        bad = _CONTROL.search(value) if isinstance(value, str) else None
-        if bad:
-            raise ContentError(mapping.where(key), f"“{key}”中有不可见的控制字符（U+{ord(bad.group()):04X}）",
-                               "删除该字符（多由 \\x、\\u 转义或从其他软件复制时带入）")
-
-
 def _previous_release(data: Mapping, root: Path) -> Path | None:
     """``previous_release:`` in site.yaml: the published portal (publish's target, or a site folder),
     relative to the content folder; every build and the preview make correction records against it."""
@@ -184,7 +168,7 @@ def _check_settings(data: Mapping) -> dict:
         try:
             rounding[unit] = parse_decimal(value)
         except OutOfRange as exc:
-            raise ContentError(settings["rounding"].where(unit), f"“{unit}”的尾数容差{exc}", _NUMBER_HINT) from None
+            raise ContentError(settings["rounding"].where(unit), f"“{unit}”的尾数容差{exc}", NUMBER_HINT) from None
         except ValueError:
             raise ContentError(settings["rounding"].where(unit), f"“{unit}”的尾数容差“{value}”不是数字") from None
     for rule_id in [*optional(settings, "disabled", list, []), *optional(settings, "severity", dict, {})]:
@@ -339,7 +323,7 @@ def _numbers(value: Any, where: Location | None = None) -> Any:
     try:
         number = parse_decimal(value)
     except OutOfRange as exc:
-        raise ContentError(where, str(exc), _NUMBER_HINT) from None
+        raise ContentError(where, str(exc), NUMBER_HINT) from None
     except ValueError:
         return value      # text
     return value if isinstance(value, str) else number
@@ -353,7 +337,7 @@ def _check_number(mapping: Mapping, key: str) -> None:
     try:
         parse_decimal(value.strip().rstrip("%") if isinstance(value, str) else value)
     except OutOfRange as exc:
-        raise ContentError(mapping.where(key), f"“{key}”：{exc}", _NUMBER_HINT) from None
+        raise ContentError(mapping.where(key), f"“{key}”：{exc}", NUMBER_HINT) from None
     except ValueError:
         pass      # printed text that is no number (“——”, “≥90%”) is shown as it is
 

@@ -22,6 +22,8 @@ _TWO = Decimal("0.01")
 # (Python refuses str() of such an int) or 1E+999999999 (formatting it writes a billion digits).
 MAX_INTEGER_DIGITS = 15
 MAX_DECIMAL_PLACES = 6
+# What to type instead of a number beyond them (the hint of the error)
+NUMBER_HINT = f"填写实际的数字（整数部分最多 {MAX_INTEGER_DIGITS} 位，小数最多 {MAX_DECIMAL_PLACES} 位），如 2262.43"
 # Rounding a rate to two places: a rate of a tiny base can have more integer digits than the
 # default context's 28 (10^18 / 0.000001 × 100); quantize would raise InvalidOperation there.
 _ROUNDING = Context(prec=60)

@@ -322,6 +322,21 @@ def check_type(mapping: Mapping, key: str, kind: type | tuple[type, ...]) -> Any
     return value
 
 
+# Characters no XML file may hold (feed.xml; the workbooks), and other invisible controls: YAML
+# escapes ("\x01", "\v") still make them where the file itself may not hold them
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def check_texts(mapping: Mapping, keys: Any = None) -> None:
+    """Refuse an invisible control character in the text values of ``mapping`` (``keys``: all)."""
+    for key in mapping if keys is None else keys:
+        value = mapping.get(key)
+        bad = _CONTROL.search(value) if isinstance(value, str) else None
+        if bad:
+            raise ContentError(mapping.where(key), f"“{key}”中有不可见的控制字符（U+{ord(bad.group()):04X}）",
+                               "删除该字符（多由 \\x、\\u 转义或从其他软件复制时带入）")
+
+
 def reject_unknown(mapping: Mapping, allowed: set[str]) -> None:
     """Report a key no one reads: usually a typo of an allowed one."""
     for key in mapping:

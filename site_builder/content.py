@@ -16,17 +16,16 @@ import os
 import re
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from .checks import RULES
+# site.yaml is read in config.py; build, serve, scaffold and the CLI take these from here
+from .config import BASE_URL_HINT, SiteConfig, base_url_problem, load_site_config  # noqa: F401
 from .errors import ContentError, Location, ProfileError
-from .glossary import load_glossary
 from .numbers import NUMBER_HINT, OutOfRange, parse_decimal
-from .model import DOWNLOAD_FORMATS, KIND_ORDER, KINDS, Department, Document, Portal, Record, SiteConfig
+from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record
 from .profiles import Profile, load_profiles
-from .sanitize import forbidden, widened
-from .sources import (Mapping, check_texts, check_type, inside, load_mapping, optional, read_markdown,
-                      refuse_outside_link, reject_unknown, require)
+from .sources import (Mapping, check_texts, load_mapping, optional, read_markdown, refuse_outside_link, reject_unknown,
+                      require)
 from .tables import read_table
 
 # Attachment forms by kind (docs/form-schema.md) → the fields each must have.
@@ -42,165 +41,9 @@ FORM_NUMBERS = {"funding": ("target", "budgeted", "full_year", "executed", "bala
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")     # (\Z: "$" would let a name end in a line break)
 # Folders whose name starts with these are not read: .git, .svn, editors' and sync tools' folders
 HIDDEN = (".", "_")
-SITE_KEYS = {"name", "region", "site_name", "site_domain", "site_id_code", "base_url", "profiles", "downloads",
-             "content_source", "description", "checks", "previous_release", "prose_html"}
 DEPARTMENT_KEYS = {"name", "code", "supervisor", "region"}
 DOCUMENT_KEYS = {"title", "profile", "published", "source", "inputs", "reasons", "table_notes", "corrections",
                  "known_issues"}
-
-
-def load_site_config(root: Path) -> SiteConfig:
-    path = root / "site.yaml"
-    if not path.is_file():
-        raise ContentError(path, "找不到门户配置文件 site.yaml", f"“{root}”应是内容文件夹（含 site.yaml 和 departments/）")
-    data = load_mapping(path)
-    reject_unknown(data, SITE_KEYS)
-    check_texts(data)
-    base_url = optional(data, "base_url", default="")
-    problem = base_url_problem(base_url) if base_url else None
-    if problem:
-        raise ContentError(data.where("base_url"), f"网站地址 base_url 有误：{problem}", BASE_URL_HINT)
-    profiles = optional(data, "profiles", dict, {})
-    for kind in profiles:
-        if kind not in KINDS:
-            raise ContentError(profiles.where(kind), f"未知的公开类型“{kind}”", "可用：" + "、".join(KINDS))
-    return SiteConfig(
-        name=require(data, "name", what="门户名称"),
-        region=require(data, "region", what="地区"),
-        site_name=require(data, "site_name", what="网站名称 SiteName"),
-        site_domain=require(data, "site_domain", what="网站域名 SiteDomain"),
-        site_id_code=require(data, "site_id_code", what="网站标识码 SiteIDCode"),
-        base_url=base_url,
-        default_profiles=dict(profiles),
-        content_source=optional(data, "content_source"),
-        description=optional(data, "description", default=""),
-        checks=_check_settings(data),
-        path=path,
-        glossary=load_glossary(root),
-        downloads=_downloads(data),
-        previous_release=_previous_release(data, root),
-        prose_html=_prose_html(data),
-    )
-
-
-def _prose_html(data: Mapping):
-    """``prose_html:`` in site.yaml: tags, attributes and URL schemes a portal adds to what its
-    prose may contain (sanitize.py; docs/templates.md). Never what runs code."""
-    settings = optional(data, "prose_html", dict)
-    if settings is None:
-        return None
-    reject_unknown(settings, {"tags", "attributes", "url_schemes"})
-    tags = [str(t) for t in optional(settings, "tags", list, [])]
-    attributes = optional(settings, "attributes", dict, {})
-    schemes = [str(s).lower() for s in optional(settings, "url_schemes", list, [])]
-    names = {tag: [str(a) for a in check_type(attributes, tag, list)] for tag in attributes}
-    for key, values in (("tags", tags), *((f"attributes.{t}", [t, *a]) for t, a in names.items())):
-        bad = next((v for v in values if forbidden(v) or not re.fullmatch(r"[A-Za-z*][-A-Za-z0-9:]*", v)), None)
-        if bad is not None:
-            where = settings.where(key.split(".")[0]) if "." not in key else attributes.where(key.split(".", 1)[1])
-            raise ContentError(where, f"prose_html 不能允许“{bad}”：它会在读者的浏览器中执行代码、加载别处的内容或改变链接去向",
-                               "说明文字只能包含文字、表格和链接；需要的表格请放在 tables/ 中")
-    bad_scheme = next((s for s in schemes if s in ("javascript", "vbscript", "data", "file") or not re.fullmatch(r"[a-z][a-z0-9+.-]*", s)), None)
-    if bad_scheme is not None:
-        raise ContentError(settings.where("url_schemes"), f"prose_html 不能允许“{bad_scheme}:”开头的链接")
-    return widened(tags, names, schemes)
-
-
-# What an address may not hold: whitespace and control characters (robots.txt and the sitemap are
-# written line by line), quotes, angle brackets and the other ASCII characters a URL must
-# percent-encode (they would end an attribute or an XML element)
-_NOT_IN_URL = re.compile(r"""[\s\x00-\x1f\x7f"'<>\\^`{|}]""")
-BASE_URL_HINT = "写完整的网站地址，如 https://www.example.gov.cn/yjsgk/（英文半角字符，中文域名写成 xn-- 开头的形式）"
-
-
-def base_url_problem(url: str) -> str | None:
-    """What is wrong with ``url`` as the published site's address (site.yaml ``base_url``,
-    ``build --base-url``), in words for the clerk; None when it is an absolute http(s) address
-    that can go into robots.txt, the sitemap, the feed and every page's canonical link as it is."""
-    bad = _NOT_IN_URL.search(url) or re.search(r"[^\x00-\x7f]", url)
-    if bad:
-        char = bad.group()
-        named = {" ": "空格", "\n": "换行", "\t": "制表符", "\u3000": "全角空格"}.get(char) \
-            or (f"不可见字符 U+{ord(char):04X}" if not char.isprintable() else f"“{char}”")
-        return f"其中有{named}" + ("（全角或中文字符）" if ord(char) > 0x7f and char.isprintable() else "")
-    try:
-        parts = urlsplit(url)
-        if parts.port == 0:        # (port raises on one that is no number, or too large)
-            return "不是有效的网址（端口为 0）"
-    except ValueError:
-        return "不是有效的网址"
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "应以 http:// 或 https:// 开头，后接域名"
-    if "?" in url or "#" in url:
-        return "不能含 ? 或 #（只写网站的根地址）"
-    if re.search(r"%(?![0-9A-Fa-f]{2})", url):
-        return "“%”后应是两位十六进制数字"
-    return None
-
-
-def _previous_release(data: Mapping, root: Path) -> Path | None:
-    """``previous_release:`` in site.yaml: the published portal (publish's target, or a site folder),
-    relative to the content folder; every build and the preview make correction records against it."""
-    value = optional(data, "previous_release", str)
-    if not value:
-        return None
-    return (root / value).resolve()   # (an absolute value stays as it is)
-
-
-
-def _downloads(data: Mapping) -> tuple[str, ...]:
-    """``downloads:`` in site.yaml: which formats every table is offered in (default all three)."""
-    if "downloads" not in data:
-        return DOWNLOAD_FORMATS
-    chosen = optional(data, "downloads", list, [])
-    for value in chosen:
-        if value not in DOWNLOAD_FORMATS:
-            raise ContentError(data.where("downloads"), f"未知的下载格式“{value}”", "可用：csv、json、xlsx；写 [] 表示不提供下载")
-    return tuple(f for f in DOWNLOAD_FORMATS if f in chosen)
-
-
-def _check_settings(data: Mapping) -> dict:
-    """Validate ``checks:`` in site.yaml (see docs/checks.md)."""
-    settings = optional(data, "checks", dict, {})
-    reject_unknown(settings, {"rounding", "disabled", "severity", "subjects"})
-    rounding = {}     # as Decimal: the checker's Decimal(str(value)) cannot read "1,000"
-    for unit, value in optional(settings, "rounding", dict, {}).items():
-        try:
-            rounding[unit] = parse_decimal(value)
-        except OutOfRange as exc:
-            raise ContentError(settings["rounding"].where(unit), f"“{unit}”的尾数容差{exc}", NUMBER_HINT) from None
-        except ValueError:
-            raise ContentError(settings["rounding"].where(unit), f"“{unit}”的尾数容差“{value}”不是数字") from None
-    for rule_id in [*optional(settings, "disabled", list, []), *optional(settings, "severity", dict, {})]:
-        if rule_id not in RULES:
-            raise ContentError(settings.where(), f"未知的检查规则“{rule_id}”", "规则列表见 docs/checks.md")
-    for rule_id, level in optional(settings, "severity", dict, {}).items():
-        if level not in ("error", "warning"):
-            raise ContentError(settings["severity"].where(rule_id), f"“{rule_id}”的级别应为 error 或 warning")
-    settings = dict(settings, rounding=rounding) if rounding else dict(settings)
-    if "subjects" in settings:
-        where = data["checks"].where("subjects")
-        path = inside(data.path.parent, optional(data["checks"], "subjects"), where)
-        if not path.is_file():
-            raise ContentError(where, f"找不到科目名称文件“{settings['subjects']}”", "路径相对于内容文件夹（site.yaml 所在文件夹）")
-        settings["subjects"] = load_subject_names(path)
-    return settings
-
-
-def load_subject_names(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
-    """A list of standard 科目 names: ``功能分类: {"2101506": 医疗保障经办事务}`` (a name or a list)."""
-    data = load_mapping(path)
-    reject_unknown(data, {"功能分类", "经济分类"})
-    names: dict[str, dict[str, tuple[str, ...]]] = {}
-    for classification in data:
-        codes = check_type(data, classification, dict)
-        names[classification] = {}
-        for code in codes:
-            if not re.fullmatch(r"\d{3,7}", str(code)):
-                raise ContentError(codes.where(code), f"“{code}”不是科目代码", "科目代码为 3、5 或 7 位数字，写在引号中，如 \"2101506\"")
-            value = check_type(codes, code, (str, list))
-            names[classification][str(code)] = tuple(str(v) for v in value) if isinstance(value, list) else (value,)
-    return names
 
 
 def load_portal(root: Path) -> Portal:

@@ -10,11 +10,14 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import Location
 from .numbers import BLANK, Cell, normalize_text
 from .profiles import LEVEL_NAMES, Profile, TableSpec
+
+if TYPE_CHECKING:
+    from .config import SiteConfig     # (config.py reads site.yaml, and imports this module)
 
 KINDS = {
     "final-accounts": "部门决算",
@@ -239,27 +242,6 @@ class Department:
 
     def document(self, year: int, kind: str) -> Document | None:
         return next((d for d in self.documents if d.year == year and d.kind == kind), None)
-
-
-@dataclass
-class SiteConfig:
-    """The portal file (``site.yaml``); see that file's comments for each setting."""
-
-    name: str
-    region: str
-    site_name: str
-    site_domain: str
-    site_id_code: str
-    base_url: str = ""
-    default_profiles: dict[str, str] = field(default_factory=dict)
-    content_source: str | None = None
-    description: str = ""
-    checks: dict | None = None  # checker settings: rounding per unit, disabled rules, severity per rule
-    path: Path | None = None
-    glossary: Any = None        # glossary.Glossary: the built-in 名词解释 with the portal's glossary.yaml
-    downloads: tuple[str, ...] = DOWNLOAD_FORMATS   # the download formats of every table
-    previous_release: Path | None = None            # the published portal that 更正记录 are made against
-    prose_html: Any = None      # sanitize.ProsePolicy: what prose may contain (None: the default list)
 
 
 @dataclass

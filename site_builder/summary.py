@@ -15,7 +15,8 @@ from typing import Any
 from .cache import digest
 from .downloads import WORKBOOK
 from .manifest import MANIFEST
-from .model import DOWNLOAD_FORMATS, Department, Document, Portal, SiteConfig
+from .config import SiteConfig
+from .model import DOWNLOAD_FORMATS, Department, Document, Portal
 from .profiles import Profile
 from .figures import headline_values
 

@@ -54,26 +54,28 @@ class Rule:
 
 @dataclass
 class CheckConfig:
-    """Per-portal settings: rounding per unit (the most one rounded value can be off) and rules off."""
+    """Per-portal settings: rounding per unit (the most one rounded value can be off), rules off,
+    levels and 科目 names. Read from site.yaml's ``checks:`` once, with the rest of the portal
+    file (config.py, which declares its keys)."""
 
     rounding: dict[str, Decimal] = field(default_factory=lambda: {"万元": Decimal("0.005"), "元": Decimal(0)})
     disabled: set[str] = field(default_factory=set)
     severity: dict[str, str] = field(default_factory=dict)  # rule → error/warning (rounding notes stay notes)
-    subjects: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # classification → code → names
+    portal_subjects: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # the portal's own (checks.subjects)
 
     @classmethod
     def from_portal(cls, portal: Portal) -> CheckConfig:
-        """The ``checks:`` section of site.yaml (validated when the portal file is loaded)."""
-        settings = portal.config.checks or {}
-        config = cls()
-        for unit, value in (settings.get("rounding") or {}).items():
-            config.rounding[unit] = Decimal(str(value))
-        config.disabled = set(settings.get("disabled") or [])
-        config.severity = dict(settings.get("severity") or {})
-        config.subjects = standard_subject_names()
-        for classification, names in (settings.get("subjects") or {}).items():
-            config.subjects.setdefault(classification, {}).update(names)
-        return config
+        """The ``checks:`` section of the portal's site.yaml."""
+        return portal.config.checks
+
+    @functools.cached_property
+    def subjects(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """Classification → code → standard names: the bundled list with the portal's own over it
+        (made when a rule first asks: a build that checks nothing never reads the bundled file)."""
+        subjects = standard_subject_names()
+        for classification, names in self.portal_subjects.items():
+            subjects.setdefault(classification, {}).update(names)
+        return subjects
 
     def tolerance(self, unit: str, addends: int) -> Decimal:
         """How far a sum of ``addends`` rounded values may be from its rounded total."""

@@ -49,13 +49,38 @@ def strip_numbering(label: str) -> str:
     return _NUMBERING.sub("", label).strip()
 
 
+# Every key docs/form-schema.md describes, at any level of a form (the form itself, its funding
+# lines, goals, indicators and their sides, analysis items, improvement, signoff). A form file
+# may leave any of them out ("an empty printed cell is "" or the key left out"), and the form
+# templates test them (``{% if form.goals %}``, ``item.note or ""``): absent, they read None.
+# tests/test_docs.py checks that this is exactly the schema's list.
+FORM_SCHEMA_KEYS = frozenset({
+    "kind", "title", "period", "project", "department", "unit", "amount_unit", "labels",   # both forms
+    "funding", "goals", "indicators", "source_notes", "unavailable", "unavailable_reason",
+    "total_score", "grade", "analysis", "improvement", "remarks",                         # 自评表
+    "attribute", "duration", "overview", "basis", "necessity", "safeguards", "plan", "signoff",   # 申报表
+    "source", "target", "budgeted", "full_year", "executed", "balance", "rate", "score", "reason",   # funding
+    "period_total", "annual",
+    "actual", "level1", "level2", "level3", "value", "initial", "adjusted", "note", "weight",   # goals, indicators
+    "label", "text",                                                      # analysis items, improvement
+    "responsible", "handler", "phone", "date",                            # signoff
+})
+
+
 class Record(dict):
-    """A form's open-ended fields: ``record.key`` is None when the key is absent."""
+    """A form's fields (docs/form-schema.md), read as ``record.key`` by the form templates.
+
+    A key the schema declares (``FORM_SCHEMA_KEYS``) that the file leaves out reads None; any
+    other missing name raises AttributeError, so that Jinja's StrictUndefined stops the build
+    on a typo in a template (``form.projcet``) instead of printing nothing."""
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self.get(name)
+        if not name.startswith("__"):        # (never __html__ & co.: a form's key is no protocol)
+            if name in self:
+                return self[name]
+            if name in FORM_SCHEMA_KEYS:
+                return None
+        raise AttributeError(f"{type(self).__name__} has no key {name!r} (keys: docs/form-schema.md)")
 
     @classmethod
     def of(cls, value: Any) -> Any:

@@ -9,6 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from site_builder.cli import main
+from site_builder.model import Record
+
+REPO = Path(__file__).resolve().parent.parent
 
 F = "departments/fenyang-ybj/2024/final-accounts"
 L = "departments/lvliang-ybj/2023/budget"
@@ -168,6 +171,29 @@ def test_bad_input_is_a_clear_error(content_copy, tmp_path, name):
     assert expected in result.output, result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_typo_in_a_form_template_fails_the_build(content_copy, tmp_path):
+    """A form's field that is not in docs/form-schema.md is no field: StrictUndefined stops the
+    build on ``form.projcet`` instead of printing "None" (model.Record)."""
+    template = (REPO / "templates/forms/project-performance-target.html").read_text(encoding="utf-8")
+    assert "{{ form.project }}" in template
+    write("templates/forms/project-performance-target.html",
+          template.replace("{{ form.project }}", "{{ form.projcet }}", 1))(content_copy)
+    result = CliRunner().invoke(main, ["build", str(content_copy), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "渲染页面 lvliang-ybj/2023/budget/index.html 时出错" in result.output
+    assert "has no attribute 'projcet'" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_form_field_left_out_reads_none_and_any_other_name_is_an_error():
+    form = Record.of({"kind": "project-self-evaluation", "goals": {"target": "x"}})
+    assert form.kind == "project-self-evaluation" and form.goals.target == "x"
+    assert form.period is None and form.goals.actual is None       # declared, left out of the file
+    for name in ("projcet", "__html__", "_private"):
+        with pytest.raises(AttributeError):
+            getattr(form, name)
 
 
 def test_utf8_bom_full_width_and_spaces_are_accepted(content_copy, tmp_path):

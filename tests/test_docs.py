@@ -1,5 +1,5 @@
-"""The docs describe what the code declares: every site.yaml key and every form field (as
-datasette's test_docs does for its settings)."""
+"""The docs describe what the code declares: every site.yaml key, every form field, and the
+names each page template receives (as datasette's test_docs does for its settings)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ import functools
 import re
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from site_builder.config import CHECKS, PROFILES, PROSE_HTML, SITE, Setting
+from site_builder.content import load_portal
+from site_builder.figures import YEAR_SORTS
 from site_builder.model import FORM_SCHEMA_KEYS
+from site_builder.render import Renderer
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -77,3 +81,91 @@ def test_the_form_fields_a_file_may_leave_out_are_the_form_schema():
     """model.FORM_SCHEMA_KEYS (a field left out reads None, any other name is an error) is
     exactly what docs/form-schema.md describes."""
     assert FORM_SCHEMA_KEYS == schema_keys((DOCS / "form-schema.md").read_text(encoding="utf-8"))
+
+
+# -- the template context ------------------------------------------------------------------------
+
+def documented_names(cell: str) -> set[str]:
+    """The names a cell of docs/templates.md lists: its backquoted names outside parentheses
+    (``headline(doc)`` → headline; what a parenthesis says of a name is not a name)."""
+    names, depth, at = set(), 0, 0
+    while at < len(cell):
+        char = cell[at]
+        if char == "`":
+            end = cell.index("`", at + 1)
+            name = re.fullmatch(r"([A-Za-z_]\w*)(\(.*\))?", cell[at + 1:end])
+            if depth == 0 and name:
+                names.add(name.group(1))
+            at = end
+        elif char in "(（":
+            depth += 1
+        elif char in ")）":
+            depth -= 1
+        at += 1
+    return names
+
+
+def templates_md_tables() -> tuple[set[str], dict[str, set[str]]]:
+    """docs/templates.md: the names of "Every page" and, by template, the extra variables of
+    "Page templates"."""
+    text = (DOCS / "templates.md").read_text(encoding="utf-8")
+    every = text.split("## Every page", 1)[1].split("\n## ", 1)[0]
+    pages = text.split("## Page templates", 1)[1].split("\n## ", 1)[0]
+    names = set().union(*(documented_names(row[0]) for row in table_rows(every.split("\n\n", 2)[1])))
+    extra = {row[0].strip("`"): documented_names(row[2]) for row in table_rows(pages.split("\n\n", 2)[1])}
+    return names, extra
+
+
+@pytest.fixture(scope="module")
+def page_contexts() -> tuple[set[str], dict[str, set[str]]]:
+    """Every page template rendered for the example portal, each recording the names it was
+    given instead of rendering: the builtin globals the renderer adds, and the names of each."""
+    portal = load_portal(REPO / "content")
+    renderer = Renderer(portal, "https://example.gov.cn/yjsgk/")
+    given: dict[str, set[str]] = {}
+
+    class Recorder:
+        def __init__(self, name: str):
+            self.name = name
+
+        def render(self, context: dict) -> str:
+            given.setdefault(self.name, set()).update(context)
+            return ""
+
+    renderer.env.get_template = Recorder
+    renderer.home()
+    renderer.not_found()
+    renderer.feed()
+    renderer.search()
+    renderer.glossary_page()
+    for year in portal.years:
+        renderer.year(year)
+        for sort in YEAR_SORTS:
+            renderer.year(year, sort)
+    for dept in portal.departments:
+        renderer.department(dept)
+        for year in dept.years:
+            renderer.department_year(dept, year)
+        for doc in dept.documents:
+            renderer.document(doc)
+    added = set(renderer.env.globals) - set(jinja2.Environment().globals)
+    return added, given
+
+
+def test_every_page_template_is_rendered_and_documented(page_contexts):
+    _, given = page_contexts
+    pages = {path.name for path in (REPO / "templates").iterdir()
+             if path.suffix in (".html", ".xml") and not path.name.startswith("_") and path.name != "base.html"}
+    assert set(given) == pages
+    assert set(templates_md_tables()[1]) == pages
+
+
+def test_every_page_gets_what_docs_templates_md_lists(page_contexts):
+    """Both ways: a name a page is given but the docs do not list fails, and so does a name the
+    docs list that the page is not given."""
+    added, given = page_contexts
+    common = set.intersection(*given.values())       # what _render gives every page
+    every, extra = templates_md_tables()
+    assert every == common | added, "docs/templates.md, Every page"
+    for template, names in given.items():
+        assert extra[template] == names - common, f"docs/templates.md, Page templates: {template}"

@@ -41,8 +41,9 @@ from .datapackage import package_files, package_paths, schema_keys
 from .corrections import CORRECTIONS, history
 from .content import (BASE_URL_HINT, base_url_problem, check_unique, department_slugs, load_department,
                       load_site_config)
-from .downloads import WORKBOOK, download_files
+from .downloads import download_files
 from .errors import ContentError, SiteBuilderError
+from .layout import WORKBOOK
 from .manifest import (MANIFEST, SIGNATURE, check_signing_key, department_manifest, read_manifest, signed_by,
                        site_folder, update_manifest)
 from .model import Department, Document, Portal

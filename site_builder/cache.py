@@ -40,6 +40,7 @@ from typing import Any
 from . import __version__
 from .errors import SiteBuilderError
 from .assets import BUILTIN_TEMPLATES
+from .layout import cache_path
 from .sources import refuse_outside_link
 from .write import write_atomic
 
@@ -48,11 +49,6 @@ RACY_NS = 2_000_000_000       # a file this close to the build's start may chang
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 Signature = list          # [[path in the site, size, mtime_ns], …]
-
-
-def cache_path(out_dir: Path) -> Path:
-    out_dir = out_dir.resolve()
-    return out_dir.parent / f".{out_dir.name}.cache" / "build.json"
 
 
 def _json(value: Any) -> bytes:

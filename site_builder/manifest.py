@@ -27,12 +27,12 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SiteBuilderError
-from .search import BUNDLE_DIR
+from .layout import BUNDLE_DIR, MANIFEST, SIGNATURE
 from .write import write_atomic
 
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.json.sig"
 FORMAT = "site-builder-manifest/1"
+
+
 class SigningKeyError(SiteBuilderError):
     """A key file that is missing, unreadable or of the wrong kind."""
 

@@ -52,7 +52,7 @@ from livereload.server import LiveScriptInjector
 from tornado import ioloop, web
 
 from .build import build, configured_release, department_pages, document_pages, figure_files, portal_pages, refuse_errors
-from .cache import cache_path
+from .layout import cache_path
 from .catalog import catalog_entry
 from .content import check_tree, load_department, load_document, load_site_config
 from .errors import SiteBuilderError

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import digest
-from .downloads import WORKBOOK
-from .manifest import MANIFEST
+from .layout import MANIFEST, WORKBOOK
 from .model import DOWNLOAD_FORMATS, Department, Document, Portal, SiteConfig
 from .profiles import Profile
 from .figures import headline_values

@@ -39,6 +39,7 @@ from typing import Any
 
 from . import __version__
 from .errors import SiteBuilderError
+from .jsonfmt import compact_json, digest
 from .assets import BUILTIN_TEMPLATES
 from .layout import cache_path
 from .sources import refuse_outside_link
@@ -52,12 +53,8 @@ Signature = list          # [[path in the site, size, mtime_ns], …]
 
 
 def _json(value: Any) -> bytes:
-    """Compact JSON, UTF-8: what digests are taken of, and a line of the cache (never a line break)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def digest(items: Any) -> str:
-    return hashlib.blake2b(_json(items), digest_size=16).hexdigest()
+    """Compact JSON, UTF-8: a line of the cache (never a line break)."""
+    return compact_json(value).encode("utf-8")
 
 
 Listing = list   # [[folder below the scanned one, its mtime_ns, "file/names/in/listing/order"], …]

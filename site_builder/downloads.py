@@ -18,9 +18,9 @@ import csv
 import io
 from typing import Any
 
+from .jsonfmt import json_text
 from .model import Document
 from .numbers import Cell
-from .write import json_text
 
 FOLDER = "tables"
 # What makes Excel, LibreOffice and Google Sheets read a CSV cell as a formula (OWASP, "CSV

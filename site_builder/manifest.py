@@ -27,6 +27,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SiteBuilderError
+from .jsonfmt import compact_json
 from .layout import BUNDLE_DIR, MANIFEST, SIGNATURE
 from .write import write_atomic
 
@@ -47,7 +48,7 @@ def file_sha256(path: Path) -> str:
 
 
 def _json(data: dict) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+    return (compact_json(data, sort_keys=True) + "\n").encode("utf-8")
 
 
 def department_manifest(slug: str, files: list[tuple[str, bytes]]) -> tuple[str, bytes]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .cache import digest
+from .jsonfmt import digest
 from .layout import MANIFEST, WORKBOOK
 from .model import DOWNLOAD_FORMATS, Department, Document, Portal, SiteConfig
 from .profiles import Profile

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from .errors import Location, SiteBuilderError
 from .layout import BUNDLE_DIR
@@ -99,12 +97,6 @@ def write_atomic(target: Path, data: bytes, temp: Path | None = None) -> None:
             with contextlib.suppress(OSError):     # (a read-only disk refuses the unlink too)
                 temp.unlink()
             raise
-
-
-def json_text(data: Any) -> str:
-    """JSON as the site publishes it: UTF-8 text, Chinese unescaped, compact (the C encoder:
-    indenting switches json to its pure-Python encoder, five times slower on a large portal)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def replace_file(target: Path, data: bytes) -> bool:

@@ -150,3 +150,17 @@ def test_a_rule_module_imports_its_package(tmp_path):
     module = tmp_path / "rule.py"
     module.write_text("from ..model import Document\nfrom . import CheckConfig, rule\n", encoding="utf-8")
     assert imports("checks.new", module, set(modules())) == {"model", "checks"}
+
+
+def test_one_json_encoding_for_what_the_build_writes():
+    """jsonfmt: compact, Chinese as it is, keys in their order unless sorted (the manifests); the
+    site's JSON files end with a line break, a digest is of the compact text."""
+    import hashlib
+
+    from site_builder.jsonfmt import compact_json, digest, json_text
+
+    value = {"部门": "汾阳市医疗保障局", "b": [1, 2.5, None, True], "a": {"x": "\t"}}
+    assert compact_json(value) == '{"部门":"汾阳市医疗保障局","b":[1,2.5,null,true],"a":{"x":"\\t"}}'
+    assert compact_json(value, sort_keys=True) == '{"a":{"x":"\\t"},"b":[1,2.5,null,true],"部门":"汾阳市医疗保障局"}'
+    assert json_text(value) == compact_json(value) + "\n"
+    assert digest(value) == hashlib.blake2b(compact_json(value).encode("utf-8"), digest_size=16).hexdigest()

@@ -41,8 +41,10 @@ from .datapackage import package_files, package_paths, schema_keys
 from .corrections import CORRECTIONS, history
 from .content import (BASE_URL_HINT, base_url_problem, check_unique, department_slugs, load_department,
                       load_site_config)
-from .downloads import WORKBOOK, download_files
+from .downloads import download_files
 from .errors import ContentError, SiteBuilderError
+from .jsonfmt import json_text
+from .layout import WORKBOOK
 from .manifest import (MANIFEST, SIGNATURE, check_signing_key, department_manifest, read_manifest, signed_by,
                        site_folder, update_manifest)
 from .model import Department, Document, Portal
@@ -51,7 +53,7 @@ from .assets import asset_files
 from .figures import YEAR_SORTS
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
 from .summary import brief, output_folders, outputs, portal_of, summarize, table_keys
-from .write import FINISH, KEPT, WriteError, commit, json_text, refused, site_files, stage, writing
+from .write import FINISH, KEPT, WriteError, commit, refused, site_files, stage, writing
 
 if TYPE_CHECKING:
     from .render import Renderer

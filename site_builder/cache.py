@@ -39,7 +39,9 @@ from typing import Any
 
 from . import __version__
 from .errors import SiteBuilderError
+from .jsonfmt import compact_json, digest
 from .assets import BUILTIN_TEMPLATES
+from .layout import cache_path
 from .sources import refuse_outside_link
 from .write import write_atomic
 
@@ -50,18 +52,9 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 Signature = list          # [[path in the site, size, mtime_ns], …]
 
 
-def cache_path(out_dir: Path) -> Path:
-    out_dir = out_dir.resolve()
-    return out_dir.parent / f".{out_dir.name}.cache" / "build.json"
-
-
 def _json(value: Any) -> bytes:
-    """Compact JSON, UTF-8: what digests are taken of, and a line of the cache (never a line break)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def digest(items: Any) -> str:
-    return hashlib.blake2b(_json(items), digest_size=16).hexdigest()
+    """Compact JSON, UTF-8: a line of the cache (never a line break)."""
+    return compact_json(value).encode("utf-8")
 
 
 Listing = list   # [[folder below the scanned one, its mtime_ns, "file/names/in/listing/order"], …]

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from .write import source_date
+from .layout import source_date
 
 CORRECTIONS = "corrections.json"
 CHINA = timezone(timedelta(hours=8))

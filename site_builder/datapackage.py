@@ -20,18 +20,18 @@ from json.encoder import encode_basestring as _string   # (C, when json has its 
 from typing import Any
 
 from .downloads import FOLDER, csv_headers
+from .jsonfmt import json_text
 from .model import Portal
 from .profiles import TableSpec, fill_year
-from .write import json_text
 
 PACKAGE = "datapackage.json"
 SCHEMAS = "schemas"
 MISSING = ["", "——"]
 _NAME = re.compile(r"[^a-z0-9._-]+")
-# A resource as JSON, written as json.dumps(ensure_ascii=False, separators=(",", ":")) writes
-# that dict, its strings through json's own string encoder: 100,000 resources at 10,000
-# disclosures, and the dict and json.dumps per resource took 1 s of every build that changed one
-# (tests/test_data_files.py compares with json.dumps).
+# A resource as JSON, written as jsonfmt.compact_json writes that dict, its strings through
+# json's own string encoder: 100,000 resources at 10,000 disclosures, and the dict and json.dumps
+# per resource took 1 s of every build that changed one (tests/test_data_files.py compares with
+# json.dumps).
 _RESOURCE = ('{{"name":{},"title":{},"path":{},"profile":"tabular-data-resource","format":"csv",'
              '"mediatype":"text/csv","encoding":"utf-8-sig","schema":{}}}')
 

@@ -18,12 +18,11 @@ import csv
 import io
 from typing import Any
 
+from .jsonfmt import json_text
 from .model import Document
 from .numbers import Cell
-from .write import json_text
 
 FOLDER = "tables"
-WORKBOOK = "tables.xlsx"
 # What makes Excel, LibreOffice and Google Sheets read a CSV cell as a formula (OWASP, "CSV
 # Injection"): =HYPERLINK("http://…","点击") in a label would be a live link, or worse, in the
 # citizen's spreadsheet. Tab and carriage return because some readers skip them first.

@@ -27,12 +27,13 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SiteBuilderError
-from .search import BUNDLE_DIR
+from .jsonfmt import compact_json
+from .layout import BUNDLE_DIR, MANIFEST, SIGNATURE
 from .write import write_atomic
 
-MANIFEST = "manifest.json"
-SIGNATURE = "manifest.json.sig"
 FORMAT = "site-builder-manifest/1"
+
+
 class SigningKeyError(SiteBuilderError):
     """A key file that is missing, unreadable or of the wrong kind."""
 
@@ -47,7 +48,7 @@ def file_sha256(path: Path) -> str:
 
 
 def _json(data: dict) -> bytes:
-    return (json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8")
+    return (compact_json(data, sort_keys=True) + "\n").encode("utf-8")
 
 
 def department_manifest(slug: str, files: list[tuple[str, bytes]]) -> tuple[str, bytes]:

@@ -32,7 +32,7 @@ from .model import KIND_ORDER, KINDS, Department, Document, Portal
 from .numbers import money
 from .profiles import fill_year
 from .sanitize import DEFAULT as DEFAULT_POLICY, ProsePolicy
-from .write import source_date
+from .layout import source_date
 from .tableview import document_view, form_labels, indicator_rows, target_rows
 
 

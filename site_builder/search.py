@@ -31,9 +31,9 @@ from pathlib import Path
 
 from .compact import drop_anchors, recompress_metadata, shorten_fragment_names
 from .errors import SiteBuilderError
+from .layout import BUNDLE_DIR
 
 PAGEFIND_VERSION = "1.6.0"   # pinned in package.json; compact.KNOWN_VERSION is the bundle format it writes
-BUNDLE_DIR = "pagefind"     # the index folder inside the output, next to index.html
 SHARDS_FILE = "shards.json"  # in BUNDLE_DIR: the further indexes the search page merges
 # Pagefind holds the whole index in memory while it builds it: measured about 3.7 MB per
 # disclosure page (1,000 synthetic pages: 3.7 GB; 2,500: about 9 GB). A large portal is indexed

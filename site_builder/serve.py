@@ -1,12 +1,14 @@
 """``site-builder serve``: a live preview that rebuilds what a save changed and reloads the page.
 
-- **Watching**: watchfiles (inotify through Rust's notify) reports a save within milliseconds.
-  livereload's own watcher polls every 800 ms and ignores changes within 3 s of a reload, so
-  it is replaced through livereload's documented ``watcher`` hook by :class:`EventWatcher`,
-  and the throttle is switched off.
-- **Reloading**: livereload's websocket protocol and its browser client (``livereload.js``),
-  injected into every HTML response by livereload's transform; the files in the output folder
-  stay exactly what ``build`` writes.
+- **Watching**: watchfiles (inotify through Rust's notify) reports a save within milliseconds
+  (:class:`EventWatcher`); every save reloads, however soon after the last.
+- **Reloading** (:class:`Reloader`): each preview page opens a websocket to ``/livereload``
+  (tornado's), and a save that has been built sends it ``reload``. The client, a few lines
+  served as ``/livereload.js``, is put into every HTML response on its way out
+  (:class:`ScriptInjector`); the files in the output folder stay exactly what ``build`` writes.
+  (The python-livereload package did this before: its 3 s throttle, its 800 ms polling, its
+  ``/forcereload`` and its every-origin websocket were all switched off or replaced, and what
+  was left of it needed its private attributes set.)
 - **Incremental rebuild** (:class:`Preview`): the first build, and any change that every page
   depends on (site.yaml, profiles, templates), go through the build's own machinery
   (:func:`build.build`: worker processes; the build cache skips departments whose files and
@@ -47,12 +49,10 @@ from urllib.parse import urlsplit
 
 import click
 import watchfiles
-from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
-from livereload.server import LiveScriptInjector
-from tornado import ioloop, web
+from tornado import httpserver, ioloop, netutil, web, websocket
 
 from .build import build, configured_release, department_pages, document_pages, figure_files, portal_pages, refuse_errors
-from .cache import cache_path
+from .layout import cache_path
 from .catalog import catalog_entry
 from .content import check_tree, load_department, load_document, load_site_config
 from .errors import SiteBuilderError
@@ -308,38 +308,26 @@ def watched_paths(content: Path) -> list[Path]:
 
 
 class EventWatcher:
-    """The watcher livereload's server drives (``Server(watcher=…)`` protocol: ``watch``,
-    ``start(callback)``, ``examine``), fed by watchfiles instead of 800 ms polling."""
+    """watchfiles, in a thread of its own: each batch of saves is rebuilt, then ``changed`` runs on
+    the IOLoop (the open pages are told to reload)."""
 
-    def __init__(self, preview: Preview, paths: list[Path], loop: ioloop.IOLoop):
+    def __init__(self, preview: Preview, paths: list[Path], loop: ioloop.IOLoop, changed: Callable[[], None]):
         self.preview = preview
         self.paths = paths
         self.loop = loop
-        self._tasks = {"site-builder": True}   # livereload watches the working folder when this is empty
-        self.filepath: str | None = None
-        self._changes: list[tuple[str, int]] = []
+        self.changed = changed
         self.stop_event = threading.Event()
         self.thread: threading.Thread | None = None
 
-    def watch(self, *args, **kwargs) -> None:  # paths are fixed at construction
-        pass
-
-    def start(self, callback: Callable[[], None]) -> bool:
+    def start(self) -> None:
         def run() -> None:
             for changes in watchfiles.watch(*self.paths, debounce=30, step=10, stop_event=self.stop_event,
                                             watch_filter=_content_filter, raise_interrupt=False):
-                paths = [Path(path) for _, path in changes]
-                self.preview.rebuild(paths)
-                self.filepath = "*"
-                self.loop.add_callback(callback)
+                self.preview.rebuild([Path(path) for _, path in changes])
+                self.loop.add_callback(self.changed)
 
         self.thread = threading.Thread(target=run, name="site-builder-watch", daemon=True)
         self.thread.start()
-        return True   # event-driven: livereload must not start its polling loop
-
-    def examine(self) -> tuple[str | None, None]:
-        path, self.filepath = self.filepath, None
-        return path, None
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -409,12 +397,78 @@ class Refusal(web.RequestHandler):
         self.finish(self.message + "\n")
 
 
-class ReloadSocket(LiveReloadHandler):
-    """livereload's websocket, whose ``check_origin`` accepts every origin: back to the same-origin
-    rule, so a page from another site can neither listen for saves nor hold a socket open."""
+# The browser's side of the reload: connect, reload the page on "reload", and when the preview
+# went away try again, after 1 s, then 2, 4… up to 30 s. window.LiveReload is set once connected
+# (the name python-livereload's client had, which the tests and benchmarks/serve.py wait for).
+RELOAD_CLIENT = """(function () {
+  var delay = 1000;
+  function connect() {
+    var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/livereload");
+    socket.onopen = function () { delay = 1000; window.LiveReload = socket; };
+    socket.onmessage = function (event) { if (event.data === "reload") location.reload(); };
+    socket.onclose = function () { setTimeout(connect, delay); delay = Math.min(delay * 2, 30000); };
+  }
+  connect();
+})();
+"""
+
+
+class Reloader:
+    """The open preview pages (their websockets), told to reload when a save has been built."""
+
+    def __init__(self) -> None:
+        self.sockets: set[ReloadSocket] = set()
+
+    def reload(self) -> None:
+        """Tell every open page to reload (on the IOLoop: a tornado websocket is not thread-safe)."""
+        for page in list(self.sockets):
+            try:
+                page.write_message("reload")
+            except websocket.WebSocketClosedError:
+                self.sockets.discard(page)
+
+
+class ReloadSocket(websocket.WebSocketHandler):
+    """A preview page's websocket, held open until the page goes: only for the preview's own
+    pages (tornado's ``check_origin``, with the same-origin rule of :func:`same_origin`), so a page
+    from another site can neither listen for saves nor hold a socket open."""
+
+    def initialize(self, reloader: Reloader) -> None:
+        self.reloader = reloader
 
     def check_origin(self, origin: str) -> bool:
         return same_origin(origin, self.request.headers.get("Host", ""))
+
+    def open(self, *args: str, **kwargs: str) -> None:
+        self.reloader.sockets.add(self)
+
+    def on_message(self, message: str | bytes) -> None:
+        pass    # the page says nothing
+
+    def on_close(self) -> None:
+        self.reloader.sockets.discard(self)
+
+
+class ReloadClient(web.RequestHandler):
+    """``/livereload.js``: RELOAD_CLIENT, which every preview page loads."""
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/javascript; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        self.write(RELOAD_CLIENT)
+
+
+class ScriptInjector(web.OutputTransform):
+    """Puts ``script`` before the ``</head>`` of every HTML page served (a subclass sets it)."""
+
+    script = b""
+
+    def transform_first_chunk(self, status_code: int, headers, chunk: bytes, finishing: bool):
+        if "html" in headers.get("Content-Type", "") and b"</head>" in chunk:
+            chunk = chunk.replace(b"</head>", self.script + b"</head>", 1)
+            if "Content-Length" in headers:
+                headers["Content-Length"] = str(int(headers["Content-Length"]) + len(self.script))
+        return status_code, headers, chunk
 
 
 class PreviewApplication(web.Application):
@@ -447,22 +501,17 @@ class PreviewApplication(web.Application):
         return None
 
 
-def make_app(preview: Preview, base_path: str) -> PreviewApplication:
-    live_script = (
-        '<script>(function(){var s=document.createElement("script");'
-        'var port=window.location.port||(window.location.protocol=="https:"?443:80);'
-        's.src="//"+window.location.hostname+":"+port+"/livereload.js?port="+port;'
-        'document.head.appendChild(s);})();</script>'
-    ) + OVERLAY_SCRIPT % {"status": html.escape(STATUS_PATH)}
+def make_app(preview: Preview, base_path: str, reloader: Reloader) -> PreviewApplication:
+    live_script = '<script src="/livereload.js" async></script>' + OVERLAY_SCRIPT % {"status": html.escape(STATUS_PATH)}
 
-    class Injector(LiveScriptInjector):
+    class Injector(ScriptInjector):
         script = live_script.encode("utf-8")
 
-    # (livereload's /forcereload is not mounted: a GET that reloads every open preview, which any
-    # page can send blind, with an <img>, and nothing here needs)
+    # (no /forcereload, which python-livereload mounted: a GET that reloads every open preview,
+    # which any page can send blind, with an <img>)
     handlers: list = [
-        (r"/livereload", ReloadSocket),
-        (r"/livereload.js", LiveReloadJSHandler),
+        (r"/livereload", ReloadSocket, {"reloader": reloader}),
+        (r"/livereload.js", ReloadClient),
         (STATUS_PATH, StatusHandler, {"preview": preview}),
         (rf"{base_path}(.*)", PreviewFiles, {"path": str(preview.out), "default_filename": "index.html"}),
     ]
@@ -484,22 +533,20 @@ def serve(content: Path, port: int = 8000, host: str = "127.0.0.1", base_path: s
     out = Path(tempfile.mkdtemp(prefix="site-builder-serve-"))
     preview = Preview(content, out, search=search, search_max_pages=search_max_pages)
     loop = ioloop.IOLoop.current()
-    watcher = EventWatcher(preview, watched_paths(content.resolve()), loop)
+    reloader = Reloader()
+    watcher = EventWatcher(preview, watched_paths(content.resolve()), loop, reloader.reload)
     try:
         started = time.perf_counter()
         preview.rebuild([])   # the first build: errors go to the overlay, the server still starts
         if preview.status.error is None:
             click.echo(f"已生成预览（{len(preview.portal.documents)} 份公开文件），用时 {time.perf_counter() - started:.2f} 秒")
-        app = make_app(preview, base_path)
-        server = app.listen(port, address=host)
-        actual_port = next(iter(server._sockets.values())).getsockname()[1]
+        app = make_app(preview, base_path, reloader)
+        sockets = netutil.bind_sockets(port, address=host)     # (--port 0: the port is known once bound)
+        httpserver.HTTPServer(app).add_sockets(sockets)
+        actual_port = sockets[0].getsockname()[1]
         url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{actual_port}{base_path}"
         app.listening(host, actual_port, url)
-        LiveReloadHandler.DEFAULT_RELOAD_TIME = 0   # every save reloads, however soon after the last
-        LiveReloadHandler.watcher = watcher
-        LiveReloadHandler.live_css = False
-        LiveReloadHandler._last_reload_time = None
-        LiveReloadHandler.start_tasks()
+        watcher.start()
         click.echo(f"预览地址：{url}  （保存文件后页面自动刷新；按 Ctrl-C 停止）")
         click.echo(f"预览文件在临时文件夹 {out}，停止时删除。")
         signal.signal(signal.SIGTERM, lambda *_: loop.add_callback_from_signal(loop.stop))
@@ -514,7 +561,6 @@ def serve(content: Path, port: int = 8000, host: str = "127.0.0.1", base_path: s
     except KeyboardInterrupt:
         pass
     finally:
-        LiveReloadHandler.waiters.clear()
         watcher.stop()
         preview.stop()
         shutil.rmtree(out, ignore_errors=True)

@@ -12,10 +12,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .cache import digest
-from .downloads import WORKBOOK
-from .manifest import MANIFEST
 from .config import SiteConfig
+from .jsonfmt import digest
+from .layout import MANIFEST, WORKBOOK
 from .model import DOWNLOAD_FORMATS, Department, Document, Portal
 from .profiles import Profile
 from .figures import headline_values

@@ -27,7 +27,7 @@ from typing import Any
 from . import xlsx
 from .model import Document
 from .tableview import TableView, document_view
-from .write import source_date
+from .layout import source_date
 
 NO_DATE = datetime(2000, 1, 1)
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")

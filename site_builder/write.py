@@ -15,15 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 from collections.abc import Iterator
-from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any
 
 from .errors import Location, SiteBuilderError
-from .search import BUNDLE_DIR
+from .layout import BUNDLE_DIR
 
 # A write refused by the disk or the file system, not by the content: what happened, what to do
 DISK_ERRORS = {
@@ -100,23 +97,6 @@ def write_atomic(target: Path, data: bytes, temp: Path | None = None) -> None:
             with contextlib.suppress(OSError):     # (a read-only disk refuses the unlink too)
                 temp.unlink()
             raise
-
-def source_date() -> datetime | None:
-    """The date to write where the content gives none (reproducible builds: SOURCE_DATE_EPOCH,
-    seconds since 1970, https://reproducible-builds.org/specs/source-date-epoch/); None without it.
-    A build never writes its own clock, so the same content gives the same bytes."""
-    value = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        raise SiteBuilderError(None, f"环境变量 SOURCE_DATE_EPOCH 应为自 1970 年起的秒数（整数），实际是“{value}”")
-    return datetime.fromtimestamp(int(value), tz=UTC).replace(tzinfo=None)
-
-
-def json_text(data: Any) -> str:
-    """JSON as the site publishes it: UTF-8 text, Chinese unescaped, compact (the C encoder:
-    indenting switches json to its pure-Python encoder, five times slower on a large portal)."""
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def replace_file(target: Path, data: bytes) -> bool:

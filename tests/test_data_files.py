@@ -233,7 +233,7 @@ def test_the_data_package_is_the_json_of_its_own_content_with_awkward_names(cont
     """datapackage.json is written a resource at a time, by format string (build.py's speed);
     it must be byte for byte what json.dumps makes of the same content, quotes and backslashes too."""
     from site_builder.build import build
-    from site_builder.write import json_text
+    from site_builder.jsonfmt import json_text
 
     yaml_path = content_copy / "departments/fenyang-ybj/department.yaml"
     name = '汾阳市"医疗保障"局\\分局'

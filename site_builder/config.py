@@ -188,7 +188,7 @@ def _checks(setting: Setting, data: Mapping) -> CheckConfig:
             raise ContentError(severity.where(rule_id), f"“{rule_id}”的级别应为 {' 或 '.join(levels)}")
     config.disabled, config.severity = set(disabled), dict(severity)
     subjects = CHECKS["subjects"].value(settings)
-    if "subjects" in settings:
+    if subjects is not None:         # (left empty: the bundled list alone, as when left out)
         where = settings.where("subjects")
         path = inside(data.path.parent, subjects, where)
         if not path.is_file():

@@ -116,3 +116,24 @@ def test_the_example_portal_reads_as_before():
     assert config.default_profiles == {"final-accounts": "final-accounts-10", "budget": "budget-13",
                                        "performance": "performance-overall"}
     assert config.checks == CheckConfig() and config.prose_html is None and config.previous_release is None
+
+
+EMPTY_VALUES = ["", "null", "~", "[]", "{}", "0", "''", "[null]", "{a: null}"]
+
+
+@pytest.mark.parametrize("section", ["site", "profiles", "checks", "prose_html"])
+@pytest.mark.parametrize("value", EMPTY_VALUES)
+def test_every_key_left_empty_or_of_any_shape_is_read_or_refused_cleanly(tmp_path, section, value):
+    """Each declared key, left empty or given a value of another shape: its default, or a
+    ContentError at the key's line — never another exception (``checks: {subjects: null}``
+    was a TypeError traceback)."""
+    declared = {"site": SITE, "profiles": PROFILES, "checks": CHECKS, "prose_html": PROSE_HTML}[section]
+    for key in declared:
+        line = f"{key}: {value}\n" if section == "site" else f"{section}:\n  {key}: {value}\n"
+        text = "".join(k + "\n" for k in REQUIRED.splitlines() if not k.startswith(f"{key}:")) if section == "site" \
+            else REQUIRED
+        (tmp_path / "site.yaml").write_text(text + line, encoding="utf-8")
+        try:
+            load_site_config(tmp_path)
+        except ContentError as error:
+            assert error.location is not None and error.location.path.name == "site.yaml", (key, value, error)

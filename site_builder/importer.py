@@ -32,11 +32,12 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import NoReturn
 
 from . import scaffold
 from .errors import Location, SiteBuilderError
 from .model import label_key
-from .numbers import normalize_text, parse_cell, plain_number
+from .numbers import exponent, normalize_text, parse_cell, plain_number
 from .profiles import Column, Profile, TableSpec
 from .sources import load_mapping
 from .tables import table_csv
@@ -322,7 +323,7 @@ class XlsxScan:
     def part_of(self, sheet_name: str) -> str | None:
         return next((part for part, name in self.names.items() if name == sheet_name), None)
 
-    def fail(self, message: str, cell: str | None = None, hint: str = _BOUNDS_HINT) -> None:
+    def fail(self, message: str, cell: str | None = None, hint: str = _BOUNDS_HINT) -> NoReturn:
         raise WorkbookError(self.path, message, hint, cell=cell)
 
 
@@ -576,7 +577,7 @@ class _XlsScan:
     cells: int = 0
     merged: int = 0
 
-    def fail(self, message: str, cell: str | None = None) -> None:
+    def fail(self, message: str, cell: str | None = None) -> NoReturn:
         raise WorkbookError(self.path, message, _BOUNDS_HINT, cell=cell)
 
     def sheets(self, start: int) -> list[tuple[int, str]]:
@@ -716,7 +717,8 @@ def _read_xls(path: Path) -> list[Sheet]:
         values: list[list[object]] = []
         formats: list[list[str | None]] = []
         for r in range(ws.nrows):
-            row_values, row_formats = [], []
+            row_values: list[object] = []
+            row_formats: list[str | None] = []
             for c in range(ws.row_len(r)):
                 cell = ws.cell(r, c)
                 if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
@@ -726,10 +728,11 @@ def _read_xls(path: Path) -> list[Sheet]:
                 elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
                     value = bool(cell.value)
                 elif cell.ctype == xlrd.XL_CELL_ERROR:
-                    value = xlrd.error_text_from_code.get(cell.value, "#ERROR")
+                    value = xlrd.error_text_from_code.get(int(cell.value), "#ERROR")   # an error cell holds its code
                 else:
                     value = cell.value
                 row_values.append(value)
+                assert cell.xf_index is not None    # formatting_info=True gives every cell its format record
                 xf = book.xf_list[cell.xf_index]
                 row_formats.append(book.format_map[xf.format_key].format_str if xf.format_key in book.format_map else None)
             values.append(row_values)
@@ -938,7 +941,7 @@ def _format_decimals(fmt: str | None) -> tuple[int, bool] | None:
     if not re.search(r"[0#]", section):
         return None
     integer, _, fraction = section.partition(".")
-    decimals = len(re.match(r"[0#?]*", fraction).group()) if fraction else 0
+    decimals = len(fraction) - len(fraction.lstrip("0#?"))    # the digit placeholders it starts with
     return decimals, "," in integer
 
 
@@ -973,7 +976,7 @@ class _Amounts:
         style = _format_decimals(self.sheet.format(row, column))
         if factor is not None:
             return self._convert(shown, factor, bool(style and style[1]), where)
-        needed = max(-shown.normalize().as_tuple().exponent, 0)   # decimals the value has
+        needed = max(-exponent(shown.normalize()), 0)   # decimals the value has
         if style is None:
             places, commas = max(2 if money else 0, needed), False
         else:
@@ -1047,7 +1050,7 @@ def _grid_rows(sheet: Sheet, spec: TableSpec, mapping: dict[int, Column], start:
 
 def _is_total(cells: dict[str, str], spec: TableSpec) -> bool:
     filled = [v for k, v in cells.items() if v and spec.column(k).type not in ("amount",)]
-    return bool(filled) and _key(filled[0]) == _key(spec.total.label)
+    return bool(filled) and spec.total is not None and _key(filled[0]) == _key(spec.total.label)
 
 
 def _block_rows(sheet: Sheet, spec: TableSpec, header: list[_HeaderColumn], start: int,

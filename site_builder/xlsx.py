@@ -381,7 +381,9 @@ class Workbook:
 
     def _styles(self) -> str:
         fonts: dict[tuple, int] = {}
-        font_xml, border_ids, numbers, xfs = [], {}, {}, []
+        border_ids: dict[int, int] = {}
+        numbers: dict[str, int] = {}
+        font_xml, xfs = [], []
         for fmt in self.xf_formats:
             key = fmt.font_key()
             if key not in fonts:

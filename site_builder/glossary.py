@@ -116,8 +116,10 @@ def load_glossary(root: Path) -> Glossary:
             if hit is None:
                 terms.append(term)
             elif hit in replaced:
-                raise ContentError(term.location or path, f"名词“{term.term}”与第 {replaced[hit].location.line} 行的"
-                                   f"“{replaced[hit].term}”替换的是同一个内置名词“{_builtin()[hit].term}”",
+                earlier = replaced[hit]
+                assert earlier.location is not None     # _read_terms gives every term its line
+                raise ContentError(term.location or path, f"名词“{term.term}”与第 {earlier.location.line} 行的"
+                                   f"“{earlier.term}”替换的是同一个内置名词“{_builtin()[hit].term}”",
                                    "每个名词只写一次")
             else:
                 replaced[hit] = term

@@ -60,7 +60,7 @@ class Glossary:
         if self._by_text:
             # longest first, so 财政拨款收入 wins over 财政拨款
             alternatives = "|".join(re.escape(t) for t in sorted(self._by_text, key=len, reverse=True))
-            self._pattern = re.compile(alternatives)    # (a look-behind here would make it 3× slower)
+            self._pattern = re.compile(alternatives)    # (no look-behind: slower; docs/performance.md#glossary-pattern)
 
     def link(self, fragment: str, root: str, seen: set[str]) -> str:
         """``fragment`` (HTML) with the first occurrence of each term not in ``seen`` linked to

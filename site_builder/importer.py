@@ -157,7 +157,7 @@ def _shown(value: int | float) -> Decimal:
 # sheets of under 2,000 rows and 40 columns, a few MB uncompressed (the example portal's three:
 # up to 13 sheets, 51 rows and 12 columns, 0.1 MB, parts compressed at most 8 : 1); each limit is
 # many times that, and low enough that a workbook just under all of them is read in a few
-# seconds (tests/test_attacks_sheets.py: 228,000 cells, 49,000 strings, 39,000 formats, 5 s).
+# seconds (tests/test_attacks_sheets.py; measured: docs/performance.md#workbook-bounds).
 MB = 1024 * 1024
 MAX_WORKBOOK_BYTES = 50 * MB       # the file itself
 MAX_PARTS = 1_000                  # files in the .xlsx zip: a real one has 2 per sheet and about 15 more
@@ -171,15 +171,14 @@ MAX_COLUMNS = 256                  # columns of a sheet, up to its last (IV: all
 MAX_CELLS = 300_000                # cells of all sheets as read, each row as long as its last cell (a
                                    # styled blank cell counts): 8 MB or so of sheet XML
 MAX_MERGED = 100_000               # cells covered by merged ranges, all sheets
-MAX_STRINGS = 50_000               # shared strings (different texts): a real workbook has thousands;
-                                   # openpyxl reads one in 10 µs or so
+MAX_STRINGS = 50_000               # shared strings (different texts): a real workbook has thousands
 MAX_TAGS = 1_500_000               # XML tags (each “<”) of all parts: the time the readers take
 MAX_HELD_TAGS = 40_000             # of the parts read whole (all but the sheets and the shared
-                                   # strings), together: openpyxl makes an object of 2 KB or so of each
-                                   # element (148,000 tags of styles took 190 MB and 2 s); 20,000 cell
-                                   # formats, where a real workbook has hundreds
+                                   # strings), together: openpyxl makes an object of each element and
+                                   # holds them all (measured: docs/performance.md#workbook-bounds);
+                                   # 20,000 cell formats, where a real workbook has hundreds
 MAX_AROUND_TAGS = 200_000          # of a sheet outside its rows, of the shared strings outside the
-                                   # strings: kept while that part is read, 0.4 KB or so each
+                                   # strings: kept while that part is read
 MAX_ROW_TAGS = 16 * MAX_COLUMNS    # of one row of a sheet, held in memory whole
 _BOUNDS_HINT = "预决算公开的工作簿远小于这个上限：请确认选对了文件；只保留要公开的表格，在 Excel 中“另存为”后再导入"
 _DAMAGED_HINT = "文件可能已损坏；在 Excel 中打开后“另存为 Excel 工作簿（.xlsx）”再导入"
@@ -228,8 +227,8 @@ def check_file_size(path: Path) -> None:
 
 def _zip_directory(path: Path) -> tuple[int, int]:
     """(entries, bytes) of the zip's central directory, from its end record: zipfile.ZipFile
-    reads the whole directory into memory (a 55 MB zip of 640,000 empty files: 8.6 s, 340 MB),
-    so its size is checked first. A zip64 end record is followed."""
+    reads the whole directory into memory (measured: docs/performance.md#workbook-bounds), so
+    its size is checked first. A zip64 end record is followed."""
     size = path.stat().st_size
     with path.open("rb") as handle:
         handle.seek(max(0, size - 65_557))               # the end record, and its comment of ≤ 64 KB

@@ -167,7 +167,7 @@ def _compressed(path: Path) -> list[tuple[str, bytes]]:
         return []
     out = [(".gz", gzip.compress(data, compresslevel=9, mtime=0))]    # mtime 0: the same bytes every time
     if brotli is not None:
-        out.append((".br", brotli.compress(data, quality=6)))   # 11 is ten times slower for 3% less
+        out.append((".br", brotli.compress(data, quality=6)))   # not 11: far slower, hardly smaller (docs/performance.md#brotli-quality)
     return out
 
 

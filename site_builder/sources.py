@@ -31,7 +31,7 @@ MAX_NUMBER_CHARS = 100   # a number written in YAML (int/float): Python refuses 
                          # digits, and 1:1:1:… (base 60) or 0xFFFF… would make a huge int
 MAX_TABLE_ROWS = 5_000   # records of a table's CSV after the header: a department's table has at most
                          # a few hundred 科目 rows; the checker's sum.children is quadratic in rows
-                         # (a build with 5,000 rows: 3.5 s; 20,000: 63 s)
+                         # (measured: docs/performance.md#long-tables)
 MAX_TABLE_COLUMNS = 100  # cells in a CSV line: the widest published table has 10 columns
 MAX_CELL_CHARS = 2_000   # characters in one CSV cell: the longest real one (a 评价标准) has 178
 # Workbooks saved under a .csv/.yaml name: .xlsx (a zip) and .xls (an OLE2 compound file)
@@ -96,8 +96,9 @@ class Mapping(dict):
         return Location(self.path, line)
 
 
-# libyaml's parser (C) when PyYAML was built with it: the same safe constructors, ~10× faster.
-# The type checker sees SafeLoader, whose interface the C loader shares.
+# libyaml's parser (C) when PyYAML was built with it: the same safe constructors, faster
+# (measured: docs/performance.md#libyaml). The type checker sees SafeLoader, whose interface
+# the C loader shares.
 if TYPE_CHECKING:
     _BASE_LOADER = yaml.SafeLoader
 else:

@@ -1,6 +1,6 @@
 """Build benchmark: site-builder against Hugo on the same number of pages of the same size.
 
-For each size N it makes a synthetic portal of N disclosures (benchmarks/synthetic.py:
+For each size N it makes a synthetic portal of N disclosures (tests/synthetic.py:
 SYNTHETIC DATA) and, with the Hugo anchor (../shared/bench/hugo-anchor: its gen.py and Hugo
 site), N synthetic final-accounts records whose tables are repeated ``--hugo-tables`` times so
 that Hugo's pages are as large as ours (both mean sizes are printed). Then, interleaved, ``--reps``
@@ -34,7 +34,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ANCHOR = REPO.parent / "shared" / "bench" / "hugo-anchor"
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))     # tests/synthetic.py makes the synthetic portal
 
 from synthetic import ensure  # noqa: E402
 

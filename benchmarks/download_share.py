@@ -1,5 +1,5 @@
 """What the downloads cost a disclosure, measured inside one process: for each department of a
-synthetic portal (benchmarks/synthetic.py, SYNTHETIC DATA), its load and check are timed once
+synthetic portal (tests/synthetic.py, SYNTHETIC DATA), its load and check are timed once
 (the same whatever the downloads), then its pages are rendered and written (staged, with the
 department's manifest) once per ``downloads:`` setting — none, CSV+JSON, all three — in an
 order that rotates from one department to the next. CPU time (process_time), summed per
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))     # tests/synthetic.py
 
 from synthetic import generate  # noqa: E402
 

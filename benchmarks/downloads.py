@@ -5,7 +5,7 @@ Variants: ``none`` (pages and data.json only), ``csv+json`` (a file per table pe
 ``all`` (also the XLSX workbook per document, the default). Each build is ``--clean`` into a new
 folder, without the search index (benchmarks/search.py measures that). Prints wall time, CPU
 time of all processes, peak memory (PSS) and files written, and the ratio to ``none`` per
-repetition. The synthetic content is benchmarks/synthetic.py's (SYNTHETIC DATA); its site.yaml
+repetition. The synthetic content is tests/synthetic.py's (SYNTHETIC DATA); its site.yaml
 is edited for each variant and restored at the end.
 
     python benchmarks/downloads.py [--sizes 1000 10000] [--reps 2] [--work DIR]
@@ -20,7 +20,7 @@ import statistics
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))     # tests/synthetic.py
 
 from build import pressure, run, tree  # noqa: E402
 from synthetic import generate  # noqa: E402

@@ -8,7 +8,7 @@ that a page is about as large as one of our disclosure pages). Interleaved, ``--
 - Hugo's full build (``hugo --quiet``);
 - the anchor's plain Python + Jinja2 renderer (its build.py) with two workers: the same pages
   as Hugo's, byte for byte, from JSON, with no checks and no downloads;
-- our full build of as many synthetic disclosures (SYNTHETIC DATA, benchmarks/synthetic.py;
+- our full build of as many synthetic disclosures (SYNTHETIC DATA, tests/synthetic.py;
   ``--clean``, without search), unless ``--no-ours``.
 
 Then the anchor's floors on one core (its floor.py): ``json.load`` of every record, a
@@ -32,7 +32,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))     # tests/synthetic.py makes the synthetic portal
 
 from build import ANCHOR, hugo_binary, mean_page_kb, prepare_hugo, pressure, run  # noqa: E402
 from synthetic import ensure  # noqa: E402

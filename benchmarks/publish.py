@@ -4,7 +4,7 @@ For each portal: a first publish into an empty target (every file copied, .gz/.b
 a second one with nothing changed (every file hard-linked), and one after a one-cell edit and
 an incremental build (that disclosure's files copied and compressed, the rest linked). Prints
 seconds, files copied and linked, and the space the second release takes (hard links cost
-only their directory entries). The synthetic content is benchmarks/synthetic.py's (SYNTHETIC
+only their directory entries). The synthetic content is tests/synthetic.py's (SYNTHETIC
 DATA), built first if needed.
 
     python benchmarks/publish.py [--sizes 1000] [--work DIR]
@@ -21,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))     # tests/synthetic.py makes the synthetic portal
 
 from build import ROW, pressure  # noqa: E402
 from synthetic import generate  # noqa: E402

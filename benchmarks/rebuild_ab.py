@@ -21,8 +21,10 @@ import sys
 import time
 from pathlib import Path
 
-from build import REPO, ROW, pressure
-from synthetic import ensure
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))     # tests/synthetic.py
+
+from build import REPO, ROW, pressure  # noqa: E402
+from synthetic import ensure  # noqa: E402
 
 
 def main() -> None:

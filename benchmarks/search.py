@@ -1,4 +1,4 @@
-"""Search benchmark: Pagefind over synthetic portals (SYNTHETIC DATA, benchmarks/synthetic.py).
+"""Search benchmark: Pagefind over synthetic portals (SYNTHETIC DATA, tests/synthetic.py).
 
 For each size (department-year documents) it prints: index time, peak memory of the indexer,
 index size on disk, the bytes the browser fetches for the first query (search page, script,
@@ -24,7 +24,6 @@ from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO / "benchmarks"))
 
 from conftest import ARGS, CHROMIUM, serve  # noqa: E402
 from synthetic import generate  # noqa: E402

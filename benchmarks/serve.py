@@ -1,6 +1,6 @@
 """Live-preview benchmark: from a saved file to the new value on screen, in Chromium.
 
-For each portal (the example, and synthetic portals made by benchmarks/synthetic.py: SYNTHETIC
+For each portal (the example, and synthetic portals made by tests/synthetic.py: SYNTHETIC
 DATA) it starts `site-builder serve` as a clerk would (a subprocess, search off), opens one
 final-accounts page, then 20 times changes one amount in 公开05表 (alternating within the
 rounding of its parents, so the checker stays quiet) and measures the time from the write to
@@ -22,7 +22,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO / "benchmarks"))
 
 from conftest import ARGS, CHROMIUM  # noqa: E402
 from build import tree_pss_kb  # noqa: E402

@@ -1,6 +1,6 @@
 """What the XLSX download costs: CPU milliseconds per document for ``workbook.document_workbook``.
 
-Loads the three example documents (content/) and a synthetic portal (benchmarks/synthetic.py,
+Loads the three example documents (content/) and a synthetic portal (tests/synthetic.py,
 SYNTHETIC DATA; generated into --work when missing), then times each variant over each set of
 documents for several rounds and prints the median CPU ms per document (process time, so other
 load on the machine counts less than it would in wall time). Variants are timed interleaved,
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO / "tests"))     # tests/synthetic.py makes the synthetic portal
 
 import xlsxwriter  # noqa: E402  (pip install -e '.[test]')
 from synthetic import generate  # noqa: E402

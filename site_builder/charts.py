@@ -70,7 +70,7 @@ def wrap_label(text: str, width: float = LABEL_WIDTH, lines: int = 2) -> list[st
         return [text]
     count = min(lines, max(2, int(text_width(text) // width) + 1))
     size = -(-len(text) // count)
-    parts = []
+    parts: list[str] = []
     rest = text
     while rest and len(parts) < count - 1:
         cut = size
@@ -261,7 +261,7 @@ def _bars_svg(chart: BarChart) -> str:
         out.extend(_text(0, y + FONT - 1 + n * LINE, line) for n, line in enumerate(lines))
         bar_y = y
         if chart.stacked:
-            x = x0
+            x: float = x0
             for n, value in enumerate(row.values):
                 width = max(float(value or 0), 0) * scale
                 if width:
@@ -312,6 +312,14 @@ def _find_row(table: Table, row: str | int | None) -> Row | None:
     return table.at_line(row) if isinstance(row, int) else table.find(row)
 
 
+def _rows_table(doc: Document, spec: ChartSpec) -> Table:
+    """The table whose rows are the chart's categories (level1, group): such a chart names it
+    (profiles._parse_chart refuses one that does not)."""
+    if spec.table is None:
+        raise KeyError(f"图“{spec.id}”没有 table")
+    return doc.table(spec.table)
+
+
 def _cell(row: Row | None, column: str) -> Decimal | None:
     return row.amount(column) if row is not None else None
 
@@ -339,11 +347,11 @@ def chart_rows(doc: Document, spec: ChartSpec) -> list[ChartRow]:
         return found
 
     if spec.categories == "level1":
-        for row in doc.table(spec.table).rows_at_level(1):
+        for row in _rows_table(doc, spec).rows_at_level(1):
             rows.append(ChartRow(row.name, values(row.code, row), total=row.amount(spec.total) if spec.total else None))
     elif isinstance(spec.categories, tuple) and spec.categories and spec.categories[0] == "group":
         groups: dict[str, ChartRow] = {}
-        for row in doc.table(spec.table).rows:
+        for row in _rows_table(doc, spec).rows:
             label = row.cells.get(spec.categories[1])
             if row.computed or row.is_total or not isinstance(label, str) or not label:
                 continue
@@ -352,9 +360,9 @@ def chart_rows(doc: Document, spec: ChartSpec) -> list[ChartRow]:
             item.values = [None if a is None or b is None else a + b for a, b in zip(item.values, found, strict=True)]
         rows = list(groups.values())
     else:
-        for category in spec.categories:
-            row = _find_row(doc.table(category.table), category.row)
-            rows.append(ChartRow(fill_year(category.label, doc.year), values(category.key, row, category.column)))
+        for category in spec.listed:
+            found_row = _find_row(doc.table(category.table), category.row)
+            rows.append(ChartRow(fill_year(category.label, doc.year), values(category.key, found_row, category.column)))
         return rows   # listed categories are kept even when zero: the profile asked for them
     return [r for r in rows if any(r.values)]
 
@@ -373,7 +381,7 @@ def document_chart(doc: Document, spec: ChartSpec) -> BarChart | None:
             spec = replace(spec, rate=None)
     for row in rows:
         row.values = [row.values[n] for n in keep]
-    table = doc.table(spec.table or spec.categories[0].table)
+    table = doc.table(spec.table or spec.listed[0].table)
     unit = UNIT.get(spec.format, table.spec.unit)
     return BarChart(spec.id, fill_year(spec.title, doc.year), unit,
                     [fill_year(spec.series[n].label, doc.year) for n in keep], rows, spec.stacked,
@@ -422,13 +430,13 @@ class TrendChart:
 
 def _nice_top(value: Decimal) -> tuple[float, float]:
     """An axis top above ``value`` and its tick step (1, 2 or 5 × 10ⁿ, four or five ticks)."""
-    value = float(value) or 1.0
-    step = 10 ** (len(str(int(value / 4))) - 1) if value >= 4 else 1.0
+    high = float(value) or 1.0
+    step = 10 ** (len(str(int(high / 4))) - 1) if high >= 4 else 1.0
     for factor in (1, 2, 2.5, 5, 10):
-        if value / (step * factor) <= 5:
+        if high / (step * factor) <= 5:
             step *= factor
             break
-    top = step * -(-value // step)
+    top = step * -(-high // step)
     return top, step
 
 

@@ -60,7 +60,7 @@ class Glossary:
         if self._by_text:
             # longest first, so 财政拨款收入 wins over 财政拨款
             alternatives = "|".join(re.escape(t) for t in sorted(self._by_text, key=len, reverse=True))
-            self._pattern = re.compile(alternatives)    # (a look-behind here would make it 3× slower)
+            self._pattern = re.compile(alternatives)    # (no look-behind: slower; docs/performance.md#glossary-pattern)
 
     def link(self, fragment: str, root: str, seen: set[str]) -> str:
         """``fragment`` (HTML) with the first occurrence of each term not in ``seen`` linked to
@@ -116,8 +116,10 @@ def load_glossary(root: Path) -> Glossary:
             if hit is None:
                 terms.append(term)
             elif hit in replaced:
-                raise ContentError(term.location or path, f"名词“{term.term}”与第 {replaced[hit].location.line} 行的"
-                                   f"“{replaced[hit].term}”替换的是同一个内置名词“{_builtin()[hit].term}”",
+                earlier = replaced[hit]
+                assert earlier.location is not None     # _read_terms gives every term its line
+                raise ContentError(term.location or path, f"名词“{term.term}”与第 {earlier.location.line} 行的"
+                                   f"“{earlier.term}”替换的是同一个内置名词“{_builtin()[hit].term}”",
                                    "每个名词只写一次")
             else:
                 replaced[hit] = term

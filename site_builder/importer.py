@@ -32,11 +32,12 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import NoReturn
 
 from . import scaffold
 from .errors import Location, SiteBuilderError
 from .model import label_key
-from .numbers import normalize_text, parse_cell, plain_number
+from .numbers import exponent, normalize_text, parse_cell, plain_number
 from .profiles import Column, Profile, TableSpec
 from .sources import load_mapping
 from .tables import table_csv
@@ -156,7 +157,7 @@ def _shown(value: int | float) -> Decimal:
 # sheets of under 2,000 rows and 40 columns, a few MB uncompressed (the example portal's three:
 # up to 13 sheets, 51 rows and 12 columns, 0.1 MB, parts compressed at most 8 : 1); each limit is
 # many times that, and low enough that a workbook just under all of them is read in a few
-# seconds (tests/test_attacks_sheets.py: 228,000 cells, 49,000 strings, 39,000 formats, 5 s).
+# seconds (tests/test_attacks_sheets.py; measured: docs/performance.md#workbook-bounds).
 MB = 1024 * 1024
 MAX_WORKBOOK_BYTES = 50 * MB       # the file itself
 MAX_PARTS = 1_000                  # files in the .xlsx zip: a real one has 2 per sheet and about 15 more
@@ -170,15 +171,14 @@ MAX_COLUMNS = 256                  # columns of a sheet, up to its last (IV: all
 MAX_CELLS = 300_000                # cells of all sheets as read, each row as long as its last cell (a
                                    # styled blank cell counts): 8 MB or so of sheet XML
 MAX_MERGED = 100_000               # cells covered by merged ranges, all sheets
-MAX_STRINGS = 50_000               # shared strings (different texts): a real workbook has thousands;
-                                   # openpyxl reads one in 10 µs or so
+MAX_STRINGS = 50_000               # shared strings (different texts): a real workbook has thousands
 MAX_TAGS = 1_500_000               # XML tags (each “<”) of all parts: the time the readers take
 MAX_HELD_TAGS = 40_000             # of the parts read whole (all but the sheets and the shared
-                                   # strings), together: openpyxl makes an object of 2 KB or so of each
-                                   # element (148,000 tags of styles took 190 MB and 2 s); 20,000 cell
-                                   # formats, where a real workbook has hundreds
+                                   # strings), together: openpyxl makes an object of each element and
+                                   # holds them all (measured: docs/performance.md#workbook-bounds);
+                                   # 20,000 cell formats, where a real workbook has hundreds
 MAX_AROUND_TAGS = 200_000          # of a sheet outside its rows, of the shared strings outside the
-                                   # strings: kept while that part is read, 0.4 KB or so each
+                                   # strings: kept while that part is read
 MAX_ROW_TAGS = 16 * MAX_COLUMNS    # of one row of a sheet, held in memory whole
 _BOUNDS_HINT = "预决算公开的工作簿远小于这个上限：请确认选对了文件；只保留要公开的表格，在 Excel 中“另存为”后再导入"
 _DAMAGED_HINT = "文件可能已损坏；在 Excel 中打开后“另存为 Excel 工作簿（.xlsx）”再导入"
@@ -227,8 +227,8 @@ def check_file_size(path: Path) -> None:
 
 def _zip_directory(path: Path) -> tuple[int, int]:
     """(entries, bytes) of the zip's central directory, from its end record: zipfile.ZipFile
-    reads the whole directory into memory (a 55 MB zip of 640,000 empty files: 8.6 s, 340 MB),
-    so its size is checked first. A zip64 end record is followed."""
+    reads the whole directory into memory (measured: docs/performance.md#workbook-bounds), so
+    its size is checked first. A zip64 end record is followed."""
     size = path.stat().st_size
     with path.open("rb") as handle:
         handle.seek(max(0, size - 65_557))               # the end record, and its comment of ≤ 64 KB
@@ -322,7 +322,7 @@ class XlsxScan:
     def part_of(self, sheet_name: str) -> str | None:
         return next((part for part, name in self.names.items() if name == sheet_name), None)
 
-    def fail(self, message: str, cell: str | None = None, hint: str = _BOUNDS_HINT) -> None:
+    def fail(self, message: str, cell: str | None = None, hint: str = _BOUNDS_HINT) -> NoReturn:
         raise WorkbookError(self.path, message, hint, cell=cell)
 
 
@@ -576,7 +576,7 @@ class _XlsScan:
     cells: int = 0
     merged: int = 0
 
-    def fail(self, message: str, cell: str | None = None) -> None:
+    def fail(self, message: str, cell: str | None = None) -> NoReturn:
         raise WorkbookError(self.path, message, _BOUNDS_HINT, cell=cell)
 
     def sheets(self, start: int) -> list[tuple[int, str]]:
@@ -716,7 +716,8 @@ def _read_xls(path: Path) -> list[Sheet]:
         values: list[list[object]] = []
         formats: list[list[str | None]] = []
         for r in range(ws.nrows):
-            row_values, row_formats = [], []
+            row_values: list[object] = []
+            row_formats: list[str | None] = []
             for c in range(ws.row_len(r)):
                 cell = ws.cell(r, c)
                 if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK):
@@ -726,10 +727,11 @@ def _read_xls(path: Path) -> list[Sheet]:
                 elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
                     value = bool(cell.value)
                 elif cell.ctype == xlrd.XL_CELL_ERROR:
-                    value = xlrd.error_text_from_code.get(cell.value, "#ERROR")
+                    value = xlrd.error_text_from_code.get(int(cell.value), "#ERROR")   # an error cell holds its code
                 else:
                     value = cell.value
                 row_values.append(value)
+                assert cell.xf_index is not None    # formatting_info=True gives every cell its format record
                 xf = book.xf_list[cell.xf_index]
                 row_formats.append(book.format_map[xf.format_key].format_str if xf.format_key in book.format_map else None)
             values.append(row_values)
@@ -938,7 +940,7 @@ def _format_decimals(fmt: str | None) -> tuple[int, bool] | None:
     if not re.search(r"[0#]", section):
         return None
     integer, _, fraction = section.partition(".")
-    decimals = len(re.match(r"[0#?]*", fraction).group()) if fraction else 0
+    decimals = len(fraction) - len(fraction.lstrip("0#?"))    # the digit placeholders it starts with
     return decimals, "," in integer
 
 
@@ -973,7 +975,7 @@ class _Amounts:
         style = _format_decimals(self.sheet.format(row, column))
         if factor is not None:
             return self._convert(shown, factor, bool(style and style[1]), where)
-        needed = max(-shown.normalize().as_tuple().exponent, 0)   # decimals the value has
+        needed = max(-exponent(shown.normalize()), 0)   # decimals the value has
         if style is None:
             places, commas = max(2 if money else 0, needed), False
         else:
@@ -1047,7 +1049,7 @@ def _grid_rows(sheet: Sheet, spec: TableSpec, mapping: dict[int, Column], start:
 
 def _is_total(cells: dict[str, str], spec: TableSpec) -> bool:
     filled = [v for k, v in cells.items() if v and spec.column(k).type not in ("amount",)]
-    return bool(filled) and _key(filled[0]) == _key(spec.total.label)
+    return bool(filled) and spec.total is not None and _key(filled[0]) == _key(spec.total.label)
 
 
 def _block_rows(sheet: Sheet, spec: TableSpec, header: list[_HeaderColumn], start: int,

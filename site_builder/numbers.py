@@ -46,9 +46,18 @@ def bounded(value: Decimal, raw: object) -> Decimal:
         raise OutOfRange(f"“{_shown(raw)}”不是具体的数字")
     if value.adjusted() >= MAX_INTEGER_DIGITS:      # (not abs(value): 1E+999999999 overflows the context)
         raise OutOfRange(f"“{_shown(raw)}”过大：整数部分超过 {MAX_INTEGER_DIGITS} 位")
-    if value.as_tuple().exponent < -MAX_DECIMAL_PLACES:
+    if exponent(value) < -MAX_DECIMAL_PLACES:
         raise OutOfRange(f"“{_shown(raw)}”的小数超过 {MAX_DECIMAL_PLACES} 位")
     return value
+
+
+def exponent(value: Decimal) -> int:
+    """The exponent of a finite ``value`` (-2 for 1.50, 2 for 1E+2). Decimal's own is a letter
+    for NaN and infinity ('n', 'N', 'F'), which no arithmetic on a place count expects."""
+    result = value.as_tuple().exponent
+    if isinstance(result, str):
+        raise OutOfRange(f"“{value}”不是具体的数字")
+    return result
 
 
 def normalize_text(text: str) -> str:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .errors import ProfileError
 from .numbers import parse_decimal
@@ -36,7 +37,7 @@ CHART_RATES = {"share", "growth"}
 IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 MAX_SERIES = 3  # the palette: three colours that stay apart in colour-blind vision and in greyscale
 DEFAULT_GRADES = [(Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (Decimal(0), "差")]
-DEFAULT_PARTS = [
+DEFAULT_PARTS: list[dict[str, Any]] = [
     {"title": "第一部分 概况", "blocks": [{"type": "overview"}]},
     {"title": "第二部分 {year}年公开表格", "blocks": [{"type": "tables"}]},
     {"title": "第三部分 情况说明", "blocks": [{"type": "explanation"}]},
@@ -203,8 +204,8 @@ class ChartCategory:
     label, or 行次 as an int; without ``row`` the table's first row)."""
 
     label: str
-    key: str = ""
-    table: str | None = None
+    key: str
+    table: str
     row: str | int | None = None
     column: str | None = None   # for series that name no column
 
@@ -224,6 +225,11 @@ class ChartSpec:
     total: str | None = None                         # stacked: the column that labels each bar's end
     rate: tuple[str, int, int, str] | None = None   # (label, numerator, denominator: series index, share|growth)
     format: str = "money"
+
+    @property
+    def listed(self) -> tuple[ChartCategory, ...]:
+        """The listed categories; () when the categories are rows of ``table`` (level1, group)."""
+        return tuple(c for c in self.categories if isinstance(c, ChartCategory))
 
 
 @dataclass
@@ -637,7 +643,7 @@ def _parse_chart(item: Mapping, by_id: dict[str, TableSpec]) -> ChartSpec:
 def _parse_charts(data: Mapping, tables: list[TableSpec]) -> list[ChartSpec]:
     """The document page's charts; every table, row source and column they name must exist."""
     by_id = {t.id: t for t in tables}
-    charts = []
+    charts: list[ChartSpec] = []
     for item in optional(data, "charts", list, []):
         if not isinstance(item, Mapping):
             raise ProfileError(data.where("charts"), "“charts”中的每一项应为图的定义（映射）")

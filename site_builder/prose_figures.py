@@ -55,7 +55,10 @@ class _Call:
     table: _Call | None = None      # T('id') before .method(…)
 
 
-def _parse(text: str) -> object:
+Tree = Value | _Call                # a parsed expression: a literal or a call
+
+
+def _parse(text: str) -> Tree:
     """The expression's tree: a literal, the name ``year``, or a :class:`_Call`."""
     if len(text) > MAX_EXPRESSION:
         raise FigureError(f"表达式过长（{len(text)} 个字符，上限 {MAX_EXPRESSION}）")
@@ -63,7 +66,7 @@ def _parse(text: str) -> object:
     position = 0
     while position < len(text):
         match = _TOKEN.match(text, position)
-        if match is None or match.end() == position:
+        if match is None or match.end() == position or match.lastgroup is None:   # (every token is a named group)
             if not text[position:].strip():
                 break
             raise FigureError(f"无法识别“{text[position:].strip()[:20]}”")
@@ -97,7 +100,7 @@ class _Tokens:
         self.at += 1
         return got
 
-    def expression(self, depth: int) -> object:
+    def expression(self, depth: int) -> Tree:
         if depth > MAX_DEPTH:
             raise FigureError(f"函数嵌套过深（上限 {MAX_DEPTH} 层）")
         kind, value = self.peek()
@@ -232,7 +235,7 @@ def _arity(name: str, args: tuple, count: int) -> tuple:
     return args
 
 
-def _evaluate(tree: object, figures: _Figures) -> Value:
+def _evaluate(tree: Tree, figures: _Figures) -> Value:
     if not isinstance(tree, _Call):
         return tree    # a literal
     if tree.name == "year":

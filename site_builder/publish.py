@@ -167,20 +167,20 @@ def _compressed(path: Path) -> list[tuple[str, bytes]]:
         return []
     out = [(".gz", gzip.compress(data, compresslevel=9, mtime=0))]    # mtime 0: the same bytes every time
     if brotli is not None:
-        out.append((".br", brotli.compress(data, quality=6)))   # 11 is ten times slower for 3% less
+        out.append((".br", brotli.compress(data, quality=6)))   # not 11: far slower, hardly smaller (docs/performance.md#brotli-quality)
     return out
 
 
-def _place(source: Path, previous: Path | None, destination: Path, same: bool) -> None:
-    """Hard-link ``previous`` (the same file in the current release) when ``same``, else copy
+def _place(source: Path, previous: Path | None, destination: Path) -> None:
+    """Hard-link ``previous`` (the same file in the current release) when there is one, else copy
     ``source`` keeping its modification time; then its compressed copies, linked or made."""
     with writing(destination):
-        _place_file(source, previous, destination, same)
+        _place_file(source, previous, destination)
 
 
-def _place_file(source: Path, previous: Path | None, destination: Path, same: bool) -> None:
+def _place_file(source: Path, previous: Path | None, destination: Path) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
-    if same:
+    if previous is not None:
         os.link(previous, destination)
     else:
         shutil.copy2(source, destination)
@@ -188,7 +188,7 @@ def _place_file(source: Path, previous: Path | None, destination: Path, same: bo
     if source.suffix not in COMPRESSIBLE:
         return
     suffixes = [".gz", ".br"] if brotli is not None else [".gz"]
-    if same and all(Path(f"{previous}{s}").exists() for s in suffixes):
+    if previous is not None and all(Path(f"{previous}{s}").exists() for s in suffixes):
         for suffix in suffixes:
             os.link(f"{previous}{suffix}", f"{destination}{suffix}")
         return
@@ -236,7 +236,7 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
         for path, source in files.items():
             old = old_files.get(path)
             same = old is not None and path not in changed
-            _place(source, old, staging / path, same)
+            _place(source, old if same else None, staging / path)
             if same:
                 result.linked += 1
             else:
@@ -300,6 +300,7 @@ def rollback(target: Path, release: str | None = None) -> Release:
     known = releases(target)
     if not known:
         raise PublishError(f"{target} 中没有任何发布版本")
+    chosen: Release | None
     if release is None:
         index = next((i for i, r in enumerate(known) if r.current), None)
         if index is None or index == 0:

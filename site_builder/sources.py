@@ -10,7 +10,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
@@ -31,7 +31,7 @@ MAX_NUMBER_CHARS = 100   # a number written in YAML (int/float): Python refuses 
                          # digits, and 1:1:1:… (base 60) or 0xFFFF… would make a huge int
 MAX_TABLE_ROWS = 5_000   # records of a table's CSV after the header: a department's table has at most
                          # a few hundred 科目 rows; the checker's sum.children is quadratic in rows
-                         # (a build with 5,000 rows: 3.5 s; 20,000: 63 s)
+                         # (measured: docs/performance.md#long-tables)
 MAX_TABLE_COLUMNS = 100  # cells in a CSV line: the widest published table has 10 columns
 MAX_CELL_CHARS = 2_000   # characters in one CSV cell: the longest real one (a 评价标准) has 178
 # Workbooks saved under a .csv/.yaml name: .xlsx (a zip) and .xls (an OLE2 compound file)
@@ -96,8 +96,13 @@ class Mapping(dict):
         return Location(self.path, line)
 
 
-# libyaml's parser (C) when PyYAML was built with it: the same safe constructors, ~10× faster.
-_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's parser (C) when PyYAML was built with it: the same safe constructors, faster
+# (measured: docs/performance.md#libyaml). The type checker sees SafeLoader, whose interface
+# the C loader shares.
+if TYPE_CHECKING:
+    _BASE_LOADER = yaml.SafeLoader
+else:
+    _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_BASE_LOADER):
@@ -105,7 +110,8 @@ class _Loader(_BASE_LOADER):
 
 
 # Dates stay text: a disclosure date is shown as written, and the build stays deterministic.
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp",
+                        yaml.SafeLoader.construct_yaml_str)  # type: ignore[type-var]  # stubs: a Loader's own method only
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 _INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
@@ -159,9 +165,10 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path, made: dict[
             result.key_lines[key] = key_node.start_mark.line + 1
         return result
     if isinstance(node, yaml.SequenceNode) and tag == _SEQ:
-        result = made[id(node)] = []
-        result.extend(_construct(loader, item, path, made, depth + 1) for item in node.value)
-        return result
+        items: list[Any] = []
+        made[id(node)] = items
+        items.extend(_construct(loader, item, path, made, depth + 1) for item in node.value)
+        return items
     value = made[id(node)] = _scalar(loader, node, path)
     return value
 
@@ -208,7 +215,7 @@ def _measure(text: str, path: Path) -> None:
                 first.clear()
                 continue
             if kind is yaml.AliasEvent:
-                if anchor not in anchors:
+                if anchor is None or anchor not in anchors:
                     _refuse_alias(path, event, any(frame[0] == anchor for frame in open_))
                 size, length, levels = anchors[anchor]
                 where = f"展开别名“*{anchor}”后"
@@ -249,7 +256,7 @@ def _measure(text: str, path: Path) -> None:
         loader.dispose()
 
 
-def _refuse_alias(path: Path, event: Any, inside: bool) -> None:
+def _refuse_alias(path: Path, event: Any, inside: bool) -> NoReturn:
     if inside:
         raise ContentError(_at(path, event.start_mark), f"别名“*{event.anchor}”写在它引用的锚点“&{event.anchor}”之内（循环引用）",
                            "别名只能引用在它之前已经写完的内容")

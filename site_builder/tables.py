@@ -20,7 +20,7 @@ from .model import TOTAL_LABEL, Row, Table, same_label
 from decimal import Decimal
 
 from .numbers import BLANK, Cell, normalize_text, parse_cell, percent, plain_number
-from .profiles import Column, TableSpec
+from .profiles import Column, TableSpec, TotalRow
 from .sources import CONTROL_CHARACTERS, MAX_CELL_CHARS, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, read_text
 
 _CODE_RE = re.compile(r"^\d+$")
@@ -136,7 +136,7 @@ def _read_rows(records: Iterator[tuple[int, list[str]]], path: Path, spec: Table
         check_row(row, table)
         fill_computed(row, spec)
     if spec.total:
-        rows.append(total_row(rows, spec, Location(path)))
+        rows.append(total_row(rows, spec.total, Location(path)))
     return table
 
 
@@ -211,16 +211,16 @@ def _places(cells: list[Cell]) -> int:
     return max((len(c.text.split(".")[1]) for c in cells if c.value is not None and "." in c.text), default=0)
 
 
-def total_row(rows: list[Row], spec: TableSpec, where: Location) -> Row:
+def total_row(rows: list[Row], total: TotalRow, where: Location) -> Row:
     """The computed 合计 row: each summed column is the sum of the rows above it."""
-    cells: dict[str, object] = {spec.total.label_column: spec.total.label}
-    for key in spec.total.sums:
+    cells: dict[str, object] = {total.label_column: total.label}
+    for key in total.sums:
         column = [r[key] for r in rows]
         value = sum((c.amount for c in column), Decimal(0))
         places = _places(column)
         # scores (7, 2.5) sum to “97”; amounts typed with two decimals keep two
         cells[key] = Cell(f"{value:.{places}f}" if places > 1 else plain_number(value), value)
-    row = Row(cells, where, name=spec.total.label)
+    row = Row(cells, where, name=total.label)
     row.computed = True
     return row
 

@@ -161,12 +161,12 @@ def _write_sheet(sheet, view: TableView, doc: Document, styles: _Styles) -> None
     for row_view in view.rows:
         bold = "total" in row_view.classes
         column = 0
-        for cell in row_view.cells:
-            colspan, rowspan = cell.colspan, cell.rowspan
+        for data_cell in row_view.cells:
+            colspan, rowspan = data_cell.colspan, data_cell.rowspan
             if covered or rowspan > 1:
                 column = _place(covered, row, column, colspan, rowspan)
-            text = str(cell.text)
-            classes = cell.classes
+            text = str(data_cell.text)
+            classes = data_cell.classes
             pattern = _number_format(text) if text and "num" in classes else None
             if pattern is not None:
                 # an amount: a number, shown with the decimals (and separators) it was published with
@@ -175,7 +175,7 @@ def _write_sheet(sheet, view: TableView, doc: Document, styles: _Styles) -> None
                     sheet.merge_range(row, column, row + rowspan - 1, column + colspan - 1, None, fmt)
                 write_number(row, column, float(text.replace(",", "")), fmt)
             else:
-                fmt = text_format(bold, cell.header, classes)
+                fmt = text_format(bold, data_cell.header, classes)
                 if rowspan > 1 or colspan > 1:
                     sheet.merge_range(row, column, row + rowspan - 1, column + colspan - 1, text, fmt)
                 elif text:

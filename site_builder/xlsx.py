@@ -1,10 +1,10 @@
 """A small XLSX (SpreadsheetML) writer for the workbook download: the few calls of xlsxwriter's
 API that ``workbook`` makes, writing the same bytes xlsxwriter writes for them.
 
-Why not xlsxwriter itself: it spends about 11–14 ms of CPU on a disclosure's ten sheets (most
-of it in generic cell bookkeeping and XML writing), which alone made the downloads add about
-60 % to a full build, against issue 9's budget of 30 %. This module does the same job in
-about a quarter of the time because it only knows what our sheets use: shared strings,
+Why not xlsxwriter itself: its time on a disclosure's ten sheets (most of it in generic cell
+bookkeeping and XML writing) alone made the downloads cost more than issue 9's budget of 30 %
+of a full build. This module does the same job in a fraction of the time (measured:
+docs/performance.md#xlsx-writer) because it only knows what our sheets use: shared strings,
 numbers, blanks, merged ranges, a handful of cell formats (font, bold, border, alignment,
 wrap, number format), row heights, column widths, frozen header rows, print titles and an A4
 landscape page one page wide.
@@ -381,7 +381,9 @@ class Workbook:
 
     def _styles(self) -> str:
         fonts: dict[tuple, int] = {}
-        font_xml, border_ids, numbers, xfs = [], {}, {}, []
+        border_ids: dict[int, int] = {}
+        numbers: dict[str, int] = {}
+        font_xml, xfs = [], []
         for fmt in self.xf_formats:
             key = fmt.font_key()
             if key not in fonts:

@@ -4,21 +4,18 @@ sanitiser (sanitize.py) changes no byte of the example's."""
 
 from __future__ import annotations
 
-import sys
-
 import markdown as md
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 
-from conftest import EXAMPLE, REPO
+from conftest import EXAMPLE
+from synthetic import generate  # tests/synthetic.py: made-up data
 from site_builder import render
 from site_builder.build import build
 from site_builder.sanitize import DEFAULT
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-from synthetic import generate  # noqa: E402  (benchmarks/synthetic.py: made-up data)
 
 MARKDOWN = md.Markdown(extensions=[SaneListExtension(), TableExtension()], output_format="html")
 convert = render._markdown     # the converter with the shortcut, without the memory and the sanitiser

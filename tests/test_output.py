@@ -16,12 +16,10 @@ import lxml.html
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE, REPO
+from conftest import EXAMPLE
+from synthetic import generate  # tests/synthetic.py: made-up data
 from site_builder.build import build
 from site_builder.cli import main
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-from synthetic import generate  # noqa: E402  (benchmarks/synthetic.py: made-up data)
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:

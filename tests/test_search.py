@@ -11,7 +11,6 @@ import gzip
 import json
 import re
 import shutil
-import sys
 import unicodedata
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlparse
@@ -21,13 +20,12 @@ import pytest
 
 from conftest import AXE, EXAMPLE, REPO, serve
 from search_truth import fragment_urls, indexed_text, indexed_texts, truth
+from synthetic import generate  # tests/synthetic.py: made-up data
 from site_builder.build import build
 from site_builder.compact import (SIGNATURE, PREFIX_LENGTH, CborError, cbor_decode, cbor_encode, read_metadata,
                                   shorten_fragment_names, write_metadata)
 from site_builder.search import PAGEFIND_VERSION, index_site
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-from synthetic import generate  # noqa: E402  (benchmarks/synthetic.py: made-up data)
 
 QUERIES = ["公务用车", "医疗救助", "医保", "参保", "三公", "城乡居民",
            "汾阳市医疗保障局", "吕梁市医疗保障局", "高邑县医疗保障局",
@@ -228,7 +226,7 @@ def test_without_index_the_search_page_says_so(browser, tmp_path):
         page.close()
 
 
-# ---- recall on a few hundred synthetic pages (benchmarks/synthetic.py: made-up data) ----
+# ---- recall on a few hundred synthetic pages (tests/synthetic.py: made-up data) ----
 
 SYNTHETIC_QUERIES = ["公务用车运行维护费", "医疗救助资金", "城乡居民基本医疗保险", "参保缴费", "乡村振兴", "审计整改",
                      "三公", "医保", "青川县", "项目支出", "政府采购", "合成"]

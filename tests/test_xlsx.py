@@ -1,11 +1,10 @@
 """The workbook download's own writer (site_builder/xlsx.py) against xlsxwriter: for the calls
 the build makes, the same bytes. The example disclosures, synthetic ones of every profile
-(benchmarks/synthetic.py: made-up data), and the awkward text a finance clerk can type."""
+(tests/synthetic.py: made-up data), and the awkward text a finance clerk can type."""
 
 from __future__ import annotations
 
 import io
-import sys
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -15,13 +14,12 @@ import pytest
 import xlsxwriter
 
 from conftest import REPO
+from synthetic import generate  # tests/synthetic.py: made-up data
 from site_builder import xlsx
 from site_builder.content import load_department, load_site_config
 from site_builder.profiles import load_profiles
 from site_builder.workbook import document_workbook, lay_out
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-from synthetic import generate  # noqa: E402  (benchmarks/synthetic.py: made-up data)
 
 CREATED = datetime(2025, 4, 30)
 

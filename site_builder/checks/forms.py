@@ -65,10 +65,11 @@ def rate(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for form in _forms(doc):
         for line in form["funding"]:
             done, budget, printed = _number(line.get("executed")), _number(line.get("full_year")), line.get("rate")
-            if done is None or not budget or _number(printed) is None:
+            printed_rate = _number(printed)
+            if done is None or not budget or printed_rate is None:
                 continue
             computed = done * 100 / budget
-            if abs(computed - _number(printed)) > _half_step(str(printed)):
+            if abs(computed - printed_rate) > _half_step(str(printed)):
                 yield _finding(doc, form, "form.rate", "sum", f"{computed:.2f}", str(printed),
                                f"{form['title']}“{line.get('source', '')}”：执行率应为 {line['executed']} ÷ {line['full_year']} = {computed:.2f}%，表中为 {printed}",
                                f"{form['title']} {line.get('source', '')}: 执行率 {computed:.2f}, printed {printed}")

@@ -109,12 +109,15 @@ def named_rows(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for table in doc.tables:
         for total_name, part_names, keys in table.spec.sum_rows:
             total = _row(table, total_name)
+            parts: list[Row | None]
             if part_names == ("above",):
-                part_names = tuple(range(table.rows.index(total))) if total else ()
-                parts = [table.rows[i] for i in part_names]
+                above = range(table.rows.index(total)) if total else range(0)
+                part_names = tuple(above)
+                parts = [table.rows[i] for i in above]
             else:
                 parts = [_row(table, name) for name in part_names]
-            if total is None or any(p is None for p in parts):
+            found = [p for p in parts if p is not None]
+            if total is None or len(found) < len(parts):
                 missing = [str(n) for n, p in zip((total_name, *part_names), (total, *parts), strict=True) if p is None]
                 yield Finding(rule="sum.rows", family="sum", severity="warning", location=Location(table.path),
                               document=doc.url, expected="、".join(missing), found="",
@@ -123,6 +126,6 @@ def named_rows(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                 continue
             for col in [c for c in table.spec.amount_columns if not keys or c.key in keys]:
                 yield from _compare(doc, table, config, "sum.rows", table.cell_location(total, col.key),
-                                    total[col.key], [p[col.key] for p in parts],
+                                    total[col.key], [p[col.key] for p in found],
                                     f"{f'行次 {total_name} ' if isinstance(total_name, int) else f'“{total_name}”行'}{col.label}与其分项之和",
                                     f"row {total_name} {col.key} against rows {list(part_names)}")

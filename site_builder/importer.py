@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import posixpath
 import re
 import struct
@@ -37,7 +38,7 @@ from typing import NoReturn
 from . import scaffold
 from .errors import Location, SiteBuilderError
 from .model import label_key
-from .numbers import exponent, normalize_text, parse_cell, plain_number
+from .numbers import OutOfRange, bounded, exponent, normalize_text, parse_cell, plain_number
 from .profiles import Column, Profile, TableSpec
 from .sources import load_mapping
 from .tables import table_csv
@@ -136,6 +137,8 @@ def cell_text(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)          # (inf, nan: a number no spreadsheet program saves, as its text)
     if isinstance(value, (int, float)):
         return plain_number(_shown(value))
     if hasattr(value, "isoformat"):
@@ -971,7 +974,10 @@ class _Amounts:
             if cell.value is None or factor is None:
                 return cell.text
             return self._convert(cell.value, factor, "," in cell.text, where)
-        shown = _shown(value)
+        try:
+            shown = bounded(_shown(value), cell_text(value))
+        except OutOfRange as exc:       # 1.5E999 in the XML is an infinite float; 1E+300 no amount
+            raise WorkbookError(None, f"“{col.qualified_label}”列：{exc}", "金额栏应为实际的金额", cell=where) from None
         style = _format_decimals(self.sheet.format(row, column))
         if factor is not None:
             return self._convert(shown, factor, bool(style and style[1]), where)

@@ -759,3 +759,28 @@ def test_the_calculation_chain_of_many_formulas_is_no_setting(fenyang, tmp_path,
             archive.writestr(name, data)
     code, output = _import(book, content_copy, "--force")
     assert code == 0, output
+
+
+@pytest.mark.parametrize("saved, expected", [
+    (b"1.5E999", "!C7：“收入/金额”列：“inf”不是具体的数字"),
+    (b"-1.5E999", "!C7：“收入/金额”列：“-inf”不是具体的数字"),
+    (b"1E+300", "!C7：“收入/金额”列：“10000000000000000000…（共 301 个字符）”过大"),
+    (b"1234567890123456", "!C7：“收入/金额”列：“1234567890123456”过大"),
+    (b"NaN", "无法读取这个工作簿"),      # (openpyxl's own reading refuses it: the file is damaged)
+], ids=["infinite", "minus infinite", "1E+300", "16 digits", "NaN"])
+def test_a_number_no_amount_in_an_amount_cell_is_a_clear_error(fenyang, tmp_path, content_copy, saved, expected):
+    """A numeric cell whose saved value is infinite (1.5E999 overflows a float), not a number,
+    or beyond the bounds of an amount (docs/templates.md, "Bounded work"): an error naming the
+    sheet and cell (1.5E999 was an OverflowError traceback)."""
+    from site_builder.workbook import document_workbook
+
+    source = zipfile.ZipFile(io.BytesIO(document_workbook(fenyang)))
+    book = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<c r="C7" s="8"><v>2262.43</v>', b'<c r="C7" s="8"><v>' + saved + b"</v>", 1)
+            out.writestr(info, data)
+    result = _import_limited(book, content_copy)
+    assert expected in result.output, result.output

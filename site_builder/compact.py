@@ -18,6 +18,7 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from .errors import SiteBuilderError
 from .jsonfmt import compact_json
@@ -137,7 +138,7 @@ def cbor_decode(data: bytes) -> object:
 
 
 def _refuse_outside_subset(value: object) -> None:
-    pending = [value]
+    pending: list[Any] = [value]
     while pending:
         item = pending.pop()
         kind = type(item)            # (not isinstance: True is an int too)
@@ -281,11 +282,11 @@ def _apply_renames(bundle: Path, entry: dict, metas: list, renames: dict[str, st
     except BaseException:
         for source, target in reversed(done):
             os.rename(target, source)
-        for path in written:
-            path.unlink(missing_ok=True)
+        for made in written:
+            made.unlink(missing_ok=True)
         (bundle / (ENTRY_FILE + ".tmp")).unlink(missing_ok=True)
         raise
     for _, old_hash, _, _ in metas:
-        old = bundle / f"pagefind.{old_hash}.pf_meta"
-        if old not in written:
-            old.unlink()
+        stale = bundle / f"pagefind.{old_hash}.pf_meta"
+        if stale not in written:
+            stale.unlink()

@@ -40,12 +40,17 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.split(plain) if s and s.strip() and s.strip("-: ")]
 
 
+def _column(table: dict, key: str) -> dict:
+    """The column ``key`` of a table of data.json (an empty one when it has none)."""
+    return next((c for c in table["columns"] if c["key"] == key), {})
+
+
 def _row_key(table: dict, index: int, row: dict) -> str:
     """A row's identity that survives edits to its amounts: its code and name, else its labels."""
     if "code" in row:
         return f"{row.get('code', '')} {row.get('name', '')}".strip()
     labels = [str(v) for key, v in row["cells"].items()
-              if v and next((c for c in table["columns"] if c["key"] == key), {}).get("type") in ("label", "line", "text")]
+              if v and _column(table, key).get("type") in ("label", "line", "text")]
     return " ".join(labels[:2]) or f"第{index + 1}行"
 
 

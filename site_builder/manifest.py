@@ -279,7 +279,7 @@ def content_named(path: Path, name: str) -> bool:
     and whose bytes match it: ``publish`` keeps earlier releases' assets so that a page served
     just before a switch still finds them; such a file cannot be altered without renaming it."""
     match = _HASHED.match(name)
-    return bool(match) and file_sha256(path)[:10] == match.group(1)
+    return match is not None and file_sha256(path)[:10] == match.group(1)
 
 
 def _decompressed_sha256(path: Path) -> str | None:

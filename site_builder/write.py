@@ -54,7 +54,7 @@ def write_error(exc: OSError, path: Path | str | None = None) -> WriteError | No
     """``exc`` as the clerk should read it, when the disk refused a write (None otherwise: a bug
     or a vanished file is not to be dressed up as a full disk). ``path``: the file being written
     (an error from write() itself names none)."""
-    known = DISK_ERRORS.get(exc.errno)
+    known = DISK_ERRORS.get(exc.errno) if exc.errno is not None else None
     if known is None:
         return None
     problem, remedy = known
@@ -172,7 +172,7 @@ def site_files(out: Path, under: str = "") -> list[str]:
     top = out / under if under else out
     if not top.is_dir():
         return []
-    found = []
+    found: list[str] = []
     for folder, dirs, files in os.walk(top):
         if Path(folder) == out and BUNDLE_DIR in dirs:
             dirs.remove(BUNDLE_DIR)

@@ -346,8 +346,9 @@ def build_department(slug: str) -> DepartmentResult:
         pages = department_pages(dept, renderer)
         for doc in dept.documents:
             pages += document_pages(doc, renderer, job.out, job.previous)
+        made = {path for path, _ in pages}
         for item, doc in zip(summary["documents"], dept.documents, strict=True):
-            if doc.__dict__.get("_corrections"):
+            if f"{doc.url}{CORRECTIONS}" in made:         # (it had correction records)
                 item["corrections"] = True
         pages.append(department_manifest(slug, pages))
         if sorted(path for path, _ in pages) != sorted(outputs(summary)):     # summary.outputs must know them all
@@ -500,7 +501,8 @@ def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
     as CSV and JSON (the page links to them with their sizes); with ``out`` (the output folder)
     its correction records, compared with the ``previous`` release (corrections.py)."""
     data = document_data(doc)
-    data["prose"] = renderer.prose(doc)
+    prose = renderer.prose_of(doc)        # (its 情况说明 and markdown parts: made once, for both)
+    data["prose"] = renderer.prose(doc, prose)
     formats = renderer.portal.config.downloads
     files = [("data.json", json_text(data).encode("utf-8"))]
     if "xlsx" in formats:
@@ -508,11 +510,10 @@ def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
         files.append((WORKBOOK, document_workbook(doc)))
     files += [(path, text.encode("utf-8")) for path, text in download_files(doc, data, formats)]
     records = history(data, doc.url, previous, out) if out is not None else []
-    doc.__dict__["_corrections"] = bool(records)
     if records:
         files.append((CORRECTIONS, json_text(records).encode("utf-8")))
     sizes = {path: len(content) for path, content in files}
-    return [(f"{doc.url}index.html", renderer.document(doc, sizes, records).encode("utf-8")),
+    return [(f"{doc.url}index.html", renderer.document(doc, sizes, records, prose).encode("utf-8")),
             *((doc.url + path, content) for path, content in files)]
 
 

@@ -13,12 +13,12 @@ from .numbers import money, percent, plain_number
 
 def headline(doc: Document) -> list[tuple[str, str, str]]:
     """The document's headline figures: (label, text, unit), as the profile defines them."""
-    return [(label, text, unit) for label, text, unit, _, _ in headline_values(doc)]
+    return [(label, text, unit) for label, text, unit, _, _ in doc.headline_figures]
 
 
 def headline_item(doc: Document, role: str) -> tuple[str, str, Decimal] | None:
     """(text, unit, value) of the headline figure with ``role`` (e.g. total_expenditure), if any."""
-    return next(((text, unit, value) for _, text, unit, r, value in headline_values(doc) if r == role), None)
+    return next(((text, unit, value) for _, text, unit, r, value in doc.headline_figures if r == role), None)
 
 
 def figure(doc: Document, role: str) -> Decimal | None:
@@ -86,16 +86,10 @@ def year_rows(portal: Portal, year: int, sort: str | None = None) -> list[dict[s
     return rows
 
 
-def headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
-    """(label, text, unit, role, value) of each headline figure; computed once per document and
-    kept on it, so pages that list documents need no tables (the preview drops them)."""
-    cached = doc.__dict__.get("_headline")
-    if cached is None:
-        cached = doc.__dict__["_headline"] = _headline_values(doc)
-    return cached
-
-
-def _headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
+def headline_figures(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
+    """(label, text, unit, role, value) of each headline figure, computed from the document's
+    tables (``Document.headline_figures`` keeps them, so pages that list documents need no
+    tables: the preview drops them)."""
     figures = []
     for item in doc.profile.headline:
         table = doc.table(item["table"])

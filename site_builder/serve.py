@@ -59,7 +59,6 @@ from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
 from .assets import BUILTIN_TEMPLATES
-from .figures import headline_values
 from .render import Renderer
 from .search import index_site
 from .write import replace_file
@@ -283,12 +282,11 @@ class Preview:
 def slim(doc: Document) -> None:
     """Keep what the pages that list a disclosure need (its identity and headline figures) and let
     its tables, forms and prose go: the preview of a large portal must not hold every table."""
-    headline_values(doc)   # computed now, kept on the document
+    doc.headline_figures   # noqa: B018 - computed now from its tables, kept on the document
     doc.tables, doc.attachments, doc.extra_markdown = [], [], {}
     doc.overview = doc.glossary = ""
     doc.inputs, doc.reasons = {}, {}
-    doc.__dict__.pop("_prose_sentences", None)
-    doc.__dict__.pop("_views", None)
+    doc.forget_derived()
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -17,7 +17,6 @@ from .downloads import WORKBOOK
 from .manifest import MANIFEST
 from .model import DOWNLOAD_FORMATS, Department, Document, Portal, SiteConfig
 from .profiles import Profile
-from .figures import headline_values
 
 
 def summarize(dept: Department, downloads: tuple[str, ...] = DOWNLOAD_FORMATS) -> dict[str, Any]:
@@ -28,7 +27,7 @@ def summarize(dept: Department, downloads: tuple[str, ...] = DOWNLOAD_FORMATS) -
         "documents": [{"year": doc.year, "kind": doc.kind, "profile": doc.profile.name, "title": doc.title,
                        "published": doc.published, "tables": [table.spec.id for table in doc.tables],
                        "headline": [[label, text, unit, role, str(value)]
-                                    for label, text, unit, role, value in headline_values(doc)]}
+                                    for label, text, unit, role, value in doc.headline_figures]}
                       for doc in dept.documents],
     }
 
@@ -42,8 +41,9 @@ def department_from_summary(summary: dict[str, Any], departments_dir: Path,
         doc = Document(department=dept, year=item["year"], kind=item["kind"], profile=profiles[item["profile"]],
                        title=item["title"], path=dept.path.joinpath(str(item["year"]), item["kind"]),
                        published=item.get("published"))      # (one join for two parts: 10,000 of them)
-        doc.__dict__["_headline"] = [(label, text, unit, role, Decimal(value))
-                                     for label, text, unit, role, value in item["headline"]]
+        # (a cached property: the summary's figures stand for those computed from the tables)
+        doc.headline_figures = [(label, text, unit, role, Decimal(value))
+                                for label, text, unit, role, value in item["headline"]]
         dept.documents.append(doc)
     return dept
 

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape as xml_escape
 
 from .cache import (BuildCache, Entry, cache_path, digest, environment, folders_signature, output_signature,
@@ -47,6 +47,7 @@ from .manifest import (MANIFEST, SIGNATURE, check_signing_key, department_manife
                        site_folder, update_manifest)
 from .model import Department, Document, Portal
 from .profiles import Profile, load_profiles
+from .records import Facts, Shown, Summary
 from .assets import asset_files
 from .figures import YEAR_SORTS
 from .search import BUNDLE_DIR, DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
@@ -165,17 +166,17 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             unchanged = cache.facts is not None and len(results) == len(cache.departments) \
                 and all(r.entry is cache.departments.get(r.slug) for r in results)
             facts = cache.facts if unchanged else portal_facts(departments_dir, config, base, results)
-            years, shown, lists = facts["years"], facts["shown"], facts["lists"]
-            before = cache.facts["shown"] if cache.facts else {}
+            years, shown, lists = facts.years, facts.shown, facts.lists
+            before = cache.facts.shown if cache.facts else None
             # the portal's pages show every department: rendered again only when what they show changed
             reuse = {path for path, _, _ in cache.portal_outputs} if cache.portal_outputs \
                 and outputs_intact(out, cache.portal_outputs) else set()
-            lists_same = shown["lists"] == before.get("lists") and set(lists) <= reuse
-            catalog_same = shown["catalog"] == before.get("catalog") and "catalog.json" in reuse
-            years_changed = [y for y in years if shown["years"][str(y)] != before.get("years", {}).get(str(y))
+            lists_same = before is not None and shown.lists == before.lists and set(lists) <= reuse
+            catalog_same = before is not None and shown.catalog == before.catalog and "catalog.json" in reuse
+            years_changed = [y for y in years if before is None or shown.years[y] != before.years.get(y)
                              or not set(year_paths(y)) <= reuse]
             portal = None
-            portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in lists + figure_paths(years)]
+            portal_files: list[tuple[str, bytes | None]] = [(path, None) for path in [*lists, *figure_paths(years)]]
             if not (lists_same and catalog_same and not years_changed):
                 portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
                 from .render import Renderer      # (Jinja and Markdown: imported when a page is made)
@@ -212,11 +213,11 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         index = None
         if search and not new_cache.search:
             new_cache.save(cache_path(out), root, out)     # pages recorded; the index is redone next time if this fails
-            index = index_into(out, [(r.slug, len(r.entry.brief["documents"])) for r in results], search_shard_size)
+            index = index_into(out, [(r.slug, len(r.entry.brief.documents)) for r in results], search_shard_size)
             new_cache.search = True
         elif not search and not keep_index and changed and (out / BUNDLE_DIR).exists():
             shutil.rmtree(out / BUNDLE_DIR)                # an index of the old pages would find what is gone
-        documents = facts["documents"]
+        documents = facts.documents
         if changed or index is not None or not (out / MANIFEST).exists() \
                 or (signing_key is not None and not signed_by(out, signing_key)):
             update_manifest(out, portal_paths, [r.slug for r in results], documents, set(written),
@@ -226,8 +227,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             new_cache.save(cache_path(out), root, out)
         if keep_portal and portal is None:
             portal = portal_of(config, root, profiles, [r.entry.summary for r in results])
-        files = facts["files"] + len(portal_paths)
-        pages = facts["pages"] + sum(path.endswith(".html") for path in portal_paths)
+        files = facts.files + len(portal_paths)
+        pages = facts.pages + sum(path.endswith(".html") for path in portal_paths)
         return BuildResult(documents, out_dir, pages, files, written_bytes, index, len(written), len(removed),
                            sum(r.rendered for r in results), "；".join(filter(None, [cache.note, note])), portal)
     except (WriteError, OSError) as exc:      # a write the disk refused: say so, and what became of the output
@@ -239,22 +240,19 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
         gc.unfreeze()      # (the preview server builds again and again in one process)
 
 
-def portal_facts(departments_dir: Path, config, base: str, results: list[DepartmentResult]) -> dict[str, Any]:
+def portal_facts(departments_dir: Path, config, base: str, results: list[DepartmentResult]) -> Facts:
     """What the build derives from every department's brief (summary.brief), and checks there
     (no two departments share a name or code): the digests of what the portal's pages show of
     them, the years, the data package's list files, and the counts. Kept in the cache: when no
     department changed, the next build takes them from there instead of decoding every brief."""
     briefs = [r.entry.brief for r in results]
-    check_unique([Department(r.slug, b["name"], f"{departments_dir}/{r.slug}", b["code"])   # (path: text,
-                  for r, b in zip(results, briefs, strict=True)])                        # a Path each costs 30 µs)
-    years = sorted({year for b in briefs for _, year, _ in b["documents"]}, reverse=True)
-    shown = {"lists": digest([b["shown"][0] for b in briefs]),
-             "catalog": digest([b["shown"][1] for b in briefs]),
-             "years": {str(y): digest([b["shown"][2].get(str(y)) for b in briefs]) for y in years}}
-    return {"shown": shown, "years": years,
-            "lists": list_paths(base, table_keys(briefs) if "csv" in config.downloads else []),
-            "documents": sum(len(b["documents"]) for b in briefs),
-            "files": sum(b["files"] for b in briefs), "pages": sum(b["pages"] for b in briefs)}
+    check_unique([Department(r.slug, b.name, f"{departments_dir}/{r.slug}", b.code)   # (path: text,
+                  for r, b in zip(results, briefs, strict=True)])                  # a Path each costs 30 µs)
+    years = sorted({document.year for b in briefs for document in b.documents}, reverse=True)
+    shown = Shown(digest([b.shown.lists for b in briefs]), digest([b.shown.catalog for b in briefs]),
+                  {year: digest([b.shown.years.get(year) for b in briefs]) for year in years})
+    return Facts(shown, tuple(years), tuple(list_paths(base, table_keys(briefs) if "csv" in config.downloads else [])),
+                 sum(len(b.documents) for b in briefs), sum(b.files for b in briefs), sum(b.pages for b in briefs))
 
 
 # -- one department ------------------------------------------------------------------------------
@@ -337,26 +335,24 @@ def build_department(slug: str) -> DepartmentResult:
         renderer, check_config = job.tools()
         errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),
                              drafts(dept.documents, job.draft))
-        summary = summarize(dept, job.config.downloads)
 
-        def entry() -> Entry:       # (the summary is encoded: made once it is complete)
+        def entry(summary: Summary) -> Entry:
             return Entry(signature, racy, summary, "", errors, brief(summary), output_folders(summary), listing=listing)
         if errors and not job.allow_errors:
-            return DepartmentResult(slug, entry(), rendered=True)
+            return DepartmentResult(slug, entry(summarize(dept, job.config.downloads)), rendered=True)
         pages = department_pages(dept, renderer)
         for doc in dept.documents:
             pages += document_pages(doc, renderer, job.out, job.previous)
         made = {path for path, _ in pages}
-        for item, doc in zip(summary["documents"], dept.documents, strict=True):
-            if f"{doc.url}{CORRECTIONS}" in made:         # (it had correction records)
-                item["corrections"] = True
+        summary = summarize(dept, job.config.downloads,      # (made once its pages are: with its correction records)
+                            corrected={doc.url for doc in dept.documents if f"{doc.url}{CORRECTIONS}" in made})
         pages.append(department_manifest(slug, pages))
         if sorted(path for path, _ in pages) != sorted(outputs(summary)):     # summary.outputs must know them all
             raise AssertionError(f"{slug}: summary.outputs() does not match the pages written")
         if output_folders(summary) != sorted({path.rpartition("/")[0] for path, _ in pages}):
             raise AssertionError(f"{slug}: summary.output_folders() does not match the pages written")
         written = [path for path, data in pages if stage(job.out, job.staging, path, data)]
-        return DepartmentResult(slug, entry(), rendered=True, written=written)   # (with its corrections)
+        return DepartmentResult(slug, entry(summary), rendered=True, written=written)
     except SiteBuilderError as exc:
         return DepartmentResult(slug, error=exc)
 

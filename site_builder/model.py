@@ -22,6 +22,7 @@ from .profiles import LEVEL_NAMES, Profile, TableSpec
 
 if TYPE_CHECKING:
     from .checks.prose import Sentence
+    from .records import Figure
     from .tableview import TableView
 
 KINDS = {
@@ -238,9 +239,8 @@ class Document:
 
     # Derived values: computed once, kept on the document until forget_derived ----------------
     @functools.cached_property
-    def headline_figures(self) -> list[tuple[str, str, str, str | None, Decimal]]:
-        """Its headline figures, as its profile defines them (figures.headline_figures: label,
-        text, unit, role, value). A
+    def headline_figures(self) -> list[Figure]:
+        """Its headline figures, as its profile defines them (figures.headline_figures). A
         document made from a summary (summary.department_from_summary) is given the summary's:
         it has no tables to compute them from."""
         from .figures import headline_figures

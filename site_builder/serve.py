@@ -51,7 +51,8 @@ from livereload.handlers import LiveReloadHandler, LiveReloadJSHandler
 from livereload.server import LiveScriptInjector
 from tornado import ioloop, web
 
-from .build import build, configured_release, department_pages, document_pages, figure_files, portal_pages, refuse_errors
+from .build import build, configured_release, refuse_errors
+from .pages import department_pages, document_pages, figure_files, portal_pages
 from .cache import cache_path
 from .catalog import catalog_entry
 from .content import check_tree, load_department, load_document, load_site_config

@@ -4,7 +4,7 @@ A build renders each department's pages on its own, in a worker process, and han
 this summary: the department's identity and, per disclosure, its identity and headline
 figures. The portal pages are rendered from the summaries, so no process ever holds every
 table of a large portal. The records themselves, and their JSON form in the build cache, are
-in :mod:`records`.
+in :mod:`records`; the files a summary stands for, in :mod:`pages`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ from collections.abc import Collection
 from pathlib import Path
 
 from .cache import digest
-from .downloads import WORKBOOK
-from .manifest import MANIFEST
 from .model import DOWNLOAD_FORMATS, Department, Document, Portal, SiteConfig
+from .pages import department_files
 from .profiles import Profile
 from .records import Brief, DocumentSummary, Shown, Summary, Tables
 
@@ -58,13 +57,13 @@ def shown(summary: Summary) -> Shown:
 
 
 def brief(summary: Summary) -> Brief:
-    """What the build derives the portal's facts from (build.portal_facts): the department's
+    """What the build derives the portal's facts from (plan.portal_facts): the department's
     name and code, the digests of what the portal's pages show of it, its counts of files and
     pages, and each disclosure's tables. Kept in the cache beside the summary and decoded on
     its own (≈ 0.5 KB against ≈ 2 KB): at 10,000 disclosures, decoding every summary took 0.2 s
     of a build after one edit."""
-    files, pages = counts(summary)
-    return Brief(summary.name, summary.code, shown(summary), files, pages,
+    files = department_files(summary)
+    return Brief(summary.name, summary.code, shown(summary), len(files), sum(path.endswith(".html") for path in files),
                  tuple(Tables(d.profile, d.year, list(d.tables)) for d in summary.documents))
 
 
@@ -82,46 +81,3 @@ def table_keys(briefs: list[Brief]) -> list[tuple[str, int, str]]:
 def portal_of(config: SiteConfig, root: Path, profiles: dict[str, Profile], summaries: list[Summary]) -> Portal:
     """The portal as its own pages need it, from the departments' summaries."""
     return Portal(config, root, [department_from_summary(s, root / "departments", profiles) for s in summaries])
-
-
-def outputs(summary: Summary) -> list[str]:
-    """The files ``build`` writes for a department (its pages, and each disclosure's page, data
-    and downloads), from its summary alone: the cache need not list them."""
-    slug = summary.slug
-    formats = summary.downloads
-    per_table = [fmt for fmt in ("csv", "json") if fmt in formats]
-    paths = [f"{slug}/index.html", f"{slug}/{MANIFEST}"]
-    paths += [f"{slug}/{year}/index.html" for year in summary.years]
-    for doc in summary.documents:
-        url = f"{slug}/{doc.year}/{doc.kind}/"
-        paths += [f"{url}index.html", f"{url}data.json"] + ([f"{url}{WORKBOOK}"] if "xlsx" in formats else [])
-        paths += [f"{url}tables/{table}.{fmt}" for table in doc.tables for fmt in per_table]
-        if doc.corrections:
-            paths.append(f"{url}corrections.json")
-    return paths
-
-
-def output_folders(summary: Summary) -> list[str]:
-    """The folders that hold the files ``outputs`` lists, sorted, without listing the files: the
-    check of a build with no change runs this for every department (``build_department``
-    compares it with ``outputs`` whenever it renders one)."""
-    slug = summary.slug
-    per_table = "csv" in summary.downloads or "json" in summary.downloads
-    folders = {slug}
-    for doc in summary.documents:
-        url = f"{slug}/{doc.year}/{doc.kind}"
-        folders.add(f"{slug}/{doc.year}")
-        folders.add(url)
-        if per_table and doc.tables:
-            folders.add(f"{url}/tables")
-    return sorted(folders)
-
-
-def counts(summary: Summary) -> tuple[int, int]:
-    """(files, HTML pages) that ``outputs`` lists, without listing them."""
-    documents = summary.documents
-    pages = 1 + len({d.year for d in documents}) + len(documents)
-    formats = summary.downloads
-    per_document = 1 + ("xlsx" in formats)                                 # data.json, the workbook
-    per_table = ("csv" in formats) + ("json" in formats)
-    return pages + 1 + sum(per_document + per_table * len(d.tables) + d.corrections for d in documents), pages

@@ -125,7 +125,7 @@ def test_build_workers_take_back_the_default_sigterm(monkeypatch, tmp_path):
     """The command's SIGTERM handler is for the main process. Pool.terminate ends the workers with
     SIGTERM while holding its queue's lock; a worker that had inherited the Python handler and
     got the signal just before blocking on that lock never ran it, and a build hung."""
-    from site_builder import build as build_module
+    from site_builder import workers as build_module
 
     monkeypatch.setattr(build_module, "build_department", sigterm_in_worker)
     job = build_module.Job(tmp_path, tmp_path / "out", tmp_path / "staging", None, {}, "", {"a": None}, 0, False)

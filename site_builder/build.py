@@ -33,6 +33,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .assets import asset_files
 from .cache import BuildCache, cache_path, environment, folders_signature, output_signature
@@ -142,8 +143,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
 
 # -- load ----------------------------------------------------------------------------------------
 
-@dataclass
-class Inputs:
+class Inputs(NamedTuple):
     """What a build reads before any department: the portal's settings and the build cache."""
 
     root: Path                  # the content folder (resolved)

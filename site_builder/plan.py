@@ -10,8 +10,8 @@ the output is not as the last build left it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .cache import BuildCache, digest, outputs_intact
 from .content import check_unique
@@ -24,8 +24,7 @@ from .workers import DepartmentResult
 from .write import site_files
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What the portal pages stage does: the facts it goes by, and which pages it renders again."""
 
     facts: Facts

@@ -9,15 +9,16 @@ the portal's facts; each with its JSON form (``to_json``/``from_json``), here an
 - :class:`Facts` — what the build derived from every brief (plan.portal_facts); a build with
   no change takes them from the cache instead of decoding every brief.
 
-Records are frozen: made once, in the process that loaded the department, and only read after.
-Small records that repeat (a headline figure, a disclosure's tables) are JSON arrays, the
-others objects. A ``from_json`` given a value of another shape raises ValueError, KeyError,
+Records are named tuples, so immutable: made once, in the process that loaded the department,
+and only read after. (Not frozen dataclasses: a build imports these every time, even one with
+no change, and a frozen dataclass took 0.6 ms to define and 0.85 µs to make, a named tuple
+0.08 ms and 0.28 µs.) Small records that repeat (a headline figure, a disclosure's tables) are
+JSON arrays, the others objects. A ``from_json`` given a value of another shape raises ValueError, KeyError,
 TypeError or IndexError; the cache turns that into "rebuild everything" (cache.StaleCache).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -40,8 +41,7 @@ class Figure(NamedTuple):
         return cls(label, text, unit, role, Decimal(value))
 
 
-@dataclass(frozen=True, slots=True)
-class DocumentSummary:
+class DocumentSummary(NamedTuple):
     """One disclosure in its department's summary."""
 
     year: int
@@ -68,8 +68,7 @@ class DocumentSummary:
                    bool(data.get("corrections")))
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(NamedTuple):
     """What the portal's pages (home, search page, catalog, year pages…) need of a department."""
 
     slug: str
@@ -96,8 +95,7 @@ class Summary:
                    tuple(data["downloads"]), tuple(DocumentSummary.from_json(d) for d in data["documents"]))
 
 
-@dataclass(frozen=True, slots=True)
-class Shown:
+class Shown(NamedTuple):
     """Digests of what the portal's pages show: of one department (in its brief) or of all of
     them (in the facts). A page is rendered again only when its digest changed."""
 
@@ -124,8 +122,7 @@ class Tables(NamedTuple):
     ids: list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Brief:
+class Brief(NamedTuple):
     """What the build derives the portal's facts from: a department's name and code (no two may
     share them), what the portal's pages show of it, its counts of files and HTML pages, and
     each disclosure's tables."""
@@ -147,8 +144,7 @@ class Brief:
                    tuple(Tables(profile, year, ids) for profile, year, ids in data["documents"]))
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(NamedTuple):
     """What the build derives from every department's brief (plan.portal_facts)."""
 
     shown: Shown              # what the portal's pages show of all of them

@@ -21,8 +21,9 @@ from .records import Brief, DocumentSummary, Shown, Summary, Tables
 
 def summarize(dept: Department, downloads: tuple[str, ...] = DOWNLOAD_FORMATS,
               corrected: Collection[str] = ()) -> Summary:
-    """``downloads``: the portal's download formats (site.yaml), which decide the files written;
-    ``corrected``: the URLs of its disclosures whose correction records the build wrote."""
+    """The department's summary; ``downloads``: the portal's download formats (site.yaml), which
+    decide the files written; ``corrected``: the URLs of its disclosures whose correction records
+    the build wrote."""
     return Summary(dept.slug, dept.name, dept.code, dept.supervisor, dept.region, tuple(downloads),
                    tuple(DocumentSummary(doc.year, doc.kind, doc.profile.name, doc.title, doc.published,
                                          tuple(table.spec.id for table in doc.tables), tuple(doc.headline_figures),
@@ -38,7 +39,7 @@ def department_from_summary(summary: Summary, departments_dir: Path, profiles: d
         doc = Document(department=dept, year=item.year, kind=item.kind, profile=profiles[item.profile],
                        title=item.title, path=dept.path.joinpath(str(item.year), item.kind),
                        published=item.published)      # (one join for two parts: 10,000 of them)
-        doc.headline_figures = list(item.headline)   # (a cached property: the summary's stand for the computed)
+        doc.headline_figures = list(item.headline)   # (a cached property: given, as there are no tables)
         dept.documents.append(doc)
     return dept
 

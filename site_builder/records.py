@@ -17,8 +17,8 @@ JSON arrays, the others objects. A ``from_json`` given a value of another shape 
 TypeError or IndexError; the cache turns that into "rebuild everything" (cache.StaleCache).
 """
 
-from __future__ import annotations
-
+# (no ``from __future__ import annotations``: a named tuple's field annotations given as text are
+# each compiled into a typing.ForwardRef when the class is made, ≈ 1 ms for these at every import)
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -36,7 +36,7 @@ class Figure(NamedTuple):
         return [self.label, self.text, self.unit, self.role, str(self.value)]
 
     @classmethod
-    def from_json(cls, item: list) -> Figure:
+    def from_json(cls, item: list) -> "Figure":
         label, text, unit, role, value = item
         return cls(label, text, unit, role, Decimal(value))
 
@@ -62,7 +62,7 @@ class DocumentSummary(NamedTuple):
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DocumentSummary:
+    def from_json(cls, data: dict[str, Any]) -> "DocumentSummary":
         return cls(data["year"], data["kind"], data["profile"], data["title"], data["published"],
                    tuple(data["tables"]), tuple(Figure.from_json(item) for item in data["headline"]),
                    bool(data.get("corrections")))
@@ -90,7 +90,7 @@ class Summary(NamedTuple):
                 "documents": [d.to_json() for d in self.documents]}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Summary:
+    def from_json(cls, data: dict[str, Any]) -> "Summary":
         return cls(data["slug"], data["name"], data["code"], data["supervisor"], data["region"],
                    tuple(data["downloads"]), tuple(DocumentSummary.from_json(d) for d in data["documents"]))
 
@@ -107,7 +107,7 @@ class Shown(NamedTuple):
         return {"lists": self.lists, "catalog": self.catalog, "years": {str(y): d for y, d in self.years.items()}}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Shown:
+    def from_json(cls, data: dict[str, Any]) -> "Shown":
         lists, catalog, years = data["lists"], data["catalog"], data["years"]
         if not (isinstance(lists, str) and isinstance(catalog, str)):
             raise TypeError("shown")
@@ -139,7 +139,7 @@ class Brief(NamedTuple):
                 "pages": self.pages, "documents": [list(d) for d in self.documents]}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Brief:
+    def from_json(cls, data: dict[str, Any]) -> "Brief":
         return cls(data["name"], data["code"], Shown.from_json(data["shown"]), data["files"], data["pages"],
                    tuple(Tables(profile, year, ids) for profile, year, ids in data["documents"]))
 
@@ -159,6 +159,6 @@ class Facts(NamedTuple):
                 "documents": self.documents, "files": self.files, "pages": self.pages}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Facts:
+    def from_json(cls, data: dict[str, Any]) -> "Facts":
         return cls(Shown.from_json(data["shown"]), tuple(data["years"]), tuple(data["lists"]), data["documents"],
                    data["files"], data["pages"])

@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))     # 
 
 from synthetic import generate  # noqa: E402
 
-from site_builder.build import department_pages, document_pages, templates_cache  # noqa: E402
+from site_builder.pages import department_pages, document_pages  # noqa: E402
+from site_builder.workers import templates_cache  # noqa: E402
 from site_builder.checks import CheckConfig, run_checks  # noqa: E402
 from site_builder.content import load_department, load_site_config  # noqa: E402
 from site_builder.manifest import department_manifest  # noqa: E402

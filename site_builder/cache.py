@@ -42,10 +42,11 @@ from .errors import SiteBuilderError
 from .jsonfmt import compact_json, digest
 from .assets import BUILTIN_TEMPLATES
 from .layout import cache_path
+from .records import Brief, Facts, Summary
 from .sources import refuse_outside_link
 from .write import write_atomic
 
-FORMAT = 5
+FORMAT = 6                    # 6: the records of records.py
 RACY_NS = 2_000_000_000       # a file this close to the build's start may change again unseen
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -208,18 +209,18 @@ class Entry:
     every line took 0.2 s of such a build), a build after one edit only the briefs, unless the
     portal's pages show what changed."""
 
-    def __init__(self, signature: str, racy: bool, summary: dict[str, Any] | None, outputs: str,
-                 errors: list[str] | None = None, brief: dict[str, Any] | None = None,
+    def __init__(self, signature: str, racy: bool, summary: Summary | None, outputs: str,
+                 errors: list[str] | None = None, brief: Brief | None = None,
                  folders: list[str] | None = None, body: bytes | None = None, listing: Listing | None = None,
                  listing_json: bytes | None = None, brief_json: bytes | None = None):
         self.signature = signature   # digest of its content folder
         self.racy = racy             # rebuild next time whatever the signature says
         self.outputs = outputs       # folders_signature of its files in the output
-        self.folders = folders or []            # the output folders that hold them (summary.output_folders)
+        self.folders = folders or []            # the output folders that hold them (pages.output_folders)
         self.errors = errors or []              # checker errors, kept when built with --allow-errors
         # the summary, kept encoded (≈ 1.7 KB against ≈ 10 KB as objects: a full build's parent
         # holds every department's); decoded each time it is used, at most a few times a build
-        self._body = _json(summary) if body is None else body
+        self._body = _json(summary.to_json()) if body is None else body
         self._brief, self._brief_json = brief, brief_json
         # scan's listing of its content folder, kept encoded: only the next build's scan of that
         # folder reads it (as lists, a full build's parent held ≈ 3 KB more per department)
@@ -237,32 +238,25 @@ class Entry:
         return self._listing
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """What the portal pages show of it (summary.summarize), decoded anew: not kept."""
-        return self._decode(self._body, dict)
+        return self._decode(self._body, Summary)
 
     @property
-    def brief(self) -> dict[str, Any]:
+    def brief(self) -> Brief:
         """What the portal's facts are derived from (summary.brief: name, code, the digests of
         what the portal's pages show of it, counts, each disclosure's tables)."""
         if self._brief_json is not None:
-            brief = self._decode(self._brief_json, dict)
-            shown = brief.get("shown")
-            if not (isinstance(shown, list) and len(shown) == 3 and isinstance(shown[2], dict)
-                    and isinstance(brief.get("documents"), list)):
-                raise StaleCache()
-            self._brief, self._brief_json = brief, None
+            self._brief, self._brief_json = self._decode(self._brief_json, Brief), None
         return self._brief
 
     @staticmethod
-    def _decode(data: bytes, kind: type) -> Any:
+    def _decode(data: bytes, record: type[Summary] | type[Brief]) -> Any:
+        """``record`` from its JSON form (records.py); a line of another shape is StaleCache."""
         try:
-            value = json.loads(data)
-        except (ValueError, TypeError) as exc:
+            return record.from_json(json.loads(data))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             raise StaleCache() from exc
-        if not isinstance(value, kind):
-            raise StaleCache()
-        return value
 
     def line(self, slug: str) -> bytes:
         """Its line in the cache: [slug, what a build with no change needs] TAB the listing of its
@@ -270,7 +264,7 @@ class Entry:
         head = {"signature": self.signature, "racy": self.racy, "outputs": self.outputs,
                 "folders": self.folders, "errors": self.errors}
         listing = self._listing_json if self._listing_json is not None else _json(self._listing)
-        brief = self._brief_json if self._brief_json is not None else _json(self._brief)
+        brief = self._brief_json if self._brief_json is not None else _json(self._brief.to_json())
         return b"\t".join((_json([slug, head]), listing, brief, self._body))
 
     @classmethod
@@ -302,7 +296,7 @@ class BuildCache:
     departments: dict[str, Entry] = field(default_factory=dict)
     portal_outputs: Signature = field(default_factory=list)   # home, search page, catalog, assets…
     search: bool = False          # the search index in the output matches its pages
-    facts: dict | None = None     # what the last build derived from every department (build.portal_facts)
+    facts: Facts | None = None    # what the last build derived from every department (plan.portal_facts)
     note: str = ""                # why an existing cache was not used (shown to the user)
     raw: dict[str, tuple[Entry, bytes]] = field(default_factory=dict, repr=False)   # loaded entries, their lines
 
@@ -334,11 +328,9 @@ class BuildCache:
                     raw[slug] = (entry, line)
             finally:
                 gc.enable()
-            facts = portal["facts"]
-            if not isinstance(facts, dict):
-                raise ValueError("facts")
+            facts = Facts.from_json(portal["facts"])
             return cls(environment, departments, portal["portal_outputs"], bool(portal["search"]), facts, raw=raw)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             return cls(environment, note="构建缓存已损坏，已忽略，全部重新生成")
 
     def relist(self, slug: str, listing: Listing) -> None:
@@ -349,7 +341,8 @@ class BuildCache:
         self.raw.pop(slug, None)
 
     def save(self, path: Path, root: Path, out_dir: Path) -> None:
-        lines = [_json({"portal_outputs": self.portal_outputs, "search": self.search, "facts": self.facts})]
+        lines = [_json({"portal_outputs": self.portal_outputs, "search": self.search,
+                        "facts": self.facts.to_json() if self.facts is not None else None})]
         for slug, entry in sorted(self.departments.items()):
             kept = self.raw.get(slug)       # an entry loaded and not replaced: its line as read
             lines.append(kept[1] if kept is not None and kept[0] is entry else entry.line(slug))

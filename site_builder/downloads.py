@@ -19,7 +19,6 @@ import io
 from typing import Any
 
 from .jsonfmt import json_text
-from .model import Document
 from .numbers import Cell
 
 FOLDER = "tables"
@@ -61,17 +60,12 @@ def _text(value: Any) -> str:
     return "" if value is None else spreadsheet_text(str(value))
 
 
-def download_files(doc: Document, data: dict[str, Any], formats=("csv", "json")) -> list[tuple[str, str]]:
-    """(path relative to the disclosure's folder, text) of every table's CSV and JSON (those of
-    ``formats``); ``data`` is the disclosure's data.json content (catalog.document_data)."""
+def table_json(data: dict[str, Any], entry: dict[str, Any]) -> str:
+    """A table's JSON download: its ``entry`` of the disclosure's data.json (``data``,
+    catalog.document_data), with the disclosure it belongs to. (Which files a disclosure has,
+    and their paths: pages.document_files.)"""
     identity = {key: data[key] for key in ("department", "slug", "year", "kind", "kind_label", "title")}
-    files = []
-    for table, entry in zip(doc.tables, data["tables"], strict=True):
-        if "csv" in formats:
-            files.append((f"{FOLDER}/{table.spec.id}.csv", table_csv(table)))
-        if "json" in formats:
-            files.append((f"{FOLDER}/{table.spec.id}.json", json_text({**identity, "table": entry})))
-    return files
+    return json_text({**identity, "table": entry})
 
 
 def file_size(size: int) -> str:

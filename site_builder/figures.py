@@ -9,16 +9,18 @@ from typing import Any
 
 from .model import Department, Document, Portal
 from .numbers import money, percent, plain_number
+from .records import Figure
 
 
 def headline(doc: Document) -> list[tuple[str, str, str]]:
     """The document's headline figures: (label, text, unit), as the profile defines them."""
-    return [(label, text, unit) for label, text, unit, _, _ in headline_values(doc)]
+    return [(figure.label, figure.text, figure.unit) for figure in doc.headline_figures]
 
 
 def headline_item(doc: Document, role: str) -> tuple[str, str, Decimal] | None:
     """(text, unit, value) of the headline figure with ``role`` (e.g. total_expenditure), if any."""
-    return next(((text, unit, value) for _, text, unit, r, value in headline_values(doc) if r == role), None)
+    return next(((figure.text, figure.unit, figure.value) for figure in doc.headline_figures if figure.role == role),
+                None)
 
 
 def figure(doc: Document, role: str) -> Decimal | None:
@@ -86,16 +88,9 @@ def year_rows(portal: Portal, year: int, sort: str | None = None) -> list[dict[s
     return rows
 
 
-def headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
-    """(label, text, unit, role, value) of each headline figure; computed once per document and
-    kept on it, so pages that list documents need no tables (the preview drops them)."""
-    cached = doc.__dict__.get("_headline")
-    if cached is None:
-        cached = doc.__dict__["_headline"] = _headline_values(doc)
-    return cached
-
-
-def _headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Decimal]]:
+def headline_figures(doc: Document) -> list[Figure]:
+    """The document's headline figures, computed from its tables (``Document.headline_figures``
+    keeps them, so the pages that list documents need no tables: the preview drops them)."""
     figures = []
     for item in doc.profile.headline:
         table = doc.table(item["table"])
@@ -104,11 +99,11 @@ def _headline_values(doc: Document) -> list[tuple[str, str, str, str | None, Dec
         value = cell.amount if cell is not None else Decimal(0)
         fmt, role = item.get("format", "money"), item.get("role")
         if fmt == "grade":
-            figures.append((item["label"], doc.profile.grade(value), "", role, value))
+            figures.append(Figure(item["label"], doc.profile.grade(value), "", role, value))
         elif fmt == "score":
-            figures.append((item["label"], plain_number(value), item.get("unit", "分"), role, value))
+            figures.append(Figure(item["label"], plain_number(value), item.get("unit", "分"), role, value))
         elif table.spec.column(item["column"]).computed:
-            figures.append((item["label"], cell.text if cell is not None else "", "", role, value))
+            figures.append(Figure(item["label"], cell.text if cell is not None else "", "", role, value))
         else:
-            figures.append((item["label"], money(value), item.get("unit", table.spec.unit), role, value))
+            figures.append(Figure(item["label"], money(value), item.get("unit", table.spec.unit), role, value))
     return figures

@@ -1,6 +1,10 @@
 """The content model: a portal of departments, each with disclosures (one per year and kind).
 
-Objects keep their source location so that errors and checks can cite file and line.
+Objects keep their source location so that errors and checks can cite file and line. What is
+computed from a table or a disclosure once and used many times (a table's label index and its
+view, a disclosure's headline figures, its 【待填写】 places, its prose's sentences) is a cached
+property of the model, computed by the module that knows how (imported when first used: they
+build on the model); ``Document.forget_derived`` drops them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from .profiles import LEVEL_NAMES, Profile, TableSpec
 
 if TYPE_CHECKING:
     from .config import SiteConfig     # (config.py reads site.yaml, and imports this module)
+    from .checks.prose import Sentence
+    from .records import Figure
+    from .tableview import TableView
 
 KINDS = {
     "final-accounts": "部门决算",
@@ -169,17 +176,26 @@ class Table:
     def children(self, parent: Row) -> list[Row]:
         return [r for r in self.rows if r.level == parent.level + 1 and r.code.startswith(parent.code)]
 
+    @functools.cached_property
+    def label_index(self) -> dict[str, Row]:
+        """Each label cell (or name), spaces ignored, → the first row that holds it; built on
+        first use: the checker looks up hundreds of labels."""
+        index: dict[str, Row] = {}
+        for row in self.rows:
+            for value in (row.name, *row.cells.values()):
+                if isinstance(value, str) and value:
+                    index.setdefault(label_key(value), row)
+        return index
+
+    @functools.cached_property
+    def view(self) -> TableView:
+        """The table as the page and the workbook (XLSX) draw it: made once, the same cells for both."""
+        from .tableview import table_view
+        return table_view(self)
+
     def find(self, label: str) -> Row | None:
         """The first row with a label cell (or name) equal to ``label``, spaces ignored."""
-        index = self.__dict__.get("_labels")
-        if index is None:           # built on first use: the checker looks up hundreds of labels
-            index = {}
-            for row in self.rows:
-                for value in (row.name, *row.cells.values()):
-                    if isinstance(value, str) and value:
-                        index.setdefault(label_key(value), row)
-            self.__dict__["_labels"] = index
-        return index.get(label_key(label))
+        return self.label_index.get(label_key(label))
 
     def value(self, label: str, key: str) -> Decimal:
         row = self.find(label)
@@ -246,6 +262,38 @@ class Document:
             if table.spec.id == table_id:
                 return table
         raise KeyError(f"{self.profile.name} 中没有 id 为 {table_id} 的表")
+
+    # Derived values: computed once, kept on the document until forget_derived ----------------
+    @functools.cached_property
+    def headline_figures(self) -> list[Figure]:
+        """Its headline figures, as its profile defines them (figures.headline_figures). A
+        document made from a summary (summary.department_from_summary) is given the summary's:
+        it has no tables to compute them from."""
+        from .figures import headline_figures
+        return headline_figures(self)
+
+    @functools.cached_property
+    def placeholders(self) -> list[tuple[Location, str]]:
+        """Every 【待填写】 left in its files, with file and line (checks.placeholders)."""
+        from .checks.placeholders import find_placeholders
+        return find_placeholders(self)
+
+    @functools.cached_property
+    def prose_sentences(self) -> list[Sentence]:
+        """Its prose as sentences, for the checker's prose rules (checks.prose)."""
+        from .checks.prose import prose_sentences
+        return prose_sentences(self)
+
+    def forget_derived(self) -> None:
+        """Drop what was computed from its tables and texts; its headline figures stay (the pages
+        that list it show them). The preview calls this when it lets a document's tables and
+        prose go (serve.slim). (Table views and label indexes go with the tables.)"""
+        for name in _DERIVED:
+            self.__dict__.pop(name, None)        # (where cached_property keeps a value)
+
+
+_DERIVED = tuple(name for name, value in vars(Document).items()
+                 if isinstance(value, functools.cached_property) and name != "headline_figures")
 
 
 @dataclass

@@ -136,16 +136,28 @@ def part_title(doc: Document, part) -> str:
     return fill_year(part.title, doc.year).replace("{dept}", doc.department.name)
 
 
-def markdown_part(doc: Document, name: str) -> str:
-    """A markdown part's text with its {{ … }} filled, made once per document (the page and
-    data.json's prose both need it)."""
-    made = doc.__dict__.setdefault("_markdown_parts", {})
-    if name not in made:
-        made[name] = render_markdown_file(doc, name)
-    return made[name]
+class DocumentProse:
+    """A disclosure's prose as Markdown (its 情况说明, its markdown parts with their {{ … }}
+    filled), each text made once: its page and its data.json both need them. A render result,
+    made for one document's files and let go with them (``Renderer.prose_of``)."""
+
+    def __init__(self, renderer: Renderer, doc: Document):
+        self._renderer, self._doc = renderer, doc
+        self._explanation: str | None = None
+        self._parts: dict[str, str] = {}
+
+    def explanation(self) -> str:
+        if self._explanation is None:
+            self._explanation = self._renderer.explanation_markdown(self._doc)
+        return self._explanation
+
+    def part(self, name: str) -> str:
+        if name not in self._parts:
+            self._parts[name] = render_markdown_file(self._doc, name)
+        return self._parts[name]
 
 
-def page_parts(doc: Document, policy: ProsePolicy = DEFAULT_POLICY) -> list[dict[str, Any]]:
+def page_parts(doc: Document, prose: DocumentProse, policy: ProsePolicy = DEFAULT_POLICY) -> list[dict[str, Any]]:
     """The profile's parts with {year}/{dept} filled in and each block's tables resolved."""
     parts = []
     for index, part in enumerate(doc.profile.parts, start=1):
@@ -157,7 +169,7 @@ def page_parts(doc: Document, policy: ProsePolicy = DEFAULT_POLICY) -> list[dict
                 ids = block["tables"] or [t.spec.id for t in doc.tables]
                 item["views"] = [document_view(doc, doc.table(i)) for i in ids]
             if block["type"] == "markdown":
-                item["html"] = render_markdown(markdown_part(doc, block["file"]), policy)
+                item["html"] = render_markdown(prose.part(block["file"]), policy)
             blocks.append(item)
         parts.append({"id": f"part-{index}", "title": title, "blocks": blocks})
     return parts
@@ -267,18 +279,18 @@ class Renderer:
                             documents=documents, headline=headline, summary=year_summary(documents))
 
     def explanation_markdown(self, doc: Document) -> str:
-        """The 情况说明 as Markdown, rendered once per document."""
-        text = doc.__dict__.get("_explanation")
-        if text is None:
-            try:
-                text = render_explanation(doc, self.explanation_env)
-            except SiteBuilderError as exc:
-                if not self.unfinished(doc):
-                    raise
-                # a draft: the 情况说明 needs figures still marked 【待填写】
-                text = f"【待填写】情况说明要等 document.yaml 中的数字填写完成后才能生成：{exc.problem}"
-            doc.__dict__["_explanation"] = text
-        return text
+        """The 情况说明 as Markdown (made each time: ``prose_of`` keeps it for one document's files)."""
+        try:
+            return render_explanation(doc, self.explanation_env)
+        except SiteBuilderError as exc:
+            if not self.unfinished(doc):
+                raise
+            # a draft: the 情况说明 needs figures still marked 【待填写】
+            return f"【待填写】情况说明要等 document.yaml 中的数字填写完成后才能生成：{exc.problem}"
+
+    def prose_of(self, doc: Document) -> DocumentProse:
+        """The disclosure's prose, each text made once for its page and its data.json."""
+        return DocumentProse(self, doc)
 
     def unfinished(self, doc: Document) -> list:
         """In the preview, the 【待填写】 places a document still has (none outside the preview)."""
@@ -294,27 +306,30 @@ class Renderer:
         return [f for f in run_checks(self.portal, documents=[doc])
                 if f.severity == "error" and f.rule != PLACEHOLDER_RULE]
 
-    def prose(self, doc: Document) -> dict[str, str]:
+    def prose(self, doc: Document, prose: DocumentProse | None = None) -> dict[str, str]:
         """The page's prose as Markdown, by part title (for data.json, where the next build finds
-        what a correction changed)."""
+        what a correction changed); ``prose``: as ``prose_of`` gives it (made here without)."""
+        prose = prose or self.prose_of(doc)
         texts: dict[str, str] = {}
         for part in doc.profile.parts:
             title = part_title(doc, part)
             for block in part.blocks:
                 kind = block["type"]
                 text = doc.overview if kind == "overview" else doc.glossary if kind == "glossary" else \
-                    self.explanation_markdown(doc) if kind == "explanation" else \
-                    markdown_part(doc, block["file"]) if kind == "markdown" else ""
+                    prose.explanation() if kind == "explanation" else \
+                    prose.part(block["file"]) if kind == "markdown" else ""
                 if text:
                     texts[title] = (texts.get(title, "") + "\n\n" + text).strip()
         return texts
 
     def document(self, doc: Document, files: dict[str, int] | None = None,
-                 records: list[dict[str, Any]] | None = None) -> str:
+                 records: list[dict[str, Any]] | None = None, prose: DocumentProse | None = None) -> str:
         """The disclosure's page; ``files``: its downloads (path in its folder → size in bytes);
-        ``records``: its correction records (corrections.py), oldest first."""
-        explanation = render_markdown(self.explanation_markdown(doc), self.policy)
-        parts = page_parts(doc, self.policy)
+        ``records``: its correction records (corrections.py), oldest first; ``prose``: as
+        ``prose_of`` gives it (made here without)."""
+        prose = prose or self.prose_of(doc)
+        explanation = render_markdown(prose.explanation(), self.policy)
+        parts = page_parts(doc, prose, self.policy)
         explanation = link_terms(parts, explanation, doc, self.glossary, "../" * doc.url.count("/"), self.policy)
         return self._render(
             "document.html", f"{doc.url}index.html",

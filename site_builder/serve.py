@@ -51,15 +51,15 @@ import click
 import watchfiles
 from tornado import httpserver, ioloop, netutil, web, websocket
 
-from .build import build, configured_release, department_pages, document_pages, figure_files, portal_pages, refuse_errors
+from .build import build, configured_release, refuse_errors
 from .layout import cache_path
+from .pages import department_pages, document_pages, figure_files, portal_pages
 from .catalog import catalog_entry
 from .content import check_tree, load_department, load_document, load_site_config
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
 from .assets import BUILTIN_TEMPLATES
-from .figures import headline_values
 from .render import Renderer
 from .search import index_site
 from .write import replace_file
@@ -283,12 +283,11 @@ class Preview:
 def slim(doc: Document) -> None:
     """Keep what the pages that list a disclosure need (its identity and headline figures) and let
     its tables, forms and prose go: the preview of a large portal must not hold every table."""
-    headline_values(doc)   # computed now, kept on the document
+    doc.headline_figures   # noqa: B018 - computed now from its tables, kept on the document
     doc.tables, doc.attachments, doc.extra_markdown = [], [], {}
     doc.overview = doc.glossary = ""
     doc.inputs, doc.reasons = {}, {}
-    doc.__dict__.pop("_prose_sentences", None)
-    doc.__dict__.pop("_views", None)
+    doc.forget_derived()
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -191,13 +191,9 @@ def _blocks(table: Table) -> TableView:
 
 
 def document_view(doc, table: Table) -> TableView:
-    """The view of one of ``doc``'s tables, made once per document: its page and its workbook
-    (XLSX) draw the same cells. Kept on the document, so it goes when the document goes."""
-    views = doc.__dict__.setdefault("_views", {})
-    view = views.get(table.spec.id)
-    if view is None:
-        view = views[table.spec.id] = table_view(table)
-    return view
+    """The view of one of ``doc``'s tables, made once: its page and its workbook (XLSX) draw the
+    same cells. Kept on the table (``Table.view``), so it goes when the table goes."""
+    return table.view
 
 
 def table_view(table: Table) -> TableView:

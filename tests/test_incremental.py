@@ -24,6 +24,7 @@ from conftest import EXAMPLE
 from site_builder.build import build
 from site_builder.errors import SiteBuilderError
 from site_builder.cache import Entry, StaleCache, cache_path, scan
+from site_builder.records import Shown
 
 HOUR_AGO = time.time() - 3600
 
@@ -276,7 +277,7 @@ def test_the_cache_writes_back_the_lines_of_unchanged_departments_as_read(portal
     assert "2262.44" in after["fenyang-ybj"].decode("utf-8") and "2262.44" not in before["fenyang-ybj"].decode("utf-8")
     for slug, line in after.items():      # a kept line is what encoding its entry again gives
         entry = Entry.from_line(line)[1]
-        assert entry.summary["slug"] == slug
+        assert entry.summary.slug == slug
         assert line == entry.line(slug)
     assert build(portal, out, search=False, allow_errors=True).rendered == 0
 
@@ -325,15 +326,17 @@ def test_a_summary_in_the_cache_that_cannot_be_decoded_stops_the_build_with_advi
     line written by another build of the tool can fail then, and that must stop the build, not
     make a page from half a summary."""
     head = b'["a",{"signature":"s","racy":false,"outputs":"o","folders":["a"],"errors":[]}]'
-    brief = b'{"name":"A","code":null,"shown":["lists","catalog",{}],"files":3,"pages":2,"documents":[]}'
-    slug, entry = Entry.from_line(head + b"\t[]\t" + brief + b'\t{"slug":"a"}')
-    assert (slug, entry.folders, entry.summary, entry.brief["shown"]) == ("a", ["a"], {"slug": "a"}, ["lists", "catalog", {}])
-    for body in (b'[{"slug":"a"}]', b"[{", b"null"):
+    brief = b'{"name":"A","code":null,"shown":{"lists":"l","catalog":"c","years":{}},"files":3,"pages":2,"documents":[]}'
+    summary = b'{"slug":"a","name":"A","code":null,"supervisor":null,"region":null,"downloads":[],"documents":[]}'
+    slug, entry = Entry.from_line(head + b"\t[]\t" + brief + b"\t" + summary)
+    assert (slug, entry.folders, entry.summary.slug, entry.brief.shown) == ("a", ["a"], "a", Shown("l", "c", {}))
+    for body in (b'{"slug":"a"}', b'[{"slug":"a"}]', b"[{", b"null"):
         with pytest.raises(StaleCache, match="--clean"):
             _ = Entry.from_line(head + b"\t[]\t" + brief + b"\t" + body)[1].summary
-    for bad in (b'{"shown":["lists"],"documents":[]}', b'{"shown":["a","b",{}]}', b"[]", b"{"):
+    for bad in (b'{"shown":["lists"],"documents":[]}', b'{"shown":["a","b",{}]}', b"[]", b"{",
+                brief.replace(b'"lists":"l"', b'"lists":1'), brief.replace(b'"documents":[]', b'"documents":[[1]]')):
         with pytest.raises(StaleCache, match="--clean"):
-            _ = Entry.from_line(head + b"\t[]\t" + bad + b'\t{"slug":"a"}')[1].brief
+            _ = Entry.from_line(head + b"\t[]\t" + bad + b"\t" + summary)[1].brief
     for line in (head, head + b"\t[]", head + b"\t[]\t" + brief, head + b"\t[]\t" + brief + b"\t{}\t{}"):
         with pytest.raises(ValueError):
             Entry.from_line(line)              # a segment missing or one too many: the load ignores the cache

@@ -26,7 +26,7 @@ from conftest import REPO
 PACKAGE = REPO / "site_builder"
 
 STAGES: list[tuple[str, ...]] = [
-    ("__init__", "errors", "layout", "jsonfmt", "numbers"),   # version, errors, names, JSON: used everywhere
+    ("__init__", "errors", "layout", "jsonfmt", "numbers", "records"),   # version, errors, names, JSON, typed records: used everywhere
     ("sources",),                                             # read files, YAML with line numbers
     ("profiles",),                                            # table-set definitions
     ("model", "tables", "glossary", "sanitize", "config", "content"),   # site.yaml; the content folder loaded into the model
@@ -35,9 +35,12 @@ STAGES: list[tuple[str, ...]] = [
     ("figures",),                                             # headline figures, year tables
     ("tableview", "charts", "assets", "downloads", "xlsx", "workbook", "render"),   # pages and their files
     ("catalog",),                                             # catalog.json
-    ("summary",),                                             # what the portal's pages need of a department
     ("write",),                                               # staging, commit, atomic writes
     ("corrections", "datapackage", "manifest", "cache"),      # beside the pages: records, package, hashes, cache
+    ("pages",),                                               # the one list of each department's files, made
+    ("summary",),                                             # what the portal's pages need of a department
+    ("workers",),                                             # one department's build, in a worker process
+    ("plan",),                                                # what the portal's pages and the output need redone
     ("search", "compact"),                                    # Pagefind over the written pages, made smaller
     ("build",),                                               # the driver: every stage above, per department
     ("publish",),                                             # after the build: releases, atomic switch
@@ -47,6 +50,10 @@ STAGES: list[tuple[str, ...]] = [
 
 # (importer, imported): why the import stays although it goes up the order
 EXCEPTIONS = {
+    **{("model", later): "a derived value of the model (Document.headline_figures, .placeholders, "
+                         ".prose_sentences; Table.view) is made on first use by the stage that knows how, "
+                         "imported inside the cached property, and kept on the object for every stage after"
+       for later in ("checks.placeholders", "checks.prose", "figures", "tableview")},
     ("config", "checks"): "site.yaml's checks: is read once, into the checker's CheckConfig, and the rule names "
                           "it gives are refused at their line of site.yaml when unknown (checks.RULES)",
     ("content", "checks"): "a rule named in site.yaml (checks: disabled/severity) or in known_issues is "

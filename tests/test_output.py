@@ -123,7 +123,7 @@ def test_build_workers_take_back_the_default_sigterm(monkeypatch, tmp_path):
     """The command's SIGTERM handler is for the main process. Pool.terminate ends the workers with
     SIGTERM while holding its queue's lock; a worker that had inherited the Python handler and
     got the signal just before blocking on that lock never ran it, and a build hung."""
-    from site_builder import build as build_module
+    from site_builder import workers as build_module
 
     monkeypatch.setattr(build_module, "build_department", sigterm_in_worker)
     job = build_module.Job(tmp_path, tmp_path / "out", tmp_path / "staging", None, {}, "", {"a": None}, 0, False)
@@ -234,9 +234,12 @@ def test_year_pages_compare_every_department_and_sort_without_javascript(example
 
 
 def test_year_rows_sort_largest_first_with_blanks_last():
+    from decimal import Decimal
+
     from site_builder.model import Portal
     from site_builder.profiles import load_profiles
     from site_builder.figures import year_rows
+    from site_builder.records import DocumentSummary, Figure, Summary
     from site_builder.summary import department_from_summary
 
     profiles = load_profiles()
@@ -245,10 +248,10 @@ def test_year_rows_sort_largest_first_with_blanks_last():
         documents = []
         for kind, profile, value in (("budget", "budget-13", budget), ("final-accounts", "final-accounts-10", final)):
             if value is not None:
-                documents.append({"year": 2024, "kind": kind, "profile": profile, "title": slug, "published": None,
-                                  "tables": [], "headline": [["总计", value, "万元", "total_expenditure", value.replace(",", "")]]})
-        return department_from_summary({"slug": slug, "name": slug, "code": None, "supervisor": None, "region": None,
-                                        "documents": documents}, EXAMPLE / "departments", profiles)
+                figure = Figure("总计", value, "万元", "total_expenditure", Decimal(value.replace(",", "")))
+                documents.append(DocumentSummary(2024, kind, profile, slug, None, (), (figure,)))
+        return department_from_summary(Summary(slug, slug, None, None, None, (), tuple(documents)),
+                                       EXAMPLE / "departments", profiles)
 
     portal = Portal(None, EXAMPLE, [dept("a", "100.00", "90.00"), dept("b", "1,000.00", "999.00"),
                                     dept("c", None, "5.00"), dept("d", "50.00", "60.00")])

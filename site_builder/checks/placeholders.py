@@ -59,19 +59,20 @@ def _texts(doc: Document) -> Iterator[tuple[Path, str | None]]:
 
 def placeholders(doc: Document) -> list[tuple[Location, str]]:
     """Every 【待填写】 left in the document's files (and its department's and portal's), with
-    file and line; found once per document."""
-    found = doc.__dict__.get("_placeholders")
-    if found is None:
-        found = []
-        for path, text in _texts(doc):
-            if not text or "【待填写" not in text:
-                continue
-            for number, line in enumerate(text.splitlines(), start=1):
-                if line.lstrip().startswith("#") and path.suffix == ".yaml":
-                    continue   # a YAML comment explains, it is never published
-                for match in PLACEHOLDER.finditer(line):
-                    found.append((Location(path, number, match.start() + 1), match.group()))
-        doc.__dict__["_placeholders"] = found
+    file and line; found once per document (``Document.placeholders`` keeps them)."""
+    return doc.placeholders
+
+
+def find_placeholders(doc: Document) -> list[tuple[Location, str]]:
+    found = []
+    for path, text in _texts(doc):
+        if not text or "【待填写" not in text:
+            continue
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.lstrip().startswith("#") and path.suffix == ".yaml":
+                continue   # a YAML comment explains, it is never published
+            for match in PLACEHOLDER.finditer(line):
+                found.append((Location(path, number, match.start() + 1), match.group()))
     return found
 
 

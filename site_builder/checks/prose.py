@@ -199,13 +199,10 @@ def _finding(rule_id: str, family: str, doc: Document, sentence: Sentence, expec
                    expected=expected, found=found, message=message, message_en=message_en)
 
 
-def _all_sentences(doc: Document) -> list[Sentence]:
-    """The document's prose as sentences, read once and kept on the document for the five rules."""
-    cached = doc.__dict__.get("_prose_sentences")
-    if cached is None:
-        cached = [s for where, text in _prose(doc) for s in _sentences(where, text)]
-        doc.__dict__["_prose_sentences"] = cached
-    return cached
+def prose_sentences(doc: Document) -> list[Sentence]:
+    """The document's prose as sentences, read once and kept on the document for the five rules
+    (``Document.prose_sentences``)."""
+    return [s for where, text in _prose(doc) for s in _sentences(where, text)]
 
 
 def _wan_amounts(doc: Document) -> dict[str, str]:
@@ -226,7 +223,7 @@ def unit_slip(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     amounts = _wan_amounts(doc)
     if not amounts:
         return
-    for sentence in _all_sentences(doc):
+    for sentence in doc.prose_sentences:
         for amount in sentence.amounts:
             value = f"{amount.value:.2f}"
             if amount.unit == "元" and "." in amount.text and value in amounts:
@@ -237,7 +234,7 @@ def unit_slip(doc: Document, config: CheckConfig) -> Iterator[Finding]:
 
 @rule("prose.parts", "sum", "Parts listed after 其中/包括 are each at most their whole and add up to at most it.")
 def parts(doc: Document, config: CheckConfig) -> Iterator[Finding]:
-    for sentence in _all_sentences(doc):
+    for sentence in doc.prose_sentences:
         for group in sentence.groups:
             whole = group.whole
             for part in group.parts:
@@ -262,7 +259,7 @@ def _in_unit(yuan: Decimal, unit: str) -> str:
 
 @rule("prose.share", "percentage", "“占 P%” after an amount equals that amount's share of its whole.")
 def share(doc: Document, config: CheckConfig) -> Iterator[Finding]:
-    for sentence in _all_sentences(doc):
+    for sentence in doc.prose_sentences:
         groups = sentence.groups
         for percent in sentence.amounts:
             if percent.money or not percent.label.startswith("占"):
@@ -283,7 +280,7 @@ def share(doc: Document, config: CheckConfig) -> Iterator[Finding]:
 
 def _rates(doc: Document) -> Iterator[tuple[Sentence, Amount, Amount, Amount | None]]:
     """(sentence, the rate, the budget, the actual) for every “完成…预算 P%” / “执行率 P%”."""
-    for sentence in _all_sentences(doc):
+    for sentence in doc.prose_sentences:
         for percent in sentence.amounts:
             if percent.money or not _RATE_WORDS.search(percent.label):
                 continue

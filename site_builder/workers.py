@@ -1,0 +1,196 @@
+"""The departments stage of a build: each department loaded, checked, rendered and staged on its
+own, in ``jobs`` worker processes, unless the build cache shows it unchanged.
+
+A task hands back a :class:`DepartmentResult`: its cache entry (with the department's summary
+and brief, records.py, encoded: they cross the process boundary and go into the cache as they
+are) and the files it staged. The department itself, with its tables, is let go in the worker.
+
+Workers are forked where the platform allows (they inherit the job and the compiled
+templates); a process with threads (the preview server) spawns them instead, and the job is
+pickled to them (without its renderer: a Jinja environment does not pickle).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .cache import Entry, folders_signature, scan
+from .config import SiteConfig
+from .jsonfmt import digest
+from .layout import cache_path
+from .checks import CheckConfig, run_checks
+from .checks.placeholders import placeholders
+from .content import load_department
+from .corrections import CORRECTIONS
+from .errors import SiteBuilderError
+from .layout import MANIFEST
+from .model import Document, Portal
+from .pages import department_output, output_folders
+from .profiles import Profile
+from .summary import brief, summarize
+from .write import stage
+
+if TYPE_CHECKING:
+    from .render import Renderer
+
+Progress = Callable[[int, int], None]
+
+
+def error_lines(findings, drafts: Collection[str] = ()) -> list[str]:
+    """The checker's errors as lines, but those of ``drafts`` (URLs of documents that the preview
+    shows as unfinished drafts: their page lists them instead)."""
+    return [f"  {f.location}: [{f.rule}] {f.message}" for f in findings
+            if f.severity == "error" and f.document not in drafts]
+
+
+def drafts(documents: Iterable[Document], draft: bool) -> set[str]:
+    """In the preview (``draft``), the documents still holding 【待填写】: shown as drafts, with
+    every checker error on the page, instead of stopping the preview."""
+    return {doc.url for doc in documents if placeholders(doc)} if draft else set()
+
+
+def templates_cache(out: Path) -> Path | None:
+    """Where compiled templates are kept between builds (next to the build cache)."""
+    folder = cache_path(out).parent / "templates"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None           # (a cache: templates are compiled again; a full disk is reported by the pages' writes)
+    return folder
+
+
+@dataclass
+class Job:
+    """What every department task needs; set before the workers start (they inherit it)."""
+
+    root: Path
+    out: Path
+    staging: Path
+    config: SiteConfig
+    profiles: dict[str, Profile]
+    base_url: str
+    cache: dict[str, Entry]
+    started_ns: int
+    allow_errors: bool
+    previous: Path | None = None          # the last published release (corrections are made against it)
+    draft: bool = False                   # the preview: unfinished documents (【待填写】) are shown, marked
+    _tools: tuple[Renderer, CheckConfig] | None = field(default=None, repr=False)
+
+    def tools(self) -> tuple[Renderer, CheckConfig]:
+        """The renderer and checker settings, made once per process (templates compile once)."""
+        if self._tools is None:
+            from .render import Renderer
+            empty = Portal(self.config, self.root, [])
+            self._tools = (Renderer(empty, self.base_url, templates_cache(self.out), draft=self.draft),
+                           CheckConfig.from_portal(empty))
+        return self._tools
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_tools": None}   # a Jinja environment does not pickle
+
+
+@dataclass
+class DepartmentResult:
+    slug: str
+    entry: Entry | None = None     # None: unchanged since the last build (the cache has its entry)
+    rendered: bool = False
+    written: list[str] = field(default_factory=list)
+    error: SiteBuilderError | None = None
+    listing: list | None = None    # unchanged, but its folders were read again: the listing to keep
+
+
+_JOB: Job | None = None
+
+
+def _init_worker(job: Job | None) -> None:
+    global _JOB
+    # A worker ends at once on SIGTERM, as Pool.terminate expects. A Python handler inherited
+    # from the command (cli: the main process cleans up on SIGTERM) runs only when a blocking
+    # call returns: a signal landing just before a worker blocks on the pool's queue, whose lock
+    # terminate() holds, was never acted on, and the build hung (seen once in ~100 builds).
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except ValueError:      # (not the main thread of a forked process: nothing was inherited)
+        pass
+    if job is not None:
+        _JOB = job
+
+
+def build_department(slug: str) -> DepartmentResult:
+    """Load, check, render and stage one department, unless the cache shows it unchanged."""
+    job = _JOB
+    assert job is not None
+    folder = f"{job.root}{os.sep}departments{os.sep}{slug}"   # (text: this runs for every department)
+    try:
+        old = job.cache.get(slug)
+        signature, racy, listing = scan(folder, job.root, job.started_ns,
+                                        known=old.listing if old is not None and not old.racy else None)
+        if job.previous is not None:         # corrections are made against the published release
+            signature = digest([signature, previous_signature(job.previous, slug)])
+        if old is not None and not old.racy and old.signature == signature \
+                and folders_signature(job.out, old.folders) == old.outputs:
+            # the main process has the entry; a new listing when a folder's time had changed
+            # with no file changed (an editor's swap file come and gone), so it is used next time
+            # (unless that time is too recent to trust: then the next build reads it again)
+            return DepartmentResult(slug, listing=None if old.listing is listing or racy else listing)
+        dept = load_department(Path(folder), job.config, job.profiles)
+        renderer, check_config = job.tools()
+        errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),
+                             drafts(dept.documents, job.draft))
+        pages = department_output(dept, renderer, job.out, job.previous) if not errors or job.allow_errors else []
+        made = {path for path, _ in pages}
+        summary = summarize(dept, job.config.downloads,
+                            corrected={doc.url for doc in dept.documents if f"{doc.url}{CORRECTIONS}" in made})
+        entry = Entry(signature, racy, summary, "", errors, brief(summary), output_folders(summary), listing=listing)
+        written = [path for path, data in pages if stage(job.out, job.staging, path, data)]
+        return DepartmentResult(slug, entry, rendered=True, written=written)
+    except SiteBuilderError as exc:
+        return DepartmentResult(slug, error=exc)
+
+
+def previous_signature(previous: Path, slug: str) -> str | None:
+    """What the published release holds of a department: its manifest pins every file."""
+    try:
+        return digest([(previous / slug / MANIFEST).read_bytes().decode("utf-8")])
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def run_departments(job: Job, slugs: list[str], jobs: int | None, progress: Progress | None) -> list[DepartmentResult]:
+    """Every department's task, in ``jobs`` processes (forked where the platform allows)."""
+    global _JOB
+    _JOB = job
+    try:
+        return _run(job, slugs, jobs, progress)
+    finally:
+        _JOB = None      # the job holds the cache: not kept alive after the build (the preview builds again)
+
+
+def _run(job: Job, slugs: list[str], jobs: int | None, progress: Progress | None) -> list[DepartmentResult]:
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(slugs)))
+    results: list[DepartmentResult] = []
+    if jobs == 1:
+        for slug in slugs:
+            results.append(build_department(slug))
+            if progress:
+                progress(len(results), len(slugs))
+        return results
+    # forked workers inherit the compiled templates; a process with threads (the preview server)
+    # is not forked, as a lock held by another thread would stay held in the child
+    fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if fork and not job.cache:      # a full build: compile the templates once, before forking
+        job.tools()                 # (with a cache, most departments are unchanged and need none)
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(None if fork else job,)) as pool:
+        for result in pool.imap_unordered(build_department, slugs, chunksize=max(1, min(64, len(slugs) // (jobs * 8)))):
+            results.append(result)
+            if progress:
+                progress(len(results), len(slugs))
+    return results

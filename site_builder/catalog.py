@@ -10,7 +10,7 @@ from typing import Any
 
 from .model import Document, Portal
 from .numbers import Cell
-from .figures import headline
+from .headlines import headline
 
 
 def document_data(doc: Document) -> dict[str, Any]:

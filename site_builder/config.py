@@ -25,7 +25,7 @@ from .glossary import load_glossary
 from .model import DOWNLOAD_FORMATS, KINDS
 from .numbers import NUMBER_HINT, OutOfRange, parse_decimal
 from .sanitize import forbidden, widened
-from .sources import Mapping, check_texts, check_type, inside, load_mapping, optional, reject_unknown, require
+from .sources import YamlMapping, check_texts, check_type, inside, load_mapping, optional, reject_unknown, require
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Setting:
         if not self.attribute:
             object.__setattr__(self, "attribute", self.key)
 
-    def value(self, mapping: Mapping) -> Any:
+    def value(self, mapping: YamlMapping) -> Any:
         """The value in ``mapping``, checked against the declared type; the default when absent."""
         if self.required:
             return require(mapping, self.key, self.type, what=self.label)
@@ -149,7 +149,7 @@ def load_site_config(root: Path) -> SiteConfig:
     return SiteConfig(**values, path=path, glossary=load_glossary(root))
 
 
-def _base_url(setting: Setting, data: Mapping) -> str:
+def _base_url(setting: Setting, data: YamlMapping) -> str:
     url = setting.value(data)
     problem = base_url_problem(url) if url else None
     if problem:
@@ -157,7 +157,7 @@ def _base_url(setting: Setting, data: Mapping) -> str:
     return url
 
 
-def _profiles(setting: Setting, data: Mapping) -> dict[str, str]:
+def _profiles(setting: Setting, data: YamlMapping) -> dict[str, str]:
     profiles = setting.value(data)
     for kind in profiles:
         if kind not in PROFILES:
@@ -165,7 +165,7 @@ def _profiles(setting: Setting, data: Mapping) -> dict[str, str]:
     return dict(profiles)
 
 
-def _checks(setting: Setting, data: Mapping) -> CheckConfig:
+def _checks(setting: Setting, data: YamlMapping) -> CheckConfig:
     """``checks:`` (docs/checks.md), checked and read into the checker's settings."""
     settings = setting.value(data)
     reject_unknown(settings, set(CHECKS))
@@ -213,7 +213,7 @@ def load_subject_names(path: Path) -> dict[str, dict[str, tuple[str, ...]]]:
     return names
 
 
-def _downloads(setting: Setting, data: Mapping) -> tuple[str, ...]:
+def _downloads(setting: Setting, data: YamlMapping) -> tuple[str, ...]:
     """Left out: every format; written, even empty (``downloads:``), only the ones listed."""
     if setting.key not in data:
         return setting.default
@@ -225,7 +225,7 @@ def _downloads(setting: Setting, data: Mapping) -> tuple[str, ...]:
     return tuple(f for f in setting.choices if f in chosen)
 
 
-def _previous_release(setting: Setting, data: Mapping) -> Path | None:
+def _previous_release(setting: Setting, data: YamlMapping) -> Path | None:
     """The published portal, relative to the content folder (an absolute path stays as it is)."""
     value = setting.value(data)
     if not value:
@@ -233,7 +233,7 @@ def _previous_release(setting: Setting, data: Mapping) -> Path | None:
     return (data.path.parent / value).resolve()
 
 
-def _prose_html(setting: Setting, data: Mapping):
+def _prose_html(setting: Setting, data: YamlMapping):
     """``prose_html:``: the portal's additions to what prose may contain (sanitize.py). Never
     what runs code."""
     settings = setting.value(data)
@@ -257,7 +257,7 @@ def _prose_html(setting: Setting, data: Mapping):
 
 
 # How a key whose value needs more than its declared type is read (the others: Setting.value)
-_READERS: dict[str, Callable[[Setting, Mapping], Any]] = {
+_READERS: dict[str, Callable[[Setting, YamlMapping], Any]] = {
     "base_url": _base_url, "profiles": _profiles, "checks": _checks, "downloads": _downloads,
     "previous_release": _previous_release, "prose_html": _prose_html,
 }

@@ -1,4 +1,4 @@
-"""Load a content folder into the model (stage 1 of the build).
+"""Load a content folder into the model.
 
 Layout (see README and docs/ for the full guide)::
 
@@ -24,7 +24,7 @@ from .errors import ContentError, Location, ProfileError
 from .numbers import NUMBER_HINT, OutOfRange, parse_decimal
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record
 from .profiles import Profile, load_profiles
-from .sources import (Mapping, check_texts, load_mapping, optional, read_markdown, refuse_outside_link, reject_unknown,
+from .sources import (YamlMapping, check_texts, load_mapping, optional, read_markdown, refuse_outside_link, reject_unknown,
                       require)
 from .tables import read_table
 
@@ -158,7 +158,7 @@ def _numbers(value: Any, where: Location | None = None) -> Any:
     """Turn numbers typed in YAML into Decimal (via their text, never via float arithmetic). A
     number, or text that reads as one, beyond the bounds of numbers.bounded is an error at its line."""
     if isinstance(value, dict):
-        return {k: _numbers(v, value.where(k) if isinstance(value, Mapping) else where) for k, v in value.items()}
+        return {k: _numbers(v, value.where(k) if isinstance(value, YamlMapping) else where) for k, v in value.items()}
     if isinstance(value, list):
         return [_numbers(v, where) for v in value]
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
@@ -172,7 +172,7 @@ def _numbers(value: Any, where: Location | None = None) -> Any:
     return value if isinstance(value, str) else number
 
 
-def _check_number(mapping: Mapping, key: str) -> None:
+def _check_number(mapping: YamlMapping, key: str) -> None:
     """A printed number of a form (``"62"``, ``"100%"``), where it reads as one, within the bounds."""
     value = mapping.get(key)
     if value is None or isinstance(value, bool):
@@ -185,13 +185,13 @@ def _check_number(mapping: Mapping, key: str) -> None:
         pass      # printed text that is no number (“——”, “≥90%”) is shown as it is
 
 
-def check_form_numbers(data: Mapping) -> None:
+def check_form_numbers(data: YamlMapping) -> None:
     """The 总分 and the numbers of each funding line and indicator of a form."""
     _check_number(data, "total_score")
     for field, keys in FORM_NUMBERS.items():
         items = data.get(field)
         for item in items if isinstance(items, list) else []:
-            if isinstance(item, Mapping):
+            if isinstance(item, YamlMapping):
                 for key in keys:
                     _check_number(item, key)
 
@@ -220,7 +220,7 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
         published=optional(meta, "published"),
         source=optional(meta, "source"),
         inputs=_numbers(optional(meta, "inputs", dict, {}), meta.where("inputs")),
-        reasons=optional(meta, "reasons", dict, {}),  # a Mapping: findings cite the line of each reason
+        reasons=optional(meta, "reasons", dict, {}),  # a YamlMapping: findings cite the line of each reason
         corrections=[_correction(item, meta) for item in optional(meta, "corrections", list, [])],
         known_issues=[_known_issue(item, meta) for item in optional(meta, "known_issues", list, [])],
         title_location=meta.where("title") if "title" in meta else meta.where(),
@@ -263,9 +263,9 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
     return doc
 
 
-def _correction(item: Any, meta: Mapping) -> Record:
+def _correction(item: Any, meta: YamlMapping) -> Record:
     """One place where the page (computed) differs from the published text."""
-    if not isinstance(item, Mapping):
+    if not isinstance(item, YamlMapping):
         raise ContentError(meta.where("corrections"), "corrections 中的每一项应包含 section、published、shown、reason")
     reject_unknown(item, {"section", "published", "shown", "reason"})
     return Record({key: require(item, key) for key in ("section", "published", "shown", "reason")})
@@ -274,7 +274,7 @@ def _correction(item: Any, meta: Mapping) -> Record:
 LEVELS = {"level1": "一级指标", "level2": "二级指标", "level3": "三级指标"}
 
 
-def check_indicator(item: Mapping) -> None:
+def check_indicator(item: YamlMapping) -> None:
     """A 自评表 indicator names all three levels (blank if printed blank) and 得分 ≤ 分值."""
     for key, label in LEVELS.items():
         if key not in item:
@@ -289,9 +289,9 @@ def check_indicator(item: Mapping) -> None:
                            "得分不能大于分值")
 
 
-def _known_issue(item: Any, meta: Mapping) -> dict[str, str]:
+def _known_issue(item: Any, meta: YamlMapping) -> dict[str, str]:
     """A checker finding that stands in the published source (rule, file, reason)."""
-    if not isinstance(item, Mapping):
+    if not isinstance(item, YamlMapping):
         raise ContentError(meta.where("known_issues"), "known_issues 中的每一项应包含 rule、file、reason")
     reject_unknown(item, {"rule", "file", "reason"})
     if item.get("rule") not in RULES:
@@ -329,7 +329,7 @@ def load_form(path: Path) -> dict[str, Any]:
         require(data, "funding", list)
         require(data, "indicators", list)
         for item in data["indicators"]:
-            if not isinstance(item, Mapping):
+            if not isinstance(item, YamlMapping):
                 raise ContentError(data.where("indicators"), "每个绩效指标应为映射（level1、level2、level3…）")
             if kind == "project-self-evaluation":
                 check_indicator(item)

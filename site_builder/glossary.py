@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import ContentError, Location
-from .sources import Mapping, check_type, load_mapping, optional, reject_unknown, require
+from .sources import YamlMapping, check_type, load_mapping, optional, reject_unknown, require
 
 BUILTIN = Path(__file__).resolve().parent / "data" / "glossary.yaml"
 PAGE = "glossary/index.html"
@@ -140,7 +140,7 @@ def _read_terms(path: Path, builtin: bool) -> Iterator[tuple[Term, bool]]:
     items = require(data, "terms", list, what="名词列表")
     where = data.where("terms")
     for number, item in enumerate(items, start=1):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, YamlMapping):
             raise ContentError(where, f"“terms”的第 {number} 项应为“键: 值”形式的名词（term、definition 等），实际是“{item}”",
                                "每个名词以“- term: 名词”开头，下一行缩进写“definition: 解释”")
         reject_unknown(item, TERM_KEYS)

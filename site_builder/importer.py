@@ -41,7 +41,7 @@ from .model import label_key
 from .numbers import OutOfRange, bounded, exponent, normalize_text, parse_cell, plain_number
 from .profiles import Column, Profile, TableSpec
 from .sources import load_mapping
-from .tables import table_csv
+from .tables import content_csv
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 UNIT_FACTORS = {("元", "万元"): Decimal("0.0001"), ("万元", "元"): Decimal(10000)}
@@ -1144,7 +1144,7 @@ def read_document_workbook(path: Path, profile: Profile, year: int) -> ImportedD
             rows = read_sheet(sheet, spec, unit, notices)
         except WorkbookError as exc:
             raise WorkbookError(path, exc.problem, exc.hint, cell=exc.cell) from None
-        tables.append(ImportedTable(spec, sheet.name, table_csv(spec, rows), len(rows), unit))
+        tables.append(ImportedTable(spec, sheet.name, content_csv(spec, rows), len(rows), unit))
     missing = [spec for spec in specs if spec.id not in found]
     if not tables:
         raise WorkbookError(path, f"工作簿中没有找到{profile.title}的任何一张表",

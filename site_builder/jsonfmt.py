@@ -2,7 +2,7 @@
 
 One encoding for everything the build writes or fingerprints: the site's JSON files
 (``json_text``), the manifests (sorted keys), the build cache's lines and its digests, and the
-Pagefind files that ``compact`` rewrites. Always json's C encoder: indenting switches json to its
+Pagefind files that ``search_bundle`` rewrites. Always json's C encoder: indenting switches json to its
 pure-Python encoder, five times slower on a large portal.
 """
 

@@ -269,7 +269,7 @@ class Document:
         """Its headline figures, as its profile defines them (figures.headline_figures). A
         document made from a summary (summary.department_from_summary) is given the summary's:
         it has no tables to compute them from."""
-        from .figures import headline_figures
+        from .headlines import headline_figures
         return headline_figures(self)
 
     @functools.cached_property

@@ -21,7 +21,7 @@ from .catalog import catalog, document_data
 from .corrections import CORRECTIONS, history
 from .datapackage import package_files, package_paths
 from .downloads import FOLDER, table_csv, table_json
-from .figures import YEAR_SORTS
+from .headlines import YEAR_SORTS
 from .jsonfmt import json_text
 from .layout import MANIFEST
 from .manifest import department_manifest

@@ -16,7 +16,7 @@ from typing import Any
 
 from .errors import ProfileError
 from .numbers import parse_decimal
-from .sources import MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, Mapping, check_type, load_mapping, optional, reject_unknown, require
+from .sources import MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, YamlMapping, check_type, load_mapping, optional, reject_unknown, require
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 LAYOUTS = {"subject", "grid", "blocks"}
@@ -286,7 +286,7 @@ def header_rows(tree: list, depth: int | None = None) -> list[list[HeaderCell]]:
     return rows
 
 
-def identifier(item: Mapping, key: str, what: str) -> str:
+def identifier(item: YamlMapping, key: str, what: str) -> str:
     """``item[key]``, refused unless it matches IDENTIFIER (it becomes part of markup and paths)."""
     value = require(item, key)
     if not IDENTIFIER.fullmatch(value):
@@ -296,13 +296,13 @@ def identifier(item: Mapping, key: str, what: str) -> str:
     return value
 
 
-def _parse_columns(items: object, where: Mapping, path: tuple[str, ...] = ()) -> tuple[list, list[Column]]:
+def _parse_columns(items: object, where: YamlMapping, path: tuple[str, ...] = ()) -> tuple[list, list[Column]]:
     if not isinstance(items, list) or not items:
         raise ProfileError(where.where("columns"), "“columns”应为非空列表")
     tree: list = []
     leaves: list[Column] = []
     for item in items:
-        if not isinstance(item, Mapping):
+        if not isinstance(item, YamlMapping):
             raise ProfileError(where.where("columns"), f"列定义应为映射，实际是“{item}”")
         if "group" in item:
             reject_unknown(item, {"group", "children"})
@@ -337,13 +337,13 @@ PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empt
                 "charts"}
 
 
-def _check_keys(item: Mapping, key: str, keys: list[str], allowed: list[str], what: str) -> None:
+def _check_keys(item: YamlMapping, key: str, keys: list[str], allowed: list[str], what: str) -> None:
     for name in keys:
         if name not in allowed:
             raise ProfileError(item.where(key), f"{what}“{name}”不是本表的列", "本表的列：" + "、".join(allowed))
 
 
-def _row_range(entry: Mapping) -> tuple[str | int, ...]:
+def _row_range(entry: YamlMapping) -> tuple[str | int, ...]:
     """``parts`` of a sum_rows entry: labels, 行次 numbers and ranges such as "1-26", or ``above``
     (every row printed above the total: two-sided tables whose lines vary between documents)."""
     value = require(entry, "parts", (list, str))
@@ -361,7 +361,7 @@ def _row_range(entry: Mapping) -> tuple[str | int, ...]:
     return tuple(parts)
 
 
-def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
+def _parse_table(item: YamlMapping, defaults: YamlMapping) -> TableSpec:
     reject_unknown(item, TABLE_KEYS)
     layout = require(item, "layout")
     if layout not in LAYOUTS:
@@ -447,7 +447,7 @@ def _parse_table(item: Mapping, defaults: Mapping) -> TableSpec:
     )
 
 
-def _parse_parts(data: Mapping, tables: list[TableSpec]) -> list[Part]:
+def _parse_parts(data: YamlMapping, tables: list[TableSpec]) -> list[Part]:
     if "parts" not in data:
         return [Part(p["title"], p["blocks"]) for p in DEFAULT_PARTS]
     parts = []
@@ -470,10 +470,10 @@ def _parse_parts(data: Mapping, tables: list[TableSpec]) -> list[Part]:
     return parts
 
 
-def _parse_headline(data: Mapping, tables: list[TableSpec]) -> list[dict[str, str]]:
+def _parse_headline(data: YamlMapping, tables: list[TableSpec]) -> list[dict[str, str]]:
     headline = []
     for item in optional(data, "headline", list, []):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, YamlMapping):
             raise ProfileError(data.where("headline"), "“headline”中的每一项应为映射（label、table、column）")
         reject_unknown(item, {"label", "table", "row", "column", "format", "unit", "role"})
         if item.get("role") not in (None, *HEADLINE_ROLES):
@@ -492,12 +492,12 @@ def _parse_headline(data: Mapping, tables: list[TableSpec]) -> list[dict[str, st
     return headline
 
 
-def _parse_grades(data: Mapping) -> list[tuple[Decimal, str]]:
+def _parse_grades(data: YamlMapping) -> list[tuple[Decimal, str]]:
     if "grades" not in data:
         return list(DEFAULT_GRADES)
     grades = []
     for item in check_type(data, "grades", list):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, YamlMapping):
             raise ProfileError(data.where("grades"), f"“grades”中的“{item}”应为 {{min: 分数, label: 等级}}")
         reject_unknown(item, {"min", "label"})
         try:
@@ -508,12 +508,12 @@ def _parse_grades(data: Mapping) -> list[tuple[Decimal, str]]:
     return sorted(grades, reverse=True)
 
 
-def _parse_cross_checks(data: Mapping, tables: list[TableSpec]) -> list[dict]:
+def _parse_cross_checks(data: YamlMapping, tables: list[TableSpec]) -> list[dict]:
     """Identities across tables for the checker; every table and column they name must exist."""
     checks = []
     by_id = {t.id: t for t in tables}
 
-    def known(where: Mapping, table_id: object, *columns: str) -> None:
+    def known(where: YamlMapping, table_id: object, *columns: str) -> None:
         spec = by_id.get(str(table_id))
         if spec is None:
             raise ProfileError(where.where(), f"cross_checks 引用的表“{table_id}”不在本方案中")
@@ -543,7 +543,7 @@ def _parse_cross_checks(data: Mapping, tables: list[TableSpec]) -> list[dict]:
     return checks
 
 
-def _chart_table(where: Mapping, key: str, table_id: object, by_id: dict[str, TableSpec]) -> TableSpec:
+def _chart_table(where: YamlMapping, key: str, table_id: object, by_id: dict[str, TableSpec]) -> TableSpec:
     spec = by_id.get(str(table_id))
     if spec is None:
         raise ProfileError(where.where(key), f"charts 引用的表“{table_id}”不在本方案中",
@@ -551,19 +551,19 @@ def _chart_table(where: Mapping, key: str, table_id: object, by_id: dict[str, Ta
     return spec
 
 
-def _chart_column(where: Mapping, key: str, column: str, spec: TableSpec) -> None:
+def _chart_column(where: YamlMapping, key: str, column: str, spec: TableSpec) -> None:
     amounts = [c.key for c in spec.amount_columns]
     if column not in amounts:
         raise ProfileError(where.where(key), f"{spec.number}没有金额列“{column}”", "可用：" + "、".join(amounts))
 
 
-def _parse_chart(item: Mapping, by_id: dict[str, TableSpec]) -> ChartSpec:
+def _parse_chart(item: YamlMapping, by_id: dict[str, TableSpec]) -> ChartSpec:
     reject_unknown(item, CHART_KEYS)
     chart_id = identifier(item, "id", "图的 id")
     table = _chart_table(item, "table", item["table"], by_id) if "table" in item else None
     series = []
     for entry in require(item, "series", list, what="图中各组数字：label 加 column 或 input"):
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, YamlMapping):
             raise ProfileError(item.where("series"), "“series”中的每一项应为映射（label，column 或 input）")
         reject_unknown(entry, {"label", "column", "input"})
         if "column" in entry and "input" in entry:
@@ -574,7 +574,7 @@ def _parse_chart(item: Mapping, by_id: dict[str, TableSpec]) -> ChartSpec:
                            "把数字分到两张图中")
     raw = item.get("categories")
     categories: str | tuple[str, str] | tuple[ChartCategory, ...]
-    if raw == "level1" or isinstance(raw, Mapping):
+    if raw == "level1" or isinstance(raw, YamlMapping):
         if table is None:
             raise ProfileError(item.where("categories"), "按行取类别的图须有“table”")
         if raw == "level1":
@@ -596,7 +596,7 @@ def _parse_chart(item: Mapping, by_id: dict[str, TableSpec]) -> ChartSpec:
     elif isinstance(raw, list) and raw:
         listed = []
         for entry in raw:
-            if not isinstance(entry, Mapping):
+            if not isinstance(entry, YamlMapping):
                 raise ProfileError(item.where("categories"), "“categories”中的每一项应为映射（label、row、key …）")
             reject_unknown(entry, {"label", "key", "table", "row", "column"})
             spec = _chart_table(entry, "table", entry["table"], by_id) if "table" in entry else table
@@ -640,12 +640,12 @@ def _parse_chart(item: Mapping, by_id: dict[str, TableSpec]) -> ChartSpec:
                      stacked, total, rate, fmt)
 
 
-def _parse_charts(data: Mapping, tables: list[TableSpec]) -> list[ChartSpec]:
+def _parse_charts(data: YamlMapping, tables: list[TableSpec]) -> list[ChartSpec]:
     """The document page's charts; every table, row source and column they name must exist."""
     by_id = {t.id: t for t in tables}
     charts: list[ChartSpec] = []
     for item in optional(data, "charts", list, []):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, YamlMapping):
             raise ProfileError(data.where("charts"), "“charts”中的每一项应为图的定义（映射）")
         chart = _parse_chart(item, by_id)
         if chart.id in [c.id for c in charts]:
@@ -659,7 +659,7 @@ def load_profile(path: Path) -> Profile:
     reject_unknown(data, PROFILE_KEYS)
     tables = []
     for item in require(data, "tables", list):
-        if not isinstance(item, Mapping):
+        if not isinstance(item, YamlMapping):
             raise ProfileError(data.where("tables"), "“tables”中的每一项应为表格定义（映射）")
         tables.append(_parse_table(item, data))
     ids = [t.id for t in tables]

@@ -1,4 +1,4 @@
-"""Publish a built portal to the web server's folder as releases, switched atomically (stage 7).
+"""Publish a built portal to the web server's folder as releases, switched atomically.
 
 Layout of a target folder (what nginx serves is ``TARGET/current``)::
 

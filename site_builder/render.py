@@ -1,4 +1,4 @@
-"""Render pages with Jinja2 (stage 3): the portal's templates first, then the built-in ones.
+"""Render pages with Jinja2: the portal's templates first, then the built-in ones.
 
 Templates see the model through a small, documented context (``page_context``); a portal
 template can extend a built-in one with the ``default/`` prefix
@@ -26,7 +26,7 @@ from .downloads import file_size
 from .errors import SiteBuilderError, Location, TemplateError
 from .checks.placeholders import PLACEHOLDER_RULE, placeholders
 from .explain import BytecodeCache, make_explanation_environment, render_explanation, render_markdown_file
-from .figures import YEAR_COLUMNS, YEAR_SORTS, department_years, headline, year_rows, year_summary
+from .headlines import YEAR_COLUMNS, YEAR_SORTS, department_years, headline, year_rows, year_summary
 from .glossary import PAGE as GLOSSARY_PAGE, Glossary, load_glossary
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
 from .numbers import money

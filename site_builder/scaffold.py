@@ -27,7 +27,7 @@ from .errors import ContentError, Location
 from .model import KINDS
 from .profiles import Profile, load_profiles
 from .sources import inside, read_text, refuse_outside_link
-from .tables import table_csv
+from .tables import content_csv
 from .write import refused, writing
 
 SKELETONS = resources.files("site_builder") / "skeletons"
@@ -158,7 +158,7 @@ def document_files(content: Path, department: str, year: int, kind: str, profile
     for spec in profile.tables:
         rows_file = SKELETONS / profile.name / f"{spec.id}.csv"
         files[folder / "tables" / f"{spec.id}.csv"] = _fill(rows_file.read_text(encoding="utf-8"), year=year) \
-            if rows_file.is_file() else table_csv(spec.for_year(year), [])
+            if rows_file.is_file() else content_csv(spec.for_year(year), [])
     for name in prose_files(profile):
         files[folder / f"{name}.md"] = _prose(name)
     return files

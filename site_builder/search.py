@@ -1,4 +1,4 @@
-"""Search index (stage 6): Pagefind, run over the pages once they are written.
+"""Search index: Pagefind, run over the pages once they are written.
 
 Pagefind (https://pagefind.app) builds a chunked static index that the browser fetches piece
 by piece; nothing runs on the server. Chinese has no spaces between words, so the index must
@@ -29,11 +29,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .compact import drop_anchors, recompress_metadata, shorten_fragment_names
+from .search_bundle import drop_anchors, recompress_metadata, shorten_fragment_names
 from .errors import SiteBuilderError
 from .layout import BUNDLE_DIR
 
-PAGEFIND_VERSION = "1.6.0"   # pinned in package.json; compact.KNOWN_VERSION is the bundle format it writes
+PAGEFIND_VERSION = "1.6.0"   # pinned in package.json; search_bundle.KNOWN_VERSION is the bundle format it writes
 SHARDS_FILE = "shards.json"  # in BUNDLE_DIR: the further indexes the search page merges
 # Pagefind holds the whole index in memory while it builds it: measured about 3.7 MB per
 # disclosure page (1,000 synthetic pages: 3.7 GB; 2,500: about 9 GB). A large portal is indexed

@@ -83,7 +83,7 @@ def read_markdown(path: Path) -> str:
     return text
 
 
-class Mapping(dict):
+class YamlMapping(dict):
     """A dict that knows the file and the line of each of its keys."""
 
     path: Path
@@ -132,7 +132,7 @@ def _at(path: Path, mark: Any) -> Location:
 
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path, made: dict[int, Any], depth: int = 1) -> Any:
     """Python values from the parsed nodes, as SafeLoader makes them, except that mappings are
-    :class:`Mapping` (with each key's line) and a repeated key is an error. Written for speed:
+    :class:`YamlMapping` (with each key's line) and a repeated key is an error. Written for speed:
     text, the bulk of every file, is returned as it is; other scalars go to PyYAML's own
     constructors; an alias is the object made for its anchor. ``depth`` counts the nesting, as
     _measure does for a file that is not built at once."""
@@ -149,7 +149,7 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path, made: dict[
             written = sum(key.tag != _MERGE for key, _ in node.value)
             loader.flatten_mapping(node)
             merged = len(node.value) - written
-        result = made[id(node)] = Mapping()
+        result = made[id(node)] = YamlMapping()
         result.path, result.line, result.key_lines = path, node.start_mark.line + 1, {}
         written_keys = set()
         for index, (key_node, value_node) in enumerate(node.value):
@@ -292,18 +292,18 @@ def load_yaml(path: Path) -> Any:
     return data
 
 
-def load_mapping(path: Path) -> Mapping:
+def load_mapping(path: Path) -> YamlMapping:
     """Load a YAML file that must hold a mapping at the top level."""
     data = load_yaml(path)
     if data is None:
-        data = Mapping()
+        data = YamlMapping()
         data.path, data.line, data.key_lines = path, 1, {}
-    if not isinstance(data, Mapping):
+    if not isinstance(data, YamlMapping):
         raise ContentError(Location(path, 1), "文件顶层应为“键: 值”形式的映射")
     return data
 
 
-def require(mapping: Mapping, key: str, kind: type | tuple[type, ...] = str, what: str | None = None) -> Any:
+def require(mapping: YamlMapping, key: str, kind: type | tuple[type, ...] = str, what: str | None = None) -> Any:
     """Return ``mapping[key]``, or raise a ContentError naming the file and line."""
     if key not in mapping or mapping[key] in (None, ""):
         raise ContentError(mapping.where(), f"缺少必填项“{key}”" + (f"（{what}）" if what else ""),
@@ -311,13 +311,13 @@ def require(mapping: Mapping, key: str, kind: type | tuple[type, ...] = str, wha
     return check_type(mapping, key, kind)
 
 
-def optional(mapping: Mapping, key: str, kind: type | tuple[type, ...] = str, default: Any = None) -> Any:
+def optional(mapping: YamlMapping, key: str, kind: type | tuple[type, ...] = str, default: Any = None) -> Any:
     if key not in mapping or mapping[key] is None:
         return default
     return check_type(mapping, key, kind)
 
 
-def check_type(mapping: Mapping, key: str, kind: type | tuple[type, ...]) -> Any:
+def check_type(mapping: YamlMapping, key: str, kind: type | tuple[type, ...]) -> Any:
     value = mapping[key]
     if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
@@ -334,7 +334,7 @@ def check_type(mapping: Mapping, key: str, kind: type | tuple[type, ...]) -> Any
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
-def check_texts(mapping: Mapping, keys: Any = None) -> None:
+def check_texts(mapping: YamlMapping, keys: Any = None) -> None:
     """Refuse an invisible control character in the text values of ``mapping`` (``keys``: all)."""
     for key in mapping if keys is None else keys:
         value = mapping.get(key)
@@ -344,7 +344,7 @@ def check_texts(mapping: Mapping, keys: Any = None) -> None:
                                "删除该字符（多由 \\x、\\u 转义或从其他软件复制时带入）")
 
 
-def reject_unknown(mapping: Mapping, allowed: set[str]) -> None:
+def reject_unknown(mapping: YamlMapping, allowed: set[str]) -> None:
     """Report a key no one reads: usually a typo of an allowed one."""
     for key in mapping:
         if key not in allowed:

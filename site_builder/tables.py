@@ -246,7 +246,7 @@ def _make_row(cells: dict[str, object], spec: TableSpec, where: Location) -> Row
     return row
 
 
-def table_csv(spec: TableSpec, rows: list[dict[str, str]]) -> str:
+def content_csv(spec: TableSpec, rows: list[dict[str, str]]) -> str:
     """The table's CSV as content holds it: the published leaf labels (group/label where a label
     repeats), then the rows."""
     columns = spec.input_columns

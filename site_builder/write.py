@@ -1,4 +1,4 @@
-"""Write the site (stage 5): new and changed files are staged beside the output, then moved in.
+"""Write the site: new and changed files are staged beside the output, then moved in.
 
 ``build`` stages every file whose bytes differ from the output's (:func:`stage`), and only when
 every department has loaded, passed the checker and rendered does it move them into place and

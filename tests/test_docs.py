@@ -12,7 +12,7 @@ import pytest
 
 from site_builder.config import CHECKS, PROFILES, PROSE_HTML, SITE, Setting
 from site_builder.content import load_portal
-from site_builder.figures import YEAR_SORTS
+from site_builder.headlines import YEAR_SORTS
 from site_builder.model import FORM_SCHEMA_KEYS
 from site_builder.render import Renderer
 

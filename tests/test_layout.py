@@ -8,7 +8,7 @@ JSON encoding) at the bottom, ``downloads``/``workbook``/``xlsx``/``charts`` wit
 belong to, ``corrections``/``datapackage``/``manifest``/``cache`` after ``write``, whose atomic
 write they use. Two deliberate departures from the data flow: ``build`` comes after ``search``
 because it is the driver that runs every stage, indexing included (and ``serve`` drives
-``build``); ``compact`` shares ``search``'s stage, being its second half, which ``search`` calls.
+``build``); ``search_bundle`` shares ``search``'s stage, being its second half, which ``search`` calls.
 
 Every import counts, at the top of a module or inside a function (a lazy import couples the
 modules all the same), and a new module fails the test until it is given its place.
@@ -32,7 +32,7 @@ STAGES: list[tuple[str, ...]] = [
     ("model", "tables", "glossary", "sanitize", "config", "content"),   # site.yaml; the content folder loaded into the model
     ("checks",),                                              # the checker's rules (the whole package)
     ("markdown_text", "prose_figures", "explain"),            # 情况说明 figures, the {{ … }} language
-    ("figures",),                                             # headline figures, year tables
+    ("headlines",),                                           # headline figures, year tables
     ("tableview", "charts", "assets", "downloads", "xlsx", "workbook", "render"),   # pages and their files
     ("catalog",),                                             # catalog.json
     ("write",),                                               # staging, commit, atomic writes
@@ -41,7 +41,7 @@ STAGES: list[tuple[str, ...]] = [
     ("summary",),                                             # what the portal's pages need of a department
     ("workers",),                                             # one department's build, in a worker process
     ("plan",),                                                # what the portal's pages and the output need redone
-    ("search", "compact"),                                    # Pagefind over the written pages, made smaller
+    ("search", "search_bundle"),                              # Pagefind over the written pages, its bundle made smaller
     ("build",),                                               # the driver: every stage above, per department
     ("publish",),                                             # after the build: releases, atomic switch
     ("serve",),                                               # the live preview, re-running build's stages
@@ -53,7 +53,7 @@ EXCEPTIONS = {
     **{("model", later): "a derived value of the model (Document.headline_figures, .placeholders, "
                          ".prose_sentences; Table.view) is made on first use by the stage that knows how, "
                          "imported inside the cached property, and kept on the object for every stage after"
-       for later in ("checks.placeholders", "checks.prose", "figures", "tableview")},
+       for later in ("checks.placeholders", "checks.prose", "headlines", "tableview")},
     ("config", "checks"): "site.yaml's checks: is read once, into the checker's CheckConfig, and the rule names "
                           "it gives are refused at their line of site.yaml when unknown (checks.RULES)",
     ("content", "checks"): "a rule named in site.yaml (checks: disabled/severity) or in known_issues is "

@@ -238,7 +238,7 @@ def test_year_rows_sort_largest_first_with_blanks_last():
 
     from site_builder.model import Portal
     from site_builder.profiles import load_profiles
-    from site_builder.figures import year_rows
+    from site_builder.headlines import year_rows
     from site_builder.records import DocumentSummary, Figure, Summary
     from site_builder.summary import department_from_summary
 

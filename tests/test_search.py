@@ -22,7 +22,7 @@ from conftest import AXE, EXAMPLE, REPO, serve
 from search_truth import fragment_urls, indexed_text, indexed_texts, truth
 from synthetic import generate  # tests/synthetic.py: made-up data
 from site_builder.build import build
-from site_builder.compact import (SIGNATURE, PREFIX_LENGTH, CborError, cbor_decode, cbor_encode, read_metadata,
+from site_builder.search_bundle import (SIGNATURE, PREFIX_LENGTH, CborError, cbor_decode, cbor_encode, read_metadata,
                                   shorten_fragment_names, write_metadata)
 from site_builder.search import PAGEFIND_VERSION, index_site
 
@@ -70,7 +70,7 @@ def test_every_page_containing_the_term_is_found_exact_first(browser, example_ou
 
 
 def test_fragments_keep_the_excerpt_text_but_no_anchors(example_out):
-    """site_builder.compact.drop_anchors: each page's fragment (fetched for its excerpt) has no
+    """site_builder.search_bundle.drop_anchors: each page's fragment (fetched for its excerpt) has no
     anchors (the search page shows no sub-results) and keeps what the excerpt and result need."""
     fragments = sorted((example_out / "pagefind").rglob("fragment/*.pf_fragment"))
     assert len(fragments) == 3
@@ -363,7 +363,7 @@ def test_another_pagefind_version_is_named_in_a_warning(tmp_path, monkeypatch):
     assert "Pagefind 为 1.5.2" in result.output and "1.6.0" in result.output
 
 
-# ---- short fragment names (site_builder.compact.shorten_fragment_names) ----
+# ---- short fragment names (site_builder.search_bundle.shorten_fragment_names) ----
 
 def shown_results(page) -> list[tuple[str, str]]:
     """(link, excerpt text) of every result on the search page, in order."""

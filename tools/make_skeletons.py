@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from site_builder.content import load_portal
-from site_builder.tables import table_csv
+from site_builder.tables import content_csv
 from site_builder.numbers import Cell
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,7 +32,7 @@ def main() -> None:
                     for row in table.rows if not row.computed]
             folder = ROOT / "site_builder" / "skeletons" / doc.profile.name
             folder.mkdir(exist_ok=True)
-            (folder / f"{table_id}.csv").write_text(table_csv(spec, rows), encoding="utf-8")
+            (folder / f"{table_id}.csv").write_text(content_csv(spec, rows), encoding="utf-8")
             print(f"{folder.relative_to(ROOT)}/{table_id}.csv: {len(rows)} rows")
 
 

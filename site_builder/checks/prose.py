@@ -28,7 +28,7 @@ from decimal import Decimal
 from ..errors import Location
 from ..model import Document
 from ..numbers import Cell
-from ..sources import Mapping
+from ..sources import YamlMapping
 from . import CheckConfig, Finding, rule
 
 # an amount with its unit: “69.62元”, “1,648.71 万元”, “49.02%”
@@ -126,7 +126,7 @@ def _prose(doc: Document) -> Iterator[tuple[Location, str]]:
     def walk(value: object, line: int | None) -> Iterator[tuple[Location, str]]:
         if isinstance(value, dict):
             for key, item in value.items():
-                inner = value.key_lines.get(key, line) if isinstance(value, Mapping) else line
+                inner = value.key_lines.get(key, line) if isinstance(value, YamlMapping) else line
                 yield from walk(item, inner)
         elif isinstance(value, str):
             yield Location(doc.path / "document.yaml", line), value

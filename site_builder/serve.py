@@ -142,7 +142,7 @@ class Preview:
             pages = department_pages(dept, renderer)
             if (old is None) != (new is None):     # the portal's lists change only when a disclosure comes or goes
                 pages += portal_pages(portal, renderer)
-            elif catalog_entry(old) != catalog_entry(new):
+            elif old is not None and new is not None and catalog_entry(old) != catalog_entry(new):
                 self._schedule_catalog()           # lists every disclosure: written after the reload
             if new is not None:
                 pages += document_pages(new, renderer, self.out, self.previous)

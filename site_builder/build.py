@@ -49,7 +49,7 @@ from .plan import Plan, make_plan, stale_files
 from .profiles import Profile, load_profiles
 from .search import DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
 from .summary import portal_of
-from .workers import DepartmentResult, Job, Progress, drafts, error_lines, run_departments, templates_cache
+from .workers import BuiltDepartment, Job, Progress, drafts, error_lines, run_departments, templates_cache
 from .write import FINISH, KEPT, WriteError, commit, refused, stage, writing
 
 
@@ -237,18 +237,20 @@ def configured_release(config: SiteConfig) -> Path | None:
 # -- departments ---------------------------------------------------------------------------------
 
 def departments(job: Job, slugs: list[str], cache: BuildCache, jobs: int | None,
-                progress: Progress | None) -> list[DepartmentResult]:
+                progress: Progress | None) -> list[BuiltDepartment]:
     """Every department built (workers.py), by slug; an unchanged one with its entry from the
     cache. Raises the first department's error, or CheckFailed with every checker error
     (unless the job allows errors)."""
-    results = sorted(run_departments(job, slugs, jobs, progress), key=lambda r: r.slug)
-    for result in results:
+    results: list[BuiltDepartment] = []
+    for result in sorted(run_departments(job, slugs, jobs, progress), key=lambda r: r.slug):
         if result.error is not None:
             raise result.error
-        if result.entry is None:              # unchanged since the last build
+        entry = result.entry
+        if entry is None:                     # unchanged since the last build
             if result.listing is not None:
                 cache.relist(result.slug, result.listing)
-            result.entry = cache.departments[result.slug]
+            entry = cache.departments[result.slug]
+        results.append(BuiltDepartment(result.slug, entry, result.rendered, result.written, result.listing))
     errors = [line for r in results for line in r.entry.errors]
     if errors and not job.allow_errors:
         raise CheckFailed.of(job.root, errors)
@@ -257,7 +259,7 @@ def departments(job: Job, slugs: list[str], cache: BuildCache, jobs: int | None,
 
 # -- portal pages, commit ------------------------------------------------------------------------
 
-def portal_stage(inputs: Inputs, plan: Plan, results: list[DepartmentResult],
+def portal_stage(inputs: Inputs, plan: Plan, results: list[BuiltDepartment],
                  staging: Path) -> tuple[Portal | None, list[str], list[str]]:
     """Render the portal pages the plan names (from every department's summary), and stage
     those that changed, with the assets. Returns the portal (when it was made), the path of
@@ -292,7 +294,7 @@ def commit_stage(out: Path, staging: Path, written: list[str], removed: list[str
 
 # -- cache, search index -------------------------------------------------------------------------
 
-def record(inputs: Inputs, results: list[DepartmentResult], plan: Plan, portal_paths: list[str],
+def record(inputs: Inputs, results: list[BuiltDepartment], plan: Plan, portal_paths: list[str],
            changed: bool) -> BuildCache:
     """The build cache as the output now is: every department's entry (an unchanged one keeps
     the Entry it was loaded as, never altered, so its line is written back as read)."""
@@ -305,7 +307,7 @@ def record(inputs: Inputs, results: list[DepartmentResult], plan: Plan, portal_p
                       raw=cache.raw)
 
 
-def search_stage(inputs: Inputs, cache: BuildCache, results: list[DepartmentResult], search: bool, keep_index: bool,
+def search_stage(inputs: Inputs, cache: BuildCache, results: list[BuiltDepartment], search: bool, keep_index: bool,
                  changed: bool, shard_size: int) -> IndexResult | None:
     """The search index made again when the pages changed (the cache is saved first: the pages
     are recorded, and a failed index is redone next time); without ``search``, an index of
@@ -321,7 +323,7 @@ def search_stage(inputs: Inputs, cache: BuildCache, results: list[DepartmentResu
     return None
 
 
-def manifest_stage(out: Path, portal_paths: list[str], results: list[DepartmentResult], plan: Plan,
+def manifest_stage(out: Path, portal_paths: list[str], results: list[BuiltDepartment], plan: Plan,
                    written: list[str], changed: bool, indexed: bool, signing_key: Path | None,
                    previous: dict[str, str] | None) -> None:
     """The top manifest (and its signature) written again when the output or the index changed,
@@ -333,7 +335,7 @@ def manifest_stage(out: Path, portal_paths: list[str], results: list[DepartmentR
                         indexed, signing_key, previous=previous)
 
 
-def save_stage(inputs: Inputs, cache: BuildCache, results: list[DepartmentResult], changed: bool) -> None:
+def save_stage(inputs: Inputs, cache: BuildCache, results: list[BuiltDepartment], changed: bool) -> None:
     """The build cache saved, unless it would be saved as it was read (``changed``: the output
     or the index changed)."""
     out = inputs.out

@@ -35,7 +35,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import __version__
 from .errors import SiteBuilderError
@@ -51,6 +51,7 @@ RACY_NS = 2_000_000_000       # a file this close to the build's start may chang
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 Signature = list          # [[path in the site, size, mtime_ns], …]
+_Record = TypeVar("_Record", Summary, Brief)     # what an entry keeps encoded
 
 
 def _json(value: Any) -> bytes:
@@ -209,10 +210,11 @@ class Entry:
     every line took 0.2 s of such a build), a build after one edit only the briefs, unless the
     portal's pages show what changed."""
 
-    def __init__(self, signature: str, racy: bool, summary: Summary | None, outputs: str,
-                 errors: list[str] | None = None, brief: Brief | None = None,
-                 folders: list[str] | None = None, body: bytes | None = None, listing: Listing | None = None,
-                 listing_json: bytes | None = None, brief_json: bytes | None = None):
+    def __init__(self, signature: str, racy: bool, summary: Summary | bytes, outputs: str,
+                 errors: list[str] | None, brief: Brief | bytes, folders: list[str] | None = None,
+                 listing: Listing | bytes | None = None):
+        """``summary``, ``brief`` and ``listing`` as a build made them, or as bytes: their JSON as
+        read from the cache (decoded where used)."""
         self.signature = signature   # digest of its content folder
         self.racy = racy             # rebuild next time whatever the signature says
         self.outputs = outputs       # folders_signature of its files in the output
@@ -220,21 +222,21 @@ class Entry:
         self.errors = errors or []              # checker errors, kept when built with --allow-errors
         # the summary, kept encoded (≈ 1.7 KB against ≈ 10 KB as objects: a full build's parent
         # holds every department's); decoded each time it is used, at most a few times a build
-        self._body = _json(summary.to_json()) if body is None else body
-        self._brief, self._brief_json = brief, brief_json
+        self._body = summary if isinstance(summary, bytes) else _json(summary.to_json())
+        self._brief = brief          # bytes until decoded (a build with no change decodes none)
         # scan's listing of its content folder, kept encoded: only the next build's scan of that
         # folder reads it (as lists, a full build's parent held ≈ 3 KB more per department)
-        self._listing, self._listing_json = None, _json(listing) if listing_json is None else listing_json
+        self._listing: Listing | bytes | None = listing if isinstance(listing, bytes) else _json(listing)
 
     @property
     def listing(self) -> Listing | None:
         """The listing ``scan`` returned for its content folder (decoded in the worker that scans it)."""
-        if self._listing_json is not None:
+        if isinstance(self._listing, bytes):
             try:
-                self._listing = json.loads(self._listing_json)
+                decoded: Listing | None = json.loads(self._listing)
             except ValueError:
-                self._listing = None          # (scan then reads every folder)
-            self._listing_json = None
+                decoded = None                # (scan then reads every folder)
+            self._listing = decoded
         return self._listing
 
     @property
@@ -246,12 +248,12 @@ class Entry:
     def brief(self) -> Brief:
         """What the portal's facts are derived from (summary.brief: name, code, the digests of
         what the portal's pages show of it, counts, each disclosure's tables)."""
-        if self._brief_json is not None:
-            self._brief, self._brief_json = self._decode(self._brief_json, Brief), None
+        if isinstance(self._brief, bytes):
+            self._brief = self._decode(self._brief, Brief)
         return self._brief
 
     @staticmethod
-    def _decode(data: bytes, record: type[Summary] | type[Brief]) -> Any:
+    def _decode(data: bytes, record: type[_Record]) -> _Record:
         """``record`` from its JSON form (records.py); a line of another shape is StaleCache."""
         try:
             return record.from_json(json.loads(data))
@@ -263,8 +265,8 @@ class Entry:
         content folder TAB its brief TAB its summary (compact JSON has no raw tab)."""
         head = {"signature": self.signature, "racy": self.racy, "outputs": self.outputs,
                 "folders": self.folders, "errors": self.errors}
-        listing = self._listing_json if self._listing_json is not None else _json(self._listing)
-        brief = self._brief_json if self._brief_json is not None else _json(self._brief.to_json())
+        listing = self._listing if isinstance(self._listing, bytes) else _json(self._listing)
+        brief = self._brief if isinstance(self._brief, bytes) else _json(self._brief.to_json())
         return b"\t".join((_json([slug, head]), listing, brief, self._body))
 
     @classmethod
@@ -274,8 +276,8 @@ class Entry:
             raise ValueError("entry")
         head, listing, brief, body = parts
         slug, data = json.loads(head)
-        entry = cls(data["signature"], bool(data["racy"]), None, data["outputs"], data["errors"], None,
-                    data["folders"], body, listing_json=listing, brief_json=brief)
+        entry = cls(data["signature"], bool(data["racy"]), body, data["outputs"], data["errors"], brief,
+                    data["folders"], listing)
         if not (isinstance(slug, str) and isinstance(entry.signature, str) and isinstance(entry.outputs, str)
                 and isinstance(entry.folders, list) and isinstance(entry.errors, list)):
             raise ValueError("entry")
@@ -305,11 +307,11 @@ class BuildCache:
         """The cache at ``path`` if it is sound and was made for this content, output and
         environment; otherwise an empty one whose ``note`` says why."""
         try:
-            raw = path.read_bytes()
+            data = path.read_bytes()
         except OSError:
             return cls(environment)
         try:
-            header, _, payload = raw.partition(b"\n")
+            header, _, payload = data.partition(b"\n")
             head = json.loads(header)
             if head.get("format") != FORMAT or hashlib.sha256(payload).hexdigest() != head.get("checksum"):
                 raise ValueError("checksum")
@@ -319,7 +321,8 @@ class BuildCache:
                 return cls(environment, note="模板、方案、门户配置或工具已更新，全部重新生成")
             lines = payload.split(b"\n")
             portal = json.loads(lines[0])
-            departments, raw = {}, {}
+            departments: dict[str, Entry] = {}
+            raw: dict[str, tuple[Entry, bytes]] = {}
             gc.disable()         # JSON makes no cycles; collecting while 10,000 entries are made
             try:                 # costs as much as parsing them
                 for line in lines[1:]:
@@ -337,7 +340,7 @@ class BuildCache:
         """Keep a new listing for an unchanged department (a scan that read its folders again and
         found no file changed); its line is then written anew, not as it was read."""
         entry = self.departments[slug]
-        entry._listing, entry._listing_json = None, _json(listing)
+        entry._listing = _json(listing)
         self.raw.pop(slug, None)
 
     def save(self, path: Path, root: Path, out_dir: Path) -> None:

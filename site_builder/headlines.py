@@ -43,11 +43,12 @@ def year_summary(documents: list[Document]) -> list[tuple[str, str, str]]:
 
 
 # The year page's columns: (key, heading, kind of disclosure, headline role); “rate” is computed.
-YEAR_COLUMNS = [("budget", "预算支出总计", "budget", "total_expenditure"),
-                ("final", "决算支出合计", "final-accounts", "total_expenditure"),
-                ("rate", "决算占预算", None, None),
-                ("three", "“三公”经费决算数", "final-accounts", "three_public"),
-                ("score", "绩效自评得分", "performance", "score")]
+YEAR_COLUMNS: list[tuple[str, str, str | None, str | None]] = [
+    ("budget", "预算支出总计", "budget", "total_expenditure"),
+    ("final", "决算支出合计", "final-accounts", "total_expenditure"),
+    ("rate", "决算占预算", None, None),
+    ("three", "“三公”经费决算数", "final-accounts", "three_public"),
+    ("score", "绩效自评得分", "performance", "score")]
 YEAR_SORTS = ["budget", "final", "rate", "three", "score"]     # each has a pre-sorted view (no JavaScript)
 
 
@@ -58,13 +59,18 @@ def year_cells(documents: list[Document]) -> dict[str, dict[str, Any] | None]:
     cells: dict[str, dict[str, Any] | None] = {}
     for key, _, kind, role in YEAR_COLUMNS:
         doc = by_kind.get(kind) if kind else None
-        found = headline_item(doc, role) if doc else None
-        cells[key] = {"text": found[0], "unit": found[1], "value": found[2], "href": f"{doc.url}index.html"} \
-            if found else None
+        cells[key] = _cell(doc, role) if doc and role else None
     budget, final = cells["budget"], cells["final"]
     rate = percent(final["value"], budget["value"]) if budget and final and budget["unit"] == final["unit"] else None
     cells["rate"] = {"text": rate, "unit": "", "value": Decimal(rate[:-1]), "href": None} if rate else None
     return cells
+
+
+def _cell(doc: Document, role: str) -> dict[str, Any] | None:
+    """The cell of ``doc``'s headline figure with ``role`` (``year_cells``), None if it has none."""
+    found = headline_item(doc, role)
+    return {"text": found[0], "unit": found[1], "value": found[2], "href": f"{doc.url}index.html"} \
+        if found else None
 
 
 def department_years(dept: Department) -> tuple[list[int], list[dict[str, Any]]]:
@@ -81,7 +87,7 @@ def department_years(dept: Department) -> tuple[list[int], list[dict[str, Any]]]
 def year_rows(portal: Portal, year: int, sort: str | None = None) -> list[dict[str, Any]]:
     """One row per department that published for ``year``: its figures by YEAR_COLUMNS (text,
     unit, link, value), in department order or, with ``sort``, largest first (blanks last)."""
-    rows = [{"dept": dept, "cells": year_cells(documents)}
+    rows: list[dict[str, Any]] = [{"dept": dept, "cells": year_cells(documents)}
             for dept in portal.departments if (documents := dept.documents_of(year))]
     if sort:
         rows.sort(key=lambda r: (r["cells"][sort] is None, -(r["cells"][sort] or {"value": 0})["value"]))

@@ -118,10 +118,10 @@ def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
         elif file.kind == "workbook":
             from .workbook import document_workbook   # (imported where a page is made, not in every build)
             made[file.name] = document_workbook(doc)
-        elif file.kind == "csv":
-            made[file.name] = table_csv(doc.tables[file.table]).encode("utf-8")
-        elif file.kind == "json":
-            made[file.name] = table_json(data, data["tables"][file.table]).encode("utf-8")
+        elif file.table is not None:             # csv, json: one of its tables
+            text = table_csv(doc.tables[file.table]) if file.kind == "csv" \
+                else table_json(data, data["tables"][file.table])
+            made[file.name] = text.encode("utf-8")
         else:
             made[file.name] = json_text(records).encode("utf-8")
     sizes = {name: len(content) for name, content in made.items()}

@@ -22,7 +22,7 @@ from .model import Department
 from .pages import department_files, figure_paths, list_paths, year_paths
 from .records import Facts, Shown
 from .summary import table_keys
-from .workers import DepartmentResult
+from .workers import BuiltDepartment
 from .write import site_files
 
 
@@ -45,7 +45,7 @@ class Plan(NamedTuple):
         return list(self.facts.lists) + figure_paths(self.facts.years)
 
 
-def make_plan(cache: BuildCache, results: list[DepartmentResult], out: Path, departments_dir: Path,
+def make_plan(cache: BuildCache, results: list[BuiltDepartment], out: Path, departments_dir: Path,
               config: SiteConfig, base_url: str) -> Plan:
     """The plan for the portal's pages: what they show of every department (when none changed,
     as the last build found it), against what the last build's pages showed."""
@@ -66,7 +66,7 @@ def make_plan(cache: BuildCache, results: list[DepartmentResult], out: Path, dep
                             or not set(year_paths(year)) <= reuse))
 
 
-def portal_facts(departments_dir: Path, config: SiteConfig, base_url: str, results: list[DepartmentResult]) -> Facts:
+def portal_facts(departments_dir: Path, config: SiteConfig, base_url: str, results: list[BuiltDepartment]) -> Facts:
     """What the build derives from every department's brief (summary.brief), and checks there
     (no two departments share a name or code): the digests of what the portal's pages show of
     them, the years, the data package's list files, and the counts. Kept in the cache: when no
@@ -83,7 +83,7 @@ def portal_facts(departments_dir: Path, config: SiteConfig, base_url: str, resul
                  sum(len(b.documents) for b in briefs), sum(b.files for b in briefs), sum(b.pages for b in briefs))
 
 
-def stale_files(out: Path, cache: BuildCache, results: list[DepartmentResult], portal_paths: list[str]) -> list[str]:
+def stale_files(out: Path, cache: BuildCache, results: list[BuiltDepartment], portal_paths: list[str]) -> list[str]:
     """Files in the output that this build does not make: those of departments that are gone,
     those a rendered department no longer makes (and strays in its folders), old portal files.
     Without a record of the last build: whatever in the output folder is not made now."""

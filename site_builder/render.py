@@ -50,13 +50,13 @@ def template_loader(portal_templates: Path | None) -> jinja2.BaseLoader:
     return jinja2.ChoiceLoader(loaders)
 
 
-def make_environment(portal_templates: Path | None, bytecode_dir: Path | None = None,
+def make_environment(loader: jinja2.BaseLoader, bytecode_dir: Path | None = None,
                      policy: ProsePolicy = DEFAULT_POLICY) -> jinja2.Environment:
-    """The template environment; ``bytecode_dir`` keeps compiled templates between builds (Jinja
-    checks each template's source before using its compiled form); ``policy``: what the
-    ``markdown`` filter lets through of prose (sanitize.py)."""
+    """The template environment (``loader``: :func:`template_loader`'s); ``bytecode_dir`` keeps
+    compiled templates between builds (Jinja checks each template's source before using its
+    compiled form); ``policy``: what the ``markdown`` filter lets through of prose (sanitize.py)."""
     env = jinja2.Environment(
-        loader=template_loader(portal_templates),
+        loader=loader,
         autoescape=jinja2.select_autoescape(["html", "xml"], default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -90,14 +90,15 @@ class _InlineProcessor(md.treeprocessors.InlineProcessor):
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:   # noqa: N802, N803
         if _INLINE_TRIGGER.search(data) is None:
             return data
-        return super()._InlineProcessor__handleInline(data, patternIndex)
+        return super()._InlineProcessor__handleInline(data, patternIndex)  # type: ignore[misc]  # private: no stub
 
 
 def _converter() -> md.Markdown:
     # extensions as objects: named by text, Markdown looks them up among the installed
     # packages' entry points first (0.16 s here, once per process: half of a one-edit build's renders)
     converter = md.Markdown(extensions=[SaneListExtension(), TableExtension()], output_format="html")
-    if {pattern.name for pattern in converter.inlinePatterns._priority} <= _INLINE_PATTERNS:
+    patterns = converter.inlinePatterns      # every one of its names among ours (a name is registered once)
+    if sum(name in patterns for name in _INLINE_PATTERNS) == len(patterns):
         converter.treeprocessors.register(_InlineProcessor(converter), "inline", 20)
     return converter
 
@@ -200,11 +201,12 @@ class Renderer:
         self.draft = draft   # the preview: a document with 【待填写】 left is shown as a draft
         self.base_url = base_url.rstrip("/") + "/" if base_url else ""
         self.policy = portal.config.prose_html or DEFAULT_POLICY
-        self.env = make_environment(portal.root / "templates", bytecode_dir, self.policy)
+        loader = template_loader(portal.root / "templates")     # the pages' and the 情况说明's
+        self.env = make_environment(loader, bytecode_dir, self.policy)
         explanations = bytecode_dir / "explanations" if bytecode_dir else None
         if explanations:
             explanations.mkdir(exist_ok=True)
-        self.explanation_env = make_explanation_environment(self.env.loader, explanations)
+        self.explanation_env = make_explanation_environment(loader, explanations)
         assets = asset_names(portal.root)
         self.env.globals["asset"] = lambda name: assets.get(name, name)   # {{ root }}assets/{{ asset("site.css") }}
         self.glossary: Glossary = portal.config.glossary or load_glossary(portal.root)

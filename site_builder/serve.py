@@ -109,27 +109,25 @@ class Preview:
         self.profiles = load_profiles(self.content / "profiles")   # a profile change rebuilds everything
         result = build(self.content, self.out, base_url="", search=False, keep_portal=True, keep_index=True,
                        draft=True)
+        if result.portal is None:
+            raise AssertionError("build(keep_portal=True) returns the portal")
         self.portal = result.portal
-        self.renderer = Renderer(self.portal, "", draft=True)
-        self.previous = configured_release(self.portal.config)   # 更正记录 as they will be published
+        self.renderer = Renderer(result.portal, "", draft=True)
+        self.previous = configured_release(result.portal.config)   # 更正记录 as they will be published
 
     def apply(self, changed: Iterable[Path]) -> list[str]:
         """Rebuild for a set of changed paths; return the site paths rewritten. Raises on bad content."""
         changed = [Path(p).resolve() for p in changed]
-        if self.portal is None or self.renderer is None:
-            self.full_build()
-            return ["*"]
-        scope = self._scope(changed)
-        if scope is None:
-            self.full_build()
-            return ["*"]
-        kind, target = scope
         portal, renderer = self.portal, self.renderer
-        if kind == "templates":    # the disclosures were slimmed: render them again from the files
+        if portal is None or renderer is None:
             self.full_build()
             return ["*"]
+        scope = self._scope(changed, portal)
+        if scope is None:   # templates too: the disclosures were slimmed, their pages are made from the files
+            self.full_build()
+            return ["*"]
+        kind, dept, folder = scope
         if kind == "document":
-            dept, folder = target
             year, doc_kind = int(folder.parent.name), folder.name
             old = dept.document(year, doc_kind)
             new = None
@@ -142,7 +140,7 @@ class Preview:
             pages = department_pages(dept, renderer)
             if (old is None) != (new is None):     # the portal's lists change only when a disclosure comes or goes
                 pages += portal_pages(portal, renderer)
-            elif catalog_entry(old) != catalog_entry(new):
+            elif old is not None and new is not None and catalog_entry(old) != catalog_entry(new):
                 self._schedule_catalog()           # lists every disclosure: written after the reload
             if new is not None:
                 pages += document_pages(new, renderer, self.out, self.previous)
@@ -150,7 +148,6 @@ class Preview:
             elif old is not None:
                 shutil.rmtree(self.out / old.url, ignore_errors=True)
         else:  # a department's own file
-            folder = target
             check_tree(self.content, folder)
             config = load_site_config(self.content)
             new_dept = load_department(folder, config, self.profiles)
@@ -163,15 +160,12 @@ class Preview:
                 slim(doc)
         return self._write(pages)
 
-    def _scope(self, changed: list[Path]) -> tuple[str, object] | None:
-        """("document", (dept, folder)) or ("department", folder) when one of them holds every
-        change; None when the change needs a full rebuild (site.yaml, profiles, templates…)."""
+    def _scope(self, changed: list[Path], portal: Portal) -> tuple[str, Department, Path] | None:
+        """("document", dept, the disclosure's folder) or ("department", dept, its folder) when
+        one of them holds every change; None when the change needs a full rebuild (site.yaml,
+        profiles, templates…)."""
         departments = self.content / "departments"
-        template_dirs = [self.content / "templates", BUILTIN_TEMPLATES]
-        if changed and all(any(_inside(p, d) for d in template_dirs) for p in changed) \
-                and not any(_inside(p, d / "assets") for p in changed for d in template_dirs):
-            return "templates", None
-        targets = set()
+        targets: set[tuple[str, ...]] = set()
         for path in changed:
             try:
                 parts = path.relative_to(departments).parts
@@ -186,12 +180,12 @@ class Preview:
         if len(targets) != 1:
             return None
         target = targets.pop()
-        dept = next((d for d in self.portal.departments if d.slug == target[1]), None)
+        dept = next((d for d in portal.departments if d.slug == target[1]), None)
         if dept is None:
             return None
         if target[0] == "department":
-            return "department", dept.path
-        return "document", (dept, departments.joinpath(*target[1:]))
+            return "department", dept, dept.path
+        return "document", dept, departments.joinpath(*target[1:])
 
     @staticmethod
     def _replace_document(dept: Department, old: Document | None, new: Document | None) -> None:
@@ -288,10 +282,6 @@ def slim(doc: Document) -> None:
     doc.overview = doc.glossary = ""
     doc.inputs, doc.reasons = {}, {}
     doc.forget_derived()
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return path.is_relative_to(folder.resolve())
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -537,7 +527,7 @@ def serve(content: Path, port: int = 8000, host: str = "127.0.0.1", base_path: s
     try:
         started = time.perf_counter()
         preview.rebuild([])   # the first build: errors go to the overlay, the server still starts
-        if preview.status.error is None:
+        if preview.status.error is None and preview.portal is not None:     # (the first build went through)
             click.echo(f"已生成预览（{len(preview.portal.documents)} 份公开文件），用时 {time.perf_counter() - started:.2f} 秒")
         app = make_app(preview, base_path, reloader)
         sockets = netutil.bind_sockets(port, address=host)     # (--port 0: the port is known once bound)

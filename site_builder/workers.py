@@ -4,6 +4,8 @@ own, in ``jobs`` worker processes, unless the build cache shows it unchanged.
 A task hands back a :class:`DepartmentResult`: its cache entry (with the department's summary
 and brief, records.py, encoded: they cross the process boundary and go into the cache as they
 are) and the files it staged. The department itself, with its tables, is let go in the worker.
+The later stages see each department as a :class:`BuiltDepartment`, with its entry from the
+cache when it was unchanged.
 
 Workers are forked where the platform allows (they inherit the job and the compiled
 templates); a process with threads (the preview server) spawns them instead, and the job is
@@ -19,7 +21,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .cache import Entry, folders_signature, scan
 from .config import SiteConfig
@@ -104,6 +106,17 @@ class DepartmentResult:
     written: list[str] = field(default_factory=list)
     error: SiteBuilderError | None = None
     listing: list | None = None    # unchanged, but its folders were read again: the listing to keep
+
+
+class BuiltDepartment(NamedTuple):
+    """A department as the stages after this one see it (build.departments makes it from its
+    task's result): its entry is never missing, this build's or, unchanged, the cache's."""
+
+    slug: str
+    entry: Entry
+    rendered: bool
+    written: list[str]
+    listing: list | None
 
 
 _JOB: Job | None = None

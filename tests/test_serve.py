@@ -211,6 +211,25 @@ def test_preview_rebuilds_only_what_a_save_touches(content_copy, tmp_path):
     assert "预览测试门户" in (out / "gaoyi-ybj/2021/performance/index.html").read_text(encoding="utf-8")
 
 
+def test_preview_takes_a_late_event_of_a_removed_disclosure_as_nothing_to_do(content_copy, tmp_path):
+    """watchfiles may report the files of a folder deleted in more than one batch: a save under a
+    disclosure folder that is gone, and that the preview no longer holds, changes nothing (it
+    was an internal error: the catalog entries of two missing disclosures were compared)."""
+    import shutil
+
+    from site_builder.serve import Preview
+
+    out = tmp_path / "out"
+    preview = Preview(content_copy, out, search=False, log=lambda text: None)
+    preview.rebuild([])
+    gone = content_copy / "departments/lvliang-ybj/2023/budget"
+    shutil.rmtree(gone)
+    preview.rebuild([gone / "document.yaml"])
+    assert preview.status.error is None and not (out / "lvliang-ybj/2023/budget").exists()
+    preview.rebuild([gone / "tables/01.csv"])                 # the rest of the folder, a batch later
+    assert preview.status.error is None and preview.status.changed == []
+
+
 def test_preview_catalog_follows_a_changed_title(content_copy, tmp_path):
     import json
 

@@ -46,6 +46,7 @@ class Amount:
     value: Decimal
     unit: str          # 万元, 元 or %
     text: str          # as written, for the message
+    number: str        # the number as written, without its unit: “1,648.71”
     start: int
     depth: int         # parenthesis depth: “其他资金525.16万元（其中上年结转518.16万元…）”
     label: str         # the words of its clause before the number: “项目支出”, “占”
@@ -58,8 +59,7 @@ class Amount:
         return self.value * 10000 if self.unit == "万元" else self.value
 
     def decimals(self) -> int:
-        number = _AMOUNT.match(self.text).group(1)
-        return len(number.split(".")[1]) if "." in number else 0
+        return len(self.number.split(".")[1]) if "." in self.number else 0
 
 
 @dataclass
@@ -114,7 +114,7 @@ def _amounts(sentence: str) -> Iterator[Amount]:
             value = Decimal(match.group(1).replace(",", ""))
         except ArithmeticError:  # pragma: no cover - the pattern only matches digits
             continue
-        yield Amount(value, match.group(2), match.group(0), start, max(opened, 0),
+        yield Amount(value, match.group(2), match.group(0), match.group(1), start, max(opened, 0),
                      sentence[clause_start:start].strip())
 
 

@@ -239,8 +239,16 @@ def verify(folder: Path, public_key: Path) -> Verification:
     seen = set()
     for root, dirs, names in os.walk(folder):
         dirs.sort()
+        for name in [d for d in dirs if Path(root, d).is_symlink()]:
+            # a link to a folder (os.walk does not enter it; the web server follows it): what it
+            # serves is no file of the manifest, whatever it points at
+            report.added.append((Path(root) / name).relative_to(folder).as_posix() + "/")
         for name in sorted(names):
             path = (Path(root) / name).relative_to(folder).as_posix()
+            if (Path(root) / name).is_symlink():      # a link, even to the very bytes expected
+                seen.add(path)
+                (report.changed if path in expected else report.added).append(path)
+                continue
             if path in (MANIFEST, SIGNATURE):
                 continue
             if path in (MANIFEST + ".gz", MANIFEST + ".br"):           # publish compresses the manifest too

@@ -99,6 +99,19 @@ def site_files(root: Path) -> dict[str, Path]:
     return files
 
 
+def refuse_links(root: Path) -> None:
+    """A symbolic link in the output is refused, file or folder: publish would copy what it
+    points at (``ln -s site.key output/leak.txt`` put the private key in the release), and the
+    web server would follow it where the manifest never looked."""
+    for folder, dirs, names in os.walk(root):
+        for name in sorted(dirs + names):
+            path = Path(folder, name)
+            if path.is_symlink():
+                raise PublishError(f"生成的网站中有符号链接：{path.relative_to(root).as_posix()} → {os.readlink(path)}",
+                                   "网站中只能有普通文件和文件夹：删除这个链接，重新运行 site-builder build 后再发布",
+                                   path)
+
+
 def content_digest(output: Path, files: dict[str, Path]) -> str:
     """The release's content hash: the SHA-256 of the build's manifest (which pins every file),
     or, for a site without one, of every file's path and hash."""
@@ -205,6 +218,7 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
         raise PublishError(f"{output} 不是生成好的网站（没有 index.html）", "先运行 site-builder build")
     if keep < 1:
         raise PublishError("--keep 至少为 1")
+    refuse_links(output)
     files = site_files(output)
     previous = current_release(target)
     old_files = site_files(previous) if previous else {}
@@ -307,10 +321,14 @@ def rollback(target: Path, release: str | None = None) -> Release:
             raise PublishError("当前版本之前没有更早的版本可以回退", "用 site-builder releases 查看全部版本")
         chosen = known[index - 1]
     else:
-        chosen = next((r for r in known if r.id == release or r.id.startswith(release)), None)
-        if chosen is None:
-            raise PublishError(f"找不到发布版本“{release}”",
-                               "现有版本：" + "、".join(r.id for r in known))
+        exact = [r for r in known if r.id == release]
+        matching = exact or [r for r in known if release and r.id.startswith(release)]
+        if len(matching) != 1:      # none, or a prefix (“2026”, “”) that several releases share
+            raise PublishError(f"找不到发布版本“{release}”" if not matching else
+                               f"“{release}”对应 {len(matching)} 个发布版本，不知道回退到哪一个",
+                               "写出完整的版本号（或足以区分的开头部分）；现有版本："
+                               + "、".join(r.id for r in (matching or known)))
+        chosen = matching[0]
     current = current_release(target)
     if current is not None and current != chosen.path:     # pages served just before the switch back
         carry_assets(site_files(current), site_files(chosen.path), chosen.path)

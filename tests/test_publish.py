@@ -265,3 +265,54 @@ def test_an_earlier_releases_assets_stay_for_pages_served_before_the_switch(cont
     rollback(target, result.release.id)
     (release / "assets" / old_css).write_text("body { display: none; }\n")     # altered: no longer its name
     assert verify(target, public).added == [f"assets/{old_css}", f"assets/{old_css}.br", f"assets/{old_css}.gz"]
+
+
+@pytest.mark.parametrize("kind", ["file", "folder"])
+def test_publish_refuses_an_output_holding_a_symbolic_link(site, tmp_path, kind):
+    """``ln -s site.key output/leak.txt`` copied the private key into the release, served at
+    0644; a link to a folder would be followed by the web server. Either is refused, named."""
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "site.key").write_text("PRIVATE KEY")
+    link = site / "fenyang-ybj" / ("leak.txt" if kind == "file" else "sys")
+    link.symlink_to(secret / "site.key" if kind == "file" else secret)
+    target = tmp_path / "www"
+    with pytest.raises(PublishError, match=f"符号链接：fenyang-ybj/{link.name} → "):
+        publish(site, target, now=T0)
+    assert not (target / "current").exists()
+    assert not [p for p in target.rglob("*") if p.is_file() and p.read_bytes() == b"PRIVATE KEY"]
+
+
+def test_verify_takes_any_symbolic_link_in_a_release_as_tampering(content_copy, tmp_path, keys):
+    """os.walk does not enter a linked folder, and a linked file has the bytes it points at:
+    ``ln -s /etc www/current/sys`` verified as unchanged while nginx served /sys/passwd."""
+    from site_builder.manifest import verify
+
+    private, public = keys
+    out, target = tmp_path / "out", tmp_path / "www"
+    build(content_copy, out, search=False, signing_key=private)
+    publish(out, target, now=T0)
+    current = served(target)
+    (current / "sys").symlink_to("/etc")
+    page = current / FENYANG / "index.html"
+    copy = tmp_path / "same.html"
+    shutil.copy(page, copy)
+    page.unlink()
+    page.symlink_to(copy)                                # a link to the very bytes expected
+    report = verify(target, public)
+    assert report.added == ["sys/"] and report.changed == [f"{FENYANG}/index.html"] and not report.removed
+    assert not report.ok
+
+
+@pytest.mark.parametrize("name", ["", "1", "20"])
+def test_rollback_to_a_name_several_releases_share_is_an_error_listing_them(site, tmp_path, name):
+    """A prefix two releases share (or an empty name) switched silently to the oldest."""
+    target = tmp_path / "www"
+    first = publish(site, target, now=T0).release
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /\n")
+    second = publish(site, target, now=T0 + 60).release
+    assert first.id[:2] == second.id[:2] == "20"
+    with pytest.raises(PublishError, match="对应 2 个发布版本|找不到发布版本") as caught:
+        rollback(target, name)
+    assert served(target) == second.path
+    assert first.id in caught.value.hint and second.id in caught.value.hint

@@ -220,12 +220,14 @@ class Entry:
         self.outputs = outputs       # folders_signature of its files in the output
         self.folders = folders or []            # the output folders that hold them (pages.output_folders)
         self.errors = errors or []              # checker errors, kept when built with --allow-errors
-        # the summary, kept encoded (≈ 1.7 KB against ≈ 10 KB as objects: a full build's parent
-        # holds every department's); decoded each time it is used, at most a few times a build
+        # the summary, kept encoded (smaller than as objects: a full build's parent holds every
+        # department's; measured: docs/performance.md#cache-encoded); decoded each time it is used,
+        # at most a few times a build
         self._body = summary if isinstance(summary, bytes) else _json(summary.to_json())
         self._brief = brief          # bytes until decoded (a build with no change decodes none)
         # scan's listing of its content folder, kept encoded: only the next build's scan of that
-        # folder reads it (as lists, a full build's parent held ≈ 3 KB more per department)
+        # folder reads it (as lists, a full build's parent held more per department; measured:
+        # docs/performance.md#cache-encoded)
         self._listing: Listing | bytes | None = listing if isinstance(listing, bytes) else _json(listing)
 
     @property

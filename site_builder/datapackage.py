@@ -29,9 +29,9 @@ SCHEMAS = "schemas"
 MISSING = ["", "——"]
 _NAME = re.compile(r"[^a-z0-9._-]+")
 # A resource as JSON, written as jsonfmt.compact_json writes that dict, its strings through
-# json's own string encoder: 100,000 resources at 10,000 disclosures, and the dict and json.dumps
-# per resource took 1 s of every build that changed one (tests/test_data_files.py compares with
-# json.dumps).
+# json's own string encoder: a dict and json.dumps per resource were a second of every build that
+# changed one at 10,000 disclosures (measured: docs/performance.md#datapackage-resource;
+# tests/test_data_files.py compares with json.dumps).
 _RESOURCE = ('{{"name":{},"title":{},"path":{},"profile":"tabular-data-resource","format":"csv",'
              '"mediatype":"text/csv","encoding":"utf-8-sig","schema":{}}}')
 
@@ -82,8 +82,9 @@ def package_files(portal: Portal) -> list[tuple[str, bytes]]:
         "description": f"{config.region}各部门公开的部门预算、部门决算和绩效自评表格，每张表一个 CSV 文件。",
         "resources": [],
     }
-    # written a resource at a time: 100,000 resources as dicts and one str would take ~170 MB
-    # at 10,000 disclosures; this way the bytes of the file are all that is held (~33 MB)
+    # written a resource at a time: the resources as dicts and one str would take several times
+    # the file; this way the bytes of the file are all that is held (measured:
+    # docs/performance.md#datapackage-stream)
     head = json_text(package).encode("utf-8")
     text, separator = bytearray(head[:head.rindex(b"[]")]), b"["
     for doc in portal.documents:

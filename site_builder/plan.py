@@ -74,8 +74,8 @@ def portal_facts(departments_dir: Path, config: SiteConfig, base_url: str, resul
     briefs = [r.entry.brief for r in results]
     names, codes = [b.name for b in briefs], [b.code for b in briefs if b.code is not None]
     if len(set(names)) < len(names) or len(set(codes)) < len(codes):   # (a Path per department costs
-        check_unique([Department(r.slug, b.name, departments_dir / r.slug, b.code)    # 30 µs: made only to
-                      for r, b in zip(results, briefs, strict=True)])               # say which folder)
+        check_unique([Department(r.slug, b.name, departments_dir / r.slug, b.code)    # time, made only to say
+                      for r, b in zip(results, briefs, strict=True)])    # which folder; docs/performance.md#plan-paths)
     years = sorted({document.year for b in briefs for document in b.documents}, reverse=True)
     shown = Shown(digest([b.shown.lists for b in briefs]), digest([b.shown.catalog for b in briefs]),
                   {year: digest([b.shown.years.get(year) for b in briefs]) for year in years})

@@ -95,7 +95,7 @@ class _InlineProcessor(md.treeprocessors.InlineProcessor):
 
 def _converter() -> md.Markdown:
     # extensions as objects: named by text, Markdown looks them up among the installed
-    # packages' entry points first (0.16 s here, once per process: half of a one-edit build's renders)
+    # packages' entry points first, once per process (measured: docs/performance.md#markdown-extensions)
     converter = md.Markdown(extensions=[SaneListExtension(), TableExtension()], output_format="html")
     patterns = converter.inlinePatterns      # every one of its names among ours (a name is registered once)
     if sum(name in patterns for name in _INLINE_PATTERNS) == len(patterns):
@@ -111,11 +111,11 @@ def _markdown(text: str) -> str:
     return converter.reset().convert(text)
 
 
-@functools.lru_cache(maxsize=512)   # (≈ 5 KB an entry)
+@functools.lru_cache(maxsize=512)   # (an entry's size: docs/performance.md#markdown-cache)
 def _markdown_html(text: str, policy: ProsePolicy) -> str:
     """Markdown's HTML for ``text``, sanitised; remembered, as every disclosure of a portal
-    repeats some prose word for word (the 名词解释, standard paragraphs): 45 % of the
-    conversions of a synthetic portal, a quarter of their time."""
+    repeats some prose word for word (the 名词解释, standard paragraphs; measured:
+    docs/performance.md#markdown-cache)."""
     return policy.clean(_markdown(text))
 
 

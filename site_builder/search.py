@@ -35,8 +35,8 @@ from .layout import BUNDLE_DIR
 
 PAGEFIND_VERSION = "1.6.0"   # pinned in package.json; search_bundle.KNOWN_VERSION is the bundle format it writes
 SHARDS_FILE = "shards.json"  # in BUNDLE_DIR: the further indexes the search page merges
-# Pagefind holds the whole index in memory while it builds it: measured about 3.7 MB per
-# disclosure page (1,000 synthetic pages: 3.7 GB; 2,500: about 9 GB). A large portal is indexed
+# Pagefind holds the whole index in memory while it builds it, in proportion to the pages
+# (measured: docs/performance.md#pagefind-memory). A large portal is indexed
 # in shards of at most this many pages, one Pagefind run after another, merged in the browser
 # (mergeIndex); fewer shards make a cheaper first query (each brings its own metadata).
 DEFAULT_SHARD_SIZE = 2500

@@ -43,7 +43,7 @@ def drop_anchors(bundle: Path) -> None:
     that much less. Only ``anchors`` changes: the content, word count, filters and metadata are
     kept as Pagefind wrote them, and pagefind.js reads an empty list as a page without headings.
     The file keeps its name (a hash of what Pagefind wrote), so a cached copy stays consistent."""
-    from concurrent.futures import ThreadPoolExecutor   # (here: with logging, 7 ms of every command's start)
+    from concurrent.futures import ThreadPoolExecutor   # (here: with logging, a cost of every command's start; docs/performance.md#start-cost)
 
     fragments = list(bundle.glob("fragment/*.pf_fragment"))
     # zlib lets go of the GIL while it compresses: one thread per CPU
@@ -62,7 +62,8 @@ def _drop_fragment_anchors(fragment: Path) -> None:
         return
     record["anchors"] = []
     body = SIGNATURE + compact_json(record).encode("utf-8")
-    # level 9: 3% smaller than zlib's default 6 on these files, for about 18 ms a page of CPU
+    # level 9: smaller than zlib's default 6 on these files, for some CPU a page (measured:
+    # docs/performance.md#fragment-level)
     fragment.write_bytes(gzip.compress(body, compresslevel=9, mtime=0))
 
 
@@ -87,22 +88,21 @@ def recompress_metadata(bundle: Path) -> None:
 # ``fragment/<name>.pf_fragment`` (the name is also the result's ``id``). Nothing else names a
 # fragment: the index chunks and filters refer to pages by their position in that list.
 #
-# Pagefind names a fragment ``zh-cn_`` + 7 hex digits of a hash of its content: 2,500 such names
-# are about 17 KB of a shard's 47 KB gzipped metadata, which every first query fetches, because
-# random digits do not compress. Sequential names compress to almost nothing, so each page's
-# fragment is renamed ``<prefix><counter>`` (measured on the two 2,500-page shards of 5,000
-# synthetic documents: 40.8 → 33.2 KB and 41.4 → 33.6 KB gzipped):
+# Pagefind names a fragment ``zh-cn_`` + 7 hex digits of a hash of its content: such names are
+# a large part of a shard's gzipped metadata, which every first query fetches, because random
+# digits do not compress. Sequential names compress to almost nothing, so each page's fragment is
+# renamed ``<prefix><counter>`` (measured: docs/performance.md#fragment-names):
 # - ``counter``: the page's position in the metadata, in base 36 (2,500 pages: at most 3 digits);
 # - ``prefix``: 3 base-36 characters (46,656 values) of a hash of the metadata Pagefind wrote,
 #   which holds every page's content hash. Same pages, same names, same bytes (a rebuild with
 #   nothing changed publishes the same files); any change to a page of the shard gives, but
 #   for a 1-in-46,656 chance, other names, so a browser or proxy that cached an earlier
 #   build's ``k3q7.pf_fragment`` is not served it for another page. Each character of prefix
-#   costs about 75 bytes a shard of 2,500 pages (gzip repeats it with every name).
+#   costs bytes of every shard (gzip repeats it with every name; docs/performance.md#fragment-names).
 #   Its length is fixed, so a name can only repeat another shard's if the prefixes are equal:
 #   the shards of one build (merged by the search page, whose results are told apart by id)
-#   get distinct prefixes (``taken``). No language part (Pagefind's ``zh-cn_``, 0.6 KB a
-#   shard): pagefind.js never reads it, and without ``_`` a short name cannot be one of
+#   get distinct prefixes (``taken``). No language part (Pagefind's ``zh-cn_``, which costs
+#   bytes too): pagefind.js never reads it, and without ``_`` a short name cannot be one of
 #   Pagefind's (another shard left as Pagefind wrote it keeps those).
 # The metadata is then written under a new name (a hash of its new content) and
 # pagefind-entry.json is pointed at it. When anything is not as Pagefind 1.6.0 writes it
@@ -125,7 +125,7 @@ def cbor_decode(data: bytes) -> object:
     each length and integer in its shortest form and no indefinite lengths, or bytes after it:
     the guard is that encoding what was decoded gives ``data`` back, so that a rewrite of the
     metadata changes what it means to change and nothing else."""
-    import cbor2   # (here: 1.5 ms of every command's start, for the few that index)
+    import cbor2   # (here: a cost of every command's start, for the few that index; docs/performance.md#start-cost)
 
     try:
         value = cbor2.loads(data)

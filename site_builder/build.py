@@ -178,7 +178,11 @@ def load(content_dir: Path, out_dir: Path, base_url: str | None, search: bool, s
         raise SiteBuilderError(None, f"网站地址 base_url 有误：{base_url_problem(base)}", BASE_URL_HINT)
     env = environment(root, out, {"base_url": base, **({"draft": True} if draft else {})}, started_ns)
     note = None
-    if previous_release is None and config.previous_release is not None:   # site.yaml previous_release
+    if previous_release is not None and not previous_release.exists():      # the documented first publication
+        note = (f"--previous-release 指向的文件夹（{previous_release}）还不存在：这是第一次发布，本次不生成更正记录"
+                "（发布后，下次生成就会有）")
+        previous_release = None
+    elif previous_release is None and config.previous_release is not None:   # site.yaml previous_release
         previous_release = configured_release(config)
         if previous_release is None:
             note = (f"site.yaml 的 previous_release（{config.previous_release}）还没有已发布的网站：本次不生成更正记录"

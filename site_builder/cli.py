@@ -100,7 +100,7 @@ def _base_url(value: str | None) -> str | None:
 @click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False), envvar="SITE_BUILDER_SIGNING_KEY",
               default=None, help="Ed25519 private key (site-builder keygen) that signs manifest.json; "
                                  "or set SITE_BUILDER_SIGNING_KEY.")
-@click.option("--previous-release", type=click.Path(path_type=Path, file_okay=False, exists=True), default=None,
+@click.option("--previous-release", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="The published portal (publish's TARGET): each changed disclosure gets a dated correction "
                    "record (更正记录) of every changed cell and sentence.")
 def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool,

@@ -71,6 +71,27 @@ def test_the_previous_release_must_be_a_published_site(content_copy, tmp_path):
         build(content_copy, tmp_path / "out", search=False, previous_release=tmp_path)
 
 
+def test_the_first_publication_as_documented_builds_and_says_why_no_records(content_copy, tmp_path):
+    """README's first publication: ``build --previous-release /srv/www/yjsgk`` before that folder
+    exists failed in English (click's "does not exist"); it builds, and says why no record."""
+    from click.testing import CliRunner
+
+    from site_builder.cli import main
+
+    target, out = tmp_path / "www", tmp_path / "out"
+    result = CliRunner().invoke(main, ["build", str(content_copy), "--out", str(out), "--no-search",
+                                       "--previous-release", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "还不存在：这是第一次发布，本次不生成更正记录" in result.output
+    assert (out / FENYANG / "index.html").is_file() and not list(out.rglob("corrections.json"))
+    publish(out, target)
+    edit(content_copy / CSV, "2101506,医疗保障经办事务,69.62", "2101506,医疗保障经办事务,69.63")
+    result = CliRunner().invoke(main, ["build", str(content_copy), "--out", str(out), "--no-search",
+                                       "--previous-release", str(target)])
+    assert result.exit_code == 0 and "第一次发布" not in result.output, result.output
+    assert (out / FENYANG / "corrections.json").is_file()
+
+
 def test_cells_are_matched_by_row_identity_not_position():
     columns = [{"key": "name", "label": "项目", "path": [], "type": "label"},
                {"key": "amount", "label": "金额", "path": [], "type": "amount"}]

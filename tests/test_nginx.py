@@ -41,7 +41,7 @@ def nginx_config(target: Path, port: int, work: Path) -> str:
     """docs/publishing.md's sample with this test's folder, address and sub-path."""
     sample = SAMPLE.search((REPO / "docs/publishing.md").read_text(encoding="utf-8")).group(1)
     sample = sample.replace("listen 80;", f"listen 127.0.0.1:{port};").replace("/srv/www/yjsgk", str(target))
-    sample = sample.replace("/yjsgk/", "/portal/").replace("yjsgk_cache", "portal_cache")
+    sample = sample.replace("/yjsgk", "/portal").replace("yjsgk_cache", "portal_cache")
     temp = "".join(f"{name}_temp_path {work}/{name};\n    " for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     user = "user root;\n" if os.geteuid() == 0 else ""     # workers must read the test's private tmp folder
     return f"""{user}worker_processes 1;
@@ -219,3 +219,35 @@ def test_a_published_correction_is_served_with_its_record(site, server):
     rollback(target, releases(target)[0].id)             # the first release, published before both tests
     page = lxml.html.fromstring(get(server + FENYANG + "/")[2])
     assert "69.62" in page.cssselect('table[data-table="05"]')[0].text_content()
+
+
+def test_vary_permissions_the_bare_sub_path_and_no_symbolic_link_served(site, server):
+    """The sample's hardening: a shared cache keeps gzip and plain apart (Vary); features no page
+    uses are off; /portal redirects to /portal/; and a link planted in the served release (``ln
+    -s /etc current/sys``, which verify reports) is refused by nginx, not followed."""
+    status, headers, _ = get(server + "index.html", **{"Accept-Encoding": "gzip"})
+    assert status == 200 and "Accept-Encoding" in headers.get("Vary", "")
+    assert "camera=()" in headers["Permissions-Policy"] and "Strict-Transport-Security" not in headers
+    request = urllib.request.Request(server.rstrip("/"))
+    opener = urllib.request.build_opener(type("NoRedirect", (urllib.request.HTTPRedirectHandler,),
+                                              {"redirect_request": lambda *args: None}))
+    try:
+        opener.open(request, timeout=5)
+        raise AssertionError("no redirect")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 301 and exc.headers["Location"].endswith("/portal/")
+    secret = site["work"] / "secret"
+    secret.mkdir(exist_ok=True)
+    (secret / "passwd").write_text("root:x:0:0")
+    current = (site["target"] / "current").resolve()
+    (current / "sys").symlink_to(secret)
+    (current / "leak.txt").symlink_to(secret / "passwd")
+    try:
+        for path in ("sys/passwd", "leak.txt"):
+            status, _, body = get(server + path)
+            assert status in (403, 404) and b"root:x" not in body, (path, status)
+        status, _, body = get(server + FENYANG + "/")
+        assert status == 200                              # current itself, a link, is followed
+    finally:
+        (current / "sys").unlink()
+        (current / "leak.txt").unlink()

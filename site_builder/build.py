@@ -174,8 +174,9 @@ def load(content_dir: Path, out_dir: Path, base_url: str | None, search: bool, s
     if signing_key is not None:
         check_signing_key(signing_key, out_dir)
     base = (config.base_url if base_url is None else base_url) or ""
-    if base and base_url_problem(base):     # (site.yaml's is checked where it is read; the CLI checks its option)
-        raise SiteBuilderError(None, f"网站地址 base_url 有误：{base_url_problem(base)}", BASE_URL_HINT)
+    problem = base_url_problem(base) if base else None   # (site.yaml's is checked where it is read; the CLI checks its option)
+    if problem:
+        raise SiteBuilderError(None, f"网站地址 base_url 有误：{problem}", BASE_URL_HINT)
     env = environment(root, out, {"base_url": base, **({"draft": True} if draft else {})}, started_ns)
     note = None
     if previous_release is not None and not previous_release.exists():      # the documented first publication

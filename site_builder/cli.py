@@ -73,7 +73,7 @@ def _stop_cleanly_on_sigterm() -> None:
 def _base_url(value: str | None) -> str | None:
     """--base-url, refused as a usage error (exit 2) unless it is an address robots.txt, the
     sitemap and the pages can hold as it is."""
-    from .content import BASE_URL_HINT, base_url_problem
+    from .config import BASE_URL_HINT, base_url_problem
 
     if not value:
         return value

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .checks import RULES
-# site.yaml is read in config.py; build, serve, scaffold and the CLI take these from here
-from .config import BASE_URL_HINT, SiteConfig, base_url_problem, load_site_config  # noqa: F401
+from .config import SiteConfig, load_site_config   # (site.yaml is read in config.py)
 from .errors import ContentError, Location, ProfileError
 from .numbers import NUMBER_HINT, OutOfRange, parse_decimal
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record

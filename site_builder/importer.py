@@ -190,13 +190,14 @@ _FORMULA_HINT = "请在 Excel 中打开并保存后再导入（导入读取的�
 # speed; a parse with a Python call per element took as long as openpyxl's own read). Where a
 # pattern could match text that is no element (in a comment), it counts more, never less.
 _NAME = rb"<(?:[A-Za-z_][\w.-]*:)?"                       # “<” and a namespace prefix, if any
+_END = rb"</(?:[A-Za-z_][\w.-]*:)?"                       # “</” and a namespace prefix, if any
 _ROW = re.compile(_NAME + rb"row(?=[\s>/])")
-_ROW_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?row>")
+_ROW_END = re.compile(_END + rb"row>")
 _STRING = re.compile(_NAME + rb"si(?=[\s>/])")
-_STRING_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?si>")
+_STRING_END = re.compile(_END + rb"si>")
 _FORMULA_TAG = re.compile(_NAME + rb"f(?=[\s>/])")
 _CELL_TAG = re.compile(_NAME + rb"c(?=[\s>/])[^>]*>")
-_CELL_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?c>")
+_CELL_END = re.compile(_END + rb"c>")
 _VALUE = re.compile(_NAME + rb"v(?:\s[^>]*)?>([^<]*)<")
 _MERGE = re.compile(_NAME + rb"mergeCell\s[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
 _ATTRIBUTE = re.compile(rb"\b(r|t)\s*=\s*[\"']([^\"']*)[\"']")

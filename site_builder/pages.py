@@ -12,10 +12,10 @@ recorded cannot differ. The portal's own pages likewise: :func:`list_paths` and
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
-from xml.sax.saxutils import escape as xml_escape
 
 from .catalog import catalog, document_data
 from .corrections import CORRECTIONS, history
@@ -193,7 +193,7 @@ def sitemap_text(portal: Portal, base_url: str) -> str:
         paths.append(f"{dept.slug}/")
         paths.extend(f"{dept.slug}/{year}/" for year in dept.years)
         paths.extend(doc.url for doc in dept.documents)
-    urls = "".join(f"  <url><loc>{xml_escape(base_url + p)}</loc></url>\n" for p in paths)   # (& in a path)
+    urls = "".join(f"  <url><loc>{html.escape(base_url + p, quote=False)}</loc></url>\n" for p in paths)   # (& in a path)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n")
 

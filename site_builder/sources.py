@@ -61,10 +61,12 @@ def read_text(path: Path) -> str:
         raise ContentError(path, "无法识别文件编码", "请另存为 UTF-8 编码（Excel：另存为“CSV UTF-8”）") from exc
 
 
-# C0 and C1 control characters but tab and the line ends (\n, \r): invisible, they reach the page
-# (a NUL in the HTML), and form feed, vertical tab and NEL would start a new line for Python's
-# splitlines but not for our line numbers. YAML's reader refuses the same ones.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0 and C1 control characters but tab and the line ends (\n, \r), and the noncharacters U+FFFE
+# and U+FFFF: invisible, they reach the page (a NUL in the HTML) or break an XML file (feed.xml,
+# the workbooks); form feed, vertical tab and NEL would start a new line for Python's splitlines
+# but not for our line numbers. YAML's reader refuses them in a file, but its escapes ("\x01")
+# still make them.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def read_markdown(path: Path) -> str:
@@ -329,16 +331,11 @@ def check_type(mapping: YamlMapping, key: str, kind: type | tuple[type, ...]) ->
     return value
 
 
-# Characters no XML file may hold (feed.xml; the workbooks), and other invisible controls: YAML
-# escapes ("\x01", "\v") still make them where the file itself may not hold them
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
-
-
 def check_texts(mapping: YamlMapping, keys: Any = None) -> None:
     """Refuse an invisible control character in the text values of ``mapping`` (``keys``: all)."""
     for key in mapping if keys is None else keys:
         value = mapping.get(key)
-        bad = _CONTROL.search(value) if isinstance(value, str) else None
+        bad = CONTROL_CHARACTERS.search(value) if isinstance(value, str) else None
         if bad:
             raise ContentError(mapping.where(key), f"“{key}”中有不可见的控制字符（U+{ord(bad.group()):04X}）",
                                "删除该字符（多由 \\x、\\u 转义或从其他软件复制时带入）")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -78,21 +77,8 @@ def new_portal(folder: Path, region: str | None = None, profile: str | None = No
         # the built site and the build's cache are made from the rest: not kept in version control
         folder / ".gitignore": "/output/\n/.output.*\n",
     }
-    existed = folder.exists()
-    try:
-        for made in (folder / "templates", folder / "departments"):
-            with writing(made):
-                made.mkdir(parents=True)
-        for path, text in {**files, folder / "departments" / ".gitkeep": ""}.items():
-            with writing(path):
-                path.write_text(text, encoding="utf-8")
-    except BaseException as exc:      # a full disk, Ctrl-C: no half-made portal (the folder was missing or empty)
-        if existed:
-            for child in list(folder.iterdir()):
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
-        raise refused(exc, "没有留下未写完的门户文件夹") from None
+    # a full disk, Ctrl-C: no half-made portal (write_files removes what it made)
+    write_files({**files, folder / "departments" / ".gitkeep": ""}, folder, outcome="没有留下未写完的门户文件夹")
     return list(files)
 
 
@@ -235,11 +221,12 @@ def check_targets(files: dict[Path, str] | list[Path], content: Path) -> None:
         inside(content, str(path.relative_to(content)), Location(path))
 
 
-def write_files(files: dict[Path, str], content: Path) -> None:
+def write_files(files: dict[Path, str], content: Path, outcome: str = "内容文件夹中的文件都没有改动") -> None:
     """Write every file to a temporary file beside it, then rename them all: a write the disk
     refuses (full, read-only) leaves every file as it was and no temporary behind; only a kill
     between the renames could leave some files new and others old, each complete. Every file must
-    lie in the content folder (``check_targets``)."""
+    lie in the content folder (``check_targets``). ``outcome``: what a refused write left, for
+    its message."""
     check_targets(files, content)
     written: list[tuple[Path, Path]] = []
     made: list[Path] = []          # folders this call made, outermost first
@@ -259,6 +246,6 @@ def write_files(files: dict[Path, str], content: Path) -> None:
         for folder in reversed(made):      # empty again: a department folder without department.yaml
             with contextlib.suppress(OSError):     # would stop the next build
                 folder.rmdir()
-        raise refused(exc, "内容文件夹中的文件都没有改动") from None
+        raise refused(exc, outcome) from None
     for temporary, path in written:
         temporary.replace(path)

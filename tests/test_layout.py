@@ -26,7 +26,7 @@ from conftest import REPO
 PACKAGE = REPO / "site_builder"
 
 STAGES: list[tuple[str, ...]] = [
-    ("__init__", "errors", "layout", "jsonfmt", "numbers", "records"),   # version, errors, names, JSON, typed records: used everywhere
+    ("__init__", "errors", "faults", "layout", "jsonfmt", "numbers", "records"),   # version, errors, fault points, names, JSON, records
     ("sources",),                                             # read files, YAML with line numbers
     ("profiles",),                                            # table-set definitions
     ("model", "tables", "glossary", "sanitize", "config", "content"),   # site.yaml; the content folder loaded into the model

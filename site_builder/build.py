@@ -1,8 +1,10 @@
-"""``build()``: the stages of a build, in order — load, departments, plan, portal pages, commit,
-search index, manifest, cache.
+"""``build()``: the stages of a build, in order — load, departments, plan, portal pages, search
+index, manifest, commit, cache.
 
-- **Load** (:func:`load`): the portal's configuration and profiles, the options checked, the
-  build cache (:mod:`cache`) if it is sound and was made for this content and environment.
+- **Load** (:func:`load`): the portal's configuration and profiles, the options checked. Then,
+  holding the output's lock, a build that died before is completed or cleaned up
+  (:func:`journal.recover`), and the build cache (:mod:`cache`) read if it is sound and was made
+  for this content and environment.
 - **Departments** (:mod:`workers`): each department is one task: its files are loaded,
   checked, rendered and staged, and then let go; only its cache entry comes back, with a small
   summary (identity and headline figures, :mod:`records`). Tasks run in ``jobs`` worker
@@ -12,12 +14,13 @@ search index, manifest, cache.
 - **Plan** (:mod:`plan`): which of the portal's own pages (home, search page, catalog, year
   pages, sitemap) show something that changed, and which files of the output are stale.
 - **Portal pages** (:func:`portal_stage`): those pages rendered from the summaries, staged.
-- **Commit**: new and changed files are written to a staging folder beside the output; only
-  when every department has loaded, passed the checker and rendered are they moved into place
-  and the stale files deleted. A page that comes out byte-identical is not written, so
-  publishing with rsync copies only what changed, and a build with no change writes nothing.
-- **Search index, manifest, cache**: the index is built into a folder beside the output and
-  swapped in; the manifest pins every file; the cache records what the output now holds.
+- **Search index, manifest** (:func:`search_stage`, :func:`manifest_stage`): Pagefind over the
+  pages as they will be, and the manifest of every file, staged too.
+- **Commit** (:func:`journal.commit`): everything staged moves into the output and the stale
+  files go, all of it or — if the build dies — none of it, or all of it once the next command
+  completes the journal. A file that comes out byte-identical is not written, so publishing
+  with rsync copies only what changed, and a build with no change writes nothing.
+- **Cache**: what the output now holds, for the next build.
 
 Which files each page and department makes, and where they go: :mod:`pages`.
 """
@@ -35,14 +38,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from . import faults
 from .assets import asset_files
 from .cache import BuildCache, environment, folders_signature, output_signature
 from .checks import run_checks
 from .config import BASE_URL_HINT, SiteConfig, base_url_problem, load_site_config
 from .content import department_slugs
 from .errors import ContentError, SiteBuilderError
-from .layout import BUNDLE_DIR, MANIFEST, SIGNATURE, cache_path
-from .manifest import check_signing_key, read_manifest, signed_by, site_folder, update_manifest
+from .journal import INDEX_DROP, INDEX_SWAP, commit, journal_path, output_lock, recover, staging_prefix
+from .layout import BUNDLE_DIR, MANIFEST, cache_path
+from .manifest import check_signing_key, signed_by, site_folder, staged_manifest
 from .model import Document, Portal
 from .pages import catalog_file, list_files, year_files
 from .plan import Plan, make_plan, stale_files
@@ -50,7 +55,7 @@ from .profiles import Profile, load_profiles
 from .search import DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefind
 from .summary import portal_of
 from .workers import BuiltDepartment, Job, Progress, drafts, error_lines, run_departments, templates_cache
-from .write import FINISH, KEPT, WriteError, commit, refused, stage, writing
+from .write import FINISH, KEPT, WriteError, refused, site_files, stage, writing
 
 
 class CheckFailed(SiteBuilderError):
@@ -106,11 +111,14 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     ``draft`` (the preview): a document with 【待填写】 left is rendered as a draft, its unfilled
     places marked, instead of stopping the build (``build`` itself never publishes one)."""
     started_ns = time.time_ns()
-    inputs = load(content_dir, out_dir, base_url, search, signing_key, previous_release, draft, clean, started_ns)
-    out, cache = inputs.out, inputs.cache
-    committed = False        # (a write refused after the commit leaves a site that one more build completes)
+    inputs = load(content_dir, out_dir, base_url, search, signing_key, previous_release, draft, started_ns)
+    out = inputs.out
+    committed = False        # (a write refused after the commit: only the build cache is missing)
     try:
-        with collector_frozen():
+        with output_lock(out), collector_frozen():
+            recovered = recover(out)         # a build killed before: its commit completed, or its staging removed
+            cache = BuildCache(inputs.env) if clean or not out.is_dir() \
+                else BuildCache.load(cache_path(out), inputs.env, inputs.root, out)
             slugs = department_slugs(inputs.root / "departments")
             with staging_folder(out) as staging:
                 job = Job(inputs.root, out, staging, inputs.config, inputs.profiles, inputs.base_url,
@@ -122,20 +130,23 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                 written = [path for r in results for path in r.written] + staged
                 removed = stale_files(out, cache, results, portal_paths)
                 written_bytes = sum((staging / path).stat().st_size for path in written)
-                manifest = commit_stage(out, staging, written, removed)
+                changed = bool(written or removed)
+                action, index = search_stage(out, staging, cache, results, search, keep_index, changed,
+                                             search_shard_size, set(written), set(removed))
+                removed += manifest_stage(out, staging, portal_paths, results, plan, written, changed, action,
+                                          signing_key)
+                if removed or action is not None or any(staging.iterdir()):
+                    commit(out, staging, removed, action)
                 committed = True
-            changed = bool(written or removed)
-            new_cache = record(inputs, results, plan, portal_paths, changed)
-            index = search_stage(inputs, new_cache, results, search, keep_index, changed, search_shard_size)
-            manifest_stage(out, portal_paths, results, plan, written, changed, index is not None, signing_key, manifest)
-            save_stage(inputs, new_cache, results, changed or index is not None)
+            new_cache = record(out, cache, results, plan, portal_paths, changed, action)
+            save_stage(out, inputs.root, cache, new_cache, results, changed or action is not None)
             if keep_portal and portal is None:
                 portal = portal_of(inputs.config, inputs.root, inputs.profiles, [r.entry.summary for r in results])
             files = plan.facts.files + len(portal_paths)
             pages = plan.facts.pages + sum(path.endswith(".html") for path in portal_paths)
             return BuildResult(plan.facts.documents, out_dir, pages, files, written_bytes, index, len(written),
                                len(removed), sum(r.rendered for r in results),
-                               "；".join(filter(None, [cache.note, inputs.note])), portal)
+                               "；".join(filter(None, [recovered, cache.note, inputs.note])), portal)
     except (WriteError, OSError) as exc:      # a write the disk refused: say so, and what became of the output
         error = refused(exc, FINISH if committed else KEPT)
         if error is exc:
@@ -153,16 +164,17 @@ class Inputs(NamedTuple):
     config: SiteConfig
     profiles: dict[str, Profile]
     base_url: str               # the option's, else site.yaml's ("" for none)
-    cache: BuildCache           # empty when there is none, it is unsound, or with --clean
+    env: str                    # cache.environment: what every page depends on
     previous_release: Path | None    # what correction records are made against, if any
     draft: bool                 # the preview: unfinished documents are rendered as drafts
     note: str | None = None     # to tell the user (site.yaml's previous_release not published yet)
 
 
 def load(content_dir: Path, out_dir: Path, base_url: str | None, search: bool, signing_key: Path | None,
-         previous_release: Path | None, draft: bool, clean: bool, started_ns: int) -> Inputs:
-    """Read the portal's settings and the build cache; refuse what would fail later (no
-    departments folder, no Pagefind for ``search``, a bad signing key or base URL)."""
+         previous_release: Path | None, draft: bool, started_ns: int) -> Inputs:
+    """Read the portal's settings; refuse what would fail later (no departments folder, no
+    Pagefind for ``search``, a bad signing key or base URL). Nothing is written, and the output
+    is not opened: the build cache is read once the output's lock is held."""
     root, out = content_dir.resolve(), out_dir.resolve()
     config = load_site_config(root)
     profiles = load_profiles(root / "profiles")
@@ -188,8 +200,7 @@ def load(content_dir: Path, out_dir: Path, base_url: str | None, search: bool, s
         if previous_release is None:
             note = (f"site.yaml 的 previous_release（{config.previous_release}）还没有已发布的网站：本次不生成更正记录"
                     "（第一次发布后就会有）")
-    cache = BuildCache(env) if clean or not out.is_dir() else BuildCache.load(cache_path(out), env, root, out)
-    return Inputs(root, out, config, profiles, base, cache, previous_release, draft, note)
+    return Inputs(root, out, config, profiles, base, env, previous_release, draft, note)
 
 
 @contextlib.contextmanager
@@ -208,15 +219,17 @@ def collector_frozen() -> Iterator[None]:
 
 @contextlib.contextmanager
 def staging_folder(out: Path) -> Iterator[Path]:
-    """A folder beside the output for the files this build writes (commit moves them in);
-    removed when the build ends, however it ends."""
+    """A folder beside the output for the files this build writes (:func:`journal.commit` moves
+    them in); removed when the build ends, however it ends — unless the journal names it: a
+    commit begun and not finished, which the next command completes from it."""
     with writing(out.parent):
         out.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+        staging = Path(tempfile.mkdtemp(prefix=staging_prefix(out), dir=out.parent))
     try:
         yield staging
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not journal_path(out).exists():
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def published_release(path: Path | None) -> Path | None:
@@ -262,7 +275,7 @@ def departments(job: Job, slugs: list[str], cache: BuildCache, jobs: int | None,
     return results
 
 
-# -- portal pages, commit ------------------------------------------------------------------------
+# -- portal pages ------------------------------------------------------------------------
 
 def portal_stage(inputs: Inputs, plan: Plan, results: list[BuiltDepartment],
                  staging: Path) -> tuple[Portal | None, list[str], list[str]]:
@@ -287,78 +300,85 @@ def portal_stage(inputs: Inputs, plan: Plan, results: list[BuiltDepartment],
     return portal, [path for path, _ in files], staged
 
 
-def commit_stage(out: Path, staging: Path, written: list[str], removed: list[str]) -> dict[str, str] | None:
-    """Move the staged files into the output and delete the stale ones. Returns the top
-    manifest's files as they were, when anything changed: the manifest goes as the output
-    changes and is written when the build is complete, so a build stopped in between (a full
-    disk) leaves none rather than a wrong one."""
-    manifest = read_manifest(out).get("files", {}) if written or removed else None
-    commit(staging, out, written, removed, stale=(MANIFEST, SIGNATURE) if manifest is not None else ())
-    return manifest
+# -- search index, manifest (staged: the commit moves them in with the pages) ----------------------
+
+def search_stage(out: Path, staging: Path, cache: BuildCache, results: list[BuiltDepartment], search: bool,
+                 keep_index: bool, changed: bool, shard_size: int, written: set[str],
+                 removed: set[str]) -> tuple[str | None, IndexResult | None]:
+    """What becomes of the search index, and the new one if it is made: made again (``INDEX_SWAP``,
+    into the staging folder, over the new pages) when the pages changed or the output has no
+    sound one; without ``search``, an index of changed pages dropped (it would find what is
+    gone: ``INDEX_DROP``) unless ``keep_index``; else left as it is (None)."""
+    if search and not (cache.search and not changed and (out / BUNDLE_DIR).is_dir()):
+        groups = [(r.slug, len(r.entry.brief.documents)) for r in results]
+        return INDEX_SWAP, index_new_pages(out, staging, groups, shard_size, written, removed)
+    if not search and not keep_index and changed and (out / BUNDLE_DIR).exists():
+        return INDEX_DROP, None
+    return None, None
 
 
-# -- cache, search index -------------------------------------------------------------------------
+def index_new_pages(out: Path, staging: Path, groups: list[tuple[str, int]], shard_size: int,
+                    written: set[str], removed: set[str]) -> IndexResult:
+    """Pagefind over the site as the commit will leave it, into ``staging/pagefind``: it reads a
+    folder beside the output holding a hard link to every page — the staged one where the build
+    wrote it, else the output's (a link costs no copy and no space; a file system that refuses
+    links gets copies)."""
+    tree = Path(tempfile.mkdtemp(prefix=staging_prefix(out, "index"), dir=out.parent))
+    try:
+        pages = {path: staging / path for path in written if path.endswith(".html")}
+        for path in site_files(out):
+            if path.endswith(".html") and path not in removed:
+                pages.setdefault(path, out / path)
+        for path, source in pages.items():
+            target = tree / path
+            with writing(target):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(source, target)
+                except OSError:
+                    shutil.copyfile(source, target)
+        faults.point("build.index")
+        return index_site(tree, groups, shard_size, bundle=staging / BUNDLE_DIR)
+    finally:
+        shutil.rmtree(tree, ignore_errors=True)
 
-def record(inputs: Inputs, results: list[BuiltDepartment], plan: Plan, portal_paths: list[str],
-           changed: bool) -> BuildCache:
+
+def manifest_stage(out: Path, staging: Path, portal_paths: list[str], results: list[BuiltDepartment], plan: Plan,
+                   written: list[str], changed: bool, action: str | None, signing_key: Path | None) -> list[str]:
+    """The top manifest (and its signature) staged when the output or the index changes, or the
+    output has none, or it is not signed by ``signing_key``; only what was written is hashed
+    again. Returns the output's files to delete besides (an old signature, the manifest being
+    new and unsigned)."""
+    if not (changed or action is not None or not (out / MANIFEST).exists()
+            or (signing_key is not None and not signed_by(out, signing_key))):
+        return []
+    index = "new" if action == INDEX_SWAP else "none" if action == INDEX_DROP else "kept"
+    files, drop = staged_manifest(out, staging, portal_paths, [r.slug for r in results], plan.facts.documents,
+                                  set(written), index, signing_key)
+    for name, data in files:
+        with writing(out / name):
+            (staging / name).write_bytes(data)
+    faults.point("build.manifest")
+    return drop
+
+
+# -- cache -----------------------------------------------------------------------------------------
+
+def record(out: Path, cache: BuildCache, results: list[BuiltDepartment], plan: Plan, portal_paths: list[str],
+           changed: bool, action: str | None) -> BuildCache:
     """The build cache as the output now is: every department's entry (an unchanged one keeps
     the Entry it was loaded as, never altered, so its line is written back as read)."""
-    out, cache = inputs.out, inputs.cache
     for result in results:
         if result.rendered:
             result.entry.outputs = folders_signature(out, result.entry.folders)
+    search = action == INDEX_SWAP or (action is None and cache.search and not changed and (out / BUNDLE_DIR).is_dir())
     return BuildCache(cache.environment, {r.slug: r.entry for r in results}, output_signature(out, portal_paths),
-                      search=cache.search and not changed and (out / BUNDLE_DIR).is_dir(), facts=plan.facts,
-                      raw=cache.raw)
+                      search=search, facts=plan.facts, raw=cache.raw)
 
 
-def search_stage(inputs: Inputs, cache: BuildCache, results: list[BuiltDepartment], search: bool, keep_index: bool,
-                 changed: bool, shard_size: int) -> IndexResult | None:
-    """The search index made again when the pages changed (the cache is saved first: the pages
-    are recorded, and a failed index is redone next time); without ``search``, an index of
-    changed pages removed (it would find what is gone) unless ``keep_index``."""
-    out = inputs.out
-    if search and not cache.search:
-        cache.save(cache_path(out), inputs.root, out)
-        index = index_into(out, [(r.slug, len(r.entry.brief.documents)) for r in results], shard_size)
-        cache.search = True
-        return index
-    if not search and not keep_index and changed and (out / BUNDLE_DIR).exists():
-        shutil.rmtree(out / BUNDLE_DIR)
-    return None
-
-
-def manifest_stage(out: Path, portal_paths: list[str], results: list[BuiltDepartment], plan: Plan,
-                   written: list[str], changed: bool, indexed: bool, signing_key: Path | None,
-                   previous: dict[str, str] | None) -> None:
-    """The top manifest (and its signature) written again when the output or the index changed,
-    or it is missing, or not signed by ``signing_key``; only what was written is hashed again
-    (``previous``: the manifest's files before the commit deleted it)."""
-    if changed or indexed or not (out / MANIFEST).exists() \
-            or (signing_key is not None and not signed_by(out, signing_key)):
-        update_manifest(out, portal_paths, [r.slug for r in results], plan.facts.documents, set(written),
-                        indexed, signing_key, previous=previous)
-
-
-def save_stage(inputs: Inputs, cache: BuildCache, results: list[BuiltDepartment], changed: bool) -> None:
+def save_stage(out: Path, root: Path, old: BuildCache, cache: BuildCache, results: list[BuiltDepartment],
+               changed: bool) -> None:
     """The build cache saved, unless it would be saved as it was read (``changed``: the output
-    or the index changed)."""
-    out = inputs.out
-    if changed or inputs.cache.note or any(r.rendered or r.listing for r in results) or not cache_path(out).exists():
-        cache.save(cache_path(out), inputs.root, out)
-
-
-def index_into(out: Path, groups: list[tuple[str, int]], shard_size: int) -> IndexResult:
-    """Pagefind over the site into a folder beside it, then swapped in for the old index."""
-    fresh = out.parent / f".{out.name}.pagefind-{os.getpid()}"
-    shutil.rmtree(fresh, ignore_errors=True)
-    try:
-        index = index_site(out, groups, shard_size, bundle=fresh)
-        old = out.parent / f".{out.name}.pagefind-old-{os.getpid()}"
-        if (out / BUNDLE_DIR).exists():
-            os.rename(out / BUNDLE_DIR, old)
-        os.rename(fresh, out / BUNDLE_DIR)
-        shutil.rmtree(old, ignore_errors=True)
-        return index
-    finally:
-        shutil.rmtree(fresh, ignore_errors=True)
+    or the index changed; a commit deletes the old cache)."""
+    if changed or old.note or any(r.rendered or r.listing for r in results) or not cache_path(out).exists():
+        cache.save(cache_path(out), root, out)

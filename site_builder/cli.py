@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import json
 import os
@@ -70,6 +71,12 @@ def _stop_cleanly_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def _note(note: str | None) -> None:
+    """A note for the user (what a command found and did before its work), on stderr."""
+    if note:
+        click.echo(click.style(f"注意：{note}", fg="yellow"), err=True)
+
+
 def _base_url(value: str | None) -> str | None:
     """--base-url, refused as a usage error (exit 2) unless it is an address robots.txt, the
     sitemap and the pages can hold as it is."""
@@ -130,8 +137,7 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
             bar.__exit__(None, None, None)
     if not quiet:
         seconds = time.perf_counter() - started
-        if result.note:
-            click.echo(click.style(f"注意：{result.note}", fg="yellow"), err=True)
+        _note(result.note)
         if result.written == result.files and not result.removed:
             click.echo(f"已生成 {result.documents} 份公开文件、{result.pages} 个页面，共 {result.files} 个文件"
                        f"（{result.bytes / 1024:.0f} KB），用时 {seconds:.2f} 秒 → {out_dir}")
@@ -196,8 +202,12 @@ def keygen_command(private_key: Path) -> None:
 def verify_command(target: Path, public_key: Path) -> None:
     """Check TARGET (a published site, or a publish target's current release) against its signed
     manifest: report every file added, changed or removed; exit 1 on any difference."""
+    from .journal import output_lock, pending, recover
     from .manifest import verify
 
+    if pending(target):         # a build into this folder died: complete (or clean up) first
+        with output_lock(target, "检查"):
+            _note(recover(target))
     report = verify(target, public_key)
     messages = {"valid": "签名有效", "invalid": "签名无效：清单被改动过，或不是用这把密钥签的",
                 "missing": "清单没有签名（生成时未加 --signing-key）"}
@@ -223,14 +233,17 @@ def verify_command(target: Path, public_key: Path) -> None:
 def publish_command(paths: tuple[Path, ...], keep: int, dry_run: bool, allow_removal: bool,
                     checksum: bool) -> None:
     """Publish the built portal OUTPUT (default: ./output) to TARGET as a new release, switched atomically."""
+    from .journal import output_lock, recover
     from .publish import publish
 
     if len(paths) > 2:
         raise click.UsageError("publish 只接受两个文件夹：[OUTPUT] TARGET")
     output, target = (None, paths[0]) if len(paths) == 1 else paths
 
-    result = publish(output or DEFAULT_OUTPUT, target, keep=keep, dry_run=dry_run, allow_removal=allow_removal,
-                     checksum=checksum)
+    output = output or DEFAULT_OUTPUT
+    with output_lock(output, "发布") if output.is_dir() else contextlib.nullcontext():
+        _note(recover(output) if output.is_dir() else None)      # (no build changes the output while it is copied)
+        result = publish(output, target, keep=keep, dry_run=dry_run, allow_removal=allow_removal, checksum=checksum)
     if result.removed_documents:
         click.echo(click.style("本次发布撤下了已公开的文件：" + "；".join(result.removed_documents), fg="yellow"), err=True)
     if dry_run:

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +30,6 @@ from . import __version__
 from .errors import SiteBuilderError
 from .jsonfmt import compact_json
 from .layout import BUNDLE_DIR, MANIFEST, SIGNATURE
-from .write import write_atomic
 
 FORMAT = "site-builder-manifest/1"
 
@@ -57,46 +57,44 @@ def department_manifest(slug: str, files: list[tuple[str, bytes]]) -> tuple[str,
                                         "files": {path: sha256(data) for path, data in files}})
 
 
-def site_manifest(out: Path, paths: list[str], documents: int, previous: dict[str, str],
-                  fresh: set[str]) -> bytes:
-    """The top manifest of the site in ``out``: ``paths`` are every file but the departments'
-    own (which their manifests cover) and the manifest files; a path not in ``fresh`` keeps its
-    hash from ``previous`` (the last manifest) when it has one."""
+def site_manifest(paths: list[str], documents: int, previous: dict[str, str], fresh: set[str],
+                  source: Callable[[str], Path]) -> bytes:
+    """The top manifest of a site: ``paths`` are every file but the departments' own (which
+    their manifests cover) and the manifest files; a path not in ``fresh`` keeps its hash from
+    ``previous`` (the last manifest) when it has one; the others are read at ``source(path)``."""
     files = {}
     for path in sorted(paths):
         known = previous.get(path)
-        files[path] = known if known is not None and path not in fresh else file_sha256(out / path)
+        files[path] = known if known is not None and path not in fresh else file_sha256(source(path))
     return _json({"format": FORMAT, "generator": f"site-builder {__version__}", "documents": documents,
                   "files": files})
 
 
-def update_manifest(out: Path, paths: list[str], slugs: list[str], documents: int, fresh: set[str],
-                    index_fresh: bool, signing_key: Path | None, previous: dict[str, str] | None = None) -> bool:
-    """Write the top manifest (and its signature, with a key) for the site in ``out``, hashing
-    only the files in ``fresh`` (and the search index when ``index_fresh``) and those the last
-    manifest does not know; ``paths``: the portal's own files (pages, assets); the search index
-    is found on disk. ``previous``: the last manifest's files, when the build has already deleted
-    it (default: read from ``out``). True when written."""
-    bundle = out / BUNDLE_DIR
-    index = [p.relative_to(out).as_posix() for p in sorted(bundle.rglob("*")) if p.is_file()] if bundle.is_dir() else []
-    if index_fresh:
-        fresh = fresh | set(index)
-    if previous is None:
-        previous = read_manifest(out).get("files", {})
-    data = site_manifest(out, [*paths, *(f"{slug}/{MANIFEST}" for slug in slugs), *index], documents,
-                         previous, fresh)
+def staged_manifest(out: Path, staging: Path, paths: list[str], slugs: list[str], documents: int, fresh: set[str],
+                    index: str, signing_key: Path | None) -> tuple[list[tuple[str, bytes]], list[str]]:
+    """The top manifest (and its signature, with a key) of the site as the build's commit will
+    leave it: the files in ``fresh`` are read from ``staging``, the others keep their hash in the
+    output's manifest (or are read from ``out``). ``paths``: the portal's own files (pages,
+    assets); ``index``: the search index is "new" (staged), "kept" (the output's) or "none".
+    Returns the files to stage (name, bytes) — none when the output's already say this — and
+    those to delete (a signature of an older manifest, with no key to sign the new one)."""
+    bundle = staging / BUNDLE_DIR if index == "new" else out / BUNDLE_DIR
+    listed = [p.relative_to(bundle.parent).as_posix() for p in sorted(bundle.rglob("*")) if p.is_file()] \
+        if index != "none" and bundle.is_dir() else []
+    if index == "new":
+        fresh = fresh | set(listed)
+    data = site_manifest([*paths, *(f"{slug}/{MANIFEST}" for slug in slugs), *listed], documents,
+                         read_manifest(out).get("files", {}), fresh,
+                         lambda path: (staging if path in fresh else out) / path)
     target, signature = out / MANIFEST, out / SIGNATURE
     old = target.read_bytes() if target.exists() else None
-    if old != data:
-        write_atomic(target, data, out / f".{MANIFEST}.tmp")
+    files = [(MANIFEST, data)] if old != data else []
     if signing_key is not None:
         key = _load(signing_key, True)
-        signed = signature.exists() and old == data and _verifies(data, signature.read_bytes(), key.public_key())
-        if not signed:
-            write_atomic(signature, base64.b64encode(key.sign(data)) + b"\n", out / f".{SIGNATURE}.tmp")
-    elif old != data and signature.exists():
-        signature.unlink()                  # a signature of the old manifest would only mislead
-    return old != data
+        if not (signature.exists() and old == data and _verifies(data, signature.read_bytes(), key.public_key())):
+            files.append((SIGNATURE, base64.b64encode(key.sign(data)) + b"\n"))
+        return files, []
+    return files, [SIGNATURE] if old != data and signature.exists() else []
 
 
 def signed_by(out: Path, signing_key: Path) -> bool:

@@ -1,14 +1,13 @@
-"""Write the site: new and changed files are staged beside the output, then moved in.
+"""Write the site's files: staged beside the output, atomic writes, refused writes made clear.
 
-``build`` stages every file whose bytes differ from the output's (:func:`stage`), and only when
-every department has loaded, passed the checker and rendered does it move them into place and
-delete what the build no longer makes (:func:`commit`). A failed build leaves the previous
-output exactly as it was; an unchanged file is never rewritten (rsync copies only what changed).
+``build`` stages every file whose bytes differ from the output's (:func:`stage`) in a folder
+beside the output; :mod:`journal` moves them in (all or none, whenever the build dies). An
+unchanged file is never rewritten (rsync copies only what changed).
 
 A write the disk refuses (full, over quota, read-only, not ours) is a :class:`WriteError` that
 names the file and says what to do and what became of the output: before the commit, nothing
-changed; after it (the cache, the search index and the top manifest are written last), the new
-pages are in place without a top manifest, and the next build completes them.
+changed; after it (only the build cache is written after it), the site is complete and the
+next build, having no cache, renders every page again.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ DISK_ERRORS = {
     errno.EPERM: ("没有写入权限", "检查该文件夹的所有者和权限，或换一个有写入权限的文件夹"),
 }
 KEPT = "原来的网站没有改动"
-FINISH = "网站页面已更新，但搜索索引、文件清单或构建缓存没有写完：腾出空间后再运行一次 site-builder build 即可补全"
+FINISH = "网站已完整更新（页面、搜索索引和文件清单一致），只是构建缓存没有写完：下次生成会重新生成全部页面"
 
 
 class WriteError(SiteBuilderError):
@@ -123,48 +122,6 @@ def stage(out: Path, staging: Path, path: str, data: bytes) -> bool:
         staged.parent.mkdir(parents=True, exist_ok=True)
         staged.write_bytes(data)
     return True
-
-
-def commit(staging: Path, out: Path, written: list[str], removed: list[str], stale: tuple[str, ...] = ()) -> None:
-    """Move the staged files into the output and delete the removed ones (a new output folder
-    is the staging folder itself, renamed). The folders they go to are made first, so a full
-    disk stops the commit before any file has moved (the folders it made are removed again);
-    then ``stale`` files (the top manifest: written anew when the build is complete) are
-    deleted, and the files moved (a rename needs no space)."""
-    if not out.exists():
-        os.chmod(staging, 0o755)
-        os.rename(staging, out)
-        return
-    made: list[Path] = []
-    try:
-        for folder in sorted({(out / path).parent for path in written}):
-            if folder.is_dir():
-                continue
-            made.extend(reversed([p for p in (folder, *folder.parents) if out in p.parents and not p.exists()]))
-            with writing(folder):
-                folder.mkdir(parents=True, exist_ok=True)
-    except BaseException:
-        for folder in reversed(made):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-        raise
-    for name in stale:
-        (out / name).unlink(missing_ok=True)
-    for path in written:
-        try:
-            os.replace(staging / path, out / path)
-        except OSError as exc:
-            error = write_error(exc, out / path)
-            if error is None:
-                raise
-            raise error.explained("网站只更新了一部分：腾出空间后再运行一次 site-builder build 即可补全") from exc
-    for path in removed:
-        target = out / path
-        target.unlink(missing_ok=True)
-        for parent in target.parents:           # folders left empty go too
-            if parent == out or any(parent.iterdir()):
-                break
-            parent.rmdir()
 
 
 def site_files(out: Path, under: str = "") -> list[str]:

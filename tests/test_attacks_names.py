@@ -505,10 +505,11 @@ def beside(out: Path) -> list[str]:
 
 
 def test_full_disk_at_each_write_of_a_build_keeps_the_last_good_output(tmp_path, monkeypatch):
-    """Fault injection at every write a build makes after an edit (staged pages, the folders
-    they go to, the top manifest and its signature, the build cache), one at a time: a clear
-    message and exit 1; before the commit the output exactly as it was, after it the new pages
-    without a (wrong) manifest; and the next build completes it to a clean build's bytes."""
+    """Fault injection at every write a build makes after an edit (staged pages, the top
+    manifest and its signature, the folders they go to, the commit's journal, the build cache),
+    one at a time: a clear message and exit 1; before the commit the output exactly as it was,
+    after it (only the cache is written then) the complete new site, manifest included; and the
+    next build gives a clean build's bytes."""
     content = tmp_path / "content"
     shutil.copytree(EXAMPLE, content)
     key, out = tmp_path / "key", tmp_path / "out"
@@ -525,8 +526,8 @@ def test_full_disk_at_each_write_of_a_build_keeps_the_last_good_output(tmp_path,
     with pytest.MonkeyPatch.context() as patch:
         writes = DiskFull(patch).writes
         assert run(*build).exit_code == 0
-    assert any("building" in w for w in writes) and any(w.endswith(".manifest.json.sig.tmp") for w in writes) \
-        and any(".build.json.tmp" in w for w in writes), writes
+    assert any("building" in w and w.endswith("/manifest.json.sig") for w in writes) \
+        and any(".commit.json.tmp" in w for w in writes) and any(".build.json.tmp" in w for w in writes), writes
     outcomes = set()
     for at in range(1, len(writes) + 1):
         for name in ("out", ".out.cache"):
@@ -544,11 +545,8 @@ def test_full_disk_at_each_write_of_a_build_keeps_the_last_good_output(tmp_path,
             assert files_of(out) == good, (at, where)
             outcomes.add("kept")
         else:
-            assert "网站页面已更新，但搜索索引、文件清单或构建缓存没有写完" in result.output, result.output
-            now = files_of(out)
-            assert {p: d for p, d in now.items() if not p.startswith("manifest.json")} == \
-                {p: d for p, d in clean.items() if not p.startswith("manifest.json")}, (at, where)
-            assert "manifest.json" not in now or now["manifest.json"] == clean["manifest.json"], (at, where)
+            assert "网站已完整更新（页面、搜索索引和文件清单一致），只是构建缓存没有写完" in result.output, result.output
+            assert ".build.json.tmp" in where and files_of(out) == clean, (at, where)
             outcomes.add("finish")
         again = run(*build)
         assert again.exit_code == 0, (at, where, again.output)
@@ -606,9 +604,7 @@ def attempt(free):
     again = build(out)
     return {"free": free, "code": result.exit_code, "output": result.output, "error": repr(result.exception),
             "kept": now == good, "strays": strays,
-            "pages_new": {p: d for p, d in now.items() if not p.startswith("manifest.json")}
-            == {p: d for p, d in want.items() if not p.startswith("manifest.json")},
-            "manifest_wrong": "manifest.json" in now and now["manifest.json"] != want["manifest.json"],
+            "complete_new": now == want,
             "again": again.exit_code, "again_clean": files(out) == want}
 
 # the least free space the build needs (tmpfs counts 4 KB pages), then each page's worth below it
@@ -638,7 +634,7 @@ def _mount_namespace_reason(tmp_path: Path) -> str | None:
 def test_a_real_full_disk_keeps_the_last_good_output(tmp_path, change):
     """A real ENOSPC at every size of free space around what the build needs: a clear message,
     exit 1, nothing left behind; the last good output as it was, or (when the disk filled after
-    the commit) the new pages without a wrong manifest; the next build a clean build's bytes."""
+    the commit, writing the build cache) the complete new site; the next build a clean build's bytes."""
     reason = _mount_namespace_reason(tmp_path)
     if reason:
         pytest.skip(reason)
@@ -660,11 +656,11 @@ def test_a_real_full_disk_keeps_the_last_good_output(tmp_path, change):
         if "原来的网站没有改动" in r["output"]:
             assert r["kept"], r
         else:
-            assert "网站页面已更新" in r["output"] and r["pages_new"] and not r["manifest_wrong"], r
+            assert "网站已完整更新" in r["output"] and r["complete_new"], r
     for r in runs:
         assert r["again"] == 0 and r["again_clean"], r
     # (each failure here comes before the commit: the commit frees the pages it replaces, which
-    # is room enough for the cache and the manifest; the fault injection above fails those)
+    # is room enough for the cache; the fault injection above fails that write too)
 
 
 @pytest.mark.parametrize("code, words", [

@@ -35,7 +35,8 @@ STAGES: list[tuple[str, ...]] = [
     ("headlines",),                                           # headline figures, year tables
     ("tableview", "charts", "assets", "downloads", "xlsx", "workbook", "render"),   # pages and their files
     ("catalog",),                                             # catalog.json
-    ("write",),                                               # staging, commit, atomic writes
+    ("write",),                                               # staging, atomic writes, refused writes
+    ("journal",),                                             # the commit: all or nothing, completed after a crash
     ("corrections", "datapackage", "manifest", "cache"),      # beside the pages: records, package, hashes, cache
     ("pages",),                                               # the one list of each department's files, made
     ("summary",),                                             # what the portal's pages need of a department

@@ -1,6 +1,6 @@
 """Rebuild times of two checkouts of site_builder, interleaved: no change, one amount edited, one title edited.
 
-    python benchmarks/rebuild_ab.py OLD_CHECKOUT [--size 10000] [--reps 8] [--work /tmp/site-builder-build-bench]
+    python benchmarks/rebuild_ab.py OLD_CHECKOUT [--size 10000] [--reps 8] [--work /tmp/site-builder-build-bench] [--search]
 
 Both build the same synthetic content (``benchmarks/build.py`` makes it under WORK/nSIZE), each
 into its own output folder (WORK/nSIZE/out-ab-old and out-ab-new), so each keeps its own
@@ -8,7 +8,8 @@ cache; the first build of each is a full one and is not counted. Every repetitio
 after the same change, in alternating order, and the ratio new ÷ old is taken per pair: on a
 shared machine whose speed drifts within minutes, only figures taken side by side compare.
 OLD_CHECKOUT is a folder holding another version's ``site_builder/`` (``git worktree add``);
-this checkout is the new one.
+this checkout is the new one. ``--search``: the builds make the search index too (Pagefind
+over every page, each time a page changed); by default they are ``--no-search``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=10000)
     parser.add_argument("--reps", type=int, default=8)
     parser.add_argument("--work", type=Path, default=Path("/tmp/site-builder-build-bench"))
+    parser.add_argument("--search", action="store_true", help="build the search index too")
     args = parser.parse_args()
     work = args.work / f"n{args.size}"
     content = work / "content"
@@ -44,8 +46,9 @@ def main() -> None:
     def build(version: str) -> float:
         # `python -m` puts the working folder first on the path: the checkout's own site_builder
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "site_builder.cli", "build", "--no-search", "-q", str(content),
-                        "--out", str(work / f"out-ab-{version}")], cwd=versions[version], check=True)
+        subprocess.run([sys.executable, "-m", "site_builder.cli", "build", *([] if args.search else ["--no-search"]),
+                        "-q", str(content), "--out", str(work / f"out-ab-{version}{'-search' if args.search else ''}")],
+                       cwd=versions[version], check=True)
         return time.perf_counter() - started
 
     for version in versions:
@@ -64,7 +67,7 @@ def main() -> None:
         old, new = ("公开\n", "公开（更正）\n") if "公开\n" in text else ("公开（更正）\n", "公开\n")
         document.write_text(text.replace(old, new, 1), encoding="utf-8")
 
-    print(f"{args.size} documents; old {versions['old']}, new {versions['new']}; cpu pressure {pressure()}")
+    print(f"{args.size} documents{' with search' if args.search else ''}; old {versions['old']}, new {versions['new']}; cpu pressure {pressure()}")
     times: dict[tuple[str, str], list[float]] = {}
     for rep in range(args.reps):
         order = ["old", "new"] if rep % 2 == 0 else ["new", "old"]

@@ -54,6 +54,7 @@ LOCK = "lock"                    # likewise
 OLD_INDEX = ".old-index"         # inside the staging folder: the replaced index, deleted with it
 INDEX_SWAP, INDEX_DROP = "swap", "drop"
 LEFTOVERS = ("building", "index", "pagefind")     # .<output>.<kind>-… folders a build makes beside the output
+UNFINISHED = "提交没有做完，输出文件夹里新旧文件并存：腾出空间后再运行一次 site-builder build（或 publish、verify），会先补完这次提交"
 
 
 class CommitError(SiteBuilderError):
@@ -139,10 +140,16 @@ def commit(out: Path, staging: Path, removed: list[str], index: str | None) -> N
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
-    with _signals_held():
-        faults.point("commit.after-journal")
-        _apply(out, staging, _read_journal(out))
-        journal_path(out).unlink()
+    try:
+        with _signals_held():
+            faults.point("commit.after-journal")
+            _apply(out, staging, _read_journal(out))
+            journal_path(out).unlink()
+    except OSError as exc:       # (the journal stays, and the staging folder: the next command completes it)
+        error = write_error(exc)
+        if error is None:
+            raise
+        raise error.explained(UNFINISHED) from exc
     shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -250,9 +257,10 @@ def _read_journal(out: Path) -> dict:
         journal = json.loads(path.read_bytes())
     except ValueError as exc:
         raise CommitError(path, "上次生成的提交记录已损坏，无法判断输出文件夹是否完整",
-                          f"删除 {out} 和这个文件后重新生成") from exc
+                          f"删除输出文件夹 {out} 和这个文件后重新生成") from exc
     if not isinstance(journal, dict) or journal.get("format") != FORMAT:
-        raise CommitError(path, "不认识的提交记录（另一个版本的 site-builder 写的？）", f"删除 {out} 和这个文件后重新生成")
+        raise CommitError(path, "不认识的提交记录（另一个版本的 site-builder 写的？）",
+                          f"删除输出文件夹 {out} 和这个文件后重新生成")
     return journal
 
 
@@ -275,8 +283,9 @@ def recover(out: Path) -> str | None:
         staging = out.parent / str(journal.get("staging", ""))
         if not staging.name.startswith(staging_prefix(out)) or staging.parent != out.parent:
             raise CommitError(journal_file, "提交记录指向的临时文件夹不对", f"删除 {out} 和这个文件后重新生成")
-        if journal.get("fresh") and not staging.exists() and not out.exists():
-            raise CommitError(journal_file, "上次生成中断后，它的临时文件夹不见了，无法补完", "删除这个文件后重新生成")
+        if not staging.is_dir() and not (journal.get("fresh") and out.exists()):
+            raise CommitError(journal_file, f"上次生成在提交文件时中断，而它的临时文件夹不见了（{staging.name}），无法补完",
+                              f"删除输出文件夹 {out} 和这个文件后重新生成")
         try:
             with _signals_held():
                 _apply(out, staging, journal)
@@ -285,7 +294,7 @@ def recover(out: Path) -> str | None:
             error = write_error(exc)
             if error is None:
                 raise
-            raise error.explained("上次中断的生成还没有补完，腾出空间后再运行一次即可") from exc
+            raise error.explained(UNFINISHED) from exc
         shutil.rmtree(staging, ignore_errors=True)
         notes.append(f"上次生成（{journal.get('started', '时间不明')}）在提交文件时中断，已补完："
                      f"输出文件夹现在是那次生成的完整结果（页面、搜索索引和文件清单一致）")

@@ -225,3 +225,28 @@ def test_a_damaged_journal_is_a_clear_error_not_a_guess(portal):
     result = portal.build()
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "提交记录已损坏" in result.stderr and "commit.json" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("portal", [False], ids=["no-search"], indirect=True)
+def test_a_move_refused_mid_commit_says_the_next_command_completes_it(portal):
+    """A rename refused after the commit point (ENOSPC where a folder had to be made again, an
+    I/O error): not "nothing changed" but what is true — the next command completes the commit."""
+    result = portal.build(fault="commit.move:3=ENOSPC")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "原来的网站没有改动" not in result.stderr
+    assert "磁盘空间不足" in result.stderr and "再运行一次" in result.stderr and "补完" in result.stderr, result.stderr
+    assert strays(portal.out)
+    again = portal.build()
+    assert again.returncode == 0 and "已补完" in again.stderr, again.stderr
+    assert portal.is_new() and not strays(portal.out)
+    assert portal.verify().returncode == 0
+
+
+@pytest.mark.parametrize("portal", [False], ids=["no-search"], indirect=True)
+def test_a_journal_whose_staging_folder_is_gone_is_a_clear_error(portal):
+    died(portal.build(fault="commit.move:2"))
+    for staging in portal.out.parent.glob(f".{portal.out.name}.building-*"):
+        shutil.rmtree(staging)
+    result = portal.build()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "临时文件夹不见了" in result.stderr, result.stderr

@@ -10,9 +10,11 @@ query differently and loses most of them (Pagefind issue #1237). See docs/search
 
 What is indexed is set by the templates: ``data-pagefind-body`` on the disclosure's content,
 filters (department, year, kind, region) and metadata (title, headline figure) in ``<meta>``
-tags of the page head. After each run, the fragments lose their anchors, get short sequential
-names, and the metadata is recompressed (drop_anchors, shorten_fragment_names,
-recompress_metadata): fewer bytes for a reader's first query.
+tags of the page head. After each run, the fragments lose their anchors, the pages are numbered
+in the order of their URLs (Pagefind numbers them as the file system lists them: another folder
+gave other bytes), the fragments get short sequential names, and the metadata is recompressed
+(search_bundle: drop_anchors, canonical_page_order, shorten_fragment_names, recompress_metadata):
+the same bytes wherever the site is built, fewer for a reader's first query.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .search_bundle import drop_anchors, recompress_metadata, shorten_fragment_names
+from .search_bundle import canonical_page_order, drop_anchors, recompress_metadata, shorten_fragment_names
 from .errors import SiteBuilderError
 from .layout import BUNDLE_DIR
 
@@ -108,8 +110,10 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
     ``groups`` (top-level folder, pages) hold more than ``shard_size`` pages, one bundle per shard
     (``pagefind/`` and ``pagefind/shard-N/``) listed in ``pagefind/shards.json`` for the search
     page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards.
-    ``compact``: drop the fragments' anchors, rename them short and recompress (fewer bytes per
-    query, about 18 ms of CPU a page); the preview server leaves it out, to have its index sooner."""
+    ``compact``: drop the fragments' anchors, number the pages in the order of their URLs (the
+    same bytes from any folder), rename the fragments short and recompress (fewer bytes per
+    query); about 18 + 10 ms of CPU a page (docs/search.md). The preview server leaves it out,
+    to have its index sooner."""
     binary = binary or require_pagefind()
     started = time.perf_counter()
     version = pagefind_version(binary)
@@ -125,6 +129,7 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
         drop_unused_ui(output)
         if compact:
             drop_anchors(output)
+            canonical_page_order(output)
             shorten_fragment_names(output, prefixes)
             recompress_metadata(output)
         pages += _count(stdout, "pages")

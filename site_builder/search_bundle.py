@@ -310,15 +310,20 @@ def _apply_renames(bundle: Path, entry: dict, metas: list, renames: dict[str, st
 # differences from the previous page), every filter file (each value's pages) and the page list
 # of the metadata, and the chunks and filters are named after a hash of their bytes: the same
 # pages built into another folder, on another disk or with another -j gave other files and
-# names (issue 25: two builds on tmpfs, different pf_filter files). Nothing else depends on the
-# order: the fragments and the word positions are the pages' own; Pagefind sorts the words,
-# the filters and their values; the chunks are cut by counts of word positions.
+# names (issue 25: two builds on tmpfs, different pf_filter files). So do the fragments' names
+# when two pages' content hashes share their first 7 hex digits (at 2,500 pages, about one
+# shard in 90): the page Pagefind meets first keeps them, the other gets an 8th. Nothing else
+# depends on the order: the fragments' content and the word positions are the pages' own;
+# Pagefind sorts the words, the filters and their values; the chunks are cut by counts of word
+# positions; a word's variants with diacritics are listed as met (put in the new order too).
 #
 # ``canonical_page_order`` numbers the pages again, in the order of their URLs (read from their
-# fragments: unique, and the same wherever the site is built), rewrites every index chunk and
-# filter file with the new numbers (each word's and value's pages in the new order), names each
-# after a hash of its new content, like Pagefind, and writes the metadata with the pages in the
-# new order and the new names. Every chunk and filter is written again, not only those whose
+# fragments: unique, and the same wherever the site is built), names each fragment after a hash
+# of its content, rewrites every index chunk and filter file with the new numbers (each word's
+# and value's pages in the new order) and names each after a hash of its new content (all in
+# Pagefind's form, ``zh-cn_`` and 7 hex digits of SHA-256, more on a collision, which is
+# resolved in the new order), and writes the metadata with the pages in the new order and the
+# new names. Every chunk and filter is written again, not only those whose
 # numbers changed, so that all are compressed alike (zlib level 9: a file Pagefind compressed
 # and one zlib did differ in bytes for the same content). Same pages, same bytes, wherever and
 # however they were built. A page with no other order to go by (a filter alone, a tie in
@@ -353,13 +358,15 @@ def _by_url(urls: list[str]) -> list[int]:
 
 def _plan_order(bundle: Path, order_of: Callable[[list[str]], list[int]]):
     """What canonical_page_order writes, all of it computed before anything is: (entry, new files
-    and their bytes, the files they replace); None when the bundle is not as expected."""
+    and their bytes, the files they replace, the fragments' new names); None when the bundle is
+    not as expected."""
     entry = json.loads((bundle / ENTRY_FILE).read_text(encoding="utf-8"))
     if entry.get("version") != KNOWN_VERSION or not isinstance(entry.get("languages"), dict):
         return None
     files: dict[Path, bytes] = {}
     replaced: set[Path] = set()
-    names: dict[str, dict[str, str]] = {"index": {}, "filter": {}}    # per folder: name -> full digest
+    names: dict[str, dict[str, str]] = {"fragment": {}, "index": {}, "filter": {}}   # per folder: name -> full digest
+    renames: dict[str, str] = {}        # fragments: Pagefind's name -> the new one
     for language in sorted(entry["languages"]):       # (sorted: the names' collisions resolved alike)
         old_hash = entry["languages"][language]["hash"]
         if not _NAME.fullmatch(language) or not _NAME.fullmatch(old_hash):
@@ -368,18 +375,22 @@ def _plan_order(bundle: Path, order_of: Callable[[list[str]], list[int]]):
         meta = read_metadata(meta_path.read_bytes())
         if not _plain_metadata(meta):
             return None
-        order = order_of(_page_urls(bundle, meta[1]))
+        urls, digests = _read_fragments(bundle, meta[1])
+        order = order_of(urls)
         if sorted(order) != list(range(len(meta[1]))):
             raise ValueError("not an order of the pages")
         number = [0] * len(order)
         for new, old in enumerate(order):
             number[old] = new
+            page = meta[1][old]
+            renames[page[0]] = _content_name(language, digests[old], names["fragment"])
+            page[0] = renames[page[0]]
         for kind, listed, rewrite in (("index", meta[2], _renumber_chunk), ("filter", meta[3], _renumber_filter)):
             for item in listed:
                 path = bundle / kind / f"{item[-1]}.pf_{kind}"
                 payload = _payload(path.read_bytes())
                 content = rewrite(payload, number)
-                item[-1] = _content_name(language, content, names[kind])
+                item[-1] = _content_name(language, hashlib.sha256(content).hexdigest(), names[kind])
                 files[bundle / kind / f"{item[-1]}.pf_{kind}"] = gzip.compress(
                     SIGNATURE + content, compresslevel=INDEX_LEVEL, mtime=0)
                 replaced.add(path)
@@ -390,9 +401,10 @@ def _plan_order(bundle: Path, order_of: Callable[[list[str]], list[int]]):
         replaced.add(meta_path)
         entry["languages"][language]["hash"] = new_hash
     on_disk = set(bundle.glob("index/*.pf_index")) | set(bundle.glob("filter/*.pf_filter"))
-    if not on_disk <= replaced:          # a chunk or filter no metadata lists: not Pagefind's
+    fragments = {path.name.removesuffix(".pf_fragment") for path in bundle.glob("fragment/*.pf_fragment")}
+    if not on_disk <= replaced or fragments != set(renames):     # a file no metadata lists: not Pagefind's
         return None
-    return entry, files, replaced
+    return entry, files, replaced, renames
 
 
 def _plain_metadata(meta: list) -> bool:
@@ -409,9 +421,10 @@ def _plain_metadata(meta: list) -> bool:
                     and _NAME.fullmatch(item[1]) for item in meta[3]))
 
 
-def _page_urls(bundle: Path, pages: list) -> list[str]:
-    """Each page's URL, from its fragment; ValueError when two pages have one."""
-    urls = []
+def _read_fragments(bundle: Path, pages: list) -> tuple[list[str], list[str]]:
+    """Each page's URL, from its fragment (ValueError when two pages have one), and the SHA-256
+    of its fragment's content."""
+    urls, digests = [], []
     for page in pages:
         data = gzip.decompress((bundle / "fragment" / f"{page[0]}.pf_fragment").read_bytes())
         if not data.startswith(SIGNATURE):
@@ -420,9 +433,10 @@ def _page_urls(bundle: Path, pages: list) -> list[str]:
         if not isinstance(url, str):
             raise ValueError("a fragment without a URL")
         urls.append(url)
+        digests.append(hashlib.sha256(data).hexdigest())
     if len(set(urls)) != len(urls):
         raise ValueError("two pages with one URL")
-    return urls
+    return urls, digests
 
 
 def _payload(packed: bytes) -> bytes:
@@ -432,11 +446,10 @@ def _payload(packed: bytes) -> bytes:
     return data[len(SIGNATURE):]
 
 
-def _content_name(language: str, content: bytes, taken: dict[str, str]) -> str:
-    """``<language>_`` and NAME_DIGITS hex digits of the SHA-256 of ``content``, one digit more
-    while another file of the bundle has that name (as Pagefind does; the files are named in a
-    fixed order, so a collision is resolved alike in every build)."""
-    digest = hashlib.sha256(content).hexdigest()
+def _content_name(language: str, digest: str, taken: dict[str, str]) -> str:
+    """``<language>_`` and NAME_DIGITS hex digits of ``digest`` (a SHA-256 of the content), one
+    digit more while another file of the folder has that name (as Pagefind does; the files are
+    named in a fixed order, so a collision is resolved alike in every build)."""
     length = NAME_DIGITS
     while taken.get(f"{language}_{digest[:length]}", digest) != digest:
         length += 1
@@ -488,6 +501,12 @@ def _renumber_pages(pages: list, number: list[int]) -> int:
         raise CborError("a word's pages are not [page number difference, positions, meta positions]")
     if not pages:
         return 0
+    if len(pages) == 1:                 # (most words of a small site: on one page)
+        page = pages[0]
+        if page[0] < 0:
+            raise CborError("a negative page number")
+        old, page[0] = page[0], number[page[0]]
+        return _uint_size(page[0]) - _uint_size(old)
     deltas = [page[0] for page in pages]
     if deltas[0] < 0 or min(deltas[1:], default=1) < 1:
         raise CborError("a word's pages are not in increasing order")
@@ -530,20 +549,33 @@ def _renumber_filter(payload: bytes, number: list[int]) -> bytes:
     return encoded
 
 
-def _write_order(bundle: Path, entry: dict, files: dict[Path, bytes], replaced: set[Path]) -> None:
-    """Write the new files (each through a temporary one: a refused write leaves the bundle as it
-    was, and is raised), then drop the files they replace and point the entry at the new metadata."""
+def _write_order(bundle: Path, entry: dict, files: dict[Path, bytes], replaced: set[Path],
+                 renames: dict[str, str]) -> None:
+    """Write the new files, each through a temporary one, and move the fragments to their new
+    names through temporary ones (a new name can be another fragment's old one): a refused write
+    leaves the bundle as it was, and is raised. Then drop the files the new ones replace and
+    point the entry at the new metadata."""
     temporary = {path: path.with_name(path.name + ".tmp") for path in files}
     temporary[bundle / ENTRY_FILE] = bundle / (ENTRY_FILE + ".tmp")
+    folder = bundle / "fragment"
+    moved: list[tuple[Path, Path]] = []
     try:
         for path, data in files.items():
             faults.point("search.order")    # (a test makes the disk refuse a write here)
             temporary[path].write_bytes(data)
         temporary[bundle / ENTRY_FILE].write_text(compact_json(entry), encoding="utf-8")
+        for old, new in renames.items():
+            source, target = folder / f"{old}.pf_fragment", folder / f"{new}.pf_fragment.tmp"
+            os.rename(source, target)
+            moved.append((source, target))
     except BaseException:
+        for source, target in reversed(moved):
+            os.rename(target, source)
         for temp in temporary.values():
             temp.unlink(missing_ok=True)
         raise
+    for _, target in moved:
+        os.rename(target, target.with_suffix(""))
     for path in replaced - files.keys():
         path.unlink()
     for path in files:

@@ -146,6 +146,31 @@ def test_words_with_variants_in_any_order_give_the_same_bytes(tmp_path):
     assert_any_order_gives_the_same_bytes(raw, tmp_path, seeds=(6, 7, 8, 9))
 
 
+def _name_fragments(bundle: Path, names: dict[int, str]) -> None:
+    """Give pages (by their number) other fragment names, on disk and in the metadata."""
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    meta_path = bundle / f"pagefind.{entry['languages']['zh-cn']['hash']}.pf_meta"
+    meta = read_metadata(meta_path.read_bytes())
+    for number, name in names.items():
+        (bundle / "fragment" / f"{meta[1][number][0]}.pf_fragment").rename(bundle / "fragment" / f"{name}.pf_fragment")
+        meta[1][number][0] = name
+    meta_path.write_bytes(write_metadata(meta))
+
+
+def test_fragment_names_pagefind_gave_after_a_collision_do_not_reach_the_output(example_out, tmp_path):
+    """Two pages whose content hashes share their first 7 hex digits: Pagefind gives the one it
+    meets first those 7, the other an 8th, so which page has which name depends on the walk."""
+    raw = raw_index(example_out, tmp_path / "raw")
+    walks = []
+    for first, second in ((0, 1), (1, 0)):
+        walk = tmp_path / f"walk-{first}"
+        shutil.copytree(raw, walk)
+        _name_fragments(walk, {first: "zh-cn_1234567", second: f"zh-cn_1234567{first}"})
+        assert canonical_page_order(walk) is True
+        walks.append(snapshot(walk))
+    assert walks[0] == walks[1]
+
+
 def _spoil(bundle: Path, how: str) -> None:
     entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
     meta_path = bundle / f"pagefind.{entry['languages']['zh-cn']['hash']}.pf_meta"

@@ -114,7 +114,7 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
     page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards.
     ``compact``: drop the fragments' anchors, number the pages in the order of their URLs (the
     same bytes from any folder), rename the fragments short and recompress (fewer bytes per
-    query); about 18 + 10 ms of CPU a page (docs/search.md). The preview server leaves it out,
+    query): about 12 + 13 ms of CPU a page (docs/search.md). The preview server leaves it out,
     to have its index sooner."""
     binary = binary or require_pagefind()
     started = time.perf_counter()

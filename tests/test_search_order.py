@@ -224,15 +224,17 @@ def test_a_refused_write_leaves_the_bundle_as_it_was(example_out, tmp_path):
     assert snapshot(bundle) == before
 
 
-def test_builds_in_other_folders_disks_and_jobs_give_the_same_bytes(tmp_path):
+@pytest.mark.parametrize("shard_size", [2500, 2])
+def test_builds_in_other_folders_disks_and_jobs_give_the_same_bytes(tmp_path, shard_size):
     """The example built into a folder on this disk with one worker, and into one on tmpfs
     (/dev/shm, where the machine has it: it lists a folder in the order its entries were made)
-    with two: the same search index and the same site, byte for byte."""
+    with two: the same search index and the same site, byte for byte; in one bundle, and in
+    two shards (Pagefind run over two departments, then over the third)."""
     shm = Path("/dev/shm")
     other_disk = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() and os.access(shm, os.W_OK) else tmp_path / "other"
     try:
-        build(EXAMPLE, tmp_path / "a" / "output", jobs=1)
-        build(EXAMPLE, other_disk / "output", jobs=2)
+        build(EXAMPLE, tmp_path / "a" / "output", jobs=1, search_shard_size=shard_size)
+        build(EXAMPLE, other_disk / "output", jobs=2, search_shard_size=shard_size)
         first, second = tmp_path / "a" / "output", other_disk / "output"
         assert snapshot(first / "pagefind") == snapshot(second / "pagefind")
         assert snapshot(first) == snapshot(second)

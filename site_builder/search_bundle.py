@@ -315,7 +315,7 @@ def _apply_renames(bundle: Path, entry: dict, metas: list, renames: dict[str, st
 # shard in 90): the page Pagefind meets first keeps them, the other gets an 8th. Nothing else
 # depends on the order: the fragments' content and the word positions are the pages' own;
 # Pagefind sorts the words, the filters and their values; the chunks are cut by counts of word
-# positions; a word's variants with diacritics are listed as met (put in the new order too).
+# positions; a word's variants with diacritics are sorted by their form.
 #
 # ``canonical_page_order`` numbers the pages again, in the order of their URLs (read from their
 # fragments: unique, and the same wherever the site is built), names each fragment after a hash
@@ -483,9 +483,7 @@ def _renumber_chunk(payload: bytes, number: list[int]) -> bytes:
             if type(variant) is not list or len(variant) != 2 or type(variant[0]) is not str:
                 raise CborError("a variant is not [form, pages]")
             growth += _renumber_pages(variant[1], number)
-        # Pagefind lists the variants as it meets them, page after page (a page's in the order
-        # of their forms): in the new order of the pages, as it would have met them
-        word[2].sort(key=_first_met)
+        word[2].sort(key=_form)         # (as 1.6.0 lists them: then they do not depend on the order met)
     content = cbor_encode(chunk)
     if len(content) != len(payload) + growth:
         raise CborError("an index chunk that would not re-encode to its own bytes")
@@ -522,8 +520,8 @@ def _renumber_pages(pages: list, number: list[int]) -> int:
     return sum(map(_uint_size, new_deltas)) - sum(map(_uint_size, deltas))
 
 
-def _first_met(variant: list) -> tuple[int, str]:
-    return (variant[1][0][0] if variant[1] else -1, variant[0])     # (a list's first number is its first page's)
+def _form(variant: list) -> str:
+    return variant[0]
 
 
 def _renumber_filter(payload: bytes, number: list[int]) -> bytes:

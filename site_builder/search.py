@@ -10,9 +10,11 @@ query differently and loses most of them (Pagefind issue #1237). See docs/search
 
 What is indexed is set by the templates: ``data-pagefind-body`` on the disclosure's content,
 filters (department, year, kind, region) and metadata (title, headline figure) in ``<meta>``
-tags of the page head. After each run, the fragments lose their anchors, get short sequential
-names, and the metadata is recompressed (drop_anchors, shorten_fragment_names,
-recompress_metadata): fewer bytes for a reader's first query.
+tags of the page head. After each run, the fragments lose their anchors, the pages are numbered
+in the order of their URLs (Pagefind numbers them as the file system lists them: another folder
+gave other bytes), the fragments get short sequential names, and the metadata is recompressed
+(search_bundle: drop_anchors, canonical_page_order, shorten_fragment_names, recompress_metadata):
+the same bytes wherever the site is built, fewer for a reader's first query.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -29,7 +32,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .search_bundle import drop_anchors, recompress_metadata, shorten_fragment_names
+from .search_bundle import canonical_page_order, drop_anchors, recompress_metadata, shorten_fragment_names
+from . import faults
 from .errors import SiteBuilderError
 from .layout import BUNDLE_DIR
 
@@ -108,23 +112,27 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
     ``groups`` (top-level folder, pages) hold more than ``shard_size`` pages, one bundle per shard
     (``pagefind/`` and ``pagefind/shard-N/``) listed in ``pagefind/shards.json`` for the search
     page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards.
-    ``compact``: drop the fragments' anchors, rename them short and recompress (fewer bytes per
-    query, about 18 ms of CPU a page); the preview server leaves it out, to have its index sooner."""
+    ``compact``: drop the fragments' anchors, number the pages in the order of their URLs (the
+    same bytes from any folder), rename the fragments short and recompress (fewer bytes per
+    query): about 12 + 13 ms of CPU a page (docs/search.md). The preview server leaves it out,
+    to have its index sooner."""
     binary = binary or require_pagefind()
     started = time.perf_counter()
     version = pagefind_version(binary)
     shards = plan_shards(groups, shard_size) if groups and sum(n for _, n in groups) > shard_size else [[]]
     pages = words = peak = 0
+    kept = bundle is not None and bundle.resolve() != (site / BUNDLE_DIR).resolve()    # (built beside the site)
     bundle = bundle or site / BUNDLE_DIR
     prefixes: set[str] = set()      # of the shards' fragment names, distinct (shorten_fragment_names)
     for number, folders in enumerate(shards, start=1):
         output = bundle if number == 1 else bundle / f"shard-{number}"
         glob = "{" + ",".join(folders) + "}/**/*.html" if folders else None
-        stdout, memory = _run(pagefind_command(binary, site, output, glob), binary)
+        stdout, memory = _run(pagefind_command(binary, site, output, glob), binary, kept)
         peak = max(peak, memory)
         drop_unused_ui(output)
         if compact:
             drop_anchors(output)
+            canonical_page_order(output)
             shorten_fragment_names(output, prefixes)
             recompress_metadata(output)
         pages += _count(stdout, "pages")
@@ -133,7 +141,7 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
         json.dumps({"shards": [f"shard-{n}/" for n in range(2, len(shards) + 1)]}) + "\n", encoding="utf-8")
     if pages == 0:
         raise SearchError(None, "搜索索引中没有任何页面（模板中缺少 data-pagefind-body？）",
-                          "公开文件页面的正文元素应带 data-pagefind-body 属性，见 docs/templates.md")
+                          _hint(kept, "公开文件页面的正文元素应带 data-pagefind-body 属性，见 docs/templates.md"))
     return IndexResult(pages, words, time.perf_counter() - started, binary, len(shards), peak, version)
 
 
@@ -158,19 +166,22 @@ def pagefind_version(binary: Path) -> str:
     return match.group(1) if match else ""
 
 
-def _run(command: list[str], binary: Path) -> tuple[str, int]:
-    """Run one Pagefind; return its output and its peak memory in bytes (0 where unknown)."""
+def _run(command: list[str], binary: Path, kept: bool = False) -> tuple[str, int]:
+    """Run one Pagefind; return its output and its peak memory in bytes (0 where unknown).
+    ``kept``: the index is built beside the site, so a failure leaves the site as it was (the
+    error says so)."""
     try:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise SearchError(None, f"无法运行 Pagefind（{binary}）：{exc.strerror}",
-                          "重新运行 npm ci，或检查 PAGEFIND_BINARY_PATH") from exc
+        raise SearchError(None, f"无法运行 Pagefind 搜索索引工具（{binary}）：{exc.strerror}",
+                          _hint(kept, "重新运行 npm ci，或检查 PAGEFIND_BINARY_PATH")) from exc
     output: dict[str, str] = {}
     readers = [threading.Thread(target=lambda key=key, stream=stream: output.__setitem__(key, stream.read()))
                for key, stream in (("out", process.stdout), ("err", process.stderr))]
     for reader in readers:
         reader.start()
+    faults.point("search.pagefind")     # (a test stops the build here, while Pagefind runs)
     peak = 0
     if hasattr(os, "wait4"):   # the child's own resource usage: its peak memory
         _, status, usage = os.wait4(process.pid, 0)
@@ -181,17 +192,81 @@ def _run(command: list[str], binary: Path) -> tuple[str, int]:
     for reader in readers:
         reader.join()
     if process.returncode != 0:
-        refused = re.search(r"(?:code: |os error )(\d+)", output.get("err", "") + output.get("out", ""))
-        if refused:             # (Pagefind panics on a full disk: "Os { code: 28, kind: StorageFull … }")
-            from .write import write_error
-
-            error = write_error(OSError(int(refused[1]), os.strerror(int(refused[1]))),
-                                command[command.index("--output-path") + 1])
-            if error is not None:
-                raise error
-        detail = (output.get("err") or output.get("out") or "").strip().splitlines()[-5:]
-        raise SearchError(None, "生成搜索索引失败：" + " / ".join(detail), "加 --no-search 可先生成不含搜索的网站")
+        raise _failure(process.returncode, output.get("err", ""), output.get("out", ""),
+                       command[command.index("--output-path") + 1], peak, kept)
     return output.get("out", ""), peak
+
+
+def _failure(returncode: int, stderr: str, stdout: str, output: str, peak: int, kept: bool) -> SiteBuilderError:
+    """A failed Pagefind run as the clerk should read it: what failed and what to do, in
+    Chinese, never Pagefind's own English or a Rust panic as the message. Pagefind's last words
+    (the panic and its place, or its last line) follow in the hint, after “Pagefind 的原始输出：”,
+    for a bug report: in the message, because a clerk's report is what the terminal showed
+    (a file beside the output would be missed, or published, and cannot be written on a full
+    disk). A disk that refused Pagefind's writes (it panics: ``Os { code: 28, kind:
+    StorageFull … }``) is a WriteError that names the folder, like every refused write."""
+    text = stderr + stdout
+    refused = re.search(r"(?:code: |os error )(\d+)", text)
+    if refused and returncode > 0:
+        from .write import write_error
+
+        error = write_error(OSError(int(refused[1]), os.strerror(int(refused[1]))), output)
+        if error is not None:
+            return error
+    raw = _last_words(text)
+    report = f"Pagefind 的原始输出（报告问题时请附上）：{raw}" if raw else ""
+    if returncode < 0:
+        name = _signal_name(-returncode)
+        used = f"，终止前用了 {_memory(peak)} 内存" if peak else ""
+        if -returncode == getattr(signal, "SIGKILL", 9):
+            return SearchError(None, f"生成搜索索引失败：Pagefind 搜索索引工具被系统强行终止（{name}{used}）",
+                               _hint(kept, "最常见的原因是内存不足（Pagefind 每页约需 4 MB 内存）：加 "
+                                     "--search-shard-size 1000 分批生成索引后重新运行，或加 --no-search "
+                                     "先生成不含搜索的网站", report))
+        return SearchError(None, f"生成搜索索引失败：Pagefind 搜索索引工具被终止（{name}{used}）",
+                           _hint(kept, "如果不是有意中止，重新运行 site-builder build；加 --no-search "
+                                 "可先生成不含搜索的网站", report))
+    if "panicked at" in text:
+        return SearchError(None, "生成搜索索引失败：Pagefind 搜索索引工具内部出错（程序崩溃）",
+                           _hint(kept, "重新运行一次；仍然出错时，加 --no-search 先生成不含搜索的网站，"
+                                 "并把 Pagefind 的原始输出报告给维护人员", report))
+    return SearchError(None, f"生成搜索索引失败：Pagefind 搜索索引工具出错退出（退出码 {returncode}）",
+                       _hint(kept, "检查 Pagefind 的安装（在项目文件夹运行 npm ci）后重新运行；加 --no-search "
+                             "可先生成不含搜索的网站", report))
+
+
+def _hint(kept: bool, *parts: str) -> str:
+    from .write import KEPT
+
+    return "；".join(part for part in (KEPT if kept else "", *parts) if part)
+
+
+def _last_words(text: str, limit: int = 400) -> str:
+    """What Pagefind said last, for a bug report: a panic's place and the line after it, its
+    message (not Rust's "note: run with RUST_BACKTRACE=1"), else its last line; at most
+    ``limit`` characters."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    for number, line in enumerate(lines):
+        if "panicked at" in line:
+            said = [line, *(rest for rest in lines[number + 1:number + 2] if not rest.startswith("note:"))]
+            return _shortened(" ".join(said), limit)
+    lines = [line for line in lines if not line.startswith("note:")]
+    return _shortened(lines[-1], limit) if lines else ""
+
+
+def _shortened(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _memory(size: int) -> str:
+    return f"{size / 2**30:.1f} GB" if size >= 2**30 else f"{max(1, round(size / 2**20))} MB"
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"信号 {number}"
 
 
 # Pagefind's ready-made UIs and its web worker: the portal has its own labelled search page

@@ -19,6 +19,7 @@ the same bytes wherever the site is built, fewer for a reader's first query.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import platform
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,7 +174,7 @@ def _run(command: list[str], binary: Path, kept: bool = False) -> tuple[str, int
     error says so)."""
     try:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, encoding="utf-8", errors="replace")
+                                   text=True, encoding="utf-8", errors="replace", preexec_fn=_dies_with_parent())
     except OSError as exc:
         raise SearchError(None, f"无法运行 Pagefind 搜索索引工具（{binary}）：{exc.strerror}",
                           _hint(kept, "重新运行 npm ci，或检查 PAGEFIND_BINARY_PATH")) from exc
@@ -195,6 +197,19 @@ def _run(command: list[str], binary: Path, kept: bool = False) -> tuple[str, int
         raise _failure(process.returncode, output.get("err", ""), output.get("out", ""),
                        command[command.index("--output-path") + 1], peak, kept)
     return output.get("out", ""), peak
+
+
+def _dies_with_parent() -> Callable[[], None] | None:
+    """For Linux: Pagefind is killed when the build dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``),
+    SIGKILL included, so no orphan goes on writing into a staging folder that the next command
+    removes. The function is looked up before the fork; the child only calls it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGKILL, 0, 0, 0)     # PR_SET_PDEATHSIG = 1
 
 
 def _failure(returncode: int, stderr: str, stdout: str, output: str, peak: int, kept: bool) -> SiteBuilderError:

@@ -27,7 +27,7 @@ EDITED = "departments/fenyang-ybj/2024/final-accounts/overview.md"
 REMOVED = "departments/gaoyi-ybj"
 
 # where the build dies → what the next command must see
-BEFORE_COMMIT = ["build.index", "build.manifest", "commit.before-journal"]
+BEFORE_COMMIT = ["build.index", "search.pagefind", "build.manifest", "commit.before-journal"]   # (search.pagefind: while it runs)
 AFTER_COMMIT = ["commit.after-journal", "commit.move", "commit.move:6", "commit.index", "commit.removed"]
 
 
@@ -107,6 +107,19 @@ def portal(portals, tmp_path, request):
     return copy
 
 
+def running_in(folder: Path) -> list[str]:
+    """Processes whose command line names ``folder`` (a Pagefind left running by a dead build)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(folder) in command:
+            found.append(command)
+    return found
+
+
 def died(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == -signal.SIGKILL, (result.returncode, result.stderr)
 
@@ -118,9 +131,10 @@ def test_a_build_killed_at_each_step_leaves_old_or_new_and_verify_completes_it(p
     staging folder beside it, removed by the next command); after it, the next command —
     ``verify`` here — completes the journal and finds the new site, signed and whole, and says
     which it found; then a build gives a clean build's bytes and leaves nothing beside."""
-    if point == "build.index" and not portal.search:
+    if point in ("build.index", "search.pagefind") and not portal.search:
         pytest.skip("no index without search")
     died(portal.build(fault=point))
+    assert not running_in(portal.out.parent)                  # (Pagefind dies with the build: no orphan writes on)
     assert strays(portal.out)                                 # the dead build's traces, for the next command
     checked = portal.verify()
     assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -40,11 +40,9 @@ def cli(*args: object, fault: str | None = None, env: dict[str, str] | None = No
                           text=True, env=environment, timeout=300)
 
 
-def files_of(folder: Path, everything: bool = True) -> dict[str, bytes]:
-    """Every file's bytes; without ``everything``, not the search index nor the top manifest
-    (Pagefind's bundle is not yet byte-reproducible between two folders; docs/search.md)."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file() and (everything or not p.relative_to(folder).as_posix().startswith(("pagefind/", "manifest.json")))}
+def files_of(folder: Path) -> dict[str, bytes]:
+    """Every file's bytes (the search index's too: it is the same from any folder)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def strays(out: Path) -> list[str]:
@@ -73,7 +71,7 @@ class Portal:
         shutil.rmtree(self.content / REMOVED)
         clean = cli("build", self.content, "--out", root / "clean" / "output", *self.options)
         assert clean.returncode == 0, clean.stderr
-        self.new = files_of(root / "clean" / "output", everything=not search)
+        self.new = files_of(root / "clean" / "output")
         self.search = search
 
     def build(self, fault: str | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -83,7 +81,7 @@ class Portal:
         return cli("verify", self.out, "--public-key", f"{self.key}.pub")
 
     def is_new(self) -> bool:
-        return files_of(self.out, everything=not self.search) == self.new
+        return files_of(self.out) == self.new
 
 
 @pytest.fixture(scope="module")
@@ -170,7 +168,7 @@ def test_publish_after_a_build_killed_mid_commit_publishes_the_complete_new_site
     published = cli("publish", portal.out, target, "--allow-removal")
     assert published.returncode == 0, published.stderr
     assert "已补完" in published.stderr
-    assert files_of(target / "current", everything=True).keys() >= portal.new.keys()
+    assert files_of(target / "current").keys() >= portal.new.keys()
     for path, data in portal.new.items():
         assert (target / "current" / path).read_bytes() == data, path
     assert cli("verify", target, "--public-key", f"{portal.key}.pub").returncode == 0

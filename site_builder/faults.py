@@ -8,6 +8,8 @@ matters; the environment variable ``SITE_BUILDER_FAULT`` arms one of them::
     SITE_BUILDER_FAULT=commit.move          the first time "commit.move" is reached: SIGKILL
     SITE_BUILDER_FAULT=commit.move:3        the third time
     SITE_BUILDER_FAULT=commit.move:3=ENOSPC the third time: raise OSError(ENOSPC) (a full disk)
+    SITE_BUILDER_FAULT=publish.place:5=STOP the fifth time: SIGSTOP, until the test sends SIGCONT
+                                            (two commands made to overlap, with no sleep)
 
 SIGKILL is sent to the process itself (a build's worker processes are left to the test, which
 kills the process group), so nothing of Python's clean-up runs: exactly what ``kill -9``, the
@@ -48,9 +50,12 @@ def point(name: str) -> None:
         return
     if _armed[2] == "KILL":
         os.kill(os.getpid(), signal.SIGKILL)
+    if _armed[2] == "STOP":
+        os.kill(os.getpid(), signal.SIGSTOP)
+        return
     code = getattr(errno, _armed[2], None)
     if not isinstance(code, int):
-        raise ValueError(f"{ENVIRONMENT}: unknown action {_armed[2]!r} (KILL or an errno name such as ENOSPC)")
+        raise ValueError(f"{ENVIRONMENT}: unknown action {_armed[2]!r} (KILL, STOP or an errno name such as ENOSPC)")
     raise OSError(code, os.strerror(code))
 
 

@@ -184,3 +184,18 @@ def test_two_commands_at_once_one_goes_live_complete_the_other_is_refused(built,
     assert [r.content_hash for r in releases(target)] == [content_hash(outs[0]), content_hash(outs[1])]
     assert assert_whole(target, public, {content_hash(outs[1])}) == content_hash(outs[1])
     assert_clean(target)
+
+
+@pytest.mark.parametrize("point", ["publish.place:60", "publish.renamed", "publish.marked", "switch.link"])
+def test_a_full_disk_at_a_step_of_publish_leaves_the_served_release_and_nothing_else(built, tmp_path, point):
+    """The same steps failing with ENOSPC instead: a clear message, exit 1, the release served
+    before still served, and nothing of the new one left behind (no leftovers to clean)."""
+    old, new = built["outs"][0], built["outs"][1]
+    target = tmp_path / "www"
+    publish(old, target)
+    failed = command("publish", new, target, fault=f"{point}=ENOSPC")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr, failed.stderr
+    assert "磁盘空间不足" in failed.stderr and "当前发布的版本没有改动" in failed.stderr, failed.stderr
+    assert assert_whole(target, built["public"], {content_hash(old)}) == content_hash(old)
+    assert len(releases(target)) == 1
+    assert_clean(target)

@@ -215,6 +215,8 @@ def verify_command(target: Path, public_key: Path) -> None:
     for label, paths in (("新增", report.added), ("改动", report.changed), ("缺失", report.removed)):
         for path in paths:
             click.echo(f"  {label} {path}")
+    for release in report.rejected:     # (a record edited to pass off a file as a kept asset, or unsigned)
+        click.echo(f"  发布记录中较早版本 {release} 的清单签名无效，没有据它认可任何文件")
     if report.ok:
         click.echo("与发布时一致，没有发现改动")
     else:
@@ -229,10 +231,12 @@ def verify_command(target: Path, public_key: Path) -> None:
 @click.option("--keep", default=5, show_default=True, type=click.IntRange(min=1), help="Releases to keep.")
 @click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
 @click.option("--allow-removal", is_flag=True, help="Publish even when a published disclosure disappears.")
-@click.option("--checksum", is_flag=True, help="Compare every file's bytes, not size and time.")
+@click.option("--checksum", is_flag=True, help="Compare every file's bytes, not size and time; take nothing "
+              "altered from the current release.")
 def publish_command(paths: tuple[Path, ...], keep: int, dry_run: bool, allow_removal: bool,
                     checksum: bool) -> None:
-    """Publish the built portal OUTPUT (default: ./output) to TARGET as a new release, switched atomically."""
+    """Publish the built portal OUTPUT (default: ./output) to TARGET as a new release, switched atomically
+    (one publish or rollback at a time: another one running is named and this one refused)."""
     from .journal import output_lock, recover
     from .publish import publish
 
@@ -244,6 +248,8 @@ def publish_command(paths: tuple[Path, ...], keep: int, dry_run: bool, allow_rem
     with output_lock(output, "发布") if output.is_dir() else contextlib.nullcontext():
         _note(recover(output) if output.is_dir() else None)      # (no build changes the output while it is copied)
         result = publish(output, target, keep=keep, dry_run=dry_run, allow_removal=allow_removal, checksum=checksum)
+    for note in result.notes:
+        click.echo(click.style(note, fg="yellow"), err=True)
     if result.removed_documents:
         click.echo(click.style("本次发布撤下了已公开的文件：" + "；".join(result.removed_documents), fg="yellow"), err=True)
     if dry_run:
@@ -269,7 +275,12 @@ def rollback_command(target: Path, release: str | None) -> None:
     """Switch TARGET back to RELEASE (default: the release before the current one), atomically."""
     from .publish import rollback
 
-    chosen = rollback(target, release)
+    notes: list[str] = []
+    try:
+        chosen = rollback(target, release, notes)
+    finally:
+        for note in notes:
+            click.echo(click.style(note, fg="yellow"), err=True)
     click.echo(f"已切换到 {chosen.id}（{chosen.published}，{chosen.documents} 份公开文件）")
 
 
@@ -277,11 +288,16 @@ def rollback_command(target: Path, release: str | None) -> None:
 @click.argument("target", type=click.Path(path_type=Path, file_okay=False, exists=True))
 def releases_command(target: Path) -> None:
     """List TARGET's releases, oldest first; * marks the one being served."""
-    from .publish import releases
+    from .publish import leftovers, releases
 
     known = releases(target)
     if not known:
         click.echo(f"{target} 中还没有发布版本")
+    left = leftovers(target)
+    if left:
+        click.echo(click.style(f"另有 {len(left)} 项不是完整的发布版本（正在进行或被中断的发布、回退、删除留下的），不会列出；"
+                               "被中断的由下一次 publish 或 rollback 清理：" + "、".join(p.name for p in left), fg="yellow"),
+                   err=True)
     for release in known:
         mark = "*" if release.current else " "
         click.echo(f"{mark} {release.id}  {release.published}  {release.documents} 份公开文件  "

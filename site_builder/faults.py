@@ -9,6 +9,8 @@ matters; the environment variable ``SITE_BUILDER_FAULT`` arms one of them::
     SITE_BUILDER_FAULT=commit.move:3        the third time
     SITE_BUILDER_FAULT=commit.move:3=ENOSPC the third time: raise OSError(ENOSPC) (a full disk)
     SITE_BUILDER_FAULT=commit.move=TERM     the first time: SIGTERM (what ``kill`` sends)
+    SITE_BUILDER_FAULT=publish.place:5=STOP the fifth time: SIGSTOP, until the test sends SIGCONT
+                                            (two commands made to overlap, with no sleep)
 
 SIGKILL is sent to the process itself (a build's worker processes are left to the test, which
 kills the process group), so nothing of Python's clean-up runs: exactly what ``kill -9``, the
@@ -47,12 +49,12 @@ def point(name: str) -> None:
     _seen += 1
     if _seen != _armed[1]:
         return
-    if _armed[2] in ("KILL", "TERM"):
-        os.kill(os.getpid(), signal.SIGKILL if _armed[2] == "KILL" else signal.SIGTERM)
-        return                  # (SIGTERM: delivered here, or when the command lets it through)
+    if _armed[2] in ("KILL", "TERM", "STOP"):
+        os.kill(os.getpid(), {"KILL": signal.SIGKILL, "TERM": signal.SIGTERM, "STOP": signal.SIGSTOP}[_armed[2]])
+        return                  # (SIGTERM: delivered here, or when the command lets it through; SIGSTOP: until SIGCONT)
     code = getattr(errno, _armed[2], None)
     if not isinstance(code, int):
-        raise ValueError(f"{ENVIRONMENT}: unknown action {_armed[2]!r} (KILL, TERM or an errno name such as ENOSPC)")
+        raise ValueError(f"{ENVIRONMENT}: unknown action {_armed[2]!r} (KILL, TERM, STOP or an errno name such as ENOSPC)")
     raise OSError(code, os.strerror(code))
 
 

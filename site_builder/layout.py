@@ -38,3 +38,9 @@ def source_date() -> datetime | None:
     if not value.isdigit():
         raise SiteBuilderError(None, f"环境变量 SOURCE_DATE_EPOCH 应为自 1970 年起的秒数（整数），实际是“{value}”")
     return datetime.fromtimestamp(int(value), tz=UTC).replace(tzinfo=None)
+
+# A publish target (``site-builder publish``): what nginx serves is TARGET/current, a symlink to
+# one of TARGET/releases/<id>/, each listed by TARGET/releases/<id>.json; publishing takes the lock.
+RELEASES = "releases"
+CURRENT = "current"
+LOCK = ".site-builder.lock"

@@ -4,34 +4,49 @@ Layout of a target folder (what nginx serves is ``TARGET/current``)::
 
     TARGET/current -> releases/20261123T101500Z-3f9c2a1b7d4e     a symlink, replaced by rename
     TARGET/releases/<when>-<hash>/                              one complete portal per release
-    TARGET/releases/<when>-<hash>.json                          what the release holds (not served)
+    TARGET/releases/<when>-<hash>.json                          its record: what makes it a release
+    TARGET/.site-builder.lock                                   held by the publish or rollback running
 
-A release is copied into its own folder first; files unchanged since the current release are
-hard links to it (no copy, no extra space). Text files get a pre-compressed ``.gz`` beside them
-(nginx ``gzip_static``), and ``.br`` when the brotli module is installed. Only when the release
-is complete does ``current`` change: a new symlink is renamed over the old one, which is atomic,
+A release is copied into a staging folder of its own first (``.<id>.<pid>-<random>.partial``);
+files unchanged since the current release are hard links to it (no copy, no extra space). Text
+files get a pre-compressed ``.gz`` beside them (nginx ``gzip_static``), and ``.br`` when the
+brotli module is installed. Every file of the staging folder, linked ones included, is then
+checked against the output's manifest; only then is it renamed into place, its record written
+(a folder without one is no release: ``releases`` and ``rollback`` ignore it, ``verify``
+refuses it), and ``current`` switched: a new symlink renamed over the old one, which is atomic,
 so a reader gets every file from one release or the other, never a mix and never a 404 in
-between. ``rollback`` renames the link back. Old releases beyond ``keep`` are deleted, never the
-one ``current`` points at.
+between. ``rollback`` renames the link back. Old releases beyond ``keep`` are delisted, then
+deleted, never the one ``current`` points at.
+
+Publish and rollback hold an exclusive ``flock`` on ``TARGET/.site-builder.lock``: a second one
+is refused at once, naming the first. The kernel drops the lock when its holder dies, however
+it dies; what a killed one left (a staging folder, an unlisted release folder, a temporary
+link) the next one removes, and says so.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import fcntl
 import gzip
 import hashlib
 import json
 import os
+import secrets
 import shutil
+import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import faults
 from .errors import SiteBuilderError
-from .manifest import MANIFEST, content_named, file_sha256
+from .layout import CURRENT, LOCK, MANIFEST, RELEASES, SIGNATURE
+from .manifest import compare, content_named, decompressed_sha256, expected_files, file_sha256, read_record
 from .write import refused, write_atomic, writing
 
-RELEASES = "releases"
-CURRENT = "current"
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".csv", ".txt", ".svg", ".mjs"}
 MIN_COMPRESS = 512          # bytes: smaller files are not worth a second file
 
@@ -59,14 +74,8 @@ class Release:
     current: bool = False
 
     @classmethod
-    def read(cls, folder: Path, current: Path | None) -> Release:
-        info = {}
-        meta = folder.with_name(folder.name + ".json")
-        if meta.is_file():
-            try:
-                info = json.loads(meta.read_text(encoding="utf-8"))
-            except ValueError:
-                info = {}
+    def read(cls, folder: Path, current: Path | None, record: dict | None = None) -> Release:
+        info = record if record is not None else (read_record(folder) or {})
         return cls(folder.name, folder, info.get("published", ""), info.get("documents", 0),
                    info.get("content_hash", ""), info.get("files", 0),
                    current is not None and folder.resolve() == current)
@@ -81,8 +90,9 @@ class PublishResult:
     linked: int = 0
     copied: int = 0
     removed_documents: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)          # earlier releases' content-named assets
+    kept: list[str] = field(default_factory=list)          # the outgoing release's content-named assets
     deleted_releases: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)         # leftovers of a killed run removed; assets not kept
     seconds: float = 0.0
 
 
@@ -110,17 +120,6 @@ def refuse_links(root: Path) -> None:
                 raise PublishError(f"生成的网站中有符号链接：{path.relative_to(root).as_posix()} → {os.readlink(path)}",
                                    "网站中只能有普通文件和文件夹：删除这个链接，重新运行 site-builder build 后再发布",
                                    path)
-
-
-def content_digest(output: Path, files: dict[str, Path]) -> str:
-    """The release's content hash: the SHA-256 of the build's manifest (which pins every file),
-    or, for a site without one, of every file's path and hash."""
-    if (output / MANIFEST).is_file():
-        return hashlib.sha256((output / MANIFEST).read_bytes()).hexdigest()
-    digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(f"{path}\0{file_sha256(files[path])}\n".encode())
-    return digest.hexdigest()
 
 
 def same_file(a: Path, b: Path, checksum: bool = False) -> bool:
@@ -157,13 +156,107 @@ def current_release(target: Path) -> Path | None:
 
 
 def releases(target: Path) -> list[Release]:
-    """The target's releases, oldest first."""
+    """The target's complete releases, oldest first: folders with their record (``<id>.json``,
+    written only once the folder is complete and checked). A folder without one, which a killed
+    publish or prune leaves, is not listed (the next publish or rollback removes it)."""
     folder = target / RELEASES
     if not folder.is_dir():
         return []
     current = current_release(target)
-    return [Release.read(p, current) for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+    found = []
+    for path in folder.iterdir():
+        if path.name.startswith(".") or path.is_symlink() or not path.is_dir():
+            continue
+        record = read_record(path)
+        if record is not None:
+            found.append((_order(path.name, record), Release.read(path, current, record)))
+    return [release for _, release in sorted(found, key=lambda pair: pair[0])]
 
+
+def _order(release_id: str, record: dict) -> tuple[str, int, str]:
+    """Publication order: the time in the id (to the second), then the record's nanoseconds (two
+    publishes in one second: a killed one run again), then the id."""
+    exact = record.get("published_ns")
+    return release_id.split("-", 1)[0], exact if isinstance(exact, int) else 0, release_id
+
+
+# -- the lock, and what killed runs leave --------------------------------------------------------
+
+@contextlib.contextmanager
+def locked(target: Path, action: str) -> Iterator[None]:
+    """Hold the target's lock for the block: an exclusive ``flock`` on ``TARGET/.site-builder.lock``
+    (beside ``current``, never in a release, so never served). A second publish or rollback is
+    refused at once, naming the process that holds it, rather than waiting: it would then publish
+    on top of a release its user has not seen, and a clerk who started both should choose. The
+    kernel releases the lock when its holder exits or dies (SIGKILL included), so a killed run
+    never blocks the next; the file stays (removing it would let two runs lock two files)."""
+    path = target / LOCK
+    with writing(path):
+        target.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishError(f"{target} 正由另一个 site-builder 进程使用（{_holder(descriptor)}），本次{action}没有进行",
+                               f"等那个进程结束后再运行。它结束（即使被强行终止）时锁自动释放，不要删除 {LOCK}") from None
+        holder = {"pid": os.getpid(), "started": time.strftime("%Y-%m-%d %H:%M:%S %z"), "action": action}
+        with writing(path):
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8"), 0)
+        yield
+    finally:
+        os.close(descriptor)            # (the lock goes with the descriptor)
+
+
+def _holder(descriptor: int) -> str:
+    """Who holds the lock, as its holder wrote it into the lock file."""
+    try:
+        holder = json.loads(os.pread(descriptor, 4096, 0).decode("utf-8"))
+        return f"进程号 {int(holder['pid'])}，{holder['started']} 开始{holder['action']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "进程号未知：它刚刚开始，还没有写下自己的进程号"
+
+
+def leftovers(target: Path) -> list[Path]:
+    """What a publish, rollback or prune that was killed left in ``target``: staging folders
+    (``.<id>.<pid>-<random>.partial``), release folders without a record (renamed into place but
+    never listed, or delisted by a prune that did not get to delete them), temporary records and
+    links. Never the folder ``current`` points at."""
+    found: list[Path] = []
+    folder = target / RELEASES
+    link = target / CURRENT
+    current = link.resolve() if link.is_symlink() else None
+    if folder.is_dir():
+        for path in sorted(folder.iterdir()):
+            if path.is_symlink():
+                continue
+            if path.is_dir():
+                if (path.name.startswith(".") and path.name.endswith(".partial")) or \
+                        (not path.name.startswith(".") and read_record(path) is None and path.resolve() != current):
+                    found.append(path)
+            elif path.name.startswith(".") and ".tmp" in path.name:
+                found.append(path)
+    found += sorted(p for p in target.glob(f".{CURRENT}.*.tmp") if p.is_symlink() or p.is_file())
+    return found
+
+
+def clean_leftovers(target: Path) -> str:
+    """Remove :func:`leftovers` (under the lock); one line saying what went, or ""."""
+    found = leftovers(target)
+    for path in found:
+        with writing(path):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+    if not found:
+        return ""
+    return (f"上一次发布、回退或删除旧版本被中断（进程被终止），已清理它留下的 {len(found)} 项："
+            + "、".join(p.relative_to(target).as_posix() for p in found) + "；当前发布的版本不受影响")
+
+
+# -- publish -------------------------------------------------------------------------------------
 
 def _documents(site: Path) -> dict[str, str]:
     """url → title of every disclosure in a built portal's catalog.json ({} without one)."""
@@ -184,14 +277,15 @@ def _compressed(path: Path) -> list[tuple[str, bytes]]:
     return out
 
 
-def _place(source: Path, previous: Path | None, destination: Path) -> None:
+def _place(source: Path, previous: Path | None, destination: Path, digest: str | None = None) -> None:
     """Hard-link ``previous`` (the same file in the current release) when there is one, else copy
-    ``source`` keeping its modification time; then its compressed copies, linked or made."""
+    ``source`` keeping its modification time; then its compressed copies, linked or made.
+    ``digest``: link ``previous``'s compressed copies only if they decompress to it (--checksum)."""
     with writing(destination):
-        _place_file(source, previous, destination)
+        _place_file(source, previous, destination, digest)
 
 
-def _place_file(source: Path, previous: Path | None, destination: Path) -> None:
+def _place_file(source: Path, previous: Path | None, destination: Path, digest: str | None) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     if previous is not None:
         os.link(previous, destination)
@@ -201,7 +295,8 @@ def _place_file(source: Path, previous: Path | None, destination: Path) -> None:
     if source.suffix not in COMPRESSIBLE:
         return
     suffixes = [".gz", ".br"] if brotli is not None else [".gz"]
-    if previous is not None and all(Path(f"{previous}{s}").exists() for s in suffixes):
+    if previous is not None and all(Path(f"{previous}{s}").exists() for s in suffixes) \
+            and (digest is None or all(decompressed_sha256(Path(f"{previous}{s}")) == digest for s in suffixes)):
         for suffix in suffixes:
             os.link(f"{previous}{suffix}", f"{destination}{suffix}")
         return
@@ -209,9 +304,85 @@ def _place_file(source: Path, previous: Path | None, destination: Path) -> None:
         Path(f"{destination}{suffix}").write_bytes(data)
 
 
+@dataclass
+class _Plan:
+    """What a publish compares and copies: the output as its manifest pins it, and the outgoing release."""
+    manifest: bytes                     # the output's manifest.json, as read before copying
+    signature: bytes | None             # and its manifest.json.sig
+    files: dict[str, Path]              # the output's files by their path in the site
+    expected: dict[str, str]            # their SHA-256 by the output's manifests
+    previous: Path | None               # the release being served, which this one replaces
+    old_files: dict[str, Path]
+    carried: dict[str, str]             # the outgoing release's content-named assets this one lacks: path → hash
+
+
+def _output_manifest(output: Path) -> tuple[bytes, bytes | None]:
+    """The output's manifest (and signature): every build writes one, and a release is checked
+    against it, so an output without one is refused."""
+    try:
+        manifest = (output / MANIFEST).read_bytes()
+    except OSError:
+        raise PublishError(f"{output} 中没有文件清单 {MANIFEST}：无法核对要发布的文件",
+                           "重新运行 site-builder build（每次生成都会写出清单）后再发布", output / MANIFEST) from None
+    try:
+        signature = (output / SIGNATURE).read_bytes()
+    except OSError:
+        signature = None
+    return manifest, signature
+
+
+def _parsed(data: bytes) -> dict:
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _plan(output: Path, target: Path, checksum: bool, result: PublishResult) -> _Plan:
+    manifest, signature = _output_manifest(output)
+    files = site_files(output)
+    expected = expected_files(output, _parsed(manifest))
+    unlisted = sorted(set(files) - set(expected) - {MANIFEST, SIGNATURE})
+    missing = sorted(set(expected) - set(files))
+    if unlisted or missing:
+        raise PublishError(f"{output} 与它的文件清单不符："
+                           + "；".join([*(f"清单中没有 {p}" for p in unlisted[:10]), *(f"缺少 {p}" for p in missing[:10])])
+                           + ("……" if len(unlisted) > 10 or len(missing) > 10 else ""),
+                           "生成后网站被改动过，或生成没有完成：重新运行 site-builder build 后再发布")
+    previous = current_release(target)
+    old_files = site_files(previous) if previous else {}
+    own = _own_files(previous) if previous else set()
+    carried = {p: h for p, h in _parsed(_read(previous / MANIFEST) or b"").get("files", {}).items()
+               if isinstance(h, str) and content_named(p, h) and p not in files} if previous else {}
+    result.added = sorted(set(files) - set(old_files))
+    result.removed = sorted(p for p in set(old_files) - set(files)          # (nor the assets it kept itself)
+                            if p not in carried and not (own and p not in own and content_named(p)))
+    result.changed = sorted(p for p in set(files) & set(old_files) if not same_file(files[p], old_files[p], checksum))
+    result.kept = sorted(carried)
+    return _Plan(manifest, signature, files, expected, previous, old_files, carried)
+
+
+def _read(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def _own_files(release: Path) -> set[str]:
+    """The files a release's own manifests list (and the manifest and signature themselves)."""
+    data = _read(release / MANIFEST)
+    return set(expected_files(release, _parsed(data))) | {MANIFEST, SIGNATURE} if data else set()
+
+
 def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, allow_removal: bool = False,
             checksum: bool = False, now: float | None = None) -> PublishResult:
-    """Copy the built portal in ``output`` into a new release of ``target`` and switch to it."""
+    """Copy the built portal in ``output`` into a new release of ``target`` and switch to it.
+
+    ``checksum``: compare every file's bytes, and take nothing from the current release that
+    does not match the manifest (a file altered there is copied from the output instead, an
+    altered kept asset left out); without it, such a file is refused, named."""
     started = time.perf_counter()
     output, target = output.resolve(), target.resolve()
     if not (output / "index.html").is_file():
@@ -219,82 +390,178 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
     if keep < 1:
         raise PublishError("--keep 至少为 1")
     refuse_links(output)
-    files = site_files(output)
-    previous = current_release(target)
-    old_files = site_files(previous) if previous else {}
-    result = PublishResult(None)
-    result.added = sorted(set(files) - set(old_files))
-    result.removed = sorted(p for p in set(old_files) - set(files) if not content_named(old_files[p], p))
-    result.changed = sorted(p for p in set(files) & set(old_files) if not same_file(files[p], old_files[p], checksum))
-    documents = _documents(output)
-    if previous:
-        published = _documents(previous)
-        result.removed_documents = sorted(published[url] for url in published.keys() - documents.keys())
-        if result.removed_documents and not allow_removal and not dry_run:
-            raise PublishError("本次发布将删除已公开的文件：" + "；".join(result.removed_documents),
-                               "确认要撤下这些文件时，加 --allow-removal 再发布")
     if dry_run:
+        result = PublishResult(None)
+        _plan(output, target, checksum, result)
+        result.removed_documents = _removed_documents(output, current_release(target))
         result.seconds = time.perf_counter() - started
         return result
-    content_hash = content_digest(output, files)
-    when = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now if now is not None else time.time()))
-    release_id = f"{when}-{content_hash[:12]}"
-    folder = target / RELEASES / release_id
-    if folder.exists():
-        raise PublishError(f"发布版本 {release_id} 已存在", "同一秒内重复发布了相同内容；稍后再试")
-    staging = target / RELEASES / f".{release_id}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    changed = set(result.changed)
-    made = False
-    try:
-        for path, source in files.items():
-            old = old_files.get(path)
-            same = old is not None and path not in changed
-            _place(source, old if same else None, staging / path)
-            if same:
-                result.linked += 1
-            else:
-                result.copied += 1
-        result.kept = carry_assets(old_files, files, staging)
-        meta = {"id": release_id, "published": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now or time.time())),
-                "documents": len(documents), "content_hash": content_hash, "files": len(files),
-                "source": str(output)}
-        os.chmod(staging, 0o755)
-        os.rename(staging, folder)
-        made = True
-        write_atomic(target / RELEASES / f"{release_id}.json",
-                     (json.dumps(meta, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-        switch(target, folder)
-    except BaseException as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        if made:        # a full disk before the switch: the release that is not served goes too
-            shutil.rmtree(folder, ignore_errors=True)
-            (target / RELEASES / f"{release_id}.json").unlink(missing_ok=True)
-        error = refused(exc, "当前发布的版本没有改动（未完成的新版本已删除）")
-        if error is exc:
-            raise
-        raise error from exc
-    result.deleted_releases = prune(target, keep)
+    with locked(target, f"发布 {output}"):
+        result = PublishResult(None)
+        cleaned = clean_leftovers(target)
+        if cleaned:
+            result.notes.append(cleaned)
+        plan = _plan(output, target, checksum, result)
+        result.removed_documents = _removed_documents(output, plan.previous)
+        if result.removed_documents and not allow_removal:
+            raise PublishError("本次发布将删除已公开的文件：" + "；".join(result.removed_documents),
+                               "确认要撤下这些文件时，加 --allow-removal 再发布")
+        folder = _make_release(output, target, plan, result, checksum, now)
+        result.deleted_releases = prune(target, keep)
     result.release = Release.read(folder, folder)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def carry_assets(old_files: dict[str, Path], files: dict[str, Path], staging: Path) -> list[str]:
-    """Hard-link the current release's content-named assets (``assets/site.1a2b3c4d5e.css``)
-    that the release being switched to lacks (a new one being published, or an earlier one
-    rolled back to): a page served just before the switch asks for them just after it."""
+def _removed_documents(output: Path, previous: Path | None) -> list[str]:
+    if previous is None:
+        return []
+    published, documents = _documents(previous), _documents(output)
+    return sorted(published[url] for url in published.keys() - documents.keys())
+
+
+def _release_id(folder: Path, when: str, content_hash: str) -> str:
+    """``<when>-<hash>``; ``-2``, ``-3``… when the same content was published in the same second
+    (a publish killed after making its release, then run again at once)."""
+    base = release_id = f"{when}-{content_hash[:12]}"
+    number = 1
+    while (folder / release_id).exists() or (folder / f"{release_id}.json").exists():
+        number += 1
+        release_id = f"{base}-{number}"
+    return release_id
+
+
+def _make_release(output: Path, target: Path, plan: _Plan, result: PublishResult, checksum: bool,
+                  now: float | None) -> Path:
+    """Stage, check, rename into place, record, switch: the steps of a publish, under the lock.
+    A failure (a full disk) removes what it made; a kill leaves it to the next run's cleaning."""
+    clock = now if now is not None else time.time()
+    content_hash = hashlib.sha256(plan.manifest).hexdigest()    # the manifest pins every file
+    folder = target / RELEASES
+    with writing(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+    release_id = _release_id(folder, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(clock)), content_hash)
+    release, record = folder / release_id, folder / f"{release_id}.json"
+    staging = folder / f".{release_id}.{os.getpid()}-{secrets.token_hex(4)}.partial"
+    made = False
+    try:
+        linked = _stage(plan, staging, set(result.changed), checksum, result)
+        _check(staging, plan, linked, output)
+        meta = {"id": release_id, "published": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock)),
+                "published_ns": time.time_ns(), "documents": len(_documents(output)), "content_hash": content_hash,
+                "files": len(plan.files), "source": str(output), "kept_from": _kept_from(plan.previous)}
+        os.chmod(staging, 0o755)
+        with writing(release):
+            os.rename(staging, release)
+        made = True
+        faults.point("publish.renamed")
+        write_atomic(record, (json.dumps(meta, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+        faults.point("publish.marked")
+        switch(target, release)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if made and current_release(target) != release:   # a full disk before the switch: delisted, then deleted
+            record.unlink(missing_ok=True)
+            shutil.rmtree(release, ignore_errors=True)
+        error = refused(exc, "当前发布的版本没有改动（未完成的新版本已删除）")
+        if error is exc:
+            raise
+        raise error from exc
+    return release
+
+
+def _stage(plan: _Plan, staging: Path, changed: set[str], checksum: bool, result: PublishResult) -> set[str]:
+    """Place every file of the output in ``staging`` (linked from the current release when
+    unchanged), then the outgoing release's content-named assets it lacks; the paths linked."""
+    linked = set()
+    for path, source in plan.files.items():
+        old = plan.old_files.get(path)
+        same = old is not None and path not in changed      # (with --checksum: the same bytes, read)
+        _place(source, old if same else None, staging / path, plan.expected.get(path) if checksum else None)
+        if same:
+            linked.add(path)
+            result.linked += 1
+        else:
+            result.copied += 1
+        faults.point("publish.place")
+    result.kept = carry_assets(plan.previous, plan.carried, staging, result.notes if checksum else None) \
+        if plan.previous else []
+    return linked | set(result.kept)
+
+
+def carry_assets(outgoing: Path, carried: dict[str, str], folder: Path, notes: list[str] | None) -> list[str]:
+    """Hard-link into ``folder`` the outgoing release's content-named assets (``assets/site.1a2b3c4d5e.css``)
+    that ``carried`` lists (path → the hash the outgoing release's own manifest gives), with their
+    compressed copies: a page served just before the switch asks for them just after it.
+    ``notes``: check each first, and leave out (saying so there) one whose bytes no longer match;
+    None: link them as they are (the release's check then refuses an altered one, named)."""
     kept = []
-    for path, source in old_files.items():
-        if path not in files and content_named(source, path) and not (staging / path).exists():
-            with writing(staging / path):
-                (staging / path).parent.mkdir(parents=True, exist_ok=True)
-                os.link(source, staging / path)
-                for suffix in (".gz", ".br"):
-                    if Path(f"{source}{suffix}").exists():
-                        os.link(f"{source}{suffix}", f"{staging / path}{suffix}")
-            kept.append(path)
+    for path, digest in sorted(carried.items()):
+        source, destination = outgoing / path, folder / path
+        if notes is not None and not _genuine(source, digest):
+            notes.append(f"当前发布的版本中的 {path} 与它的清单不符（发布后被改动过），没有沿用到新版本")
+            continue
+        if not source.is_file() or source.is_symlink():
+            continue                        # (gone: the release's pages never asked for it after all)
+        with writing(destination):
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            if destination.exists() or destination.is_symlink():
+                destination.unlink()
+            os.link(source, destination)
+            for suffix in (".gz", ".br"):
+                copy = Path(f"{source}{suffix}")
+                if copy.is_file() and not copy.is_symlink() and (notes is None or decompressed_sha256(copy) == digest):
+                    Path(f"{destination}{suffix}").unlink(missing_ok=True)
+                    os.link(copy, f"{destination}{suffix}")
+        kept.append(path)
     return kept
+
+
+def _genuine(path: Path, digest: str) -> bool:
+    """A regular file with these bytes (by hash)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode) and file_sha256(path) == digest
+    except OSError:
+        return False
+
+
+def _kept_from(outgoing: Path | None) -> list[dict]:
+    """What the new release's record keeps of the outgoing release: its own manifest's exact bytes
+    and signature, by which verify accepts the assets kept from it (one generation, no more)."""
+    manifest = _read(outgoing / MANIFEST) if outgoing else None
+    if outgoing is None or manifest is None:
+        return []
+    signature = _read(outgoing / SIGNATURE) or b""
+    return [{"release": outgoing.name, "manifest": base64.b64encode(manifest).decode("ascii"),
+             "signature": signature.decode("ascii", "replace").strip()}]
+
+
+def _check(staging: Path, plan: _Plan, linked: set[str], output: Path) -> None:
+    """Every file of the staging folder, the ones linked from the current release included,
+    against the output's manifest (and the outgoing one's for the assets kept from it): no
+    release is made of a file the build did not make. A file altered in the current release
+    (after it was published) or in the output (after the build, or by a build running now) is
+    refused, named."""
+    outgoing = [_parsed(_read(plan.previous / MANIFEST) or b"")] if plan.previous else []
+    report = compare(staging, plan.manifest, outgoing)
+    problems = sorted({*report.added, *report.changed, *report.removed})
+    if _read(staging / MANIFEST) != plan.manifest or _read(staging / SIGNATURE) != plan.signature:
+        problems.insert(0, MANIFEST)
+    if not problems:
+        return
+    problems = [p for p in problems if p == p.removesuffix(".gz").removesuffix(".br")      # (its copies: with it)
+                or p.removesuffix(".gz").removesuffix(".br") not in problems]
+    live = [p for p in problems if p.removesuffix(".gz").removesuffix(".br") in linked]
+    built = [p for p in problems if p not in live]
+    if live:
+        raise PublishError("当前发布的版本中有文件与清单不符（发布后被改动过），不能沿用到新版本：" + _listed(live),
+                           "用 site-builder verify 检查当前版本；要改用生成的网站中的文件，加 --checksum 重新发布")
+    raise PublishError(f"{output} 中有文件与它的文件清单不符：" + _listed(built),
+                       "生成后网站被改动过，或发布时有 build 正在写它：等 build 结束（或重新运行 site-builder build）后再发布")
+
+
+def _listed(paths: list[str]) -> str:
+    return "、".join(paths[:20]) + (f"……共 {len(paths)} 个" if len(paths) > 20 else "")
 
 
 def switch(target: Path, folder: Path) -> None:
@@ -305,46 +572,112 @@ def switch(target: Path, folder: Path) -> None:
         temp.unlink()
     with writing(link):
         os.symlink(os.path.relpath(folder, target), temp)
-        os.replace(temp, link)
+        try:
+            faults.point("switch.link")
+            os.replace(temp, link)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
 
 
-def rollback(target: Path, release: str | None = None) -> Release:
-    """Switch ``current`` back to ``release`` (default: the one published before the current one)."""
+# -- rollback and prune --------------------------------------------------------------------------
+
+def rollback(target: Path, release: str | None = None, notes: list[str] | None = None) -> Release:
+    """Switch ``current`` back to ``release`` (default: the one published before the current one),
+    under the lock. The release switched to keeps the outgoing release's content-named assets,
+    as a publish does; ``notes`` gets what was cleaned or left out."""
     target = target.resolve()
-    known = releases(target)
-    if not known:
-        raise PublishError(f"{target} 中没有任何发布版本")
-    chosen: Release | None
-    if release is None:
-        index = next((i for i, r in enumerate(known) if r.current), None)
-        if index is None or index == 0:
-            raise PublishError("当前版本之前没有更早的版本可以回退", "用 site-builder releases 查看全部版本")
-        chosen = known[index - 1]
-    else:
-        exact = [r for r in known if r.id == release]
-        matching = exact or [r for r in known if release and r.id.startswith(release)]
-        if len(matching) != 1:      # none, or a prefix (“2026”, “”) that several releases share
-            raise PublishError(f"找不到发布版本“{release}”" if not matching else
-                               f"“{release}”对应 {len(matching)} 个发布版本，不知道回退到哪一个",
-                               "写出完整的版本号（或足以区分的开头部分）；现有版本："
-                               + "、".join(r.id for r in (matching or known)))
-        chosen = matching[0]
-    current = current_release(target)
-    if current is not None and current != chosen.path:     # pages served just before the switch back
-        carry_assets(site_files(current), site_files(chosen.path), chosen.path)
-    switch(target, chosen.path)
+    notes = notes if notes is not None else []
+    if not target.is_dir():
+        raise PublishError(f"{target} 不存在", "写出 site-builder publish 用过的发布目录")
+    with locked(target, "回退"):
+        cleaned = clean_leftovers(target)
+        if cleaned:
+            notes.append(cleaned)
+        chosen = _chosen(target, releases(target), release)
+        current = current_release(target)
+        keeping = _keep_on_rollback(current, chosen.path, notes) if current is not None and current != chosen.path else None
+        faults.point("rollback.switch")
+        switch(target, chosen.path)
+        faults.point("rollback.switched")
+        if keeping is not None:
+            _forget_older_assets(chosen.path, *keeping)
     chosen.current = True
     return chosen
 
 
+def _chosen(target: Path, known: list[Release], release: str | None) -> Release:
+    if not known:
+        raise PublishError(f"{target} 中没有任何发布版本")
+    if release is None:
+        index = next((i for i, r in enumerate(known) if r.current), None)
+        if index is None or index == 0:
+            raise PublishError("当前版本之前没有更早的版本可以回退", "用 site-builder releases 查看全部版本")
+        return known[index - 1]
+    exact = [r for r in known if r.id == release]
+    matching = exact or [r for r in known if release and r.id.startswith(release)]
+    if len(matching) != 1:      # none, or a prefix (“2026”, “”) that several releases share
+        raise PublishError(f"找不到发布版本“{release}”" if not matching else
+                           f"“{release}”对应 {len(matching)} 个发布版本，不知道回退到哪一个",
+                           "写出完整的版本号（或足以区分的开头部分）；现有版本："
+                           + "、".join(r.id for r in (matching or known)))
+    return matching[0]
+
+
+def _write_record(folder: Path, record: dict) -> None:
+    write_atomic(folder.with_name(folder.name + ".json"),
+                 (json.dumps(record, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+
+
+def _keep_on_rollback(outgoing: Path, folder: Path, notes: list[str]) -> tuple[dict[str, str], list[dict]]:
+    """Before switching back to ``folder``: link the outgoing release's content-named assets it
+    lacks into it (pages served just before the switch ask for them). Its record first gains the
+    outgoing manifest, so that at every moment each file it holds is accounted for; the assets
+    and records of the generation before are dropped after the switch (:func:`_forget_older_assets`)."""
+    entry = _kept_from(outgoing)
+    listed = _parsed(base64.b64decode(entry[0]["manifest"])).get("files", {}) if entry else {}
+    own = _own_files(folder)
+    wanted = {p: h for p, h in listed.items() if isinstance(h, str) and content_named(p, h) and p not in own}
+    record = read_record(folder) or {"id": folder.name}
+    earlier = record.get("kept_from")
+    _write_record(folder, {**record, "kept_from": [*(earlier if isinstance(earlier, list) else []), *entry]})
+    present = {p for p, h in wanted.items() if _genuine(folder / p, h)}
+    carry_assets(outgoing, {p: h for p, h in wanted.items() if p not in present}, folder, notes)
+    return wanted, entry
+
+
+def _forget_older_assets(folder: Path, wanted: dict[str, str], entry: list[dict]) -> None:
+    """After switching back to ``folder``: remove the assets it kept from the release before it,
+    which no page being served asks for any more, and record only the outgoing release's manifest
+    (one generation, not an ever-growing pile)."""
+    own = _own_files(folder)
+    if own:
+        for path in sorted((folder / "assets").rglob("*")) if (folder / "assets").is_dir() else []:
+            name = path.relative_to(folder).as_posix()
+            original = name.removesuffix(".gz").removesuffix(".br")
+            if original not in own and original not in wanted and content_named(original) \
+                    and stat.S_ISREG(os.lstat(path).st_mode):
+                with writing(path):
+                    path.unlink()
+    record = read_record(folder) or {"id": folder.name}
+    _write_record(folder, {**record, "kept_from": entry})
+
+
 def prune(target: Path, keep: int) -> list[str]:
-    """Delete the oldest releases beyond ``keep``; never the current one."""
+    """Delete the oldest releases beyond ``keep``; never the current one (under the lock). Each is
+    delisted first (its record removed), then deleted: a prune killed in between leaves a folder
+    that no listing shows and the next publish or rollback removes, never a listed, half-deleted
+    release."""
     known = releases(target)
     deleted = []
     for release in known[:-keep] if len(known) > keep else []:
         if release.current:
             continue
-        shutil.rmtree(release.path)
-        release.path.with_name(release.path.name + ".json").unlink(missing_ok=True)
+        record = release.path.with_name(release.path.name + ".json")
+        with writing(record):
+            record.unlink()
+        faults.point("prune.delisted")
+        with writing(release.path):
+            shutil.rmtree(release.path)
         deleted.append(release.id)
     return deleted

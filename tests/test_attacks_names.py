@@ -746,8 +746,9 @@ def test_full_disk_at_each_write_of_publish_keeps_the_current_release(tmp_path, 
 
     def publish():
         result = run("publish", site, target)
-        if result.exit_code == 0:        # (the run that counts the writes: undone)
-            assert run("rollback", target, Path(served).name).exit_code == 0
+        if result.exit_code == 0:        # (the run that counts the writes: undone by hand, as a rollback writes too)
+            (target / "current").unlink()
+            (target / "current").symlink_to(served)
             new = next(p for p in (target / "releases").iterdir() if p.is_dir() and p.name not in releases)
             shutil.rmtree(new)
             new.with_name(new.name + ".json").unlink()

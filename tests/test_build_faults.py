@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,17 @@ def running_in(folder: Path) -> list[str]:
     return found
 
 
+def gone(folder: Path, seconds: float = 10) -> bool:
+    """No process names ``folder`` any more, within ``seconds`` (a signal is delivered, and the
+    process ends, in its own time)."""
+    deadline = time.monotonic() + seconds
+    while running_in(folder):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def died(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == -signal.SIGKILL, (result.returncode, result.stderr)
 
@@ -132,7 +144,6 @@ def test_a_build_killed_at_each_step_leaves_old_or_new_and_verify_completes_it(p
     if point in ("build.index", "search.pagefind") and not portal.search:
         pytest.skip("no index without search")
     died(portal.build(fault=point))
-    assert not running_in(portal.out.parent)                  # (Pagefind dies with the build: no orphan writes on)
     assert strays(portal.out)                                 # the dead build's traces, for the next command
     checked = portal.verify()
     assert checked.returncode == 0, checked.stdout + checked.stderr
@@ -191,6 +202,15 @@ def fake_pagefind(tmp_path: Path, body: str) -> dict[str, str]:
                       encoding="utf-8")
     script.chmod(0o755)
     return {"PAGEFIND_BINARY_PATH": str(script)}
+
+
+@pytest.mark.parametrize("portal", [True], ids=["search"], indirect=True)
+def test_pagefind_dies_with_the_build(portal, tmp_path):
+    """A build killed while Pagefind runs takes Pagefind with it: an orphan would go on writing
+    into the staging folder that the next command removes. (This Pagefind would run 60 s.)"""
+    died(portal.build(fault="search.pagefind", env=fake_pagefind(tmp_path, f"exec {sys.executable} -c 'import time; time.sleep(60)' \"$@\"")))
+    assert gone(portal.out.parent), running_in(portal.out.parent)
+    assert portal.verify().returncode == 0 and files_of(portal.out) == portal.old and not strays(portal.out)
 
 
 @pytest.mark.parametrize("portal", [True], ids=["search"], indirect=True)

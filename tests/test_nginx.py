@@ -7,6 +7,7 @@ is stopped by the fixture.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import re
@@ -25,7 +26,7 @@ import pytest
 
 from conftest import EXAMPLE, FENYANG, REPO
 from site_builder.build import build
-from site_builder.publish import publish, releases, rollback
+from site_builder.publish import publish, releases, rollback, site_files
 
 NGINX = "/usr/sbin/nginx"
 SAMPLE = re.compile(r"# --- begin nginx sample.*?\n(.*?)# --- end nginx sample ---", re.S)
@@ -161,48 +162,59 @@ def test_pages_load_under_the_sub_path_with_no_broken_link_failed_request_or_con
     assert broken == []
 
 
-def test_publish_and_rollback_never_serve_an_error_or_a_mixed_page(site, server):
-    """2,000 requests while a new release is published and then rolled back: every page is whole,
-    from one release or the other, and the stylesheet it names is there."""
-    first, second, target = site["first"], site["second"], site["target"]
-    versions = {path: {(first / path).read_bytes(), (second / path).read_bytes()}
-                for path in ["index.html", f"{FENYANG}/index.html"]}
-    assert all(len(v) == 2 for v in versions.values())        # both pages differ between the releases
-    errors: list[str] = []
-    seen: dict[str, set[bytes]] = {path: set() for path in versions}
+@contextlib.contextmanager
+def request_loop(server: str, versions: dict[str, set[bytes]], least: int = 2000, most: int = 20_000):
+    """Requests from a thread while the block runs (and after it, to ``least`` in all; never more
+    than ``most``): each page must be whole, one of ``versions``, and the stylesheet it names
+    there. Yields {"errors": [...], "seen": {path: bodies}, "count": n}."""
+    state: dict = {"errors": [], "seen": {path: set() for path in versions}, "count": 0}
     stop = threading.Event()
-
-    counted = [0]
 
     def reader() -> None:
         count = 0
-        while not (stop.is_set() and count >= 2000) and count < 20_000:
+        while not (stop.is_set() and count >= least) and count < most:
             for path, known in versions.items():
                 status, _, body = get(server + path)
                 count += 1
                 if status != 200 or body not in known:
-                    errors.append(f"{path}: {status}, {len(body)} bytes, not a whole page of either release")
+                    state["errors"].append(f"{path}: {status}, {len(body)} bytes, not a whole page of either release")
                     continue
-                seen[path].add(body)
+                state["seen"][path].add(body)
                 css = re.search(rb'assets/site\.[0-9a-f]{10}\.css', body).group(0).decode()
                 status, _, style = get(server + css)
                 count += 1
                 if status != 200:
-                    errors.append(f"{css} named by {path}: {status}")
-            counted[0] = count
+                    state["errors"].append(f"{css} named by {path}: {status}")
+            state["count"] = count
 
     thread = threading.Thread(target=reader)
     thread.start()
     time.sleep(0.2)
-    publish(second, target, now=1_800_000_060)
-    time.sleep(0.3)
-    rollback(target)
-    time.sleep(0.3)
-    stop.set()                                  # the reader stops once it has made 2,000 requests
-    thread.join(timeout=120)
-    assert counted[0] >= 2000
-    assert errors == []
-    assert all(len(bodies) == 2 for bodies in seen.values())   # the readers saw both releases
+    try:
+        yield state
+    finally:
+        stop.set()                              # the reader stops once it has made ``least`` requests
+        thread.join(timeout=120)
+
+
+def page_versions(*outputs: Path) -> dict[str, set[bytes]]:
+    versions = {path: {(out / path).read_bytes() for out in outputs} for path in ["index.html", f"{FENYANG}/index.html"]}
+    assert all(len(v) == len(outputs) for v in versions.values())        # both pages differ between the releases
+    return versions
+
+
+def test_publish_and_rollback_never_serve_an_error_or_a_mixed_page(site, server):
+    """2,000 requests while a new release is published and then rolled back: every page is whole,
+    from one release or the other, and the stylesheet it names is there."""
+    first, second, target = site["first"], site["second"], site["target"]
+    with request_loop(server, page_versions(first, second)) as loop:
+        publish(second, target, now=1_800_000_060)
+        time.sleep(0.3)
+        rollback(target)
+        time.sleep(0.3)
+    assert loop["count"] >= 2000
+    assert loop["errors"] == []
+    assert all(len(bodies) == 2 for bodies in loop["seen"].values())   # the readers saw both releases
     assert get(server + "index.html")[2] == (first / "index.html").read_bytes()   # rolled back
 
 
@@ -251,3 +263,35 @@ def test_vary_permissions_the_bare_sub_path_and_no_symbolic_link_served(site, se
     finally:
         (current / "sys").unlink()
         (current / "leak.txt").unlink()
+
+
+def test_killed_publishes_and_rollbacks_never_serve_an_error_or_a_mixed_page(site, server):
+    """Requests while ``publish`` is killed (SIGKILL, in a subprocess) at each of its steps, then
+    completes, and ``rollback`` is killed and then completes: no error status, no page but a
+    whole one of either release, no stylesheet missing; ``current`` is never touched by a killed
+    run. (After the tests above, the first release is served.)"""
+    from test_publish_faults import command
+
+    first, second, target = site["first"], site["second"], site["target"]
+    served = (target / "current").resolve()
+    assert (served / "index.html").read_bytes() == (first / "index.html").read_bytes()
+    with request_loop(server, page_versions(first, second)) as loop:
+        middle = f"publish.place:{len(site_files(second)) // 2}"
+        for point in ("publish.place:3", middle, "publish.renamed", "publish.marked", "switch.link"):
+            killed = command("publish", second, target, "--keep", "10", fault=point)
+            assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
+            assert (target / "current").resolve() == served
+        done = command("publish", second, target, "--keep", "10")
+        assert done.returncode == 0 and "被中断" in done.stderr, done.stderr
+        new = (target / "current").resolve()
+        assert new != served
+        for point in ("rollback.switch", "switch.link"):
+            killed = command("rollback", target, served.name, fault=point)
+            assert killed.returncode == -signal.SIGKILL, (point, killed.stderr)
+            assert (target / "current").resolve() == new
+        done = command("rollback", target, served.name)
+        assert done.returncode == 0, done.stderr
+    assert 2000 <= loop["count"] <= 20_000
+    assert loop["errors"] == []
+    assert all(len(bodies) == 2 for bodies in loop["seen"].values())   # the readers saw both releases
+    assert get(server + "index.html")[2] == (first / "index.html").read_bytes()

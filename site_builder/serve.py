@@ -32,9 +32,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import html
 import ipaddress
 import json
+import os
 import shutil
 import signal
 import socket
@@ -519,7 +521,11 @@ def serve(content: Path, port: int = 8000, host: str = "127.0.0.1", base_path: s
     base_path = normalize_base_path(base_path)
     if not _is_loopback(host):
         click.echo(click.style(f"警告：预览服务器监听 {host}，同一网络中的其他计算机也能访问未发布的内容。", fg="yellow"), err=True)
-    out = Path(tempfile.mkdtemp(prefix="site-builder-serve-"))
+    out, claim = preview_folder()
+    gone = remove_dead_previews(out.parent, keep=out)
+    if gone:
+        click.echo(click.style(f"注意：已删除 {len(gone)} 个被强行结束的预览留下的临时文件夹：" + "、".join(gone), fg="yellow"),
+                   err=True)
     preview = Preview(content, out, search=search, search_max_pages=search_max_pages)
     loop = ioloop.IOLoop.current()
     reloader = Reloader()
@@ -554,7 +560,54 @@ def serve(content: Path, port: int = 8000, host: str = "127.0.0.1", base_path: s
         preview.stop()
         shutil.rmtree(out, ignore_errors=True)
         shutil.rmtree(cache_path(out).parent, ignore_errors=True)
+        os.close(claim)
         click.echo("预览已停止。")
+
+
+# -- the preview's folder, and those of previews that were killed ---------------------------------
+
+PREVIEW_PREFIX = "site-builder-serve-"
+PREVIEW_LOCK = "serve.lock"       # in the preview's cache folder beside it (the folder itself is served)
+
+
+def preview_folder(base: Path | None = None) -> tuple[Path, int]:
+    """A new temporary folder for the preview, and the descriptor of its claim: an ``flock`` held
+    for the preview's life on ``serve.lock`` in the cache folder beside it. The lock file is made
+    locked under a temporary name and renamed into place, so no other preview ever finds it
+    unlocked while this one lives; the kernel lets go of it when this process dies."""
+    out = Path(tempfile.mkdtemp(prefix=PREVIEW_PREFIX, dir=base))
+    folder = cache_path(out).parent
+    folder.mkdir(parents=True, exist_ok=True)
+    temporary = folder / f".{PREVIEW_LOCK}.{os.getpid()}"
+    descriptor = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.rename(temporary, folder / PREVIEW_LOCK)
+    return out, descriptor
+
+
+def remove_dead_previews(base: Path, keep: Path | None = None) -> list[str]:
+    """Delete the folders (and cache folders) of this user's previews that were killed (SIGKILL,
+    a closed terminal, a reboot's leftovers): a preview's ``serve.lock`` that can be locked has
+    no living holder. A folder with no lock file (an older version's, or one just being made)
+    is left alone. Returns the names removed."""
+    removed = []
+    for folder in sorted(base.glob(PREVIEW_PREFIX + "*")):
+        try:
+            if folder == keep or folder.is_symlink() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+                continue
+            descriptor = os.open(cache_path(folder).parent / PREVIEW_LOCK, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            continue                                  # a preview that is running
+        finally:
+            os.close(descriptor)
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(cache_path(folder).parent, ignore_errors=True)
+        removed.append(folder.name)
+    return removed
 
 
 def _is_loopback(host: str) -> bool:

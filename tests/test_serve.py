@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import sys
 import threading
 import time
@@ -27,11 +28,12 @@ CELL = ("[...document.querySelectorAll('table[data-table=\"05\"] tbody tr')]"
 
 
 class Server:
-    def __init__(self, content: Path, *args: str, startup_timeout: float = 60, started=None):
+    def __init__(self, content: Path, *args: str, startup_timeout: float = 60, started=None,
+                 env: dict[str, str] | None = None):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "site_builder.cli", "serve", str(content), "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         if started:              # (benchmarks/serve.py: starts sampling the server's memory)
             started(self.process)
         self.lines: list[str] = []
@@ -246,3 +248,35 @@ def test_preview_catalog_follows_a_changed_title(content_copy, tmp_path):
     catalog = json.loads((out / "catalog.json").read_text(encoding="utf-8"))
     titles = {d["url"]: d["title"] for d in catalog["documents"]}
     assert titles["fenyang-ybj/2024/final-accounts/"] == "汾阳市医疗保障局2024年度部门决算公开（更正）"
+
+
+def test_the_folders_of_killed_previews_are_removed_not_those_of_running_ones(tmp_path):
+    from site_builder.layout import cache_path
+    from site_builder.serve import PREVIEW_PREFIX, preview_folder, remove_dead_previews
+
+    dead, claim = preview_folder(tmp_path)
+    os.close(claim)                                          # its process died: the kernel let go
+    alive, held = preview_folder(tmp_path)
+    older = Path(tempfile.mkdtemp(prefix=PREVIEW_PREFIX, dir=tmp_path))     # no lock file: not ours to judge
+    try:
+        assert remove_dead_previews(tmp_path) == [dead.name]
+        assert not dead.exists() and not cache_path(dead).parent.exists()
+        assert alive.is_dir() and cache_path(alive).parent.is_dir() and older.is_dir()
+    finally:
+        os.close(held)
+
+
+def test_a_preview_killed_with_sigkill_is_cleaned_up_by_the_next_one(content_copy, tmp_path):
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    first = Server(content_copy, "--no-search", env={"TMPDIR": str(temporary)})
+    first.process.kill()                                     # kill -9: no clean-up of its own
+    first.process.wait(timeout=15)
+    assert first.folder.is_dir() and first.folder.parent == temporary
+    second = Server(content_copy, "--no-search", env={"TMPDIR": str(temporary)})
+    try:
+        assert any("已删除 1 个被强行结束的预览留下的临时文件夹" in line for line in second.lines), second.lines
+        assert not first.folder.exists() and second.folder.is_dir()
+    finally:
+        second.stop()
+    assert [p.name for p in temporary.iterdir()] == []       # and the second, stopped, removed its own

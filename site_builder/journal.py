@@ -69,7 +69,7 @@ def staging_prefix(out: Path, kind: str = "building") -> str:
     return f".{out.name}.{kind}-"
 
 
-# -- the lock ------------------------------------------------------------------------------------
+# -- locks ---------------------------------------------------------------------------------------
 
 _held: set[int] = set()          # lock descriptors: a forked worker closes its copies
 
@@ -85,40 +85,69 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_close_in_child)
 
 
+class Busy(Exception):
+    """Another process holds the lock; ``holder`` says which, as it wrote it (in Chinese)."""
+
+    def __init__(self, holder: str):
+        super().__init__(holder)
+        self.holder = holder
+
+
 @contextlib.contextmanager
-def output_lock(out: Path, what: str = "生成") -> Iterator[None]:
-    """Hold the output's lock (``flock`` on ``.output.cache/lock``) or refuse at once, naming the
-    process that holds it. The kernel lets go when the holder dies, SIGKILL included, so a
-    killed build never blocks the next one. ``what``: this command, for the other's message."""
-    if fcntl is None:           # pragma: no cover
+def exclusive(path: Path, action: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` for the block, or raise :class:`Busy` at once,
+    naming the process that holds it (each holder writes its pid, start and ``action`` into the
+    file). The kernel lets go when the holder dies, SIGKILL included, so a killed command never
+    blocks the next; the file stays (removing it would let two commands lock two files). The
+    build's forked workers close their copy. On a read-only disk the lock is still taken, and
+    the command says what it cannot write when it tries."""
+    if fcntl is None:           # pragma: no cover - Windows: no lock
         yield
         return
-    path = cache_path(out).parent / LOCK
     with writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             writable = True
-        except OSError:           # a read-only disk: the lock still works, and the build says what it cannot write
-            descriptor = os.open(path, os.O_RDONLY)
+        except OSError:
+            descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             writable = False
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = Path(path).read_text(encoding="utf-8", errors="replace").strip() or "另一个进程"
-            raise CommitError(out, f"输出文件夹正被另一个 site-builder 命令使用（{holder}）",
-                              "等它结束后再运行；如果那个命令已不存在，锁会自动释放") from None
+            raise Busy(_holder(descriptor)) from None
         if writable:
-            with contextlib.suppress(OSError):
+            holder = {"pid": os.getpid(), "started": time.strftime("%Y-%m-%d %H:%M:%S %z"), "action": action}
+            with writing(path):
                 os.ftruncate(descriptor, 0)
-                os.pwrite(descriptor, f"进程 {os.getpid()}，{what}，开始于 {time.strftime('%Y-%m-%d %H:%M:%S')}"
-                          .encode(), 0)
+                os.pwrite(descriptor, (json.dumps(holder, ensure_ascii=False) + "\n").encode(), 0)
         _held.add(descriptor)
         yield
     finally:
         _held.discard(descriptor)
-        os.close(descriptor)
+        os.close(descriptor)            # (the lock goes with the descriptor)
+
+
+def _holder(descriptor: int) -> str:
+    """Who holds the lock, as its holder wrote it into the lock file."""
+    try:
+        holder = json.loads(os.pread(descriptor, 4096, 0).decode("utf-8"))
+        return f"进程号 {int(holder['pid'])}，{holder['started']} 开始{holder['action']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "进程号未知：它刚刚开始，还没有写下自己的进程号"
+
+
+@contextlib.contextmanager
+def output_lock(out: Path, action: str = "生成") -> Iterator[None]:
+    """Hold the output's lock (``.output.cache/lock``) or refuse at once, naming the command that
+    holds it: a build, or a publish copying the output."""
+    try:
+        with exclusive(cache_path(out).parent / LOCK, f"{action} {out}"):
+            yield
+    except Busy as busy:
+        raise CommitError(out, f"输出文件夹正被另一个 site-builder 命令使用（{busy.holder}）",
+                          "等它结束后再运行；它结束（即使被强行终止）时锁自动释放") from None
 
 
 # -- the commit ----------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import gzip
 import hashlib
 import json
@@ -43,6 +42,7 @@ from pathlib import Path
 
 from . import faults
 from .errors import SiteBuilderError
+from .journal import Busy, exclusive
 from .layout import CURRENT, LOCK, MANIFEST, RELEASES, SIGNATURE
 from .manifest import compare, content_named, decompressed_sha256, expected_files, file_sha256, read_record
 from .write import refused, write_atomic, writing
@@ -184,38 +184,16 @@ def _order(release_id: str, record: dict) -> tuple[str, int, str]:
 
 @contextlib.contextmanager
 def locked(target: Path, action: str) -> Iterator[None]:
-    """Hold the target's lock for the block: an exclusive ``flock`` on ``TARGET/.site-builder.lock``
-    (beside ``current``, never in a release, so never served). A second publish or rollback is
+    """Hold the target's lock for the block (:func:`journal.exclusive` on ``TARGET/.site-builder.lock``,
+    beside ``current``, never in a release, so never served). A second publish or rollback is
     refused at once, naming the process that holds it, rather than waiting: it would then publish
-    on top of a release its user has not seen, and a clerk who started both should choose. The
-    kernel releases the lock when its holder exits or dies (SIGKILL included), so a killed run
-    never blocks the next; the file stays (removing it would let two runs lock two files)."""
-    path = target / LOCK
-    with writing(path):
-        target.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    on top of a release its user has not seen, and a clerk who started both should choose."""
     try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PublishError(f"{target} 正由另一个 site-builder 进程使用（{_holder(descriptor)}），本次{action}没有进行",
-                               f"等那个进程结束后再运行。它结束（即使被强行终止）时锁自动释放，不要删除 {LOCK}") from None
-        holder = {"pid": os.getpid(), "started": time.strftime("%Y-%m-%d %H:%M:%S %z"), "action": action}
-        with writing(path):
-            os.ftruncate(descriptor, 0)
-            os.pwrite(descriptor, (json.dumps(holder, ensure_ascii=False) + "\n").encode("utf-8"), 0)
-        yield
-    finally:
-        os.close(descriptor)            # (the lock goes with the descriptor)
-
-
-def _holder(descriptor: int) -> str:
-    """Who holds the lock, as its holder wrote it into the lock file."""
-    try:
-        holder = json.loads(os.pread(descriptor, 4096, 0).decode("utf-8"))
-        return f"进程号 {int(holder['pid'])}，{holder['started']} 开始{holder['action']}"
-    except (OSError, ValueError, KeyError, TypeError):
-        return "进程号未知：它刚刚开始，还没有写下自己的进程号"
+        with exclusive(target / LOCK, action):
+            yield
+    except Busy as busy:
+        raise PublishError(f"{target} 正由另一个 site-builder 进程使用（{busy.holder}），本次{action.split()[0]}没有进行",
+                           f"等那个进程结束后再运行。它结束（即使被强行终止）时锁自动释放，不要删除 {LOCK}") from None
 
 
 def leftovers(target: Path) -> list[Path]:

@@ -244,7 +244,7 @@ def test_a_second_command_on_the_same_output_is_refused_while_one_runs(portal):
         published = cli("publish", portal.out, portal.out.parent / "www")
     assert result.returncode == 1 and published.returncode == 1
     for said in (result.stderr, published.stderr):
-        assert "输出文件夹正被另一个 site-builder 命令使用" in said and f"进程 {os.getpid()}" in said, said
+        assert "输出文件夹正被另一个 site-builder 命令使用" in said and f"进程号 {os.getpid()}，" in said, said
     assert files_of(portal.out) == portal.old and not (portal.out.parent / "www").exists()
     assert portal.build().returncode == 0 and portal.is_new()          # the lock goes with its holder
 

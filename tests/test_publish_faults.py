@@ -173,7 +173,7 @@ def test_two_commands_at_once_one_goes_live_complete_the_other_is_refused(built,
         assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
         if second == "the same output":     # (the output's own lock, taken first: no build changes it meanwhile)
             assert "输出文件夹正被另一个 site-builder 命令使用" in refused.stderr, refused.stderr
-            assert f"进程 {first.pid}，发布" in refused.stderr, refused.stderr
+            assert f"进程号 {first.pid}，" in refused.stderr and f"开始发布 {outs[1]}）" in refused.stderr, refused.stderr
         else:
             assert f"正由另一个 site-builder 进程使用（进程号 {first.pid}，" in refused.stderr, refused.stderr
             assert f"开始发布 {outs[1]}）" in refused.stderr

@@ -183,16 +183,17 @@ def _order(release_id: str, record: dict) -> tuple[str, int, str]:
 # -- the lock, and what killed runs leave --------------------------------------------------------
 
 @contextlib.contextmanager
-def locked(target: Path, action: str) -> Iterator[None]:
+def locked(target: Path, action: str, subject: str = "") -> Iterator[None]:
     """Hold the target's lock for the block (:func:`journal.exclusive` on ``TARGET/.site-builder.lock``,
     beside ``current``, never in a release, so never served). A second publish or rollback is
     refused at once, naming the process that holds it, rather than waiting: it would then publish
-    on top of a release its user has not seen, and a clerk who started both should choose."""
+    on top of a release its user has not seen, and a clerk who started both should choose.
+    ``action`` (发布, 回退) and its ``subject`` (the output published) name this one to another."""
     try:
-        with exclusive(target / LOCK, action):
+        with exclusive(target / LOCK, f"{action} {subject}".rstrip()):
             yield
     except Busy as busy:
-        raise PublishError(f"{target} 正由另一个 site-builder 进程使用（{busy.holder}），本次{action.split()[0]}没有进行",
+        raise PublishError(f"{target} 正由另一个 site-builder 进程使用（{busy.holder}），本次{action}没有进行",
                            f"等那个进程结束后再运行。它结束（即使被强行终止）时锁自动释放，不要删除 {LOCK}") from None
 
 
@@ -374,7 +375,7 @@ def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, al
         result.removed_documents = _removed_documents(output, current_release(target))
         result.seconds = time.perf_counter() - started
         return result
-    with locked(target, f"发布 {output}"):
+    with locked(target, "发布", str(output)):
         result = PublishResult(None)
         cleaned = clean_leftovers(target)
         if cleaned:

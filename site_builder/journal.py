@@ -41,7 +41,7 @@ from pathlib import Path
 from . import faults
 from .errors import SiteBuilderError
 from .layout import BUNDLE_DIR, cache_path
-from .write import write_atomic, write_error, writing
+from .write import write_error, writing
 
 try:
     import fcntl
@@ -161,7 +161,7 @@ def commit(out: Path, staging: Path, removed: list[str], index: str | None) -> N
     try:
         faults.point("commit.before-journal")
         _flush(staging)
-        write_atomic(journal_path(out), json.dumps({
+        _write_durably(journal_path(out), json.dumps({
             "format": FORMAT, "staging": staging.name, "fresh": not out.exists(), "removed": removed,
             "index": index, "started": time.strftime("%Y-%m-%d %H:%M:%S")}, ensure_ascii=False).encode("utf-8"))
     except BaseException:
@@ -259,6 +259,29 @@ def _signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _write_durably(target: Path, data: bytes) -> None:
+    """Write ``target`` through a temporary file, fsync'd, renamed over it, and its folder
+    fsync'd: once this returns, the journal survives a power cut; before, there is none."""
+    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    with writing(target):
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(temp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                temp.unlink()
+            raise
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def _flush(folder: Path) -> None:

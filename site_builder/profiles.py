@@ -20,6 +20,16 @@ from .sources import MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, YamlMapping, check_type,
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
 LAYOUTS = {"subject", "grid", "blocks"}
+# What each layout's page table (and workbook sheet, drawn from the same view: tableview.py)
+# shows of a row: a column it cannot show is refused when the profile is read, never dropped
+# from the page while data.json and the downloads keep it (issue 26: a block table's second
+# amount column went missing that way). ``grid`` shows every column.
+LAYOUT_SHOWS = {
+    "subject": lambda col: col.key in ("code", "name") or col.type == "amount",
+    "blocks": lambda col: col.key in ("code", "name", "amount", "group"),    # (the group: the blocks' headings)
+}
+_SHOWN = {"subject": ("科目表（subject）", "科目编码、科目名称和金额列"),
+          "blocks": ("分块表（blocks）", "每块的科目编码、科目名称和一个金额列（key: amount）")}
 COLUMN_TYPES = {"code", "name", "label", "line", "amount", "text", "rate", "growth"}
 # Code length → level (1 类, 2 款, 3 项) per classification.
 CLASSIFICATIONS = {"功能分类": {3: 1, 5: 2, 7: 3}, "经济分类": {3: 1, 5: 2}}
@@ -361,6 +371,36 @@ def _row_range(entry: YamlMapping) -> tuple[str | int, ...]:
     return tuple(parts)
 
 
+def _column_where(item: YamlMapping, key: str):
+    """The line of the column ``key`` in a table's ``columns`` (nested ones too), else of ``columns``."""
+    pending = list(item.get("columns") or [])
+    while pending:
+        entry = pending.pop(0)
+        if isinstance(entry, YamlMapping):
+            if entry.get("key") == key:
+                return entry.where("key")
+            pending.extend(entry.get("children") or [])
+    return item.where("columns")
+
+
+def _refuse_unshown(item: YamlMapping, layout: str, columns: list[Column]) -> None:
+    """A column, a total row or a 栏次 row the layout's table would not show is an error here, at
+    its line of the profile: the page and the workbook would lose those cells silently."""
+    if layout not in LAYOUT_SHOWS:
+        return
+    name, shown = _SHOWN[layout]
+    for col in columns:
+        if not LAYOUT_SHOWS[layout](col):
+            raise ProfileError(_column_where(item, col.key), f"{name}的网页表格和 XLSX 不能显示列“{col.label}”"
+                               f"（key: {col.key}，类型 {col.type}），这一列的数字会丢失",
+                               f"这种版式只显示{shown}；要显示更多列，改用 layout: grid")
+    if layout == "blocks":
+        for key, what_it_is in (("total", "合计行（total）"), ("seq_row", "栏次行（seq_row）")):
+            if item.get(key):
+                raise ProfileError(item.where(key), f"分块表（blocks）不显示{what_it_is}，它的数字会丢失",
+                                   "分块表的合计写在各块的 total_label 行；去掉这一设置，或改用 layout: grid")
+
+
 def _parse_table(item: YamlMapping, defaults: YamlMapping) -> TableSpec:
     reject_unknown(item, TABLE_KEYS)
     layout = require(item, "layout")
@@ -423,6 +463,7 @@ def _parse_table(item: YamlMapping, defaults: YamlMapping) -> TableSpec:
     seq_row = item.get("seq_row", False)
     if seq_row not in (True, False, "all"):
         raise ProfileError(item.where("seq_row"), "“seq_row”应为 true、false 或 all")
+    _refuse_unshown(item, layout, columns)
     return TableSpec(
         id=identifier(item, "id", "表格 id"),
         number=require(item, "number"),

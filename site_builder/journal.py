@@ -157,22 +157,23 @@ def commit(out: Path, staging: Path, removed: list[str], index: str | None) -> N
     the staged one) or drop (``INDEX_DROP``) the search index — all of it, or, if this process
     dies first, as the next command's :func:`recover` completes it. A folder the files need
     that cannot be made (a full disk) stops the commit before it begins."""
-    made = _make_folders(out, staging)
+    journal = {"format": FORMAT, "staging": staging.name, "fresh": not out.exists(), "removed": removed,
+               "index": index, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    made: list[Path] = []
     try:
+        _make_folders(out, staging, made)
         faults.point("commit.before-journal")
         _flush(staging)
-        _write_durably(journal_path(out), json.dumps({
-            "format": FORMAT, "staging": staging.name, "fresh": not out.exists(), "removed": removed,
-            "index": index, "started": time.strftime("%Y-%m-%d %H:%M:%S")}, ensure_ascii=False).encode("utf-8"))
+        _write_durably(journal_path(out), json.dumps(journal, ensure_ascii=False).encode("utf-8"))
     except BaseException:
-        for folder in reversed(made):
+        for folder in reversed(made):         # (not yet committed: the output as it was)
             with contextlib.suppress(OSError):
                 folder.rmdir()
         raise
     try:
         with _signals_held():
             faults.point("commit.after-journal")
-            _apply(out, staging, _read_journal(out))
+            _apply(out, staging, journal)
             journal_path(out).unlink()
     except OSError as exc:       # (the journal stays, and the staging folder: the next command completes it)
         error = write_error(exc)
@@ -182,28 +183,20 @@ def commit(out: Path, staging: Path, removed: list[str], index: str | None) -> N
     shutil.rmtree(staging, ignore_errors=True)
 
 
-def _make_folders(out: Path, staging: Path) -> list[Path]:
+def _make_folders(out: Path, staging: Path, made: list[Path]) -> None:
     """Make the output's folders that staged files go to (none for a new output: the staging
-    folder becomes it); the ones made, outermost first, so a failure can remove them again."""
+    folder becomes it), adding each to ``made``, outermost first, so a failure can remove them."""
     if not out.exists():
-        return []
-    made: list[Path] = []
-    try:
-        for folder, dirs, _files in os.walk(staging):
-            if folder == str(staging) and BUNDLE_DIR in dirs:
-                dirs.remove(BUNDLE_DIR)
-            for name in sorted(dirs):
-                target = out / Path(folder, name).relative_to(staging)
-                if not target.is_dir():
-                    with writing(target):
-                        target.mkdir()
-                    made.append(target)
-    except BaseException:
-        for path in reversed(made):
-            with contextlib.suppress(OSError):
-                path.rmdir()
-        raise
-    return made
+        return
+    for folder, dirs, _files in os.walk(staging):
+        if folder == str(staging) and BUNDLE_DIR in dirs:
+            dirs.remove(BUNDLE_DIR)
+        for name in sorted(dirs):
+            target = out / Path(folder, name).relative_to(staging)
+            if not target.is_dir():
+                with writing(target):
+                    target.mkdir()
+                made.append(target)
 
 
 def _apply(out: Path, staging: Path, journal: dict) -> None:

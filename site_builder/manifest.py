@@ -89,11 +89,12 @@ def staged_manifest(out: Path, staging: Path, paths: list[str], slugs: list[str]
         if index != "none" and bundle.is_dir() else []
     if index == "new":
         fresh = fresh | set(listed)
-    data = site_manifest([*paths, *(f"{slug}/{MANIFEST}" for slug in slugs), *listed], documents,
-                         read_manifest(out).get("files", {}), fresh,
-                         lambda path: (staging if path in fresh else out) / path)
     target, signature = out / MANIFEST, out / SIGNATURE
     old = target.read_bytes() if target.exists() else None
+    previous = parse_manifest(old or b"")
+    data = site_manifest([*paths, *(f"{slug}/{MANIFEST}" for slug in slugs), *listed], documents,
+                         previous.get("files", {}) if previous.get("format") == FORMAT else {}, fresh,
+                         lambda path: (staging if path in fresh else out) / path)
     files = [(MANIFEST, data)] if old != data else []
     if signing_key is not None:
         key = _load(signing_key, True)
@@ -137,11 +138,12 @@ def check_signing_key(key: Path, out_dir: Path) -> None:
 
 
 def read_manifest(folder: Path) -> dict:
+    """``folder``'s manifest.json as a mapping, {} without one of this format."""
     try:
-        data = json.loads((folder / MANIFEST).read_bytes())
-    except (OSError, ValueError):
+        data = parse_manifest((folder / MANIFEST).read_bytes())
+    except OSError:
         return {}
-    return data if isinstance(data, dict) and data.get("format") == FORMAT else {}
+    return data if data.get("format") == FORMAT else {}
 
 
 # -- keys --------------------------------------------------------------------------------------
@@ -290,7 +292,7 @@ def verify(folder: Path, public_key: Path) -> Verification:
     earlier, rejected = [], []
     for release, data, signed in earlier_manifests(record or {}):
         if signed and check_signature(data, signed, public_key):
-            earlier.append(_parsed(data))
+            earlier.append(parse_manifest(data))
         else:
             rejected.append(release)
     report = compare(folder, manifest_bytes, earlier)
@@ -298,7 +300,8 @@ def verify(folder: Path, public_key: Path) -> Verification:
     return report
 
 
-def _parsed(data: bytes) -> dict:
+def parse_manifest(data: bytes) -> dict:
+    """A manifest's bytes as a mapping ({} for bytes that are not a JSON object)."""
     try:
         manifest = json.loads(data)
     except ValueError:
@@ -318,7 +321,7 @@ def compare(folder: Path, manifest_bytes: bytes, earlier: list[dict]) -> Verific
     is checked by decompressing it against its file's hash; a kept asset's copy only when the
     asset itself was accepted."""
     report = Verification(folder)
-    expected = expected_files(folder, _parsed(manifest_bytes))
+    expected = expected_files(folder, parse_manifest(manifest_bytes))
     keepable: dict[str, set[str]] = {}
     for manifest in earlier:
         for path, digest in manifest.get("files", {}).items():

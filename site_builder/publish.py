@@ -44,7 +44,8 @@ from . import faults
 from .errors import SiteBuilderError
 from .journal import Busy, exclusive
 from .layout import CURRENT, LOCK, MANIFEST, RELEASES, SIGNATURE
-from .manifest import compare, content_named, decompressed_sha256, expected_files, file_sha256, read_record
+from .manifest import (compare, content_named, decompressed_sha256, expected_files, file_sha256, parse_manifest,
+                       read_record)
 from .write import refused, write_atomic, writing
 
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".csv", ".txt", ".svg", ".mjs"}
@@ -293,6 +294,7 @@ class _Plan:
     previous: Path | None               # the release being served, which this one replaces
     old_files: dict[str, Path]
     carried: dict[str, str]             # the outgoing release's content-named assets this one lacks: path → hash
+    outgoing: dict                      # the outgoing release's own manifest ({} without one)
 
 
 def _output_manifest(output: Path) -> tuple[bytes, bytes | None]:
@@ -310,18 +312,10 @@ def _output_manifest(output: Path) -> tuple[bytes, bytes | None]:
     return manifest, signature
 
 
-def _parsed(data: bytes) -> dict:
-    try:
-        parsed = json.loads(data)
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
-
-
 def _plan(output: Path, target: Path, checksum: bool, result: PublishResult) -> _Plan:
     manifest, signature = _output_manifest(output)
     files = site_files(output)
-    expected = expected_files(output, _parsed(manifest))
+    expected = expected_files(output, parse_manifest(manifest))
     unlisted = sorted(set(files) - set(expected) - {MANIFEST, SIGNATURE})
     missing = sorted(set(expected) - set(files))
     if unlisted or missing:
@@ -331,15 +325,17 @@ def _plan(output: Path, target: Path, checksum: bool, result: PublishResult) -> 
                            "生成后网站被改动过，或生成没有完成：重新运行 site-builder build 后再发布")
     previous = current_release(target)
     old_files = site_files(previous) if previous else {}
-    own = _own_files(previous) if previous else set()
-    carried = {p: h for p, h in _parsed(_read(previous / MANIFEST) or b"").get("files", {}).items()
+    data = _read(previous / MANIFEST) if previous else None     # the outgoing release's manifest, read once
+    outgoing = parse_manifest(data or b"")
+    own = _own_files(previous, data) if previous else set()
+    carried = {p: h for p, h in outgoing.get("files", {}).items()
                if isinstance(h, str) and content_named(p, h) and p not in files} if previous else {}
     result.added = sorted(set(files) - set(old_files))
     result.removed = sorted(p for p in set(old_files) - set(files)          # (nor the assets it kept itself)
                             if p not in carried and not (own and p not in own and content_named(p)))
     result.changed = sorted(p for p in set(files) & set(old_files) if not same_file(files[p], old_files[p], checksum))
     result.kept = sorted(carried)
-    return _Plan(manifest, signature, files, expected, previous, old_files, carried)
+    return _Plan(manifest, signature, files, expected, previous, old_files, carried, outgoing)
 
 
 def _read(path: Path) -> bytes | None:
@@ -349,10 +345,10 @@ def _read(path: Path) -> bytes | None:
         return None
 
 
-def _own_files(release: Path) -> set[str]:
-    """The files a release's own manifests list (and the manifest and signature themselves)."""
-    data = _read(release / MANIFEST)
-    return set(expected_files(release, _parsed(data))) | {MANIFEST, SIGNATURE} if data else set()
+def _own_files(release: Path, data: bytes | None) -> set[str]:
+    """The files a release's own manifests list (and the manifest and signature themselves);
+    ``data``: its manifest.json as read (None: it has none)."""
+    return set(expected_files(release, parse_manifest(data))) | {MANIFEST, SIGNATURE} if data else set()
 
 
 def publish(output: Path, target: Path, keep: int = 5, dry_run: bool = False, allow_removal: bool = False,
@@ -521,8 +517,7 @@ def _check(staging: Path, plan: _Plan, linked: set[str], output: Path) -> None:
     release is made of a file the build did not make. A file altered in the current release
     (after it was published) or in the output (after the build, or by a build running now) is
     refused, named."""
-    outgoing = [_parsed(_read(plan.previous / MANIFEST) or b"")] if plan.previous else []
-    report = compare(staging, plan.manifest, outgoing)
+    report = compare(staging, plan.manifest, [plan.outgoing] if plan.previous else [])
     problems = sorted({*report.added, *report.changed, *report.removed})
     if _read(staging / MANIFEST) != plan.manifest or _read(staging / SIGNATURE) != plan.signature:
         problems.insert(0, MANIFEST)
@@ -614,8 +609,8 @@ def _keep_on_rollback(outgoing: Path, folder: Path, notes: list[str]) -> tuple[d
     outgoing manifest, so that at every moment each file it holds is accounted for; the assets
     and records of the generation before are dropped after the switch (:func:`_forget_older_assets`)."""
     entry = _kept_from(outgoing)
-    listed = _parsed(base64.b64decode(entry[0]["manifest"])).get("files", {}) if entry else {}
-    own = _own_files(folder)
+    listed = parse_manifest(base64.b64decode(entry[0]["manifest"])).get("files", {}) if entry else {}
+    own = _own_files(folder, _read(folder / MANIFEST))
     wanted = {p: h for p, h in listed.items() if isinstance(h, str) and content_named(p, h) and p not in own}
     record = read_record(folder) or {"id": folder.name}
     earlier = record.get("kept_from")
@@ -629,7 +624,7 @@ def _forget_older_assets(folder: Path, wanted: dict[str, str], entry: list[dict]
     """After switching back to ``folder``: remove the assets it kept from the release before it,
     which no page being served asks for any more, and record only the outgoing release's manifest
     (one generation, not an ever-growing pile)."""
-    own = _own_files(folder)
+    own = _own_files(folder, _read(folder / MANIFEST))
     if own:
         for path in sorted((folder / "assets").rglob("*")) if (folder / "assets").is_dir() else []:
             name = path.relative_to(folder).as_posix()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from .catalog import catalog, document_data
 from .corrections import CORRECTIONS, history
 from .datapackage import package_files, package_paths
+from . import coverage
 from .downloads import FOLDER, table_csv, table_json
 from .headlines import YEAR_SORTS
 from .jsonfmt import json_text
@@ -112,6 +113,7 @@ def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
     records = history(data, doc.url, previous, out) if out is not None else []
     files = document_files((table.spec.id for table in doc.tables), renderer.portal.config.downloads, bool(records))
     made: dict[str, bytes] = {}
+    csv_texts: dict[int, str] = {}
     for file in files[1:]:                      # (files[0] is the page)
         if file.kind == "data":
             made[file.name] = json_text(data).encode("utf-8")
@@ -119,11 +121,14 @@ def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
             from .workbook import document_workbook   # (imported where a page is made, not in every build)
             made[file.name] = document_workbook(doc)
         elif file.table is not None:             # csv, json: one of its tables
-            text = table_csv(doc.tables[file.table]) if file.kind == "csv" \
-                else table_json(data, data["tables"][file.table])
+            if file.kind == "csv":
+                text = csv_texts[file.table] = table_csv(doc.tables[file.table])
+            else:
+                text = table_json(data, data["tables"][file.table])
             made[file.name] = text.encode("utf-8")
         else:
             made[file.name] = json_text(records).encode("utf-8")
+    coverage.check_document(doc, data, csv_texts)    # no printed number lost on the way
     sizes = {name: len(content) for name, content in made.items()}
     page = renderer.document(doc, sizes, records, prose).encode("utf-8")
     return [(f"{doc.url}{files[0].name}", page), *((doc.url + name, content) for name, content in made.items())]

@@ -240,10 +240,32 @@ def _make_row(cells: dict[str, object], spec: TableSpec, where: Location) -> Row
             row.level = _code_level(code, spec, Location(where.path, where.line, 1))
         row.group = str(cells.get("group", ""))
         if spec.layout == "blocks":
-            groups = [b.group for b in spec.blocks]
-            if row.group not in groups:
-                raise ContentError(where, f"分组“{row.group}”不是本表的分组", "应为：" + "、".join(groups))
+            _place_in_block(row, spec, where)
     return row
+
+
+def _place_in_block(row: Row, spec: TableSpec, where: Location) -> None:
+    """A block table's row: a 科目 row or a block's total line belongs to a block (its 分组);
+    a line printed after the blocks' totals (合 计) to none; ``block_column`` (1, 2 …), where
+    given, is the block's print column the row is in."""
+    groups = [b.group for b in spec.blocks]
+    block = next((b for b in spec.blocks if b.group == row.group), None)
+    is_block_total = not row.code and any(same_label(row.name, b.total_label) for b in spec.blocks)
+    if row.code or is_block_total:
+        if block is None:
+            raise ContentError(where, f"分组“{row.group}”不是本表的分组", "应为：" + "、".join(groups))
+    elif row.group:
+        raise ContentError(where, f"“{row.name}”一行没有科目代码，也不是某一块的合计（"
+                                  + "、".join(b.total_label for b in spec.blocks) + "），却写了分组“" + row.group + "”",
+                           "印在各块合计之后的总合计行（合 计）不属于任何一块：“分组”一列留空")
+    column = str(row.cells.get("block_column", "")).strip()
+    if column:
+        if not row.code or block is None:
+            raise ContentError(where, f"“{row.name}”一行没有科目代码，不能指定它在第几栏（{column}）",
+                               "合计行印在各块之下，栏号一列留空")
+        if not column.isdigit() or not 1 <= int(column) <= block.count:
+            raise ContentError(where, f"栏号“{column}”不对：“{block.group}”共印成 {block.count} 栏",
+                               f"应为 1 到 {block.count} 之间的整数（本行印在“{block.group}”的第几栏）")
 
 
 def content_csv(spec: TableSpec, rows: list[dict[str, str]]) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup
 
-from .model import Record, Row, Table
+from .model import Record, Row, Table, same_label
 from .numbers import Cell
 from .profiles import Column, HeaderCell
 
@@ -26,6 +26,9 @@ class CellView:
     key: str | None = None    # column key of an amount cell (data-key), for tests and tools
     code: str | None = None   # 科目代码 of an amount cell in a block table (data-code)
     level_name: str = ""      # 类/款/项, read by screen readers after the name
+    # the model cells it shows, as (row index, column key): the build checks that every filled
+    # cell of the table is shown by some drawn cell (coverage.py)
+    sources: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass
@@ -68,6 +71,9 @@ class TableView:
     header_rows: list[list[HeaderCell]]
     seq_row: list[HeaderCell] | None
     rows: list[RowView] = field(default_factory=list)
+    # model cells shown by where their row is drawn rather than in a cell of it: a block table's
+    # 分组 (the heading above the row) and ``block_column`` (the print column it is in)
+    placed: dict[tuple[int, str], str] = field(default_factory=dict)
 
     @property
     def spec(self):
@@ -78,24 +84,57 @@ class TableView:
         return sum(c.colspan for c in self.header_rows[0])
 
 
-def _amount(cell: object, key: str) -> CellView:
+VALUE_TYPES = ("amount", "rate", "growth")   # drawn right-aligned, as numbers (class "num")
+
+
+def _amount(cell: object, key: str, source: tuple[int, str] | None = None) -> CellView:
     text = cell.text if isinstance(cell, Cell) else ""
     classes = "num" + (" na" if isinstance(cell, Cell) and cell.is_not_applicable else "")
-    return CellView(text, classes=classes, key=key)
+    return CellView(text, classes=classes, key=key, sources=(source,) if source and text else ())
 
 
-def _subject_row(row: Row, columns: list[Column]) -> RowView:
+def _value(row: Row, index: int, col: Column) -> CellView:
+    """The cell of a column that is neither code nor name: an amount or a rate right-aligned,
+    a 行次 centred, a text as typed."""
+    if col.type in VALUE_TYPES:
+        return _amount(row[col.key], col.key, (index, col.key))
+    text = str(row.cells.get(col.key) or "")
+    sources = ((index, col.key),) if text else ()
+    if col.type == "line":
+        return CellView(text, classes="line", sources=sources)
+    return CellView(text, header=bool(text) and col.type == "label",
+                    classes="label" if col.type == "label" else "text", sources=sources)
+
+
+def _subject_row(row: Row, index: int, columns: list[Column]) -> RowView:
+    """A 科目 row: every column in the profile's order. A row without a code (合计, 本年支出合计)
+    prints its name across the code and name columns; a printed placeholder code (无) is shown."""
     cells: list[CellView] = []
-    if row.is_total or not row.code:
-        cells.append(CellView(row.name, header=True, colspan=2, classes="total-label"))
-    else:
-        cells.append(CellView(row.code, classes="code"))
-        cells.append(CellView(row.name, header=True, classes=f"name lvl-{row.level}", level_name=row.level_name))
-    for col in columns:
-        if col.type == "amount":
-            cells.append(_amount(row[col.key], col.key))
+    printed_code = str(row.cells.get("code") or "")
+    skip_name = False
+    for position, col in enumerate(columns):
+        if col.key == "code":
+            after = columns[position + 1].key if position + 1 < len(columns) else None
+            if not printed_code and after == "name":
+                cells.append(CellView(row.name, header=True, colspan=2, classes="total-label",
+                                      sources=_sources(row, index, "name")))
+                skip_name = True
+            else:
+                cells.append(CellView(printed_code, classes="code", sources=_sources(row, index, "code")))
+        elif col.key == "name":
+            if skip_name:
+                continue
+            cells.append(CellView(row.name, header=True, classes=f"name lvl-{row.level}",
+                                  level_name=row.level_name, sources=_sources(row, index, "name")))
+        else:
+            cells.append(_value(row, index, col))
     classes = "total" if row.is_total else f"lvl-{row.level}"
     return RowView(cells, classes, row.level)
+
+
+def _sources(row: Row, index: int, *keys: str) -> tuple[tuple[int, str], ...]:
+    """The model cells (row index, column key) a drawn cell shows: those of ``keys`` not blank."""
+    return tuple((index, key) for key in keys if str(row.cells.get(key) or ""))
 
 
 def _is_total_label(text: str) -> bool:
@@ -103,27 +142,24 @@ def _is_total_label(text: str) -> bool:
     return compact.endswith("合计") or compact in ("总计", "小计")
 
 
-def _grid_row(row: Row, columns: list[Column], width: int) -> RowView:
+def _grid_row(row: Row, index: int, columns: list[Column], width: int) -> RowView:
     if row.is_section and row.cells.get(columns[0].key):   # a label in the first column alone: a heading
-        label = next(v for v in row.cells.values() if isinstance(v, str) and v)
-        return RowView([CellView(label, header=True, colspan=width, classes="section")], "section")
+        key, label = next((k, v) for k, v in row.cells.items() if isinstance(v, str) and v)
+        return RowView([CellView(label, header=True, colspan=width, classes="section",
+                                 sources=((index, key),))], "section")
     cells: list[CellView] = []
     emphasis = False
     if row.computed:  # a summed 合计 row: its label spans the text columns before the first amount
-        stub = next(i for i, c in enumerate(columns) if c.type in ("amount", "rate", "growth"))
-        cells.append(CellView(row.name, header=True, colspan=stub, classes="total-label"))
+        stub = next(i for i, c in enumerate(columns) if c.type in VALUE_TYPES)
+        label_keys = [c.key for c in columns[:stub]]
+        cells.append(CellView(row.name, header=True, colspan=stub, classes="total-label",
+                              sources=_sources(row, index, *label_keys)))
         columns = columns[stub:]
     for col in columns:
-        value = row.cells.get(col.key, "") if col.type not in ("amount", "rate", "growth") else row[col.key]
-        if col.type in ("amount", "rate", "growth"):
-            cells.append(_amount(value, col.key))
-        elif col.type == "line":
-            cells.append(CellView(str(value or ""), classes="line"))
-        else:
-            text = str(value or "")
-            emphasis = emphasis or _is_total_label(text)
-            cells.append(CellView(text, header=bool(text) and col.type == "label",
-                                  classes="label" if col.type == "label" else "text", key=None))
+        cell = _value(row, index, col)
+        if col.type not in VALUE_TYPES and col.type != "line":
+            emphasis = emphasis or _is_total_label(cell.text)
+        cells.append(cell)
     return RowView(cells, "total" + (" computed" if row.computed else "") if emphasis or row.computed else "")
 
 
@@ -144,6 +180,7 @@ def _merge_runs(view: TableView, columns: list[Column]) -> None:
                     spans[(start, position)] = index - start
                     spans.update({(later, position): 0 for later in range(start + 1, index)})
                 start = index
+    owners: dict[int, CellView] = {}        # position → the cell printing the current run's label
     for index, row in enumerate(rows):
         if mergeable[index]:
             kept = []
@@ -151,43 +188,99 @@ def _merge_runs(view: TableView, columns: list[Column]) -> None:
                 cell.rowspan = spans.get((index, position), 1)
                 if cell.rowspan:
                     kept.append(cell)
+                    owners[position] = cell
+                else:       # the label is printed once, above: that cell shows this row's too
+                    owners[position].sources += cell.sources
             row.cells = kept
+
+
+def block_values(spec) -> list[Column]:
+    """The columns each block prints after 科目代码 and 科目名称: every column that is not the
+    code, the name, the group (the blocks' headings) or where a block's print column breaks."""
+    return [c for c in spec.columns if c.key not in BLOCK_KEYS]
+
+
+BLOCK_KEYS = ("code", "name", "group", "block_column")
+
+
+def _block_entries(table: Table) -> dict[str, list[list[tuple[int, Row]]]]:
+    """Each block's 科目 rows, cut into its printed columns: where ``block_column`` says (the
+    print decides), else filled evenly, column by column."""
+    spec = table.spec
+    placed: dict[str, list[list[tuple[int, Row]]]] = {}
+    for block in spec.blocks:
+        items = [(i, r) for i, r in enumerate(table.rows) if r.group == block.group and r.code]
+        if any(r.cells.get("block_column") for _, r in items):
+            columns: list[list[tuple[int, Row]]] = [[] for _ in range(block.count)]
+            for i, r in items:
+                columns[int(r.cells["block_column"]) - 1].append((i, r))
+        else:
+            height = math.ceil(len(items) / block.count) if items else 0
+            columns = [items[n * height:(n + 1) * height] for n in range(block.count)]
+        placed[block.group] = columns
+    return placed
 
 
 def _blocks(table: Table) -> TableView:
     spec = table.spec
+    values = block_values(spec)
+    per = 2 + len(values)                       # code, name and the values: one print column of a block
     header = [
-        [HeaderCell(b.group, colspan=3 * b.count, is_group=True) for b in spec.blocks],
-        [HeaderCell(spec.column(key).label)
-         for block in spec.blocks for _ in range(block.count) for key in ("code", "name", "amount")],
+        [HeaderCell(b.group, colspan=per * b.count, is_group=True) for b in spec.blocks],
+        [HeaderCell(col.label)
+         for block in spec.blocks for _ in range(block.count)
+         for col in (spec.column("code"), spec.column("name"), *values)],
     ]
     view = TableView(table, header, None)
-    entries = {b.group: [r for r in table.rows if r.group == b.group and r.code] for b in spec.blocks}
-    height = max(math.ceil(len(entries[b.group]) / b.count) for b in spec.blocks) if table.rows else 0
-    for index in range(height):
+    placed = _block_entries(table)
+    height = max((len(c) for columns in placed.values() for c in columns), default=0)
+    for line in range(height):
         cells: list[CellView] = []
         for block in spec.blocks:
-            for column in range(block.count):
-                position = column * height + index
-                items = entries[block.group]
-                if position < len(items):
-                    row = items[position]
-                    cells.append(CellView(row.code, classes="code"))
+            for column in placed[block.group]:
+                if line < len(column):
+                    index, row = column[line]
+                    cells.append(CellView(row.code, classes="code", sources=((index, "code"),)))
                     cells.append(CellView(row.name, header=True, classes=f"name lvl-{row.level}",
-                                          level_name=row.level_name))
-                    amount = _amount(row["amount"], "amount")
-                    amount.code = row.code
-                    cells.append(amount)
+                                          level_name=row.level_name, sources=_sources(row, index, "name")))
+                    view.placed.update({(index, key): str(row.cells[key]) for key in ("group", "block_column")
+                                        if row.cells.get(key)})
+                    for col in values:
+                        cell = _value(row, index, col)
+                        if col.type in VALUE_TYPES:
+                            cell.code = row.code
+                        cells.append(cell)
                 else:
-                    cells.extend([CellView(classes="code"), CellView(), CellView(classes="num")])
+                    cells.extend([CellView(classes="code"), CellView(),
+                                  *(CellView(classes="num" if c.type in VALUE_TYPES else "") for c in values)])
         view.rows.append(RowView(cells))
     totals: list[CellView] = []
     for block in spec.blocks:
-        total = table.find(block.total_label)
-        totals.append(CellView(block.total_label, header=True, colspan=3 * block.count - 1, classes="total-label"))
-        totals.append(_amount(total["amount"] if total else None, "amount"))
+        found = _block_total(table, block)
+        totals.append(CellView(found[1].name if found else block.total_label, header=True, colspan=per * block.count - len(values),
+                               classes="total-label", sources=_sources(found[1], found[0], "name") if found else ()))
+        if found and found[1].cells.get("group"):          # printed under its block's heading
+            view.placed[(found[0], "group")] = str(found[1].cells["group"])
+        totals.extend(_value(found[1], found[0], col) if found else _amount(None, col.key) for col in values)
     view.rows.append(RowView(totals, "total"))
+    width = sum(per * b.count for b in spec.blocks)
+    for index, row in enumerate(table.rows):    # lines printed after the blocks' totals (合 计)
+        if not row.code and _block_of_total(spec, row) is None:
+            cells = [CellView(row.name, header=True, colspan=width - len(values), classes="total-label",
+                              sources=_sources(row, index, "name"))]
+            cells.extend(_value(row, index, col) for col in values)
+            view.rows.append(RowView(cells, "total"))
     return view
+
+
+def _block_of_total(spec, row: Row):
+    """The block whose total line ``row`` is (its name is the block's ``total_label``), or None."""
+    return next((b for b in spec.blocks if same_label(row.name, b.total_label)), None)
+
+
+def _block_total(table: Table, block) -> tuple[int, Row] | None:
+    return next(((i, r) for i, r in enumerate(table.rows)
+                 if not r.code and same_label(r.name, block.total_label)), None)
 
 
 def document_view(doc, table: Table) -> TableView:
@@ -202,10 +295,10 @@ def table_view(table: Table) -> TableView:
         return _blocks(table)
     view = TableView(table, spec.header_rows, spec.seq_cells() if spec.seq_row else None)
     if spec.layout == "subject":
-        view.rows.extend(_subject_row(row, spec.columns) for row in table.rows)
+        view.rows.extend(_subject_row(row, index, spec.columns) for index, row in enumerate(table.rows))
     else:
         width = view.width                   # a sum over the header: once per table, not per row
-        view.rows.extend(_grid_row(row, spec.columns, width) for row in table.rows)
+        view.rows.extend(_grid_row(row, index, spec.columns, width) for index, row in enumerate(table.rows))
     if spec.merge:
         _merge_runs(view, spec.columns)
     return view

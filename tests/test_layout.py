@@ -35,6 +35,7 @@ STAGES: list[tuple[str, ...]] = [
     ("headlines",),                                           # headline figures, year tables
     ("tableview", "charts", "assets", "downloads", "xlsx", "workbook", "render"),   # pages and their files
     ("catalog",),                                             # catalog.json
+    ("coverage",),                                            # no printed number lost: every table's cells in every output
     ("write",),                                               # staging, atomic writes, refused writes
     ("journal",),                                             # the commit: all or nothing, completed after a crash
     ("corrections", "datapackage", "manifest", "cache"),      # beside the pages: records, package, hashes, cache

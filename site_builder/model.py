@@ -245,6 +245,15 @@ class Table:
             return self.at_line(number)
         return self.rows[number - 1] if 0 < number <= len(self.rows) else None
 
+    def missing(self, name: str | int) -> str:
+        """Why the row ``name`` (a printed label, or a 行次 as an int) is not found, for a
+        finding: “表中没有行次为 51 的行”."""
+        if isinstance(name, str):
+            return f"表中没有“{name}”行"
+        if self.prints_lines:
+            return f"表中没有行次为 {name} 的行"
+        return f"本表不印行次，按行序数第 {name} 行，而本表只有 {len(self.rows)} 行"
+
     def line_value(self, line: int | str, key: str) -> Decimal:
         row = self.at_line(line)
         return row.amount(key) if row else Decimal(0)

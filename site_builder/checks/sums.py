@@ -87,7 +87,7 @@ def total_row(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                                 f"合计行{col.label}与各类科目之和", f"合计 {col.key} against the 类 rows")
 
 
-@rule("sum.group-total", "sum", "A block group's total row (人员经费合计) equals the sum of its 类 rows.")
+@rule("sum.group-total", "sum", "A block group's total row (人员经费合计) equals the sum of its 类 rows, in every amount column.")
 def group_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for table in doc.tables:
         for block in table.spec.blocks:
@@ -95,9 +95,13 @@ def group_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             tops = [r for r in table.rows if r.group == block.group and r.level == 1]
             if total is None or not tops:
                 continue
-            yield from _compare(doc, table, config, "sum.group-total", table.cell_location(total, "amount"),
-                                total["amount"], [r["amount"] for r in tops],
-                                f"{block.total_label}与{block.group}各类科目之和", f"{block.total_label} against its 类 rows")
+            columns = table.spec.amount_columns       # (金额 and 其中：基本支出 alike)
+            for col in columns:
+                which = (f"的{col.label}", f" {col.key}") if len(columns) > 1 else ("", "")
+                yield from _compare(doc, table, config, "sum.group-total", table.cell_location(total, col.key),
+                                    total[col.key], [r[col.key] for r in tops],
+                                    f"{block.total_label}{which[0]}与{block.group}各类科目之和",
+                                    f"{block.total_label}{which[1]} against its 类 rows")
 
 
 def _row(table: Table, name: str | int) -> Row | None:

@@ -72,15 +72,22 @@ class Column:
     seq: str | None = None
     of: tuple[str, str] | None = None  # rate: (part, whole) → part/whole; growth: (this, last) → this/last − 1
     unit: str | None = None            # an amount column counted in another unit than its table's (a score: 分)
+    printed: bool = False              # rate/growth: typed as the document prints it, checked against ``of``
 
     @property
     def qualified_label(self) -> str:
         return "/".join((*self.path, self.label))
 
     @property
-    def computed(self) -> bool:
-        """Computed columns are filled by the build, never typed in the CSV."""
+    def is_rate(self) -> bool:
+        """A percentage column: computed from ``of``, or printed and checked against it."""
         return self.type in ("rate", "growth")
+
+    @property
+    def computed(self) -> bool:
+        """Computed columns are filled by the build, never typed in the CSV; a rate column
+        marked ``printed`` is typed as the document prints it (the checker recomputes it)."""
+        return self.is_rate and not self.printed
 
 
 @dataclass(frozen=True)
@@ -322,7 +329,7 @@ def _parse_columns(items: object, where: YamlMapping, path: tuple[str, ...] = ()
             tree.append({"group": label, "children": sub_tree})
             leaves.extend(sub_leaves)
         else:
-            reject_unknown(item, {"key", "label", "type", "seq", "of", "unit"})
+            reject_unknown(item, {"key", "label", "type", "seq", "of", "unit", "printed"})
             col_type = require(item, "type")
             if col_type not in COLUMN_TYPES:
                 raise ProfileError(item.where("type"), f"未知的列类型“{col_type}”",
@@ -333,8 +340,12 @@ def _parse_columns(items: object, where: YamlMapping, path: tuple[str, ...] = ()
                 if len(pair) != 2:
                     raise ProfileError(item.where("of"), "“of”应列出两个列：分子列和分母列")
                 of = (str(pair[0]), str(pair[1]))
+            printed = optional(item, "printed", bool, False)
+            if printed and of is None:
+                raise ProfileError(item.where("printed"), f"“printed”只用于比率列（type: rate 或 growth），本列的类型是 {col_type}",
+                                   "金额列本来就照表中所印填写；去掉 printed")
             col = Column(identifier(item, "key", "列的 key"), require(item, "label"), col_type, path, optional(item, "seq"), of,
-                         optional(item, "unit", str))
+                         optional(item, "unit", str), printed)
             tree.append({"label": col.label})
             leaves.append(col)
     return tree, leaves

@@ -106,7 +106,7 @@ def parse_cell(raw: str) -> Cell:
 
 
 _PERCENT_RE = re.compile(r"^[+-]?\d+(\.\d+)?%$")
-PERCENT_FORMS = "如 27.05%、-3.2% 或 0.00%（带百分号，不用千分位逗号）；空白或 —— 也可以"
+PERCENT_FORMS = "带百分号，如 27.05%、-3.2% 或 0.00%，不用千分位逗号；空白或 —— 也可以"
 
 
 def parse_rate(raw: str) -> Cell:

@@ -8,6 +8,7 @@ Every number here is made up (tests/fixtures/portal-rates, and the small portals
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import shutil
@@ -205,7 +206,7 @@ def test_a_rate_off_by_more_than_half_a_unit_always_fires(part, whole, places, s
 def test_a_rate_of_exact_amounts_printed_in_wan_yuan_never_fires(part, whole, places):
     """The document computes its rate from 元 and prints the amounts rounded to 万元: the rule
     allows each amount the portal's 万元 rounding (0.005), so the printed rate always passes."""
-    spec = SPEC.__class__(**{**SPEC.__dict__, "unit": "万元"})
+    spec = dataclasses.replace(SPEC, unit="万元")
     wan = [_rounded(Decimal(n) / 10000, 2) for n in (part, whole)]
     assume(wan[1] > 0)
     printed = _rounded(Decimal(part) * 100 / Decimal(whole), places)

@@ -57,8 +57,9 @@ def table_schema(spec: TableSpec) -> dict[str, Any]:
         field: dict[str, Any] = {"name": name, "title": column.qualified_label}
         if column.type == "amount":
             field.update(type="number", groupChar=",", description=f"单位：{column.unit or spec.unit}")
-        elif column.computed:
-            field.update(type="number", bareNumber=False, description="百分比，由本表金额计算")
+        elif column.is_rate:
+            field.update(type="number", bareNumber=False,
+                         description="百分比，照公开表格所印（与本表金额核对）" if column.printed else "百分比，由本表金额计算")
         else:
             field["type"] = "string"
         fields.append(field)

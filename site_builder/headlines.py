@@ -108,7 +108,7 @@ def headline_figures(doc: Document) -> list[Figure]:
             figures.append(Figure(item["label"], doc.profile.grade(value), "", role, value))
         elif fmt == "score":
             figures.append(Figure(item["label"], plain_number(value), item.get("unit", "分"), role, value))
-        elif table.spec.column(item["column"]).computed:
+        elif table.spec.column(item["column"]).is_rate:          # a percentage, computed or printed: as shown
             figures.append(Figure(item["label"], cell.text if cell is not None else "", "", role, value))
         else:
             figures.append(Figure(item["label"], money(value), item.get("unit", table.spec.unit), role, value))

@@ -43,6 +43,21 @@ def label_key(text: str) -> str:
     return _SPACES.sub("", normalize_text(text))
 
 
+_LINE_NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,6})?")
+
+
+def line_number(text: str) -> Decimal | None:
+    """A printed 行次 as a number (“1.00” → 1, “27” → 27), or None when it is no number (甲, 一)."""
+    text = normalize_text(text)
+    return Decimal(text) if _LINE_NUMBER.fullmatch(text) else None
+
+
+def _line_key(text: str) -> Decimal | str:
+    """How a 行次 is looked up: by its value when it is a number, else as printed."""
+    number = line_number(text)
+    return text if number is None else number
+
+
 def same_label(a: str, b: str) -> bool:
     """Compare printed labels ignoring spaces and full-/half-width forms (（境） = (境))."""
     return label_key(a) == label_key(b)
@@ -201,27 +216,54 @@ class Table:
         row = self.find(label)
         return row.amount(key) if row else Decimal(0)
 
-    def at_line(self, line: int | str) -> Row | None:
-        """The row printed with 行次 ``line`` (either side of a two-sided table)."""
+    @functools.cached_property
+    def line_index(self) -> dict[Decimal | str, Row]:
+        """Each printed 行次 (either side of a two-sided table) → the first row that prints it:
+        a number by its value (“1.00”, “1” and 1 are one 行次), other text as it is."""
         keys = [c.key for c in self.spec.columns if c.type == "line"]
-        return next((r for r in self.rows if any(r.cells.get(k) == str(line) for k in keys)), None)
+        index: dict[Decimal | str, Row] = {}
+        for row in self.rows:
+            for key in keys:
+                text = row.cells.get(key)
+                if isinstance(text, str) and text:
+                    index.setdefault(_line_key(text), row)
+        return index
+
+    @property
+    def prints_lines(self) -> bool:
+        """True when the table has a 行次 column (rows are then named by it, not by position)."""
+        return any(c.type == "line" for c in self.spec.columns)
+
+    def at_line(self, line: int | str) -> Row | None:
+        """The row printed with 行次 ``line`` (either side of a two-sided table); a 行次 printed
+        as a decimal (1.00) is the same 行次 as 1."""
+        return self.line_index.get(_line_key(str(line)))
 
     def numbered(self, number: int) -> Row | None:
         """Row by 行次, or the n-th row (1-based) of a table that prints no 行次."""
-        if any(c.type == "line" for c in self.spec.columns):
+        if self.prints_lines:
             return self.at_line(number)
         return self.rows[number - 1] if 0 < number <= len(self.rows) else None
+
+    def missing(self, name: str | int) -> str:
+        """Why the row ``name`` (a printed label, or a 行次 as an int) is not found, for a
+        finding: “表中没有行次为 51 的行”."""
+        if isinstance(name, str):
+            return f"表中没有“{name}”行"
+        if self.prints_lines:
+            return f"表中没有行次为 {name} 的行"
+        return f"本表不印行次，按行序数第 {name} 行，而本表只有 {len(self.rows)} 行"
 
     def line_value(self, line: int | str, key: str) -> Decimal:
         row = self.at_line(line)
         return row.amount(key) if row else Decimal(0)
 
-    def group_total(self, group: str) -> Decimal:
-        """For block tables: the amount on the group's published total row."""
+    def group_total(self, group: str, key: str = "amount") -> Decimal:
+        """For block tables: the amount in column ``key`` on the group's published total row."""
         for block in self.spec.blocks:
             if block.group == group:
                 row = self.find(block.total_label)
-                return row.amount("amount") if row else Decimal(0)
+                return row.amount(key) if row else Decimal(0)
         raise KeyError(group)
 
 

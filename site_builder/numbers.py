@@ -105,6 +105,24 @@ def parse_cell(raw: str) -> Cell:
     return Cell(text, bounded(value, raw))
 
 
+_PERCENT_RE = re.compile(r"^[+-]?\d+(\.\d+)?%$")
+PERCENT_FORMS = "带百分号，如 27.05%、-3.2% 或 0.00%，不用千分位逗号；空白或 —— 也可以"
+
+
+def parse_rate(raw: str) -> Cell:
+    """Parse one printed percentage (a rate column the profile marks ``printed``): “27.05%”,
+    “-3.2%”, “0.00%”, blank or ``——``; the text stays as printed, the value is in percent
+    (27.05). Anything else is a ValueError with a Chinese reason naming the expected form."""
+    text = normalize_text(raw or "")
+    if text == "":
+        return BLANK
+    if text in NOT_APPLICABLE_MARKS or set(text) <= {"—", "-", "－"}:
+        return Cell("——", None)
+    if not _PERCENT_RE.match(text):
+        raise ValueError(f"“{_shown(raw)}”不是百分比（应照表中所印填写，{PERCENT_FORMS}）")
+    return Cell(text, bounded(Decimal(text[:-1]), raw))
+
+
 def parse_decimal(raw: object) -> Decimal:
     """Parse a number typed in YAML (int, float-looking text, thousands separators). Not a
     number: ValueError; a number beyond the bounds (NaN, 1e400, 16 integer digits): OutOfRange."""

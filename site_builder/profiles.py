@@ -73,15 +73,22 @@ class Column:
     seq: str | None = None
     of: tuple[str, str] | None = None  # rate: (part, whole) → part/whole; growth: (this, last) → this/last − 1
     unit: str | None = None            # an amount column counted in another unit than its table's (a score: 分)
+    printed: bool = False              # rate/growth: typed as the document prints it, checked against ``of``
 
     @property
     def qualified_label(self) -> str:
         return "/".join((*self.path, self.label))
 
     @property
-    def computed(self) -> bool:
-        """Computed columns are filled by the build, never typed in the CSV."""
+    def is_rate(self) -> bool:
+        """A percentage column: computed from ``of``, or printed and checked against it."""
         return self.type in ("rate", "growth")
+
+    @property
+    def computed(self) -> bool:
+        """Computed columns are filled by the build, never typed in the CSV; a rate column
+        marked ``printed`` is typed as the document prints it (the checker recomputes it)."""
+        return self.is_rate and not self.printed
 
 
 @dataclass(frozen=True)
@@ -131,9 +138,10 @@ class TableSpec:
     not_above: tuple[tuple[str, str], ...] = ()  # (a, b): a row's a may not exceed its b (得分 ≤ 分值)
     row_sums: tuple[tuple[str, tuple[str, ...]], ...] = ()  # checker: (total, parts) per row
     leaves_only: bool = False  # a 科目 table listing 项 rows only (no 类/款 rows): no parent checks
-    # checker: a row = the sum of other rows; rows named by printed label, or by 行次 (int);
-    # the columns compared (all amount columns when empty: one side only in a two-sided table)
-    sum_rows: tuple[tuple[str | int, tuple[str | int, ...], tuple[str, ...]], ...] = ()
+    # checker: a row = the sum of other rows; rows named by printed label, by 行次 (int), or by a
+    # range of 行次 (every printed 行次 in it: a print may skip some); the columns compared (all
+    # amount columns when empty: one side only in a two-sided table)
+    sum_rows: tuple[tuple[str | int, tuple[str | int | range, ...], tuple[str, ...]], ...] = ()
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -322,7 +330,7 @@ def _parse_columns(items: object, where: YamlMapping, path: tuple[str, ...] = ()
             tree.append({"group": label, "children": sub_tree})
             leaves.extend(sub_leaves)
         else:
-            reject_unknown(item, {"key", "label", "type", "seq", "of", "unit"})
+            reject_unknown(item, {"key", "label", "type", "seq", "of", "unit", "printed"})
             col_type = require(item, "type")
             if col_type not in COLUMN_TYPES:
                 raise ProfileError(item.where("type"), f"未知的列类型“{col_type}”",
@@ -333,8 +341,12 @@ def _parse_columns(items: object, where: YamlMapping, path: tuple[str, ...] = ()
                 if len(pair) != 2:
                     raise ProfileError(item.where("of"), "“of”应列出两个列：分子列和分母列")
                 of = (str(pair[0]), str(pair[1]))
+            printed = optional(item, "printed", bool, False)
+            if printed and of is None:
+                raise ProfileError(item.where("printed"), f"“printed”只用于比率列（type: rate 或 growth），本列的类型是 {col_type}",
+                                   "金额列本来就照表中所印填写；去掉 printed")
             col = Column(identifier(item, "key", "列的 key"), require(item, "label"), col_type, path, optional(item, "seq"), of,
-                         optional(item, "unit", str))
+                         optional(item, "unit", str), printed)
             tree.append({"label": col.label})
             leaves.append(col)
     return tree, leaves
@@ -354,21 +366,22 @@ def _check_keys(item: YamlMapping, key: str, keys: list[str], allowed: list[str]
             raise ProfileError(item.where(key), f"{what}“{name}”不是本表的列", "本表的列：" + "、".join(allowed))
 
 
-def _row_range(entry: YamlMapping) -> tuple[str | int, ...]:
-    """``parts`` of a sum_rows entry: labels, 行次 numbers and ranges such as "1-26", or ``above``
+def _row_range(entry: YamlMapping) -> tuple[str | int | range, ...]:
+    """``parts`` of a sum_rows entry: labels, 行次 numbers and ranges such as "1-26" (kept as a
+    range: it means the 行次 in it that the table prints, a print may skip some), or ``above``
     (every row printed above the total: two-sided tables whose lines vary between documents)."""
     value = require(entry, "parts", (list, str))
     if isinstance(value, str):
         if value != "above":
             raise ProfileError(entry.where("parts"), f"“parts”应为行的列表或 above，实际是“{value}”")
         return ("above",)
-    parts: list[str | int] = []
+    parts: list[str | int | range] = []
     for part in value:
         match = re.fullmatch(r"(\d+)\s*-\s*(\d+)", part) if isinstance(part, str) else None
         if match and max(len(match[1]), len(match[2])) > len(str(MAX_TABLE_ROWS)) or \
                 match and int(match[2]) > MAX_TABLE_ROWS:      # "1-99999999999" would list them all
             raise ProfileError(entry.where("parts"), f"行次范围“{part}”超出表格的行数（最多 {MAX_TABLE_ROWS:,} 行）")
-        parts.extend(range(int(match[1]), int(match[2]) + 1) if match else [part])
+        parts.append(range(int(match[1]), int(match[2]) + 1) if match else part)
     return tuple(parts)
 
 

@@ -19,7 +19,7 @@ from .errors import ContentError, Location
 from .model import TOTAL_LABEL, Row, Table, same_label
 from decimal import Decimal
 
-from .numbers import BLANK, Cell, normalize_text, parse_cell, percent, plain_number
+from .numbers import BLANK, Cell, normalize_text, parse_cell, parse_rate, percent, plain_number
 from .profiles import Column, TableSpec, TotalRow
 from .sources import CONTROL_CHARACTERS, MAX_CELL_CHARS, MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, read_text
 
@@ -122,9 +122,9 @@ def _read_rows(records: Iterator[tuple[int, list[str]]], path: Path, spec: Table
             if column is None:
                 continue
             raw = record[index] if index < len(record) else ""
-            if column.type == "amount":
+            if column.type == "amount" or column.printed:    # (a printed rate: “27.05%”, checks/rates.py)
                 try:
-                    cells[column.key] = parse_cell(raw)
+                    cells[column.key] = parse_rate(raw) if column.printed else parse_cell(raw)
                 except ValueError as exc:
                     raise ContentError(Location(path, line, index + 1),
                                        f"“{column.qualified_label}”列：{exc}") from None
@@ -196,9 +196,10 @@ def fill_computed(row: Row, spec: TableSpec) -> None:
     """Rate columns (执行率 = 执行数 / 预算数) and growth columns (增速 = 本年 / 上年 − 1).
 
     Blank when either amount is blank or the base is 0: an undefined rate is never 0.00%.
+    A rate column marked ``printed`` keeps what the CSV gave (the checker compares the two).
     """
     for col in spec.columns:
-        if col.of:
+        if col.computed and col.of:
             part, whole = row[col.of[0]], row[col.of[1]]
             rate = None
             if part.value is not None and whole.value:

@@ -52,6 +52,13 @@ def profile(old: str, new: str):
     return apply
 
 
+def profile_line(text: str) -> str:
+    """“profiles/final-accounts-10.yaml:N:”, N the line of ``text`` in the built-in profile
+    (computed: the comment at its top, which documents the keys, grows)."""
+    lines = (BUILTIN_PROFILES / "final-accounts-10.yaml").read_text(encoding="utf-8").splitlines()
+    return f"profiles/final-accounts-10.yaml:{next(n for n, line in enumerate(lines, start=1) if text in line)}:"
+
+
 def csv_rows(rel: str, row: str, count: int):
     """The table's header, then ``row`` ``count`` times."""
     def apply(root: Path) -> None:
@@ -113,10 +120,10 @@ CASES = {
     "form weight of 5,000 digits": (edit(SELF_EVALUATION, 'weight: "20"', f'weight: "{DIGITS}"'), "05-archives.yaml:38:", "“weight”：“9999"),
     "form rate of 7 decimals": (edit(SELF_EVALUATION, 'score: "10.00"', 'score: "10.0000001%"'), "05-archives.yaml:26:", "的小数超过 6 位"),
     "profile grade of 21 digits": (profile("{min: 90, label: 优}", "{min: 100000000000000000000, label: 优}"),
-                                   "profiles/final-accounts-10.yaml:45:", "“min”：“100000000000000000000”过大"),
-    "profile grade .inf": (profile("{min: 90, label: 优}", "{min: .inf, label: 优}"), "profiles/final-accounts-10.yaml:45:",
+                                   profile_line("{min: 90, label: 优}"), "“min”：“100000000000000000000”过大"),
+    "profile grade .inf": (profile("{min: 90, label: 优}", "{min: .inf, label: 优}"), profile_line("{min: 90, label: 优}"),
                            "“.inf”不是具体的数字"),
-    "profile row range of 100 billion rows": (profile('parts: ["1-26"]', 'parts: ["1-99999999999"]'), "profiles/final-accounts-10.yaml:135:",
+    "profile row range of 100 billion rows": (profile('parts: ["1-26"]', 'parts: ["1-99999999999"]'), profile_line('parts: ["1-26"]'),
                                               "行次范围“1-99999999999”超出表格的行数"),
     "profile block count of a billion": (profile("count: 1,", "count: 1000000000,"), "profiles/final-accounts-10.yaml:", "“count”应为 1 到 33 之间的整数"),
     "profile block count of 0": (profile("count: 1,", "count: 0,"), "profiles/final-accounts-10.yaml:", "“count”应为 1 到 33 之间的整数"),

@@ -7,6 +7,7 @@ the edited line (or at the named file and line where the rule reports the other 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -82,5 +83,29 @@ def test_each_rule_fires_on_its_mutation(content_copy, rule_id):
         [(f.location.path.name, f.location.line, f.message) for f in findings]
 
 
+# Rules whose tables the example content does not have (its 三公 tables compute their rates):
+# rule → (fixture portal, file, old text, new text, (file name, line) of the finding)
+RATES = Path(__file__).resolve().parent / "fixtures/portal-rates"
+R = "departments/demo-ju/2024/final-accounts"
+FIXTURE_MUTATIONS = {
+    "rate.printed": (RATES, f"{R}/tables/02.csv", '"3,500.00",78.0%', '"3,500.00",78.1%', ("02.csv", 7)),
+    "rate.zero-denominator": (RATES, f"{R}/tables/02.csv", "因公出国（境）费,0.00,0.00,0.00,,",
+                              "因公出国（境）费,0.00,0.00,0.00,0.00%,", ("02.csv", 3)),
+}
+
+
+@pytest.mark.parametrize("rule_id", sorted(FIXTURE_MUTATIONS))
+def test_each_fixture_rule_fires_on_its_mutation(tmp_path, rule_id):
+    root, rel, old, new, where = FIXTURE_MUTATIONS[rule_id]
+    portal = tmp_path / "portal"
+    shutil.copytree(root, portal)
+    assert [f for f in run_checks(load_portal(portal)) if f.rule == rule_id] == []
+    mutate(portal, rel, old, new)
+    findings = [f for f in run_checks(load_portal(portal)) if f.rule == rule_id and f.severity in ("error", "warning")]
+    assert where in {(f.location.path.name, f.location.line) for f in findings}, \
+        [(f.location.path.name, f.location.line, f.message) for f in findings]
+
+
 def test_every_rule_has_a_mutation():
-    assert set(MUTATIONS) == set(RULES)
+    assert set(MUTATIONS) | set(FIXTURE_MUTATIONS) == set(RULES)
+    assert not set(MUTATIONS) & set(FIXTURE_MUTATIONS)

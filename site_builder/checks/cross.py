@@ -10,27 +10,56 @@ from ..model import Document, Row, Table, same_label, strip_numbering
 from . import CheckConfig, Finding, rule
 
 
-def _rows(table: Table, ref: dict) -> list[Row]:
-    """The rows a reference names: `row` (label or 行次), `rows` (several), or `level` (all 类 rows)."""
+def _rows(table: Table, ref: dict) -> tuple[list[Row], list[str]]:
+    """The rows a reference names: `row` (label or 行次), `rows` (several), or `level` (all 类
+    rows); and why each row it names that the table lacks is missing (never summed without it)."""
     if "level" in ref:
-        return table.rows_at_level(int(ref["level"]))
+        return table.rows_at_level(int(ref["level"])), []
     if ref.get("rows") == "*":
-        return [r for r in table.rows if not r.computed]
+        return [r for r in table.rows if not r.computed], []
     names = ref["rows"] if "rows" in ref else [ref["row"]]
-    found = [table.numbered(n) if isinstance(n, int) else table.find(str(n)) for n in names]
-    return [r for r in found if r is not None]
+    rows: list[Row] = []
+    missing: list[str] = []
+    for name in names:
+        row = table.numbered(name) if isinstance(name, int) else table.find(str(name))
+        if row is None:
+            missing.append(table.missing(name if isinstance(name, int) else str(name)))
+        else:
+            rows.append(row)
+    return rows, missing
 
 
 def resolve(doc: Document, ref: dict) -> tuple[Decimal, Location, str, str] | None:
-    """(value, location, text shown, unit) of a reference; sums when it names several rows."""
+    """(value, location, text shown, unit) of a reference; sums when it names several rows.
+    None when it names no row at all (a `level` of a table without 类 rows)."""
     table = doc.table(str(ref["table"]))
-    rows = _rows(table, ref)
+    rows, _ = _rows(table, ref)
     if not rows:
         return None
     value = sum((r.amount(ref["column"]) for r in rows), Decimal(0))
     first = rows[0]
     text = first[ref["column"]].text if len(rows) == 1 else f"{value:.2f}"
     return value, table.cell_location(first, ref["column"]), text, table.spec.unit
+
+
+def _unfound(doc: Document, check: dict) -> Finding | None:
+    """A warning when a side of ``check`` names a row its table lacks: comparing the sum of
+    the rows that are there would be comparing a part with a whole."""
+    reasons, tables = [], []
+    path = None
+    for side in ("a", "b"):
+        table = doc.table(str(check[side]["table"]))
+        _, missing = _rows(table, check[side])
+        if missing:
+            path = path or table.path
+            reasons.append(f"{table.spec.number}{'；'.join(missing)}")
+            tables.append(table.spec.id)
+    if path is None:
+        return None
+    return Finding(rule="cross.equal", family="cross-table", severity="warning", location=Location(path),
+                   document=doc.url, expected="", found="",
+                   message=f"{check['label']}：无法核对，{'；'.join(reasons)}（检查表中的行名和行次，或表格方案的 cross_checks）",
+                   message_en=f"{check['label']}: not checked, a row it names is not in table {', '.join(tables)}")
 
 
 def _declared(doc: Document, kind: str) -> Iterator[tuple[dict, dict]]:
@@ -44,13 +73,17 @@ def _declared(doc: Document, kind: str) -> Iterator[tuple[dict, dict]]:
 @rule("cross.equal", "cross-table", "Two figures of different tables agree (profile: cross_checks with a and b).")
 def equal(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for check, _ in _declared(doc, "equal"):
+        unfound = _unfound(doc, check)
+        if unfound is not None:
+            yield unfound
+            continue
         a, b = resolve(doc, check["a"]), resolve(doc, check["b"])
         if a is None or b is None:
             continue
         gap = abs(a[0] - b[0])
         if gap == 0:
             continue
-        addends = max(len(_rows(doc.table(str(check[s]["table"])), check[s])) for s in ("a", "b"))
+        addends = max(len(_rows(doc.table(str(check[s]["table"])), check[s])[0]) for s in ("a", "b"))
         within = gap <= config.tolerance(a[3], addends)
         severity = "note" if within else check.get("severity", "error")
         yield Finding(rule="cross.equal", family="cross-table", severity=severity, location=a[1], document=doc.url,

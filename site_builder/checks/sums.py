@@ -87,7 +87,7 @@ def total_row(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                                 f"合计行{col.label}与各类科目之和", f"合计 {col.key} against the 类 rows")
 
 
-@rule("sum.group-total", "sum", "A block group's total row (人员经费合计) equals the sum of its 类 rows.")
+@rule("sum.group-total", "sum", "A block group's total row (人员经费合计) equals the sum of its 类 rows, in every amount column.")
 def group_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for table in doc.tables:
         for block in table.spec.blocks:
@@ -95,13 +95,53 @@ def group_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             tops = [r for r in table.rows if r.group == block.group and r.level == 1]
             if total is None or not tops:
                 continue
-            yield from _compare(doc, table, config, "sum.group-total", table.cell_location(total, "amount"),
-                                total["amount"], [r["amount"] for r in tops],
-                                f"{block.total_label}与{block.group}各类科目之和", f"{block.total_label} against its 类 rows")
+            columns = table.spec.amount_columns       # (金额 and 其中：基本支出 alike)
+            for col in columns:
+                which = (f"的{col.label}", f" {col.key}") if len(columns) > 1 else ("", "")
+                yield from _compare(doc, table, config, "sum.group-total", table.cell_location(total, col.key),
+                                    total[col.key], [r[col.key] for r in tops],
+                                    f"{block.total_label}{which[0]}与{block.group}各类科目之和",
+                                    f"{block.total_label}{which[1]} against its 类 rows")
 
 
 def _row(table: Table, name: str | int) -> Row | None:
     return table.numbered(name) if isinstance(name, int) else table.find(str(name))
+
+
+def _parts(table: Table, names: tuple[str | int | range, ...]) -> tuple[list[Row], list[tuple[str, str]]]:
+    """The rows ``names`` name, and (why, in Chinese and in English) for each one the table
+    lacks. A range of 行次 is every 行次 in it that the table prints (a print may skip 51–52):
+    only a range with none of them is missing; a 行次 or label named singly must be there."""
+    rows: list[Row] = []
+    seen: set[int] = set()          # (a row of a two-sided table prints two 行次)
+    missing: list[tuple[str, str]] = []
+    for name in names:
+        if isinstance(name, range):
+            found = [r for r in (table.numbered(n) for n in name) if r is not None]
+            if not found:
+                missing.append((f"表中没有行次在 {name.start}–{name.stop - 1} 之间的行",
+                                f"no line {name.start}-{name.stop - 1}"))
+        else:
+            row = _row(table, name)
+            found = [row] if row is not None else []
+            if row is None:
+                missing.append((table.missing(name), f"no line {name}" if isinstance(name, int) else f"no row {name}"))
+        for row in found:
+            if id(row) not in seen:
+                seen.add(id(row))
+                rows.append(row)
+    return rows, missing
+
+
+def _english(name: str | int | range) -> str:
+    """A part as message_en lists it: 1-26, 27, 'label'."""
+    return f"{name.start}-{name.stop - 1}" if isinstance(name, range) else repr(name)
+
+
+def _what(name: str | int | range) -> str:
+    if isinstance(name, range):
+        return f"行次 {name.start}-{name.stop - 1}"
+    return f"行次 {name}" if isinstance(name, int) else f"“{name}”"
 
 
 @rule("sum.rows", "sum", "A total row equals the sum of named rows (profile: sum_rows), e.g. 政府采购 合计 = 货物 + 工程 + 服务.")
@@ -109,23 +149,26 @@ def named_rows(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for table in doc.tables:
         for total_name, part_names, keys in table.spec.sum_rows:
             total = _row(table, total_name)
-            parts: list[Row | None]
+            parts: list[Row]
+            missing = [] if total is not None else [(f"合计行：{table.missing(total_name)}", f"no total row {total_name}")]
             if part_names == ("above",):
-                above = range(table.rows.index(total)) if total else range(0)
-                part_names = tuple(above)
-                parts = [table.rows[i] for i in above]
+                parts = table.rows[:table.rows.index(total)] if total else []
             else:
-                parts = [_row(table, name) for name in part_names]
-            found = [p for p in parts if p is not None]
-            if total is None or len(found) < len(parts):
-                missing = [str(n) for n, p in zip((total_name, *part_names), (total, *parts), strict=True) if p is None]
+                parts, lacking = _parts(table, part_names)
+                missing += lacking
+            columns = [c for c in table.spec.amount_columns if not keys or c.key in keys]
+            if missing or total is None:
+                named = "、".join(_what(n) for n in (total_name, *part_names) if n != "above")
+                labels = "、".join(c.qualified_label for c in columns)
                 yield Finding(rule="sum.rows", family="sum", severity="warning", location=Location(table.path),
-                              document=doc.url, expected="、".join(missing), found="",
-                              message=f"{table.spec.number} 找不到行：{'、'.join(missing)}，无法核对合计",
-                              message_en=f"{table.spec.number}: rows not found: {', '.join(missing)}")
+                              document=doc.url, expected=named, found="",
+                              message=f"{table.spec.number} 无法核对{_what(total_name)}行（{labels}）与其分项之和："
+                                      f"{'；'.join(m for m, _ in missing)}（检查表中的行次和行名，或表格方案的 sum_rows）",
+                              message_en=f"{table.spec.number}: cannot check row {total_name} against its parts: "
+                                         f"{'; '.join(m for _, m in missing)}")
                 continue
-            for col in [c for c in table.spec.amount_columns if not keys or c.key in keys]:
+            for col in columns:
                 yield from _compare(doc, table, config, "sum.rows", table.cell_location(total, col.key),
-                                    total[col.key], [p[col.key] for p in found],
+                                    total[col.key], [p[col.key] for p in parts],
                                     f"{f'行次 {total_name} ' if isinstance(total_name, int) else f'“{total_name}”行'}{col.label}与其分项之和",
-                                    f"row {total_name} {col.key} against rows {list(part_names)}")
+                                    f"row {total_name} {col.key} against rows [{', '.join(map(_english, part_names))}]")

@@ -410,10 +410,8 @@ BLOCKS_06 = """\
 
 
 @pytest.fixture
-def blocks(tmp_path, monkeypatch) -> Path:
-    """A block table with a second amount column. profiles.py refuses it until the page draws
-    it (the lead's part of issue 26): the refusal is lifted here for the checker's tests."""
-    monkeypatch.setitem(profiles.LAYOUT_SHOWS, "blocks", lambda col: True)
+def blocks(tmp_path) -> Path:
+    """A block table with a second amount column (the page draws it in every block)."""
     return write_portal(tmp_path / "blocks", BLOCKS_PROFILE, {"06": BLOCKS_06})
 
 

@@ -38,9 +38,9 @@ class RowView:
     def html(self) -> Markup:
         """The row's ``<tr>``, escaped as the template would: a table has hundreds of cells, and
         writing them here rather than in a Jinja loop halves the time a page takes to render."""
-        section = "section" in self.classes
+        scope = "rowgroup" if "section" in self.classes else "col" if "repeats-header" in self.classes else "row"
         row_class = f' class="{_escape(self.classes)}"' if self.classes else ""
-        return Markup(f"<tr{row_class}>" + "".join(_cell_html(c, section) for c in self.cells) + "</tr>")
+        return Markup(f"<tr{row_class}>" + "".join(_cell_html(c, scope) for c in self.cells) + "</tr>")
 
 
 def _escape(text: str) -> str:
@@ -50,13 +50,13 @@ def _escape(text: str) -> str:
         .replace('"', "&#34;").replace("'", "&#39;")
 
 
-def _cell_html(cell: CellView, section: bool) -> str:
+def _cell_html(cell: CellView, scope: str) -> str:
     spans = (f' colspan="{cell.colspan}"' if cell.colspan > 1 else "") + \
         (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "")
     classes = f' class="{_escape(cell.classes)}"' if cell.classes else ""
     if cell.header:
         level = f'<span class="vh">（{_escape(cell.level_name)}）</span>' if cell.level_name else ""
-        return f'<th scope="{"rowgroup" if section else "row"}"{spans}{classes}>{_escape(str(cell.text))}{level}</th>'
+        return f'<th scope="{scope}"{spans}{classes}>{_escape(str(cell.text))}{level}</th>'
     key = f' data-key="{_escape(cell.key)}"' if cell.key else ""
     code = f' data-code="{_escape(cell.code)}"' if cell.code else ""
     return f"<td{spans}{classes}{key}{code}>{_escape(str(cell.text))}</td>"
@@ -98,12 +98,19 @@ def _subject_row(row: Row, columns: list[Column]) -> RowView:
     return RowView(cells, classes, row.level)
 
 
+def _printed(value: object) -> str:
+    return value.text if isinstance(value, Cell) else str(value or "")
+
+
 def _is_total_label(text: str) -> bool:
     compact = "".join(text.split())
     return compact.endswith("合计") or compact in ("总计", "小计")
 
 
 def _grid_row(row: Row, columns: list[Column], width: int) -> RowView:
+    if row.repeats_header:   # a printed header row repeated inside the table: header cells, as printed
+        return RowView([CellView(_printed(row.cells.get(c.key)), header=True, classes="repeated-header")
+                        for c in columns], "repeats-header")
     if row.is_section and row.cells.get(columns[0].key):   # a label in the first column alone: a heading
         label = next(v for v in row.cells.values() if isinstance(v, str) and v)
         return RowView([CellView(label, header=True, colspan=width, classes="section")], "section")

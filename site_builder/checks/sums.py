@@ -42,7 +42,7 @@ def _label(row: Row) -> str:
 def row_parts(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for table in doc.tables:
         for total_key, part_keys in table.spec.row_sums:
-            for row in table.rows:
+            for row in table.data_rows:
                 if row.computed:
                     continue
                 yield from _compare(doc, table, config, "sum.row-parts", table.cell_location(row, total_key),
@@ -111,7 +111,7 @@ def named_rows(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             total = _row(table, total_name)
             parts: list[Row | None]
             if part_names == ("above",):
-                above = range(table.rows.index(total)) if total else range(0)
+                above = [i for i in range(table.rows.index(total) if total else 0) if not table.rows[i].repeats_header]
                 part_names = tuple(above)
                 parts = [table.rows[i] for i in above]
             else:

@@ -338,7 +338,7 @@ def identifier(item: YamlMapping, key: str, what: str) -> str:
     return value
 
 
-def texts(mapping: YamlMapping, key: str) -> tuple[str, ...]:
+def text_list(mapping: YamlMapping, key: str) -> tuple[str, ...]:
     """``mapping[key]`` as a tuple of texts: one text, or a list of them (() when absent)."""
     value = optional(mapping, key, (str, list), [])
     items = [value] if isinstance(value, str) else value
@@ -363,11 +363,23 @@ class HeaderWords:
         words = cls()
         aliases = optional(data, "header_aliases", dict, {})
         for label in aliases:
-            words.aliases[label_key(str(label))] = (texts(aliases, label), aliases.where(label))
+            words.aliases[label_key(str(label))] = (text_list(aliases, label), aliases.where(label))
         subheaders = optional(data, "subheaders", dict, {})
         for label in subheaders:
-            words.subheaders[label_key(str(label))] = texts(subheaders, label)
+            words.subheaders[label_key(str(label))] = text_list(subheaders, label)
         return words
+
+    @staticmethod
+    def refuse_unused(data: YamlMapping, tables: list[TableSpec]) -> None:
+        """A label under ``header_aliases`` or ``subheaders`` that no column of the profile has
+        (a typo: its spellings would silently apply to nothing)."""
+        labels = {label_key(c.label) for spec in tables for c in spec.columns}
+        for key in ("header_aliases", "subheaders"):
+            mapping = optional(data, key, dict, {})
+            for label in mapping:
+                if label_key(str(label)) not in labels:
+                    raise ProfileError(mapping.where(label), f"{key} 中的“{label}”不是本方案任何一张表的列名",
+                                       "写表格中印的列名（columns 中的 label），如 科目代码")
 
     def apply(self, item: YamlMapping, columns: list[Column]) -> list[Column]:
         """``columns`` with the profile's aliases and sub-headers added by label; an alias that
@@ -434,7 +446,7 @@ def _parse_columns(items: object, where: YamlMapping, path: tuple[str, ...] = ()
                     raise ProfileError(item.where("of"), "“of”应列出两个列：分子列和分母列")
                 of = (str(pair[0]), str(pair[1]))
             col = Column(identifier(item, "key", "列的 key"), require(item, "label"), col_type, path, optional(item, "seq"), of,
-                         optional(item, "unit", str), texts(item, "aliases"), texts(item, "subheader"))
+                         optional(item, "unit", str), text_list(item, "aliases"), text_list(item, "subheader"))
             tree.append({"label": col.label})
             leaves.append(col)
     return tree, leaves
@@ -591,7 +603,7 @@ def _parse_table(item: YamlMapping, defaults: YamlMapping, words: HeaderWords | 
         row_sums=tuple(row_sums),
         leaves_only=optional(item, "leaves_only", bool, False),
         sum_rows=tuple(sum_rows),
-        placeholder_codes=texts(defaults, "placeholder_codes") if "placeholder_codes" in defaults else PLACEHOLDER_CODES,
+        placeholder_codes=text_list(defaults, "placeholder_codes") if "placeholder_codes" in defaults else PLACEHOLDER_CODES,
     )
 
 
@@ -811,6 +823,7 @@ def load_profile(path: Path) -> Profile:
         if not isinstance(item, YamlMapping):
             raise ProfileError(data.where("tables"), "“tables”中的每一项应为表格定义（映射）")
         tables.append(_parse_table(item, data, words))
+    words.refuse_unused(data, tables)
     ids = [t.id for t in tables]
     for spec in tables:
         if ids.count(spec.id) > 1:

@@ -291,6 +291,15 @@ tables:
         {"income_item": "甲", "income": "1.00", "spend_item": "乙", "spend": "2.00"}]
 
 
+def test_a_header_alias_or_subheader_for_no_column_is_refused_at_its_line(tmp_path):
+    path = tmp_path / "aliased.yaml"
+    for key in ("header_aliases", "subheaders"):
+        path.write_text(PROFILE_HEAD + f"{key}:\n  科目名称: [名称]\n  科目代吗: [科目编码]\n", encoding="utf-8")
+        with pytest.raises(ProfileError) as raised:
+            load_profile(path)
+        assert (raised.value.location.line, raised.value.problem) == (15, f"{key} 中的“科目代吗”不是本方案任何一张表的列名")
+
+
 def test_the_fixture_csv_uses_aliases_and_builds(portal):
     """02.csv's header is 科目编码,项目,…: the page shows the profile's labels and every row."""
     assert (portal / DOC / "tables/02.csv").read_text(encoding="utf-8").startswith("科目编码,项目,")
@@ -384,6 +393,18 @@ def test_a_repeated_header_row_is_kept_as_printed_and_never_data(portal, kind):
     if table_id == "04":        # a grid table: the page draws header cells, the workbook the texts
         assert [("th", "col", text) for text in texts] in table.page
         assert texts in table.xlsx
+
+
+def test_a_sub_header_row_is_one_only_where_declared(portal):
+    """The profile's ``subheaders`` or the column's ``subheader``: without either, 类 款 项 is a code
+    (the error of before); with the column's own, the row is a repeated header row."""
+    profile = "profiles/input-mini.yaml"
+    replace(portal, profile, "subheaders:\n  科目代码: [类 款 项]\n", "")
+    code, output = cli("check", portal)
+    assert code == 1 and "tables/02.csv:2:1: 科目代码“类 款 项”应只含数字" in output
+    replace(portal, profile, "{key: code, label: 科目代码, type: code}\n          - {key: name",
+            "{key: code, label: 科目代码, type: code, subheader: 类 款 项}\n          - {key: name")
+    assert Outputs(built(portal), "02").data["rows"][0]["repeats_header"] is True
 
 
 def test_checks_still_read_the_rows_around_a_repeated_header(portal):

@@ -23,13 +23,16 @@ def document_data(doc: Document) -> dict[str, Any]:
             cells = {key: (value.text if isinstance(value, Cell) else value) for key, value in row.cells.items()}
             item: dict[str, Any] = {}
             if spec.layout in ("subject", "blocks"):
-                item.update(code=row.code, name=row.name)
+                # code and name as printed: a row whose 科目代码 prints 无 (no 科目: no level) or a
+                # repeated header row keeps its text there
+                code, name = str(cells.pop("code", "")), str(cells.pop("name", ""))
+                item.update(code=row.code or ("" if row.computed else code), name=row.name or name)
                 if row.level:
                     item["level"] = row.level
-                cells.pop("code", None)
-                cells.pop("name", None)
             elif table.is_section(row):
                 item["section"] = True  # a heading row such as 一、政府采购情况: no amounts
+            if row.repeats_header:
+                item["repeats_header"] = True   # a printed header row repeated inside the table: no data
             item["cells"] = cells
             rows.append(item)
         tables.append({
@@ -37,6 +40,7 @@ def document_data(doc: Document) -> dict[str, Any]:
             "number": spec.number,
             "title": spec.title,
             "unit": spec.unit,
+            **({"year": spec.caption_year} if spec.caption_year else {}),   # its caption's 年度, when not the document's
             "layout": spec.layout,
             "columns": [{"key": c.key, "label": c.label, "path": list(c.path), "type": c.type} for c in spec.columns],
             "rows": rows,

@@ -308,7 +308,7 @@ def _input(doc: Document, path: str) -> Decimal | None:
 
 def _find_row(table: Table, row: str | int | None) -> Row | None:
     if row is None:
-        return table.rows[0] if table.rows else None
+        return table.first_row
     return table.at_line(row) if isinstance(row, int) else table.find(row)
 
 
@@ -351,7 +351,7 @@ def chart_rows(doc: Document, spec: ChartSpec) -> list[ChartRow]:
             rows.append(ChartRow(row.name, values(row.code, row), total=row.amount(spec.total) if spec.total else None))
     elif isinstance(spec.categories, tuple) and spec.categories and spec.categories[0] == "group":
         groups: dict[str, ChartRow] = {}
-        for row in _rows_table(doc, spec).rows:
+        for row in _rows_table(doc, spec).data_rows:
             label = row.cells.get(spec.categories[1])
             if row.computed or row.is_total or not isinstance(label, str) or not label:
                 continue

@@ -12,6 +12,7 @@ Layout (see README and docs/ for the full guide)::
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from pathlib import Path
@@ -20,9 +21,9 @@ from typing import Any
 from .checks import RULES
 from .config import SiteConfig, load_site_config   # (site.yaml is read in config.py)
 from .errors import ContentError, Location, ProfileError
-from .numbers import NUMBER_HINT, OutOfRange, parse_decimal
+from .numbers import MONEY_UNITS, NUMBER_HINT, OutOfRange, parse_decimal
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record
-from .profiles import Profile, load_profiles
+from .profiles import Profile, TableSpec, load_profiles
 from .sources import (YamlMapping, check_texts, load_mapping, optional, read_markdown, refuse_outside_link, reject_unknown,
                       require)
 from .tables import read_table
@@ -42,7 +43,10 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")     # (\Z: "$" would let a name e
 HIDDEN = (".", "_")
 DEPARTMENT_KEYS = {"name", "code", "supervisor", "region"}
 DOCUMENT_KEYS = {"title", "profile", "published", "source", "inputs", "reasons", "table_notes", "corrections",
-                 "known_issues"}
+                 "known_issues", "tables"}
+# What document.yaml's ``tables`` may set for one table whose printed caption differs from the
+# profile: its unit (单位：元 in a 万元 set) and the 年度 the caption prints
+TABLE_OVERRIDE_KEYS = {"unit", "year"}
 
 
 def load_portal(root: Path) -> Portal:
@@ -228,13 +232,14 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
     for table_id in table_notes:
         if not any(spec.id == str(table_id) for spec in profile.tables):
             raise ContentError(table_notes.where(table_id), f"table_notes 中的表“{table_id}”不在方案“{profile.name}”中")
+    overrides = table_overrides(meta, profile)
     tables_dir = folder / "tables"
     for spec in profile.tables:
         csv_path = tables_dir / f"{spec.id}.csv"
         if not csv_path.is_file():
             raise ContentError(csv_path, f"缺少{spec.number}（{spec.title}）的数据文件",
                                "本表无数据时也要建此文件，只写表头一行")
-        table = read_table(csv_path, spec.for_year(year))
+        table = read_table(csv_path, overridden(spec.for_year(year), overrides))
         table.extra_note = str(table_notes.get(spec.id, "") or "")
         doc.tables.append(table)
     known = {f"{spec.id}.csv" for spec in profile.tables}
@@ -260,6 +265,41 @@ def load_document(folder: Path, dept: Department, year: int, config: SiteConfig,
                 raise ContentError(form["location"], f"附件“{form['location'].path.name}”与“{other.name}”在页面上的锚点相同"
                                    f"（#form-{form['slug']}）", "附件文件名只差空格或符号：改名，使它们各不相同")
     return doc
+
+
+def table_overrides(meta: YamlMapping, profile: Profile) -> dict[str, dict[str, Any]]:
+    """document.yaml's ``tables``: per table id, the unit and the 年度 its printed caption says
+    when they are not the profile's (“单位：元” in a 万元 set). The page, the workbook, data.json
+    and the downloads then say that unit, and the checker converts it (checks/cross.py)."""
+    found: dict[str, dict[str, Any]] = {}
+    tables = optional(meta, "tables", dict, {})
+    ids = [spec.id for spec in profile.tables]
+    for table_id, settings in tables.items():
+        if str(table_id) not in ids:
+            raise ContentError(tables.where(table_id), f"tables 中的表“{table_id}”不在方案“{profile.name}”中",
+                               "可用的表：" + "、".join(ids) + "（表的 id 加英文引号，如 \"06\"）")
+        if not isinstance(settings, YamlMapping):
+            raise ContentError(tables.where(table_id), f"tables 中“{table_id}”的设置应为映射，如 {{unit: 元}}")
+        reject_unknown(settings, TABLE_OVERRIDE_KEYS)
+        entry: dict[str, Any] = {}
+        if "unit" in settings:
+            unit = require(settings, "unit")
+            if unit not in MONEY_UNITS:
+                raise ContentError(settings.where("unit"), f"未知的金额单位“{unit}”", "可用：" + "、".join(MONEY_UNITS))
+            entry["unit"] = unit
+        if "year" in settings:
+            caption_year = require(settings, "year", int)
+            if not 1949 < caption_year < 2100:
+                raise ContentError(settings.where("year"), f"“year”应为表格标题上印的年度（四位数字），实际是 {caption_year}")
+            entry["caption_year"] = caption_year
+        found[str(table_id)] = entry
+    return found
+
+
+def overridden(spec: TableSpec, overrides: dict[str, dict[str, Any]]) -> TableSpec:
+    """``spec`` with this document's settings for it (``table_overrides``), if any."""
+    settings = overrides.get(spec.id)
+    return dataclasses.replace(spec, **settings) if settings else spec
 
 
 def _correction(item: Any, meta: YamlMapping) -> Record:

@@ -100,7 +100,7 @@ def headline_figures(doc: Document) -> list[Figure]:
     figures = []
     for item in doc.profile.headline:
         table = doc.table(item["table"])
-        row = table.find(item["row"]) if "row" in item else (table.rows[0] if table.rows else None)
+        row = table.find(item["row"]) if "row" in item else table.first_row
         cell = row[item["column"]] if row else None
         value = cell.amount if cell is not None else Decimal(0)
         fmt, role = item.get("format", "money"), item.get("role")

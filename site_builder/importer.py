@@ -33,20 +33,22 @@ import zipfile
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import scaffold
 from .errors import Location, SiteBuilderError
 from .model import label_key
 from .numbers import OutOfRange, bounded, exponent, normalize_text, parse_cell, plain_number
 from .profiles import Column, Profile, TableSpec
+from .content import overridden, table_overrides
 from .sources import load_mapping
-from .tables import content_csv
+from .tables import content_csv, repeats_header
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 UNIT_FACTORS = {("元", "万元"): Decimal("0.0001"), ("万元", "元"): Decimal(10000)}
 _META_ROWS = 8   # the number, title and 部门/年度/单位 lines sit in the first rows of a sheet
-_UNIT = re.compile(r"单位\s*[:：]\s*(万元|元)")
+# 单位：元, 单位:元, 金额单位：万元 (the colon full- or half-width); not 编制单位：元氏县财政局
+_UNIT = re.compile(r"单位\s*[:：]\s*(万元|元)(?![\u4e00-\u9fff])")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*年")
 _ENTITY = re.compile(r"(?:部门名称|单位名称|公开部门|编制单位|填报单位|预算单位|部门)\s*[:：]\s*(\S+)")
 _DIGITS = re.compile(r"\d+")
@@ -831,7 +833,7 @@ def _merged_fill(sheet: Sheet, rows: range) -> dict[tuple[int, int], object]:
 
 
 def _labels(spec: TableSpec) -> set[str]:
-    labels = {_key(c.label) for c in spec.columns}
+    labels = {_key(text) for c in spec.columns for text in c.spellings}
 
     def groups(nodes: list) -> None:
         for node in nodes:
@@ -906,7 +908,8 @@ def _match_columns(sheet: Sheet, header: list[_HeaderColumn], spec: TableSpec,
     for col in header:
         if not col.path or _key(col.leaf) in _SEQ_TOKENS:
             continue
-        candidates = [c for c in remaining if _key(c.label) == _key(col.leaf)]
+        candidates = [c for c in remaining if _key(c.label) == _key(col.leaf)] or \
+            [c for c in remaining if _key(col.leaf) in {_key(a) for a in c.aliases}]   # 科目编码 for 科目代码
         if len(candidates) > 1:
             groups = tuple(_key(p) for p in col.path[:-1])
             exact = [c for c in candidates if tuple(_key(p) for p in c.path) == groups[-len(c.path):] and
@@ -1033,12 +1036,25 @@ def _grid_rows(sheet: Sheet, spec: TableSpec, mapping: dict[int, Column], start:
     rows = _data_rows(sheet, start)
     filled = _merged_fill(sheet, range(start, len(sheet.values))) if merge_columns else {}
     result: list[dict[str, str]] = []
+    after_header = False
     for position, row in enumerate(rows):
+        printed = [(col, _label_text(sheet.value(row, index))) for index, col in mapping.items() if not col.computed]
+        if repeats_header(printed):        # the header printed again after a page break: kept as printed
+            result.append({col.key: text for col, text in printed})
+            after_header = True
+            continue
+        if after_header and _is_seq_row(sheet, row):
+            continue                       # (and the 栏次 row under it: the page prints one under the header)
+        after_header = False
+        placeholder = any(col.type == "code" and spec.is_placeholder_code(text) for col, text in printed)
         cells: dict[str, str] = {}
         for index, col in mapping.items():
             if col.computed:
                 continue
-            if col.type == "amount":
+            raw = sheet.value(row, index)
+            if col.type == "amount" and placeholder and isinstance(raw, str) and spec.is_placeholder_code(raw):
+                cells[col.key] = raw.strip()             # “无 | 无 | 无”: no amount, as printed
+            elif col.type == "amount":
                 cells[col.key] = amounts.text(row, index, col)
             else:
                 value = filled.get((row, index), sheet.value(row, index)) if index in merge_columns else \
@@ -1046,7 +1062,7 @@ def _grid_rows(sheet: Sheet, spec: TableSpec, mapping: dict[int, Column], start:
                 cells[col.key] = _label_text(value)
         if spec.layout == "subject":
             code, name = cells.get("code", ""), cells.get("name", "")
-            if code and not _key(code).isdigit() and not name:   # 合计 across the code and name columns
+            if code and not _key(code).isdigit() and not name and not placeholder:  # 合计 across the code and name columns
                 cells["code"], cells["name"] = "", code
         if spec.total and position == len(rows) - 1 and _is_total(cells, spec):
             continue   # the 合计 row the build adds by summing
@@ -1117,11 +1133,13 @@ def read_sheet(sheet: Sheet, spec: TableSpec, unit: str | None, notices: list[st
     return _grid_rows(sheet, spec, mapping, start, amounts)
 
 
-def read_document_workbook(path: Path, profile: Profile, year: int) -> ImportedDocument:
+def read_document_workbook(path: Path, profile: Profile, year: int,
+                           overrides: dict[str, dict[str, Any]] | None = None) -> ImportedDocument:
     """The tables of ``profile`` that the workbook at ``path`` holds, as CSV; raises WorkbookError
-    (naming the sheet and cell) on anything that cannot be read."""
+    (naming the sheet and cell) on anything that cannot be read. ``overrides``: the document's
+    own settings per table (document.yaml ``tables``: a table it prints in 元 is imported in 元)."""
     sheets = read_workbook(path)
-    specs = [spec.for_year(year) for spec in profile.tables]
+    specs = [overridden(spec.for_year(year), overrides or {}) for spec in profile.tables]
     try:
         found, unmatched = match_sheets(sheets, specs)
     except WorkbookError as exc:
@@ -1139,7 +1157,7 @@ def read_document_workbook(path: Path, profile: Profile, year: int) -> ImportedD
         entity, sheet_year, unit = sheet_header_line(sheet)
         if entity:
             entities.add(entity)
-        if sheet_year:
+        if sheet_year and sheet_year != spec.caption_year:   # (a caption the document says prints another year)
             years.add(sheet_year)
         try:
             rows = read_sheet(sheet, spec, unit, notices)
@@ -1203,7 +1221,8 @@ def import_workbook(workbook: Path, content: Path, department: str, year: int, k
     folder = content / "departments" / department / str(year) / kind
     existed = (folder / "document.yaml").is_file()
     chosen = scaffold.document_profile(content, kind, profile or (_named_profile(folder / "document.yaml") if existed else None))
-    imported = read_document_workbook(workbook, chosen, year)
+    overrides = table_overrides(load_mapping(folder / "document.yaml"), chosen) if existed else {}
+    imported = read_document_workbook(workbook, chosen, year, overrides)
     if existed and not force and not _as_added(content, department, year, kind, chosen, imported):
         raise WorkbookError(folder, "这份公开文件已有表格数据，没有改动任何文件",
                             "要用工作簿中的表格替换它现有的表格，加 --force（只在工作簿读取成功后替换；"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import Location
-from .numbers import BLANK, Cell, normalize_text
+from .numbers import BLANK, Cell, label_key, normalize_text
 from .profiles import LEVEL_NAMES, Profile, TableSpec
 
 if TYPE_CHECKING:
@@ -34,13 +34,6 @@ KINDS = {
 KIND_ORDER = list(KINDS)
 TOTAL_LABEL = "合计"
 DOWNLOAD_FORMATS = ("csv", "json", "xlsx")   # what a table can be downloaded as (site.yaml ``downloads``)
-_SPACES = re.compile(r"\s+")
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def label_key(text: str) -> str:
-    """A printed label without spaces, full-width forms folded (the same few labels recur)."""
-    return _SPACES.sub("", normalize_text(text))
 
 
 _LINE_NUMBER = re.compile(r"\d{1,15}(?:\.\d{1,6})?")
@@ -124,6 +117,9 @@ class Row:
     level: int = 0  # 1 类, 2 款, 3 项 for 科目 rows; 0 for 合计 and non-科目 rows
     group: str = ""
     computed: bool = False  # added by the build (a 合计 row summed from the rows above)
+    # a printed header row repeated inside the table (项目 | 统计数 after a page break, 类 款 项):
+    # kept as printed, no data; its amount cells are text with no value (tables.repeats_header)
+    repeats_header: bool = False
 
     def __getitem__(self, key: str) -> Any:
         return self.cells.get(key, BLANK)
@@ -146,7 +142,7 @@ class Row:
         Only a label in the table's first column heads a section: 六、科学技术支出 alone on the
         支出 side of a 收支总表 is an ordinary row with blank amounts (``Table.is_section``)."""
         filled = [v for v in self.cells.values() if (v.text if isinstance(v, Cell) else v)]
-        return len(filled) == 1 and isinstance(filled[0], str) and not self.code
+        return len(filled) == 1 and isinstance(filled[0], str) and not self.code and not self.repeats_header
 
 
 @dataclass
@@ -160,6 +156,16 @@ class Table:
     def is_section(self, row: Row) -> bool:
         """A heading row: one label, in the first column, and nothing else (一、政府采购情况)."""
         return row.is_section and bool(row.cells.get(self.spec.columns[0].key))
+
+    @property
+    def data_rows(self) -> list[Row]:
+        """Its rows but the repeated header rows: what checks, sums and look-ups read."""
+        return [r for r in self.rows if not r.repeats_header]
+
+    @property
+    def first_row(self) -> Row | None:
+        """The first row of data (a table's only row, for a figure that names no row)."""
+        return next((r for r in self.rows if not r.repeats_header), None)
 
     def cell_location(self, row: Row, key: str) -> Location:
         """Where a cell was typed: the row's line and the column the CSV gave that key."""
@@ -196,7 +202,7 @@ class Table:
         """Each label cell (or name), spaces ignored, → the first row that holds it; built on
         first use: the checker looks up hundreds of labels."""
         index: dict[str, Row] = {}
-        for row in self.rows:
+        for row in self.data_rows:      # (a repeated header row's 统计数 is no row of that name)
             for value in (row.name, *row.cells.values()):
                 if isinstance(value, str) and value:
                     index.setdefault(label_key(value), row)
@@ -243,7 +249,8 @@ class Table:
         """Row by 行次, or the n-th row (1-based) of a table that prints no 行次."""
         if self.prints_lines:
             return self.at_line(number)
-        return self.rows[number - 1] if 0 < number <= len(self.rows) else None
+        rows = self.data_rows
+        return rows[number - 1] if 0 < number <= len(rows) else None
 
     def missing(self, name: str | int) -> str:
         """Why the row ``name`` (a printed label, or a 行次 as an int) is not found, for a

@@ -7,12 +7,16 @@ number is used in arithmetic, always as :class:`decimal.Decimal`.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 NOT_APPLICABLE_MARKS = {"——", "—", "--", "－－", "-"}
+# The money units a table may be printed in, each as so many 元: a figure in one converts to
+# the other (the checker's cross-table comparisons; a document's ``tables: {id: {unit: …}}``)
+MONEY_UNITS = {"元": Decimal(1), "万元": Decimal(10000)}
 _NUMBER_RE = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
 _TWO = Decimal("0.01")
 # The amounts a table, a form or document.yaml may hold (docs/templates.md, "Bounded work"):
@@ -63,6 +67,16 @@ def exponent(value: Decimal) -> int:
 def normalize_text(text: str) -> str:
     """Fold full-width digits and punctuation to ASCII and trim spaces (NFKC)."""
     return unicodedata.normalize("NFKC", text).strip()
+
+
+_SPACES = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def label_key(text: str) -> str:
+    """A printed label without spaces, full-width forms folded (the same few labels recur).
+    (Here rather than in model.py, which re-exports it: profiles.py compares labels too.)"""
+    return _SPACES.sub("", normalize_text(text))
 
 
 @dataclass(frozen=True)

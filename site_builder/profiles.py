@@ -8,14 +8,15 @@ region's layout is a new YAML file. ``final-accounts-10.yaml`` documents every k
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .errors import ProfileError
-from .numbers import parse_decimal
+from .errors import Location, ProfileError
+from .numbers import label_key, parse_decimal
 from .sources import MAX_TABLE_COLUMNS, MAX_TABLE_ROWS, YamlMapping, check_type, load_mapping, optional, reject_unknown, require
 
 BUILTIN_DIR = Path(__file__).parent / "profiles"
@@ -74,6 +75,12 @@ class Column:
     of: tuple[str, str] | None = None  # rate: (part, whole) → part/whole; growth: (this, last) → this/last − 1
     unit: str | None = None            # an amount column counted in another unit than its table's (a score: 分)
     printed: bool = False              # rate/growth: typed as the document prints it, checked against ``of``
+    # Other spellings of the label that a CSV header or an imported sheet may print (科目编码 for
+    # 科目代码): the column's own ``aliases`` and the profile's ``header_aliases`` for its label
+    aliases: tuple[str, ...] = ()
+    # What a sub-header row prints in this column under its label (类 款 项 under 科目代码): a row
+    # of such texts is a repeated header row, not data (``subheader``, profile ``subheaders``)
+    subheaders: tuple[str, ...] = ()
 
     @property
     def qualified_label(self) -> str:
@@ -89,6 +96,18 @@ class Column:
         """Computed columns are filled by the build, never typed in the CSV; a rate column
         marked ``printed`` is typed as the document prints it (the checker recomputes it)."""
         return self.is_rate and not self.printed
+
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """The label and its aliases: what a header may print for this column."""
+        return (self.label, *self.aliases)
+
+    @functools.cached_property
+    def header_texts(self) -> frozenset[str]:
+        """What a printed header row may hold in this column (as ``label_key`` folds them): its
+        label, an alias, a group label above it (a header of several rows repeated) or a
+        sub-header (类 款 项). A row holding nothing else is a repeated header row."""
+        return frozenset(label_key(text) for text in (*self.spellings, *self.path, *self.subheaders))
 
 
 @dataclass(frozen=True)
@@ -142,6 +161,17 @@ class TableSpec:
     # range of 行次 (every printed 行次 in it: a print may skip some); the columns compared (all
     # amount columns when empty: one side only in a two-sided table)
     sum_rows: tuple[tuple[str | int, tuple[str | int | range, ...], tuple[str, ...]], ...] = ()
+    # what a 科目代码 cell may print instead of a code (无, ——): the row is then no 科目
+    placeholder_codes: tuple[str, ...] = ()
+    caption_year: int | None = None   # the 年度 its caption prints, when not the document's (document.yaml ``tables``)
+
+    def is_placeholder_code(self, code: str) -> bool:
+        """``code`` (as typed) is one of the profile's printed stand-ins for “no code”."""
+        return bool(code) and not code.isdigit() and label_key(code) in self._placeholder_keys
+
+    @functools.cached_property
+    def _placeholder_keys(self) -> frozenset[str]:
+        return frozenset(label_key(p) for p in self.placeholder_codes)
 
     def column(self, key: str) -> Column:
         for col in self.columns:
@@ -172,8 +202,10 @@ class TableSpec:
             return [{**n, "group": fill_year(n["group"], year), "children": tree(n["children"])}
                     if "children" in n else {**n, "label": fill_year(n["label"], year)} for n in nodes]
 
-        columns = [dataclasses.replace(c, label=fill_year(c.label, year),
-                                       path=tuple(fill_year(p, year) for p in c.path)) for c in self.columns]
+        columns = [dataclasses.replace(c, label=fill_year(c.label, year), path=tuple(fill_year(p, year) for p in c.path),
+                                       aliases=tuple(fill_year(a, year) for a in c.aliases),
+                                       subheaders=tuple(fill_year(h, year) for h in c.subheaders))
+                   for c in self.columns]
         return dataclasses.replace(self, title=fill_year(self.title, year), note=fill_year(self.note, year),
                                    columns=columns, tree=tree(self.tree))
 
@@ -315,6 +347,87 @@ def identifier(item: YamlMapping, key: str, what: str) -> str:
     return value
 
 
+def text_list(mapping: YamlMapping, key: str) -> tuple[str, ...]:
+    """``mapping[key]`` as a tuple of texts: one text, or a list of them (() when absent)."""
+    value = optional(mapping, key, (str, list), [])
+    items = [value] if isinstance(value, str) else value
+    for entry in items:
+        if not isinstance(entry, str) or not label_key(entry):
+            raise ProfileError(mapping.where(key), f"“{key}”应为文字或文字的列表，实际有“{entry}”",
+                               f"如 {key}: [科目编码]")
+    return tuple(items)
+
+
+@dataclass
+class HeaderWords:
+    """The profile's ``header_aliases`` (a published label → the other spellings departments'
+    software prints for it) and ``subheaders`` (a label → the sub-header texts printed under it),
+    for every table of the profile; each with the line it is set on."""
+
+    aliases: dict[str, tuple[tuple[str, ...], Location]] = field(default_factory=dict)
+    subheaders: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, data: YamlMapping) -> HeaderWords:
+        words = cls()
+        aliases = optional(data, "header_aliases", dict, {})
+        for label in aliases:
+            words.aliases[label_key(str(label))] = (text_list(aliases, label), aliases.where(label))
+        subheaders = optional(data, "subheaders", dict, {})
+        for label in subheaders:
+            words.subheaders[label_key(str(label))] = text_list(subheaders, label)
+        return words
+
+    @staticmethod
+    def refuse_unused(data: YamlMapping, tables: list[TableSpec]) -> None:
+        """A label under ``header_aliases`` or ``subheaders`` that no column of the profile has
+        (a typo: its spellings would silently apply to nothing)."""
+        labels = {label_key(c.label) for spec in tables for c in spec.columns}
+        for key in ("header_aliases", "subheaders"):
+            mapping = optional(data, key, dict, {})
+            for label in mapping:
+                if label_key(str(label)) not in labels:
+                    raise ProfileError(mapping.where(label), f"{key} 中的“{label}”不是本方案任何一张表的列名",
+                                       "写表格中印的列名（columns 中的 label），如 科目代码")
+
+    def apply(self, item: YamlMapping, columns: list[Column]) -> list[Column]:
+        """``columns`` with the profile's aliases and sub-headers added by label; an alias that
+        would stand for two different columns of the table is an error at its line."""
+        found: dict[tuple[str, str], Location] = {}      # (column key, alias) → where it is set
+        result = []
+        for col in columns:
+            shared, where = self.aliases.get(label_key(col.label), ((), None))
+            for alias in col.aliases:
+                found[(col.key, label_key(alias))] = _column_where(item, col.key, "aliases")
+            for alias in shared:
+                found.setdefault((col.key, label_key(alias)), where or item.where())
+            added = tuple(a for a in shared if label_key(a) not in {label_key(b) for b in col.aliases})
+            result.append(dataclasses.replace(col, aliases=col.aliases + added,
+                                              subheaders=col.subheaders + self.subheaders.get(label_key(col.label), ())))
+        _refuse_ambiguous(item, result, found)
+        return result
+
+
+def _refuse_ambiguous(item: YamlMapping, columns: list[Column], found: dict[tuple[str, str], Location]) -> None:
+    """An alias that one column of the table has and another column prints (as its label or an
+    alias): a header with that text could be either, so the profile is refused."""
+    owners: dict[str, list[Column]] = {}
+    for col in columns:
+        for text in col.spellings:
+            labels = owners.setdefault(label_key(text), [])
+            if all(label_key(c.label) != label_key(col.label) for c in labels):   # (收入/项目, 支出/项目: one label)
+                labels.append(col)
+    for col in columns:
+        for alias in col.aliases:
+            others = [c for c in owners[label_key(alias)] if label_key(c.label) != label_key(col.label)]
+            if others:
+                number = item.get("number") or item.get("id")
+                raise ProfileError(found[(col.key, label_key(alias))],
+                                   f"{number}的表头别名“{alias}”有歧义：它既可指列“{col.label}”（key: {col.key}），"
+                                   f"也可指列“{others[0].label}”（key: {others[0].key}）",
+                                   "一个别名只能对应本表的一个列：删去这个别名，或只写在 aliases 中需要它的那一列上")
+
+
 def _parse_columns(items: object, where: YamlMapping, path: tuple[str, ...] = ()) -> tuple[list, list[Column]]:
     if not isinstance(items, list) or not items:
         raise ProfileError(where.where("columns"), "“columns”应为非空列表")
@@ -330,7 +443,7 @@ def _parse_columns(items: object, where: YamlMapping, path: tuple[str, ...] = ()
             tree.append({"group": label, "children": sub_tree})
             leaves.extend(sub_leaves)
         else:
-            reject_unknown(item, {"key", "label", "type", "seq", "of", "unit", "printed"})
+            reject_unknown(item, {"key", "label", "type", "seq", "of", "unit", "printed", "aliases", "subheader"})
             col_type = require(item, "type")
             if col_type not in COLUMN_TYPES:
                 raise ProfileError(item.where("type"), f"未知的列类型“{col_type}”",
@@ -346,7 +459,7 @@ def _parse_columns(items: object, where: YamlMapping, path: tuple[str, ...] = ()
                 raise ProfileError(item.where("printed"), f"“printed”只用于比率列（type: rate 或 growth），本列的类型是 {col_type}",
                                    "金额列本来就照表中所印填写；去掉 printed")
             col = Column(identifier(item, "key", "列的 key"), require(item, "label"), col_type, path, optional(item, "seq"), of,
-                         optional(item, "unit", str), printed)
+                         optional(item, "unit", str), printed, text_list(item, "aliases"), text_list(item, "subheader"))
             tree.append({"label": col.label})
             leaves.append(col)
     return tree, leaves
@@ -357,7 +470,10 @@ TABLE_KEYS = {"id", "number", "title", "layout", "unit", "unit_label", "entity_l
               "row_sums", "sum_rows", "leaves_only"}
 PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empty_note", "unit",
                 "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades", "cross_checks",
-                "charts"}
+                "charts", "header_aliases", "subheaders", "placeholder_codes"}
+# What a 科目代码 cell prints where a row has no code (an empty 政府性基金 table: “无 | 无 | …”);
+# full- and half-width forms fold (－ is -). A profile's ``placeholder_codes`` replaces the list.
+PLACEHOLDER_CODES = ("无", "——", "－", "/")
 
 
 def _check_keys(item: YamlMapping, key: str, keys: list[str], allowed: list[str], what: str) -> None:
@@ -385,14 +501,15 @@ def _row_range(entry: YamlMapping) -> tuple[str | int | range, ...]:
     return tuple(parts)
 
 
-def _column_where(item: YamlMapping, key: str):
-    """The line of the column ``key`` in a table's ``columns`` (nested ones too), else of ``columns``."""
+def _column_where(item: YamlMapping, key: str, field: str = "key") -> Location:
+    """The line of the column ``key`` in a table's ``columns`` (nested ones too), else of ``columns``;
+    ``field``: the line of that setting of the column."""
     pending = list(item.get("columns") or [])
     while pending:
         entry = pending.pop(0)
         if isinstance(entry, YamlMapping):
             if entry.get("key") == key:
-                return entry.where("key")
+                return entry.where(field if field in entry else "key")
             pending.extend(entry.get("children") or [])
     return item.where("columns")
 
@@ -415,12 +532,13 @@ def _refuse_unshown(item: YamlMapping, layout: str, columns: list[Column]) -> No
                                    "分块表的合计写在各块的 total_label 行；去掉这一设置，或改用 layout: grid")
 
 
-def _parse_table(item: YamlMapping, defaults: YamlMapping) -> TableSpec:
+def _parse_table(item: YamlMapping, defaults: YamlMapping, words: HeaderWords | None = None) -> TableSpec:
     reject_unknown(item, TABLE_KEYS)
     layout = require(item, "layout")
     if layout not in LAYOUTS:
         raise ProfileError(item.where("layout"), f"未知的表格版式“{layout}”", "可用：" + "、".join(sorted(LAYOUTS)))
     tree, columns = _parse_columns(item.get("columns"), item)
+    columns = (words or HeaderWords()).apply(item, columns)
     keys = [c.key for c in columns]
     duplicates = {k for k in keys if keys.count(k) > 1}
     if duplicates:
@@ -500,6 +618,7 @@ def _parse_table(item: YamlMapping, defaults: YamlMapping) -> TableSpec:
         row_sums=tuple(row_sums),
         leaves_only=optional(item, "leaves_only", bool, False),
         sum_rows=tuple(sum_rows),
+        placeholder_codes=text_list(defaults, "placeholder_codes") if "placeholder_codes" in defaults else PLACEHOLDER_CODES,
     )
 
 
@@ -716,10 +835,12 @@ def load_profile(path: Path) -> Profile:
     data = load_mapping(path)
     reject_unknown(data, PROFILE_KEYS)
     tables = []
+    words = HeaderWords.parse(data)
     for item in require(data, "tables", list):
         if not isinstance(item, YamlMapping):
             raise ProfileError(data.where("tables"), "“tables”中的每一项应为表格定义（映射）")
-        tables.append(_parse_table(item, data))
+        tables.append(_parse_table(item, data, words))
+    words.refuse_unused(data, tables)
     ids = [t.id for t in tables]
     for spec in tables:
         if ids.count(spec.id) > 1:

@@ -12,11 +12,11 @@ import io
 import itertools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import ContentError, Location
-from .model import TOTAL_LABEL, Row, Table, same_label
+from .model import TOTAL_LABEL, Row, Table, label_key, same_label
 from decimal import Decimal
 
 from .numbers import BLANK, Cell, normalize_text, parse_cell, parse_rate, percent, plain_number
@@ -27,7 +27,9 @@ _CODE_RE = re.compile(r"^\d+$")
 
 
 def _match_header(header: list[str], spec: TableSpec, path: Path) -> list[Column | None]:
-    """Map each CSV column to a profile column by label (or group/label), in order."""
+    """Map each CSV column to a profile column by label (or group/label), in order; then by
+    an alias of the label (科目编码 for 科目代码: the column's ``aliases``, the profile's
+    ``header_aliases``), which the profile made sure stands for one column only."""
     remaining = list(spec.input_columns)
     mapping: list[Column | None] = []
     for index, raw in enumerate(header, start=1):
@@ -37,10 +39,14 @@ def _match_header(header: list[str], spec: TableSpec, path: Path) -> list[Column
             continue
         found = next((c for c in remaining if same_label(label, c.qualified_label)), None)
         found = found or next((c for c in remaining if same_label(label, c.label)), None)
+        found = found or next((c for c in remaining for alias in c.aliases
+                               if same_label(label, "/".join((*c.path, alias)))), None)
+        found = found or next((c for c in remaining if any(same_label(label, a) for a in c.aliases)), None)
         if found is None:
             expected = "，".join(c.qualified_label for c in spec.input_columns)
             raise ContentError(Location(path, 1, index), f"未知的列标题“{raw.strip()}”",
-                               f"{spec.number}的列应为：{expected}")
+                               f"{spec.number}的列应为：{expected}（部门软件的其他写法，如“科目编码”，"
+                               f"可写在表格方案的 header_aliases 中）")
         remaining.remove(found)
         mapping.append(found)
     if remaining:
@@ -52,7 +58,9 @@ def _match_header(header: list[str], spec: TableSpec, path: Path) -> list[Column
 
 def _code_level(code: str, spec: TableSpec, where: Location) -> int:
     if not _CODE_RE.match(code):
-        raise ContentError(where, f"科目代码“{code}”应只含数字", "如 2101506；合计行的科目代码留空")
+        stand_ins = "、".join(f"“{p}”" for p in spec.placeholder_codes)
+        raise ContentError(where, f"科目代码“{code}”应只含数字",
+                           "如 2101506；合计行的科目代码留空" + (f"；没有代码、印刷为{stand_ins}的照样填写" if stand_ins else ""))
     level = spec.levels.get(len(code))
     if level is None:
         lengths = "、".join(str(n) for n in spec.levels)
@@ -105,6 +113,8 @@ def _read_rows(records: Iterator[tuple[int, list[str]]], path: Path, spec: Table
         raise ContentError(Location(path, 1), "CSV 文件为空", "第一行应为列标题") from None
     _check_header(header, path)
     mapping = _match_header(header, spec, path)
+    mapped = [(index, column) for index, column in enumerate(mapping) if column is not None]
+    code_at = [index for index, column in mapped if column.type == "code"]
     rows: list[Row] = []
     for line, record in records:
         if not any(normalize_text(v) for v in record):
@@ -117,6 +127,10 @@ def _read_rows(records: Iterator[tuple[int, list[str]]], path: Path, spec: Table
             raise ContentError(Location(path, line, len(record)),
                                f"本行只有 {len(record)} 列，但表头有 {len(mapping)} 列",
                                "空白单元格也要保留它的逗号，如 221,住房保障支出,43.93,43.93,")
+        if repeats_header((column, record[index]) for index, column in mapped):
+            rows.append(_header_row(record, mapping, Location(path, line)))
+            continue
+        placeholder = any(spec.is_placeholder_code(record[index]) for index in code_at)   # 无, ——
         cells: dict[str, object] = {}
         for index, column in enumerate(mapping):
             if column is None:
@@ -124,20 +138,64 @@ def _read_rows(records: Iterator[tuple[int, list[str]]], path: Path, spec: Table
             raw = record[index] if index < len(record) else ""
             if column.type == "amount" or column.printed:    # (a printed rate: “27.05%”, checks/rates.py)
                 try:
-                    cells[column.key] = parse_rate(raw) if column.printed else parse_cell(raw)
+                    cells[column.key] = parse_rate(raw) if column.printed else _amount_cell(raw, placeholder, spec)
                 except ValueError as exc:
                     raise ContentError(Location(path, line, index + 1),
                                        f"“{column.qualified_label}”列：{exc}") from None
+            elif column.type == "code" and placeholder and spec.is_placeholder_code(raw):
+                cells[column.key] = raw.strip()      # 无, ——, －: as printed (no code to fold)
             else:
                 cells[column.key] = normalize_text(raw) if column.type in ("code", "line") else raw.strip()
         rows.append(_make_row(cells, spec, Location(path, line)))
     table = Table(spec, rows, path, columns_at={c.key: i for i, c in enumerate(mapping, start=1) if c is not None})
-    for row in rows:
+    for row in table.data_rows:
         check_row(row, table)
         fill_computed(row, spec)
     if spec.total:
-        rows.append(total_row(rows, spec.total, Location(path)))
+        rows.append(total_row(table.data_rows, spec.total, Location(path)))
     return table
+
+
+def repeats_header(cells: Iterable[tuple[Column, str]]) -> bool:
+    """A printed header row repeated inside the table (项目 | 统计数 again after a page break, a
+    类 款 项 sub-header row under 科目代码): every filled cell holds its column's label, an alias
+    of it, a group label above it or its sub-header (``Column.header_texts``). Such a row is no
+    data; it is kept as printed (``Row.repeats_header``). The importer asks the same question."""
+    seen = False
+    for column, text in cells:          # (a row of data fails at its first filled cell: one look per row)
+        if _NUMBER_LIKE.fullmatch(text):     # blank, or a code, 行次 or amount: no header prints that
+            if text.strip():
+                return False
+            continue
+        if label_key(text) not in column.header_texts:
+            return False
+        seen = True
+    return seen
+
+
+_NUMBER_LIKE = re.compile(r"[\d.,+\-\s]*")
+
+
+def _header_row(record: list[str], mapping: list[Column | None], where: Location) -> Row:
+    """A repeated header row, as printed: its amount columns hold text (a Cell with no value),
+    so that whatever reads amounts finds none, and nothing parses “统计数” as an amount."""
+    cells: dict[str, object] = {}
+    for column, raw in zip(mapping, record, strict=False):
+        if column is not None:
+            text = raw.strip()
+            cells[column.key] = Cell(text, None) if column.type == "amount" else text
+    return Row(cells, where, repeats_header=True)
+
+
+def _amount_cell(raw: str, placeholder: bool, spec: TableSpec) -> Cell:
+    """An amount cell; in a row whose code is a placeholder, an amount cell may print the
+    placeholder too (“无 | 无 | 无”): shown as printed, no amount."""
+    try:
+        return parse_cell(raw)
+    except ValueError:
+        if placeholder and spec.is_placeholder_code(raw):
+            return Cell(raw.strip(), None)
+        raise
 
 
 # line breaks and the other control characters (Unicode category Cc) but the tab
@@ -236,6 +294,8 @@ def _make_row(cells: dict[str, object], spec: TableSpec, where: Location) -> Row
         if same_label(code, TOTAL_LABEL):  # “合计” typed in the code column, as printed
             code, name = "", TOTAL_LABEL
             cells["code"], cells["name"] = "", TOTAL_LABEL
+        if spec.is_placeholder_code(code):   # 无, ——: no 科目; the cell keeps what is printed
+            code = ""
         row.code, row.name = code, name
         if code:
             row.level = _code_level(code, spec, Location(where.path, where.line, 1))
@@ -252,7 +312,7 @@ def _place_in_block(row: Row, spec: TableSpec, where: Location) -> None:
     groups = [b.group for b in spec.blocks]
     block = next((b for b in spec.blocks if b.group == row.group), None)
     is_block_total = not row.code and any(same_label(row.name, b.total_label) for b in spec.blocks)
-    if row.code or is_block_total:
+    if row.code or row.cells.get("code") or is_block_total:       # (a 科目, or 无 printed for one)
         if block is None:
             raise ContentError(where, f"分组“{row.group}”不是本表的分组", "应为：" + "、".join(groups))
     elif row.group:
@@ -261,7 +321,7 @@ def _place_in_block(row: Row, spec: TableSpec, where: Location) -> None:
                            "印在各块合计之后的总合计行（合 计）不属于任何一块：“分组”一列留空")
     column = str(row.cells.get("block_column", "")).strip()
     if column:
-        if not row.code or block is None:
+        if not (row.code or row.cells.get("code")) or block is None:
             raise ContentError(where, f"“{row.name}”一行没有科目代码，不能指定它在第几栏（{column}）",
                                "合计行印在各块之下，栏号一列留空")
         if not column.isdigit() or not 1 <= int(column) <= block.count:

@@ -41,9 +41,9 @@ class RowView:
     def html(self) -> Markup:
         """The row's ``<tr>``, escaped as the template would: a table has hundreds of cells, and
         writing them here rather than in a Jinja loop halves the time a page takes to render."""
-        section = "section" in self.classes
+        scope = "rowgroup" if "section" in self.classes else "col" if "repeats-header" in self.classes else "row"
         row_class = f' class="{_escape(self.classes)}"' if self.classes else ""
-        return Markup(f"<tr{row_class}>" + "".join(_cell_html(c, section) for c in self.cells) + "</tr>")
+        return Markup(f"<tr{row_class}>" + "".join(_cell_html(c, scope) for c in self.cells) + "</tr>")
 
 
 def _escape(text: str) -> str:
@@ -53,13 +53,13 @@ def _escape(text: str) -> str:
         .replace('"', "&#34;").replace("'", "&#39;")
 
 
-def _cell_html(cell: CellView, section: bool) -> str:
+def _cell_html(cell: CellView, scope: str) -> str:
     spans = (f' colspan="{cell.colspan}"' if cell.colspan > 1 else "") + \
         (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "")
     classes = f' class="{_escape(cell.classes)}"' if cell.classes else ""
     if cell.header:
         level = f'<span class="vh">（{_escape(cell.level_name)}）</span>' if cell.level_name else ""
-        return f'<th scope="{"rowgroup" if section else "row"}"{spans}{classes}>{_escape(str(cell.text))}{level}</th>'
+        return f'<th scope="{scope}"{spans}{classes}>{_escape(str(cell.text))}{level}</th>'
     key = f' data-key="{_escape(cell.key)}"' if cell.key else ""
     code = f' data-code="{_escape(cell.code)}"' if cell.code else ""
     return f"<td{spans}{classes}{key}{code}>{_escape(str(cell.text))}</td>"
@@ -109,6 +109,8 @@ def _value(row: Row, index: int, col: Column) -> CellView:
 def _subject_row(row: Row, index: int, columns: list[Column]) -> RowView:
     """A 科目 row: every column in the profile's order. A row without a code (合计, 本年支出合计)
     prints its name across the code and name columns; a printed placeholder code (无) is shown."""
+    if row.repeats_header:
+        return _header_again(row, index, columns)
     cells: list[CellView] = []
     printed_code = str(row.cells.get("code") or "")
     skip_name = False
@@ -137,12 +139,25 @@ def _sources(row: Row, index: int, *keys: str) -> tuple[tuple[int, str], ...]:
     return tuple((index, key) for key in keys if str(row.cells.get(key) or ""))
 
 
+def _printed(value: object) -> str:
+    return value.text if isinstance(value, Cell) else str(value or "")
+
+
+def _header_again(row: Row, index: int, columns: list[Column]) -> RowView:
+    """A printed header row repeated inside the table (项目 / 统计数 after a page break, 类 款 项
+    under 科目代码): header cells, as printed."""
+    return RowView([CellView(text, header=True, classes="repeated-header", sources=((index, c.key),) if text else ())
+                    for c in columns for text in [_printed(row.cells.get(c.key))]], "repeats-header")
+
+
 def _is_total_label(text: str) -> bool:
     compact = "".join(text.split())
     return compact.endswith("合计") or compact in ("总计", "小计")
 
 
 def _grid_row(row: Row, index: int, columns: list[Column], width: int) -> RowView:
+    if row.repeats_header:   # a printed header row repeated inside the table: header cells, as printed
+        return _header_again(row, index, columns)
     if row.is_section and row.cells.get(columns[0].key):   # a label in the first column alone: a heading
         key, label = next((k, v) for k, v in row.cells.items() if isinstance(v, str) and v)
         return RowView([CellView(label, header=True, colspan=width, classes="section",
@@ -209,7 +224,7 @@ def _block_entries(table: Table) -> dict[str, list[list[tuple[int, Row]]]]:
     spec = table.spec
     placed: dict[str, list[list[tuple[int, Row]]]] = {}
     for block in spec.blocks:
-        items = [(i, r) for i, r in enumerate(table.rows) if r.group == block.group and r.code]
+        items = [(i, r) for i, r in enumerate(table.rows) if r.group == block.group and _is_entry(r)]
         if any(r.cells.get("block_column") for _, r in items):
             columns: list[list[tuple[int, Row]]] = [[] for _ in range(block.count)]
             for i, r in items:
@@ -219,6 +234,11 @@ def _block_entries(table: Table) -> dict[str, list[list[tuple[int, Row]]]]:
             columns = [items[n * height:(n + 1) * height] for n in range(block.count)]
         placed[block.group] = columns
     return placed
+
+
+def _is_entry(row: Row) -> bool:
+    """A row a block lists: a 科目, or a row printing a placeholder (无) for its code."""
+    return bool(row.code or row.cells.get("code")) and not row.repeats_header
 
 
 def _blocks(table: Table) -> TableView:
@@ -240,7 +260,7 @@ def _blocks(table: Table) -> TableView:
             for column in placed[block.group]:
                 if line < len(column):
                     index, row = column[line]
-                    cells.append(CellView(row.code, classes="code", sources=((index, "code"),)))
+                    cells.append(CellView(str(row.cells.get("code") or ""), classes="code", sources=((index, "code"),)))
                     cells.append(CellView(row.name, header=True, classes=f"name lvl-{row.level}",
                                           level_name=row.level_name, sources=_sources(row, index, "name")))
                     view.placed.update({(index, key): str(row.cells[key]) for key in ("group", "block_column")
@@ -265,7 +285,9 @@ def _blocks(table: Table) -> TableView:
     view.rows.append(RowView(totals, "total"))
     width = sum(per * b.count for b in spec.blocks)
     for index, row in enumerate(table.rows):    # lines printed after the blocks' totals (合 计)
-        if not row.code and _block_of_total(spec, row) is None:
+        if row.repeats_header:
+            view.rows.append(_header_again(row, index, [spec.column("code"), spec.column("name"), *values]))
+        elif not _is_entry(row) and _block_of_total(spec, row) is None:
             cells = [CellView(row.name, header=True, colspan=width - len(values), classes="total-label",
                               sources=_sources(row, index, "name"))]
             cells.extend(_value(row, index, col) for col in values)

@@ -132,10 +132,10 @@ def _write_sheet(sheet, view: TableView, doc: Document, styles: _Styles) -> None
     thirds = max(width // 3, 1)
     _merge(sheet, 2, 0, 2, thirds - 1, entity, styles.meta)
     if width >= 3:
-        _merge(sheet, 2, thirds, 2, last - thirds, f"{doc.year}年度", styles.meta_center)
+        _merge(sheet, 2, thirds, 2, last - thirds, f"{spec.caption_year or doc.year}年度", styles.meta_center)
         _merge(sheet, 2, last - thirds + 1, 2, last, f"{spec.unit_label}：{spec.unit}", styles.meta_right)
     else:
-        sheet.write_string(2, last, f"{doc.year}年度 {spec.unit_label}：{spec.unit}", styles.meta_right)
+        sheet.write_string(2, last, f"{spec.caption_year or doc.year}年度 {spec.unit_label}：{spec.unit}", styles.meta_right)
     row = 3
     # (row, column) of the cells that a cell above still covers (rowspan): the next cell of a
     # row goes to the first column not covered, the same placement a browser makes.

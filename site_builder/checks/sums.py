@@ -42,7 +42,7 @@ def _label(row: Row) -> str:
 def row_parts(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for table in doc.tables:
         for total_key, part_keys in table.spec.row_sums:
-            for row in table.rows:
+            for row in table.data_rows:
                 if row.computed:
                     continue
                 yield from _compare(doc, table, config, "sum.row-parts", table.cell_location(row, total_key),
@@ -152,7 +152,7 @@ def named_rows(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             parts: list[Row]
             missing = [] if total is not None else [(f"合计行：{table.missing(total_name)}", f"no total row {total_name}")]
             if part_names == ("above",):
-                parts = table.rows[:table.rows.index(total)] if total else []
+                parts = [r for r in table.rows[:table.rows.index(total)] if not r.repeats_header] if total else []
             else:
                 parts, lacking = _parts(table, part_names)
                 missing += lacking

@@ -3,7 +3,8 @@
 
 Their page (cells where the document prints them, 一级/二级指标 spanning their rows), their
 escaping (text everywhere; Markdown, sanitised, only in a report's sections), their search
-index, and the errors a broken file gets (file and line)."""
+index, their checker rules beyond the one mutation each has in test_mutations.py, and the
+errors a broken file gets (file and line)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ DOC = "departments/demo-jt/2023/performance"
 SCORES = f"{DOC}/attachments/01-road-scores.yaml"
 REPORT = f"{DOC}/attachments/02-road-report.yaml"
 PAGE = "demo-jt/2023/performance/index.html"
+FORM_RULES = {"form.grade", "form.score-cap", "form.weights", "form.score-total", "form.report-grade",
+              "form.report-score"}
 
 
 @pytest.fixture
@@ -295,3 +298,54 @@ def test_a_broken_file_is_an_error_naming_file_and_line(portal, tmp_path, name):
     assert f"{Path(rel).name}:{line}:" in result.output or f"{Path(rel).name}:{line} " in result.output, result.output
     assert words in result.output, result.output
     assert not (tmp_path / "out").exists()
+
+
+# -- the checker -------------------------------------------------------------------------------
+
+def findings(root: Path) -> list[tuple[str, str, str, int | None]]:
+    return [(f.rule, f.severity, f.location.path.name, f.location.line) for f in run_checks(load_portal(root))
+            if f.rule in FORM_RULES]
+
+
+def test_the_rules_are_silent_on_the_good_fixture():
+    assert findings(FIXTURE) == []
+
+
+def test_a_score_above_its_weight_is_an_error_at_its_line(portal):
+    edit(portal, SCORES, 'weight: "3"\n    note: ""\n    score: "2"', 'weight: "3"\n    note: ""\n    score: "3.5"')
+    edit(portal, SCORES, 'total_score: "90"', 'total_score: "91.5"')
+    edit(portal, REPORT, 'total_score: "90"', 'total_score: "91.5"')
+    assert findings(portal) == [("form.score-cap", "error", "01-road-scores.yaml",
+                                 line_of(portal, SCORES, 'score: "3.5"'))]
+
+
+def test_the_columns_must_add_up_to_the_total_row(portal):
+    edit(portal, SCORES, 'total_weight: "100"', 'total_weight: "105"')
+    edit(portal, SCORES, 'total_score: "90"', 'total_score: "89"')
+    assert sorted(findings(portal)) == [
+        ("form.grade", "error", "01-road-scores.yaml", line_of(portal, SCORES, "grade: 优")),    # 89 is 良
+        ("form.report-score", "warning", "02-road-report.yaml", line_of(portal, REPORT, "total_score:")),
+        ("form.score-total", "error", "01-road-scores.yaml", line_of(portal, SCORES, 'total_score: "89"')),
+        ("form.weights", "error", "01-road-scores.yaml", line_of(portal, SCORES, 'total_weight: "105"'))]
+
+
+def test_a_sum_of_finer_cells_within_the_totals_rounding_is_a_note(portal):
+    """得分 printed to two decimals under a 合计 printed whole: 89.95 under “90” is rounding, 89.45 is not."""
+    edit(portal, SCORES, 'score: "4.5"\n    actual: 个别路段', 'score: "4.45"\n    actual: 个别路段')
+    assert findings(portal) == [("form.score-total", "note", "01-road-scores.yaml",
+                                 line_of(portal, SCORES, "total_score:"))]
+    edit(portal, SCORES, 'score: "9"\n    actual: 90%', 'score: "8.5"\n    actual: 90%')
+    assert [f[:2] for f in findings(portal)] == [("form.score-total", "error")]
+
+
+def test_a_report_that_quotes_another_score_is_a_warning(portal):
+    edit(portal, REPORT, 'total_score: "90"', 'total_score: "92"')
+    found = [f for f in run_checks(load_portal(portal)) if f.rule in FORM_RULES]
+    assert [(f.rule, f.severity, f.location.line) for f in found] == \
+        [("form.report-score", "warning", line_of(portal, REPORT, "total_score:"))]
+    assert "01-road-scores.yaml" in found[0].message and "92" in found[0].message
+    edit(portal, REPORT, "grade: 优", "grade: 良")
+    assert ("form.report-grade", "error", "02-road-report.yaml", line_of(portal, REPORT, "grade:")) in findings(portal)
+    # another project's table is not compared
+    edit(portal, SCORES, "project: 示例市农村公路养护项目（虚构）", "project: 示例市城市道路照明项目（虚构）")
+    assert "form.report-score" not in {f[0] for f in findings(portal)}

@@ -36,7 +36,7 @@ FORM_FIELDS = {
     SCORES_KIND: ("project", "total_weight", "total_score"),             # 绩效评价指标体系评分表
     REPORT_KIND: ("project", "unit", "period"),                          # 绩效评价报告
 }
-# → the lists each must have, not empty (its printed lines, indicators or sections).
+# → the lists each must have (its printed lines, indicators or sections; the newer kinds' not empty).
 FORM_LISTS = {
     "project-self-evaluation": ("funding", "indicators"),
     "project-performance-target": ("funding", "indicators"),
@@ -412,7 +412,7 @@ def check_scores(data: YamlMapping) -> None:
     columns = optional(data, "columns", list, list(SCORING_COLUMNS))
     where = data.where("columns")
     for key in columns:
-        if key not in SCORING_COLUMNS:
+        if not isinstance(key, str) or key not in SCORING_COLUMNS:
             raise ContentError(where, f"columns 中的“{key}”不是评分表的列",
                                "可用：" + "、".join(f"{k}（{v}）" for k, v in SCORING_COLUMNS.items()))
         if columns.count(key) > 1:
@@ -423,6 +423,8 @@ def check_scores(data: YamlMapping) -> None:
     for key in SCORING_NEEDED:
         if key not in columns:
             raise ContentError(where, f"评分表须有“{key}”列（{SCORING_COLUMNS[key]}）", "检查会加总分值和得分")
+    if not data["indicators"]:
+        raise ContentError(data.where("indicators"), "indicators 是空的", "每个三级指标写一项，按印刷的顺序")
     for item in data["indicators"]:
         reject_unknown(item, set(SCORING_COLUMNS))
         check_levels(item)

@@ -255,6 +255,16 @@ def replaced(rel: str, old: str, new: str, at: str | None = None):
     return apply
 
 
+def emptied(rel: str, key: str, following: str):
+    """``key: []`` in place of the list written from ``key`` to ``following``."""
+    def apply(root: Path) -> int:
+        text = (root / rel).read_text(encoding="utf-8")
+        start, end = text.index(key + "\n"), text.index(following)
+        (root / rel).write_text(text[:start] + key + " []\n" + text[end:], encoding="utf-8")
+        return line_of(root, rel, key + " []")
+    return apply
+
+
 # name → (edit returning the line the error must name, file, words of the message)
 BROKEN = {
     "missing total_weight": (removed(SCORES, 'total_weight: "100"'), SCORES, "缺少必填项“total_weight”"),
@@ -275,6 +285,9 @@ BROKEN = {
                               SCORES, "评分表须有“score”列"),
     "unknown column": (replaced(SCORES, "labels:\n", "columns: [level1, level2, level3, weight, score, remark]\nlabels:\n"),
                        SCORES, "columns 中的“remark”不是评分表的列"),
+    "a column that is no name": (replaced(SCORES, "labels:\n", "columns: [level1, level2, level3, {weight: 分值}, score]\nlabels:\n"),
+                                 SCORES, "不是评分表的列"),
+    "empty indicators": (emptied(SCORES, "indicators:", "total_weight:"), SCORES, "indicators 是空的"),
     "unknown label": (replaced(SCORES, "  value: 指标值", "  valeu: 指标值"), SCORES, "labels 中的“valeu”不是本附件表的栏目"),
     "unquoted decimal": (replaced(SCORES, 'weight: "4"\n    note: 项目立项是否', 'weight: 4.50\n    note: 项目立项是否'),
                          SCORES, "“weight”写成了 YAML 的数字（4.5）"),

@@ -53,6 +53,9 @@ FORM_KEYS = {
                   "grade", "source_notes", "unavailable", "unavailable_reason"},
 }
 SECTION_KEYS = {"heading", "text", "sections"}     # a report's section
+# Their keys that are printed text (a heading, a cell, a line of the header)
+FORM_TEXTS = ("title", "period", "project", "department", "unit", "total_weight", "total_score", "grade", "remarks",
+              "unavailable_reason")
 # The fields of a form's lines that hold a printed number (docs/form-schema.md): kept as printed,
 # read as numbers by the checker.
 FORM_NUMBERS = {"funding": ("target", "budgeted", "full_year", "executed", "balance", "rate", "score",
@@ -352,6 +355,7 @@ def load_form(path: Path) -> dict[str, Any]:
     if kind in FORM_KEYS:
         reject_unknown(data, FORM_KEYS[kind])
         check_texts(data)
+        check_texts_only(data, FORM_TEXTS)
     check_form_numbers(data)
     if not data.get("unavailable"):
         for key in FORM_FIELDS[kind]:
@@ -366,7 +370,6 @@ def load_form(path: Path) -> dict[str, Any]:
         if kind == SCORES_KIND:
             check_scores(data)
         elif kind == REPORT_KIND:
-            check_texts_only(data, FORM_FIELDS[kind] + ("title", "period", "department", "total_score", "grade"))
             check_labels(data, REPORT_LABELS)
             check_sections(data, depth=1)
     form = Record.of(data)
@@ -383,10 +386,14 @@ def load_form(path: Path) -> dict[str, Any]:
 def check_texts_only(mapping: YamlMapping, keys: Any) -> None:
     """The printed cells ``keys`` of a newer form kind hold text. A number typed without quotes is
     refused: YAML reads ``10.50`` as 10.5 and ``yes`` as true, and the page would not show what
-    was printed."""
+    was printed; a whole number (``4``) is its text, and is made text here (the templates and the
+    Markdown filter get text only)."""
     for key in keys:
         value = mapping.get(key)
-        if value is None or isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        if value is None or isinstance(value, str):
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            mapping[key] = str(value)
             continue
         if isinstance(value, (bool, float)):
             raise ContentError(mapping.where(key), f"“{key}”写成了 YAML 的{'是/否' if isinstance(value, bool) else '数字'}"
@@ -407,7 +414,6 @@ def check_labels(data: YamlMapping, known: dict[str, str]) -> None:
 
 def check_scores(data: YamlMapping) -> None:
     """A 绩效评价指标体系评分表: its printed columns, and each indicator's cells in them."""
-    check_texts_only(data, FORM_FIELDS[SCORES_KIND] + ("title", "period", "department", "unit", "grade", "remarks"))
     check_labels(data, SCORING_LABELS)
     columns = optional(data, "columns", list, list(SCORING_COLUMNS))
     where = data.where("columns")

@@ -11,17 +11,26 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import lxml.html
 import pytest
+import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from search_truth import indexed_text
 from site_builder.build import build
-from site_builder.checks import run_checks
+from site_builder.checks import RULES, CheckConfig, run_checks
 from site_builder.cli import main
-from site_builder.content import load_portal
+from site_builder.content import FORM_KEYS, SECTION_KEYS, load_form, load_portal
+from site_builder.errors import SiteBuilderError
+from site_builder.formview import SCORING_COLUMNS
+from site_builder.profiles import load_profiles
+from site_builder.render import make_environment, template_loader
 from test_attacks_prose import HTML_ATTACKS, unsafe
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures/portal-forms"
@@ -238,6 +247,20 @@ def test_a_table_whose_content_did_not_survive_says_so(portal, tmp_path):
     assert not form.cssselect("table")
 
 
+def test_a_whole_number_typed_without_quotes_is_its_text(portal, tmp_path):
+    """``weight: 4``, ``remarks: 1``, ``text: 2023``: YAML integers, shown as the digits typed (a
+    decimal is refused: 4.50 would lose its 0)."""
+    edit(portal, SCORES, 'weight: "4"\n    note: 项目立项是否', 'weight: 4\n    note: 项目立项是否')
+    edit(portal, SCORES, "remarks: |\n  1.本表数字均为虚构，仅供测试。\n", "remarks: 1\n")
+    edit(portal, REPORT, "text: 全年养护农村公路126公里，完成年度目标。", "text: 2023")
+    result = run_build(portal, tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    doc = page(tmp_path / "out")
+    assert dict(grid(doc.cssselect("table.scores")[0])[0])["weight"] == "4"
+    assert doc.cssselect("#form-01-road-scores .remarks p")[1].text_content() == "1"
+    assert "2023" in [p.text_content() for p in doc.cssselect("#form-02-road-report .prose p")]
+
+
 # -- errors in the files -----------------------------------------------------------------------
 
 def removed(rel: str, line: str):
@@ -311,6 +334,63 @@ def test_a_broken_file_is_an_error_naming_file_and_line(portal, tmp_path, name):
     assert f"{Path(rel).name}:{line}:" in result.output or f"{Path(rel).name}:{line} " in result.output, result.output
     assert words in result.output, result.output
     assert not (tmp_path / "out").exists()
+
+
+# Any value where a good file has one: the loader takes it or refuses it with its own error;
+# what it takes, the template renders and the rules read without an exception.
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False),
+                    st.text(max_size=6), st.sampled_from(["", "4", "4.5", "100", "90.00", "优", "≥90%", "1e999999999",
+                                                          "<b>x</b>", "level1", "weight", "score", "sections"]))
+KEYS = sorted((FORM_KEYS["project-evaluation-scores"] | FORM_KEYS["project-evaluation-report"] | set(SCORING_COLUMNS)
+               | SECTION_KEYS | {"bogus"}) - {"kind"})
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                       st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)),
+                      max_leaves=12)
+TEXTS = st.one_of(st.text(max_size=8), st.integers(0, 200).map(str), st.integers(0, 200),
+                  st.sampled_from(["", "4.5", "90.00", "100%", "≥90%", "——", "优", "良", "<script>x</script>"]))
+EDITS = st.one_of(TEXTS, TEXTS, VALUES)     # mostly what a cell may hold, so that most files still load
+
+
+def places(node, path=()) -> list[tuple]:
+    """Every place of a parsed file: the path of each value, containers included."""
+    found = [path] if path else []
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+    for key, value in items:
+        found.extend(places(value, (*path, key)))
+    return found
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), rel=st.sampled_from([SCORES, REPORT]))
+def test_any_value_anywhere_in_a_good_form_loads_or_is_refused(data, rel):
+    form = yaml.safe_load((FIXTURE / rel).read_text(encoding="utf-8"))
+    for _ in range(data.draw(st.integers(1, 3), label="edits")):
+        paths = [path for path in places(form) if path != ("kind",)]
+        # a field name first, then one of its places: each field as likely as any other
+        name = data.draw(st.sampled_from(sorted({str(path[-1]) for path in paths})), label="field")
+        path = data.draw(st.sampled_from([path for path in paths if str(path[-1]) == name]), label="place")
+        parent = form
+        for key in path[:-1]:
+            parent = parent[key]
+        key = path[-1]
+        if isinstance(parent, dict) and data.draw(st.integers(0, 3)) == 0:
+            key = data.draw(st.sampled_from(KEYS), label="new key")
+        parent[key] = data.draw(EDITS, label="value")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(rel).name
+        path.write_text(yaml.safe_dump(form, allow_unicode=True), encoding="utf-8")
+        try:
+            loaded = load_form(path)
+        except SiteBuilderError:
+            return
+    env = make_environment(template_loader(None))
+    html = env.get_template(f"forms/{loaded['kind']}.html").render(form=loaded)
+    assert f'id="form-{loaded["slug"]}"' in html
+    doc = SimpleNamespace(attachments=[loaded], url="demo-jt/2023/performance/",
+                          profile=load_profiles()["performance-overall"])
+    for rule_id in sorted(RULES):
+        if rule_id.startswith("form."):
+            list(RULES[rule_id].function(doc, CheckConfig()))
 
 
 # -- the checker -------------------------------------------------------------------------------

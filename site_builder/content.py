@@ -21,18 +21,42 @@ from typing import Any
 from .checks import RULES
 from .config import SiteConfig, load_site_config   # (site.yaml is read in config.py)
 from .errors import ContentError, Location, ProfileError
+from .formview import REPORT_DEPTH, REPORT_KIND, REPORT_LABELS, SCORES_KIND, SCORING_COLUMNS, SCORING_LABELS, \
+    SCORING_LEADING, SCORING_NEEDED
 from .numbers import MONEY_UNITS, NUMBER_HINT, OutOfRange, parse_decimal
 from .model import KIND_ORDER, KINDS, Department, Document, Portal, Record
 from .profiles import Profile, TableSpec, load_profiles
-from .sources import (YamlMapping, check_texts, load_mapping, optional, read_markdown, refuse_outside_link, reject_unknown,
-                      require)
+from .sources import (YamlMapping, check_texts, check_type, load_mapping, optional, read_markdown, refuse_outside_link,
+                      reject_unknown, require)
 from .tables import read_table
 
 # Attachment forms by kind (docs/form-schema.md) → the fields each must have.
 FORM_FIELDS = {
     "project-self-evaluation": ("project", "total_score", "grade"),      # 项目支出绩效自评表
     "project-performance-target": ("project", "department", "unit"),    # 项目支出绩效目标申报表
+    SCORES_KIND: ("project", "total_weight", "total_score"),             # 绩效评价指标体系评分表
+    REPORT_KIND: ("project", "unit", "period"),                          # 绩效评价报告
 }
+# → the lists each must have (its printed lines, indicators or sections; the newer kinds' not empty).
+FORM_LISTS = {
+    "project-self-evaluation": ("funding", "indicators"),
+    "project-performance-target": ("funding", "indicators"),
+    SCORES_KIND: ("indicators",),
+    REPORT_KIND: ("sections",),
+}
+# The keys the newer kinds may have: any other is refused at its line (a misspelt key would
+# leave a printed cell off the page without a word).
+FORM_KEYS = {
+    SCORES_KIND: {"kind", "title", "period", "project", "department", "unit", "labels", "columns", "indicators",
+                  "total_weight", "total_score", "grade", "remarks", "source_notes", "unavailable",
+                  "unavailable_reason"},
+    REPORT_KIND: {"kind", "title", "period", "project", "department", "unit", "labels", "sections", "total_score",
+                  "grade", "source_notes", "unavailable", "unavailable_reason"},
+}
+SECTION_KEYS = {"heading", "text", "sections"}     # a report's section
+# Their keys that are printed text (a heading, a cell, a line of the header)
+FORM_TEXTS = ("title", "period", "project", "department", "unit", "total_weight", "total_score", "grade", "remarks",
+              "unavailable_reason")
 # The fields of a form's lines that hold a printed number (docs/form-schema.md): kept as printed,
 # read as numbers by the checker.
 FORM_NUMBERS = {"funding": ("target", "budgeted", "full_year", "executed", "balance", "rate", "score",
@@ -189,8 +213,9 @@ def _check_number(mapping: YamlMapping, key: str) -> None:
 
 
 def check_form_numbers(data: YamlMapping) -> None:
-    """The 总分 and the numbers of each funding line and indicator of a form."""
+    """The 总分 (and a 评分表's 合计 分值) and the numbers of each funding line and indicator of a form."""
     _check_number(data, "total_score")
+    _check_number(data, "total_weight")
     for field, keys in FORM_NUMBERS.items():
         items = data.get(field)
         for item in items if isinstance(items, list) else []:
@@ -313,12 +338,18 @@ def _correction(item: Any, meta: YamlMapping) -> Record:
 LEVELS = {"level1": "一级指标", "level2": "二级指标", "level3": "三级指标"}
 
 
-def check_indicator(item: YamlMapping) -> None:
-    """A 自评表 indicator names all three levels (blank if printed blank) and 得分 ≤ 分值."""
+def check_levels(item: YamlMapping) -> None:
+    """An indicator names all three levels (blank if printed blank): a level left out would shift
+    the printed tree."""
     for key, label in LEVELS.items():
         if key not in item:
             raise ContentError(item.where(), f"绩效指标缺少“{key}”（{label}）",
                                f"印刷表格中该格为空时写 {key}: \"\"")
+
+
+def check_indicator(item: YamlMapping) -> None:
+    """A 自评表 indicator names all three levels (blank if printed blank) and 得分 ≤ 分值."""
+    check_levels(item)
     try:
         score, weight = parse_decimal(item.get("score")), parse_decimal(item.get("weight"))
     except ValueError:
@@ -355,26 +386,118 @@ def form_anchor(path: Path) -> str:
 
 
 def load_form(path: Path) -> dict[str, Any]:
-    """A 绩效自评表 attachment (format: docs/form-schema.md)."""
+    """An attachment: a 自评表, 申报表, 评分表 or 评价报告 (format: docs/form-schema.md)."""
     data = load_mapping(path)
     require(data, "title")
     kind = require(data, "kind")
     if kind not in FORM_FIELDS:
         raise ContentError(data.where("kind"), f"未知的附件表类型“{kind}”", "可用：" + "、".join(FORM_FIELDS))
+    if kind in FORM_KEYS:
+        reject_unknown(data, FORM_KEYS[kind])
+        check_texts(data)
+        check_texts_only(data, FORM_TEXTS)
     check_form_numbers(data)
     if not data.get("unavailable"):
         for key in FORM_FIELDS[kind]:
             require(data, key)
-        require(data, "funding", list)
-        require(data, "indicators", list)
-        for item in data["indicators"]:
+        for key in FORM_LISTS[kind]:
+            require(data, key, list)
+        for item in data.get("indicators") or []:
             if not isinstance(item, YamlMapping):
                 raise ContentError(data.where("indicators"), "每个绩效指标应为映射（level1、level2、level3…）")
             if kind == "project-self-evaluation":
                 check_indicator(item)
+        if kind == SCORES_KIND:
+            check_scores(data)
+        elif kind == REPORT_KIND:
+            check_labels(data, REPORT_LABELS)
+            check_sections(data, depth=1)
     form = Record.of(data)
     form["slug"] = form_anchor(path)
     form["location"] = Location(path)
     form["lines"] = dict(data.key_lines)
+    # where each indicator and each of its cells is written, for the checker's findings
+    indicators = data.get("indicators")
+    form["indicator_lines"] = [(item.line, dict(item.key_lines)) if isinstance(item, YamlMapping) else (data.line, {})
+                               for item in (indicators if isinstance(indicators, list) else [])]
     return form
 
+
+def check_texts_only(mapping: YamlMapping, keys: Any) -> None:
+    """The printed cells ``keys`` of a newer form kind hold text. A number typed without quotes is
+    refused: YAML reads ``10.50`` as 10.5 and ``yes`` as true, and the page would not show what
+    was printed; a whole number (``4``) is its text, and is made text here (the templates and the
+    Markdown filter get text only)."""
+    for key in keys:
+        value = mapping.get(key)
+        if value is None or isinstance(value, str):
+            continue
+        if isinstance(value, int) and not isinstance(value, bool):
+            mapping[key] = str(value)
+            continue
+        if isinstance(value, (bool, float)):
+            raise ContentError(mapping.where(key), f"“{key}”写成了 YAML 的{'是/否' if isinstance(value, bool) else '数字'}"
+                               f"（{value}），页面上不一定是印刷的样子", f"按印刷原样加引号，如 {key}: \"10.50\"")
+        raise ContentError(mapping.where(key), f"“{key}”应为文字（表格中的一格），实际是列表或映射",
+                           "每一格写一段文字；一格中有多行时用 | 开头的多行文字")
+
+
+def check_labels(data: YamlMapping, known: dict[str, str]) -> None:
+    """``labels``: printed words that differ from the standard ones, each for a word the form has."""
+    labels = optional(data, "labels", dict, {})
+    for key in labels:
+        if key not in known:
+            raise ContentError(labels.where(key), f"labels 中的“{key}”不是本附件表的栏目",
+                               "可用：" + "、".join(f"{k}（{v}）" for k, v in known.items()))
+    check_texts_only(labels, list(labels))
+
+
+def check_scores(data: YamlMapping) -> None:
+    """A 绩效评价指标体系评分表: its printed columns, and each indicator's cells in them."""
+    check_labels(data, SCORING_LABELS)
+    columns = optional(data, "columns", list, list(SCORING_COLUMNS))
+    where = data.where("columns")
+    for key in columns:
+        if not isinstance(key, str) or key not in SCORING_COLUMNS:
+            raise ContentError(where, f"columns 中的“{key}”不是评分表的列",
+                               "可用：" + "、".join(f"{k}（{v}）" for k, v in SCORING_COLUMNS.items()))
+        if columns.count(key) > 1:
+            raise ContentError(where, f"columns 中的“{key}”出现了两次", "每一列只写一次，按印刷的顺序")
+    if tuple(columns[:len(SCORING_LEADING)]) != SCORING_LEADING:
+        raise ContentError(where, "评分表的前三列应为 level1、level2、level3（一级、二级、三级指标）",
+                           "指标层级在前，其余列按印刷的顺序写在后面")
+    for key in SCORING_NEEDED:
+        if key not in columns:
+            raise ContentError(where, f"评分表须有“{key}”列（{SCORING_COLUMNS[key]}）", "检查会加总分值和得分")
+    if not data["indicators"]:
+        raise ContentError(data.where("indicators"), "indicators 是空的", "每个三级指标写一项，按印刷的顺序")
+    for item in data["indicators"]:
+        reject_unknown(item, set(SCORING_COLUMNS))
+        check_levels(item)
+        check_texts(item)
+        check_texts_only(item, list(item))
+        for key, value in item.items():
+            if key not in columns and value not in (None, ""):
+                raise ContentError(item.where(key), f"“{key}”（{SCORING_COLUMNS[key]}）有内容，但 columns 中没有这一列，"
+                                   "页面上会缺少这一格", f"在 columns 中加上 {key}，或删去这一格")
+
+
+def check_sections(owner: YamlMapping, depth: int) -> None:
+    """A report's ``sections`` (of the report, or of a section): each a heading, its Markdown
+    text and its own sections, at most REPORT_DEPTH levels (一、 › （一） › 1.: h4 to h6)."""
+    sections = owner["sections"]
+    if not sections:
+        raise ContentError(owner.where("sections"), "sections 是空的", "每个章节写 heading（标题）和 text（正文）")
+    for section in sections:
+        if not isinstance(section, YamlMapping):
+            raise ContentError(owner.where("sections"), "每个章节应为映射（heading、text、sections）")
+        reject_unknown(section, SECTION_KEYS)
+        require(section, "heading", what="章节标题")
+        check_texts(section)
+        check_texts_only(section, ("heading", "text"))
+        if "sections" in section:
+            if depth >= REPORT_DEPTH:
+                raise ContentError(section.where("sections"), f"章节最多 {REPORT_DEPTH} 层（一、 ›（一）› 1.）",
+                                   "更深一层的标题写进上一层的 text 中（Markdown）")
+            check_type(section, "sections", list)
+            check_sections(section, depth + 1)

@@ -65,7 +65,7 @@ def strip_numbering(label: str) -> str:
 
 
 # Every key docs/form-schema.md describes, at any level of a form (the form itself, its funding
-# lines, goals, indicators and their sides, analysis items, improvement, signoff). A form file
+# lines, goals, indicators and their sides, analysis items, improvement, signoff, a report's sections). A form file
 # may leave any of them out ("an empty printed cell is "" or the key left out"), and the form
 # templates test them (``{% if form.goals %}``, ``item.note or ""``): absent, they read None.
 # tests/test_docs.py checks that this is exactly the schema's list.
@@ -79,6 +79,8 @@ FORM_SCHEMA_KEYS = frozenset({
     "actual", "level1", "level2", "level3", "value", "initial", "adjusted", "note", "weight",   # goals, indicators
     "label", "text",                                                      # analysis items, improvement
     "responsible", "handler", "phone", "date",                            # signoff
+    "columns", "criteria", "total_weight",                                # 评分表
+    "sections", "heading",                                                # 评价报告
 })
 
 

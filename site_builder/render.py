@@ -33,6 +33,7 @@ from .numbers import money
 from .profiles import fill_year
 from .sanitize import DEFAULT as DEFAULT_POLICY, ProsePolicy
 from .layout import source_date
+from .formview import attachment_labels, scoring_columns
 from .tableview import document_view, form_labels, indicator_rows, target_rows
 
 
@@ -67,7 +68,8 @@ def make_environment(loader: jinja2.BaseLoader, bytecode_dir: Path | None = None
     env.filters["markdown"] = functools.partial(render_markdown, policy=policy)
     env.filters["money"] = money
     env.filters["filesize"] = file_size
-    env.globals.update(form_labels=form_labels, indicator_rows=indicator_rows, target_rows=target_rows)
+    env.globals.update(form_labels=form_labels, indicator_rows=indicator_rows, target_rows=target_rows,
+                       attachment_labels=attachment_labels, scoring_columns=scoring_columns)
     return env
 
 

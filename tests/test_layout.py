@@ -29,7 +29,7 @@ STAGES: list[tuple[str, ...]] = [
     ("__init__", "errors", "faults", "layout", "jsonfmt", "numbers", "records"),   # version, errors, fault points, names, JSON, records
     ("sources",),                                             # read files, YAML with line numbers
     ("profiles",),                                            # table-set definitions
-    ("model", "tables", "glossary", "sanitize", "config", "content"),   # site.yaml; the content folder loaded into the model
+    ("model", "tables", "glossary", "sanitize", "formview", "config", "content"),   # site.yaml; the content folder loaded into the model
     ("checks",),                                              # the checker's rules (the whole package)
     ("markdown_text", "prose_figures", "explain"),            # 情况说明 figures, the {{ … }} language
     ("headlines",),                                           # headline figures, year tables

@@ -2,7 +2,9 @@
 
 Every registered rule has at least one mutation here (the last test keeps it so). A mutation
 edits one file of a copy of the example content; the rule must report an error or warning at
-the edited line (or at the named file and line where the rule reports the other side).
+the edited line (or at the named file and line where the rule reports the other side). Rules on
+what the example has none of (a 评分表, a 评价报告; printed rates) mutate a copy of
+tests/fixtures/portal-forms or tests/fixtures/portal-rates.
 """
 
 from __future__ import annotations
@@ -49,6 +51,18 @@ MUTATIONS = {
     "meta.unit": (f"{F}/attachments/05-archives.yaml", 'unit: "403001-汾阳市医疗保障局"', 'unit: "403001-汾阳市医保局"', None),
 }
 
+# The same, on tests/fixtures/portal-forms (made-up figures)
+FORMS = Path(__file__).resolve().parent / "fixtures/portal-forms"
+S = "departments/demo-jt/2023/performance/attachments/01-road-scores.yaml"
+SR = "departments/demo-jt/2023/performance/attachments/02-road-report.yaml"
+FORM_MUTATIONS = {
+    "form.score-cap": (S, 'weight: "3"\n    note: ""\n    score: "2"', 'weight: "3"\n    note: ""\n    score: "4"', 2),
+    "form.weights": (S, 'total_weight: "100"', 'total_weight: "110"', None),
+    "form.score-total": (S, 'total_score: "90"', 'total_score: "92"', None),
+    "form.report-grade": (SR, "grade: 优", "grade: 良", None),
+    "form.report-score": (SR, 'total_score: "90"', 'total_score: "95"', None),
+}
+
 
 def mutate(root: Path, rel: str, old: str | None, new: str) -> int:
     """Apply one edit; return the 1-based line where the new text starts."""
@@ -67,7 +81,16 @@ def mutate(root: Path, rel: str, old: str | None, new: str) -> int:
 
 @pytest.mark.parametrize("rule_id", sorted(MUTATIONS))
 def test_each_rule_fires_on_its_mutation(content_copy, rule_id):
-    rel, old, new, where = MUTATIONS[rule_id]
+    fires(content_copy, rule_id, MUTATIONS[rule_id])
+
+
+@pytest.mark.parametrize("rule_id", sorted(FORM_MUTATIONS))
+def test_each_form_rule_fires_on_its_fixture_mutation(tmp_path, rule_id):
+    fires(Path(shutil.copytree(FORMS, tmp_path / "content")), rule_id, FORM_MUTATIONS[rule_id])
+
+
+def fires(content_copy: Path, rule_id: str, mutation: tuple) -> None:
+    rel, old, new, where = mutation
     before = {(f.rule, str(f.location)) for f in run_checks(load_portal(content_copy)) if f.severity != "note"}
     line = mutate(content_copy, rel, old, new)
     if isinstance(where, int):
@@ -107,5 +130,5 @@ def test_each_fixture_rule_fires_on_its_mutation(tmp_path, rule_id):
 
 
 def test_every_rule_has_a_mutation():
-    assert set(MUTATIONS) | set(FIXTURE_MUTATIONS) == set(RULES)
-    assert not set(MUTATIONS) & set(FIXTURE_MUTATIONS)
+    assert set(MUTATIONS) | set(FORM_MUTATIONS) | set(FIXTURE_MUTATIONS) == set(RULES)
+    assert not set(MUTATIONS) & set(FIXTURE_MUTATIONS) and not set(MUTATIONS) & set(FORM_MUTATIONS)

@@ -256,6 +256,8 @@ def form_changes(old: dict, new: dict) -> list[dict[str, str]]:
     changes: list[dict[str, str]] = []
     for anchor, form in after.items():
         previous = before.get(anchor)
+        if previous == form:                    # (most forms, most builds: nothing to walk)
+            continue
         if previous is not None and previous.get("kind") == form.get("kind"):
             head = {"form": form_name(form), "anchor": str(anchor)}
             changes += [{**head, **change} for change in _form_fields(previous, form, _labeller(form))]

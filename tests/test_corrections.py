@@ -259,3 +259,34 @@ def test_form_lines_are_matched_by_name_and_fields_named_as_printed():
         ("", "总分", "90", "91"),
         ("资金总额", "绩效原因", "乙。", "乙改。"),                   # only the changed sentence of a text
         ("产出情况", "项目绩效分析", "（空白）", "三。")]
+
+
+def every_form_file():
+    """Every attachment of the example and of the test fixtures (every kind a portal can have)."""
+    from conftest import EXAMPLE, REPO
+
+    return sorted([*EXAMPLE.rglob("attachments/*.yaml"), *(REPO / "tests/fixtures").rglob("attachments/*.yaml")])
+
+
+@pytest.mark.parametrize("path", every_form_file(), ids=lambda path: f"{path.parent.parent.parent.parent.name}/{path.name}")
+def test_every_field_of_a_form_has_its_printed_label(path):
+    """A record names each field by the label the form prints (得分, 偏差原因), never by its key in
+    the file (score): each field of every form, compared with an empty form of its kind. (A new
+    form kind: give its labels to corrections._KIND_LABELS.)"""
+    import re
+
+    from site_builder.catalog import form_data
+    from site_builder.content import load_form
+
+    form = load_form(path)
+    form["position"] = 1
+    data = form_data(form)
+    changes = form_changes({"forms": [{"anchor": data["anchor"], "kind": data["kind"]}]}, {"forms": [data]})
+    assert changes
+    labels = []
+    for change in changes:
+        if "field" in change:
+            labels += change["field"].split("/")
+        else:                                   # a line: “得分：10；偏差原因：…”
+            labels += [name for name in re.findall(r"(?:^|；)([^：；]*)：", change["new"]) for name in name.split("/")]
+    assert labels and not [label for label in labels if re.fullmatch(r"[a-z_][a-z_0-9]*", label)], changes

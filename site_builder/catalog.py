@@ -1,7 +1,8 @@
 """Machine-readable output: ``catalog.json`` for the portal and ``data.json`` per document.
 
-Later stages (search, downloads, comparisons) read these instead of the HTML. Amounts are
-strings exactly as displayed on the page.
+Later stages (search, downloads, comparisons, the next build's 更正记录) read these instead of
+the HTML. Amounts are strings exactly as displayed on the page. The shape of both files:
+docs/data-json.md.
 """
 
 from __future__ import annotations
@@ -13,8 +14,24 @@ from .numbers import Cell
 from .headlines import headline
 
 
+# What the build adds to a form (content.load_form) that is not the form's: where it was read
+# from, and its anchor and position (written as ``anchor`` and ``position``); and how the
+# extraction was read (``source_notes``: English notes for the maintainers, not published).
+_NOT_PUBLISHED = frozenset({"slug", "location", "lines", "position", "source_notes"})
+
+
+def form_data(form: dict[str, Any]) -> dict[str, Any]:
+    """An attachment (附件: a 自评表, a 申报表 …) as data.json holds it: its anchor on the page
+    (``#form-<anchor>``, the file name: what the next build matches it by), its position (附表N),
+    then its fields as its file gives them (docs/form-schema.md, every value as printed)."""
+    data: dict[str, Any] = {"anchor": form["slug"], "position": form["position"]}
+    data.update((key, value) for key, value in form.items() if key not in _NOT_PUBLISHED)
+    return data
+
+
 def document_data(doc: Document) -> dict[str, Any]:
-    """Every table of ``doc`` as data: number, title, unit, columns and rows."""
+    """Every table of ``doc`` as data (number, title, unit, columns and rows) and every form of
+    its 附件 (the page's prose is added by pages.document_pages)."""
     tables = []
     for table in doc.tables:
         spec = table.spec
@@ -55,6 +72,7 @@ def document_data(doc: Document) -> dict[str, Any]:
         "title": doc.title,
         "profile": doc.profile.name,
         "tables": tables,
+        "forms": [form_data(form) for form in doc.attachments],
     }
 
 

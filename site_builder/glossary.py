@@ -2,21 +2,26 @@
 
 The built-in terms (``data/glossary.yaml``) are the published 名词解释 of the example's seed
 documents; a portal's ``glossary.yaml`` (in the content folder) adds terms or replaces built-in
-ones. On a document page the first occurrence of each term in prose becomes a link to its entry
-on ``glossary/index.html`` that shows the definition on hover and focus (a CSS tooltip).
+ones. On a document page the first occurrence of each term in prose becomes a link that shows
+a definition on hover and focus (a CSS tooltip). The definition a disclosure shows is its own:
+a term its own 名词解释 (glossary.md) defines links to that entry on its page, with the
+disclosure's words (:func:`own_definitions`); any other term links to its entry on
+``glossary/index.html``, with the portal glossary's words, never another disclosure's.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import ContentError, Location
+from .model import label_key, strip_numbering
 from .sources import YamlMapping, check_type, load_mapping, optional, reject_unknown, require
 
 BUILTIN = Path(__file__).resolve().parent / "data" / "glossary.yaml"
@@ -51,6 +56,12 @@ class Glossary:
     _pattern: re.Pattern | None = field(default=None, init=False, repr=False)
     _by_text: dict[str, Term] = field(default_factory=dict, init=False, repr=False)
 
+    @functools.cached_property
+    def spellings_by_length(self) -> list[tuple[str, Term]]:
+        """Every spelling of every term, folded (model.label_key), longest first."""
+        return sorted(((label_key(text), term) for term in self.terms for text in term.spellings if label_key(text)),
+                      key=lambda item: len(item[0]), reverse=True)
+
     def __post_init__(self) -> None:
         for term in self.terms:
             for text in term.spellings:
@@ -62,11 +73,13 @@ class Glossary:
             alternatives = "|".join(re.escape(t) for t in sorted(self._by_text, key=len, reverse=True))
             self._pattern = re.compile(alternatives)    # (no look-behind: slower; docs/performance.md#glossary-pattern)
 
-    def link(self, fragment: str, root: str, seen: set[str]) -> str:
+    def link(self, fragment: str, root: str, seen: set[str], own: Mapping[str, tuple[str, str]] | None = None) -> str:
         """``fragment`` (HTML) with the first occurrence of each term not in ``seen`` linked to
-        its glossary entry (``root``: from the page to the site root); ``seen`` is updated, so
-        one set across a page's blocks links each term once per page. Text inside headings,
-        links, tables and code, and inside tags themselves, is left alone."""
+        its glossary entry (``root``: from the page to the site root), or, for a term in ``own``
+        (term id → address and definition: the disclosure's own 名词解释), there with that
+        definition; ``seen`` is updated, so one set across a page's blocks links each term once
+        per page. Text inside headings, links, tables and code, and inside tags themselves, is
+        left alone."""
         if self._pattern is None or len(seen) >= len(self.terms):
             return fragment
         text = str(fragment)          # (slicing Markup costs more than the search)
@@ -90,16 +103,104 @@ class Glossary:
                 break
         if not found:
             return fragment
-        href = f"{root}{PAGE}#term-"
+        portal = f"{root}{PAGE}#term-"
+        own = own or {}
         out, position = [], 0
         for start, end, term in found:
+            href, definition = own.get(term.id) or (portal + term.id, term.definition)
             out += [text[position:start],
-                    f'<a class="term" href="{href}{term.id}" aria-describedby="tip-{term.id}">{text[start:end]}</a>'
+                    f'<a class="term" href="{html.escape(href)}" aria-describedby="tip-{term.id}">{text[start:end]}</a>'
                     f'<span class="term-tip" role="tooltip" id="tip-{term.id}" data-pagefind-ignore>'
-                    f'{html.escape(term.definition, quote=False)}</span>']
+                    f'{html.escape(definition, quote=False)}</span>']
             position = end
         out.append(text[position:])
         return "".join(out)
+
+
+# -- a disclosure's own 名词解释 ---------------------------------------------------------------------
+
+OWN_PREFIX = "doc-term-"     # the id of an entry of a disclosure's 名词解释 on its page: doc-term-<term id>
+# A paragraph, list item or heading of the 名词解释 as Markdown renders it (no attributes)
+_BLOCK = re.compile(r"<(p|li|h[2-6])>(.*?)</\1>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_HEAD = re.compile(r"^[^。，,；;：:]{1,20}[：:]")     # 单位资金：… (an entry, even without numbering)
+# What follows a term where an entry defines it: 财政拨款收入：指…, 一般公共预算是指…, 国有资本经营
+# 预算是对…, 使用非财政拨款结余（含专用结余）：… (as label_key folds them: ：→:, （→(, ，→,)
+_AFTER_TERM = ":,是指"
+
+
+def _defines(head: str, key: str) -> bool:
+    """Whether an entry (``head``: its text folded) defines the term spelt ``key``: it begins
+    with it, followed by nothing, ：, 是, 指 or a comma, or by a bracket and then one of those
+    (使用非财政拨款结余（含专用结余）：, but not 财政拨款（补助）收入： for 财政拨款)."""
+    if not head.startswith(key):
+        return False
+    rest = head[len(key):]
+    if rest.startswith("("):
+        close = rest.find(")")
+        rest = rest[close + 1:] if close > 0 else "x"
+    return not rest or rest[0] in _AFTER_TERM
+
+
+@dataclass(frozen=True)
+class OwnEntry:
+    """A portal term as a disclosure's own 名词解释 defines it: its entry's id on the page is
+    ``doc-term-<term_id>``, ``definition`` its words after the term (as the page shows them)."""
+
+    term_id: str
+    definition: str
+
+
+def _definition(block: str, length: int) -> str:
+    """What ``block`` says of the term its first ``length`` folded characters spell: from 是 or
+    指 on, else what follows the colon or comma after it (a bracket after the term, 使用非财政拨款
+    结余（含专用结余）：…, is still the term)."""
+    folded = 0
+    for index, char in enumerate(block):
+        if folded >= length:
+            rest = block[index:].lstrip()
+            if rest[:1] in ("是", "指"):
+                return rest
+            separator = re.search(r"[:：,，]", rest)
+            if separator and (separator.start() == 0 or rest[0] in "(（"):
+                return rest[separator.end():].strip()
+            return rest
+        folded += len(label_key(char))
+    return ""
+
+
+def own_definitions(fragment: str, glossary: Glossary) -> tuple[str, list[OwnEntry]]:
+    """The portal's terms a disclosure's 名词解释 defines, with its words, in its order, and its
+    HTML (``fragment``, rendered from its glossary.md) with each such entry's paragraph given
+    its id. An entry is a paragraph, list item or heading that begins (after its numbering, 一、
+    or 1.) with a spelling of a term followed by ：, 是, 指, a comma or a bracket, or is the term
+    alone; the plain paragraphs after it (not numbered, no “名词：” beginning) continue its
+    definition (六、财政专户管理资金： then the text). A term two entries define: the first."""
+    entries: dict[str, list[str]] = {}         # term id → its definition's parts
+    current: list[str] | None = None
+
+    def entry(match: re.Match) -> str:
+        nonlocal current
+        text = html.unescape(_TAG.sub("", match.group(2))).strip()
+        block = strip_numbering(text)
+        head = label_key(block[:80])
+        found = next(((key, term) for key, term in glossary.spellings_by_length if _defines(head, key)), None)
+        if found is None:
+            if current is not None and match.group(1) == "p" and block == text and not _HEAD.match(block):
+                current.append(block)            # (its definition goes on)
+            else:
+                current = None                   # (the entry of a term the portal does not have)
+            return match.group()
+        key, term = found
+        if term.id in entries:                  # (defined again: not an entry, nor a continuation)
+            current = None
+            return match.group()
+        current = entries[term.id] = [_definition(block, len(key))]
+        tag = match.group(1)
+        return f'<{tag} id="{OWN_PREFIX}{term.id}">' + match.group()[len(tag) + 2:]
+
+    marked = _BLOCK.sub(entry, fragment)
+    return marked, [OwnEntry(term_id, re.sub(r"\s+", " ", "".join(words)).strip()) for term_id, words in entries.items()]
 
 
 def load_glossary(root: Path) -> Glossary:

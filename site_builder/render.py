@@ -27,7 +27,7 @@ from .errors import SiteBuilderError, Location, TemplateError
 from .checks.placeholders import PLACEHOLDER_RULE, placeholders
 from .explain import BytecodeCache, make_explanation_environment, render_explanation, render_markdown_file
 from .headlines import YEAR_COLUMNS, YEAR_SORTS, department_years, headline, year_rows, year_summary
-from .glossary import PAGE as GLOSSARY_PAGE, Glossary, load_glossary
+from .glossary import OWN_PREFIX, PAGE as GLOSSARY_PAGE, Glossary, load_glossary, own_definitions
 from .model import KIND_ORDER, KINDS, Department, Document, Portal
 from .numbers import money
 from .profiles import fill_year
@@ -182,17 +182,41 @@ def link_terms(parts: list[dict[str, Any]], explanation: Markup, doc: Document, 
                root: str, policy: ProsePolicy = DEFAULT_POLICY) -> Markup:
     """Link the first occurrence of each glossary term in the page's prose, in page order: the
     overview (its block gets ``html``), the explanation (returned) and markdown blocks; never
-    the document's own 名词解释, where the terms are defined."""
+    the document's own 名词解释, where the terms are defined (its block gets ``html`` too, each
+    entry of a portal term with its id). A term the document's 名词解释 defines links there,
+    with its words; any other to the portal's glossary page (glossary.py)."""
+    own = own_terms(parts, doc, glossary, policy)
     seen: set[str] = set()
     for part in parts:
         for block in part["blocks"]:
             if block["type"] == "overview":
-                block["html"] = Markup(glossary.link(render_markdown(doc.overview, policy), root, seen))
+                block["html"] = Markup(glossary.link(render_markdown(doc.overview, policy), root, seen, own))
             elif block["type"] == "explanation":
-                explanation = Markup(glossary.link(explanation, root, seen))
+                explanation = Markup(glossary.link(explanation, root, seen, own))
             elif block["type"] == "markdown":
-                block["html"] = Markup(glossary.link(block["html"], root, seen))
+                block["html"] = Markup(glossary.link(block["html"], root, seen, own))
     return explanation
+
+
+def own_terms(parts: list[dict[str, Any]], doc: Document, glossary: Glossary,
+              policy: ProsePolicy = DEFAULT_POLICY) -> dict[str, tuple[str, str]]:
+    """The terms the page's 名词解释 part (the document's glossary.md) defines: term id → the
+    address of its entry on the page (``#doc-term-<id>``) and its words. Gives each glossary
+    block its ``html`` (the first with the entries' ids). None when the page shows no 名词解释."""
+    own: dict[str, tuple[str, str]] = {}
+    first = True
+    for part in parts:
+        for block in part["blocks"]:
+            if block["type"] != "glossary":
+                continue
+            html = render_markdown(doc.glossary, policy)
+            if first:             # (a profile showing it twice: ids once)
+                first = False
+                marked, entries = own_definitions(html, glossary)
+                html = Markup(marked)
+                own = {entry.term_id: (f"#{OWN_PREFIX}{entry.term_id}", entry.definition) for entry in entries}
+            block["html"] = html
+    return own
 
 
 class Renderer:

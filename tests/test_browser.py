@@ -147,9 +147,12 @@ def test_term_tooltip_on_hover_and_focus(browser, example_out):
     assert not tip.is_visible()
     page.locator("a.term").nth(1).hover()
     assert page.locator("#" + page.locator("a.term").nth(1).get_attribute("aria-describedby")).is_visible()
-    link.click()
-    assert page.url.endswith("glossary/index.html#term-fiscal-appropriation-income")
-    assert page.locator("#term-fiscal-appropriation-income").evaluate("el => el.matches(':target')")
+    link.click()                          # defined in the page's own 名词解释: its entry there
+    assert page.url.endswith("final-accounts/index.html#doc-term-fiscal-appropriation-income")
+    assert page.locator("#doc-term-fiscal-appropriation-income").evaluate("el => el.matches(':target')")
+    page.locator('a.term[href$="#term-fiscal-appropriation"]').click()     # not: the portal's glossary
+    assert page.url.endswith("glossary/index.html#term-fiscal-appropriation")
+    assert page.locator("#term-fiscal-appropriation").evaluate("el => el.matches(':target')")
     page.close()
 
 

@@ -9,11 +9,15 @@ import pytest
 
 from conftest import FENYANG
 from site_builder.build import build
-from site_builder.corrections import cell_changes, sentences
+from site_builder.corrections import cell_changes, form_changes, sentences
 from site_builder.errors import ContentError
 from site_builder.publish import publish
 
 CSV = "departments/fenyang-ybj/2024/final-accounts/tables/05.csv"
+FORMS = "departments/fenyang-ybj/2024/final-accounts/attachments"
+DIALYSIS = f"{FORMS}/07-dialysis-subsidy.yaml"        # a 项目支出绩效自评表
+DIALYSIS_TITLE = "肾病透析患者医疗费政府补助资金项目支出绩效自评表"
+REASON = "2024年肾病透析患者透析基本医保报销政策调整所致。"
 OVERVIEW = "departments/fenyang-ybj/2024/final-accounts/overview.md"
 FIRST = "汾阳市医疗保障局成立于2019年3月"
 
@@ -139,3 +143,150 @@ def test_site_yaml_names_the_published_portal_for_build_and_preview(content_copy
         assert [c.text_content() for c in rows[0]][-2:] == ["69.62", "69.61"]
     finally:
         assert server.stop() == 0
+
+
+def form_rows(section):
+    """The rows of a record's table of changed attachment fields, as text (附件, 项目, 栏目, 原文, 更正后)."""
+    return [[c.text_content() for c in row] for table in section.cssselect("table.form-changes")
+            for row in table.cssselect("tbody tr")]
+
+
+def test_a_changed_form_is_recorded_like_a_table_cell(content_copy, tmp_path, monkeypatch):
+    """A 自评表's score and text changed after publishing: one entry per field (form, item, printed
+    label, old → new) on the page and in corrections.json, kept in later releases; a published
+    ``<script>`` shows as text; a build that changes nothing records nothing."""
+    out, target = tmp_path / "out", tmp_path / "www"
+    edit(content_copy / DIALYSIS, REASON, "<script>alert(1)</script>" + REASON)       # as once published
+    build(content_copy, out, search=False)
+    publish(out, target, now=1_800_000_000)
+    build(content_copy, out, search=False, previous_release=target)                     # nothing changed
+    assert not records_of(out)[1] and not (out / FENYANG / "corrections.json").exists()
+    edit(content_copy / DIALYSIS, 'rate: "100.00"\n    score: "10.00"', 'rate: "100.00"\n    score: "9.00"')
+    edit(content_copy / DIALYSIS, "<script>alert(1)</script>" + REASON, REASON)
+    edit(content_copy / DIALYSIS, 'actual: "=28人"', 'actual: "=29人"')
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")          # 2026-01-01
+    build(content_copy, out, search=False, previous_release=target)
+    page, sections = records_of(out)
+    assert len(sections) == 1 and sections[0].cssselect("h3")[0].text_content() == "2026-01-01 更正"
+    assert form_rows(sections[0]) == [
+        [DIALYSIS_TITLE, "市基层财政补助", "得分", "10.00", "9.00"],
+        [DIALYSIS_TITLE, "市基层财政补助", "偏差原因", "<script>alert(1)</script>" + REASON, REASON],
+        [DIALYSIS_TITLE, "产出指标/数量指标/肾病透析职工", "实际完成值", "=28人", "=29人"]]
+    assert not sections[0].cssselect("script")                      # the old text is text, not a script
+    assert sections[0].cssselect("table.form-changes a")[0].get("href") == "#form-07-dialysis-subsidy"
+    assert page.cssselect("#form-07-dialysis-subsidy")
+    records = json.loads((out / FENYANG / "corrections.json").read_text(encoding="utf-8"))
+    assert [(r["date"], r["cells"], r["sentences"]) for r in records] == [("2026-01-01", [], [])]
+    assert records[0]["forms"][0] == {"form": DIALYSIS_TITLE, "anchor": "07-dialysis-subsidy",
+                                      "item": "市基层财政补助", "field": "得分", "old": "10.00", "new": "9.00"}
+    # published, the record stays in the next releases, with no new one while nothing changes
+    publish(out, target, now=1_800_000_060)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1769904000")          # 2026-02-01
+    build(content_copy, out, search=False, previous_release=target)
+    assert json.loads((out / FENYANG / "corrections.json").read_text(encoding="utf-8")) == records
+    publish(out, target, now=1_800_000_120)
+    build(content_copy, out, search=False, previous_release=target)
+    assert form_rows(records_of(out)[1][0])[0] == [DIALYSIS_TITLE, "市基层财政补助", "得分", "10.00", "9.00"]
+
+
+def test_a_form_added_or_removed_is_one_entry(content_copy, tmp_path, monkeypatch):
+    out, target = tmp_path / "out", tmp_path / "www"
+    build(content_copy, out, search=False)
+    publish(out, target, now=1_800_000_000)
+    forms = content_copy / FORMS
+    (forms / "05-archives.yaml").unlink()
+    (forms / "09-dialysis-copy.yaml").write_text((content_copy / DIALYSIS).read_text(encoding="utf-8")
+                                                 .replace('project: "肾病透析', 'project: "另一个肾病透析'), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    build(content_copy, out, search=False, previous_release=target)
+    records = json.loads((out / FENYANG / "corrections.json").read_text(encoding="utf-8"))
+    assert records[0]["forms"] == [
+        {"form": DIALYSIS_TITLE + "：另一个肾病透析患者医疗费政府补助资金", "anchor": "09-dialysis-copy", "change": "added"},
+        {"form": "医保档案规范化整理经费项目支出绩效自评表", "anchor": "05-archives", "change": "removed"}]
+    rows = form_rows(records_of(out)[1][0])
+    assert rows == [[DIALYSIS_TITLE + "：另一个肾病透析患者医疗费政府补助资金", "新增附件"],
+                    ["医保档案规范化整理经费项目支出绩效自评表", "删除附件"]]
+
+
+def test_a_release_without_forms_in_its_data_gives_no_form_entries(content_copy, tmp_path):
+    """A release published before data.json held the forms: nothing to compare them with, so no
+    entry (not every form "added"); its table cells are still compared."""
+    out, target = tmp_path / "out", tmp_path / "www"
+    build(content_copy, out, search=False)
+    publish(out, target, now=1_800_000_000)
+    data = target / "current" / FENYANG / "data.json"
+    old = json.loads(data.read_text(encoding="utf-8"))
+    del old["forms"]
+    data.unlink()                                 # (a hard link shared with other releases: not written in place)
+    data.write_text(json.dumps(old, ensure_ascii=False), encoding="utf-8")
+    edit(content_copy / DIALYSIS, 'actual: "=28人"', 'actual: "=29人"')
+    build(content_copy, out, search=False, previous_release=target)
+    assert not (out / FENYANG / "corrections.json").exists()
+    edit(content_copy / CSV, "2101506,医疗保障经办事务,69.62", "2101506,医疗保障经办事务,69.63")
+    build(content_copy, out, search=False, previous_release=target)
+    records = json.loads((out / FENYANG / "corrections.json").read_text(encoding="utf-8"))
+    assert len(records[0]["cells"]) == 1 and records[0]["forms"] == []
+
+
+def test_form_lines_are_matched_by_name_and_fields_named_as_printed():
+    """A 申报表: an indicator is named by its levels, a side's field as “年度指标/指标值”; a renamed
+    line is the same line; a line only one release has is one entry; labels a form overrides are
+    the ones its page prints."""
+    def target(indicators, funding):
+        return {"forms": [{"anchor": "01-a", "position": 1, "kind": "project-performance-target",
+                           "title": "申报表", "project": "办公设备", "funding": funding, "indicators": indicators}]}
+    side = {"level2": "数量指标", "level3": "台式电脑", "value": "5台"}
+    old = target([{"level1": "产出指标", "period": side, "annual": side}],
+                 [{"source": "资金总额", "period_total": "1", "annual": "1"}, {"source": "单位自筹", "annual": "0"},
+                  {"source": "其他资金", "annual": "1"}])
+    new = target([{"level1": "产出指标", "period": side, "annual": {**side, "value": "6台"}}],
+                 [{"source": "资金总额（元）", "period_total": "1", "annual": "2"}, {"source": "单位自筹", "annual": "0"}])
+    head = {"form": "申报表：办公设备", "anchor": "01-a"}
+    assert form_changes(old, new) == [
+        {**head, "item": "资金总额（元）", "field": "资金来源", "old": "资金总额", "new": "资金总额（元）"},
+        {**head, "item": "资金总额（元）", "field": "年度资金", "old": "1", "new": "2"},
+        {**head, "item": "其他资金", "change": "removed", "old": "资金来源：其他资金；年度资金：1", "new": "（无）"},
+        {**head, "item": "产出指标/数量指标/台式电脑", "field": "年度指标/指标值", "old": "5台", "new": "6台"}]
+    assert form_changes(old, old) == [] and form_changes({"tables": []}, new) == []
+    evaluation = {"forms": [{"anchor": "02-b", "kind": "project-self-evaluation", "title": "自评表",
+                             "labels": {"reason": "绩效原因"}, "total_score": "90",
+                             "funding": [{"source": "资金总额", "reason": "甲。乙。丙。"}],
+                             "analysis": [{"label": "产出情况", "text": "一。二。"}]}]}
+    changed = {"forms": [{**evaluation["forms"][0], "total_score": "91",
+                          "funding": [{"source": "资金总额", "reason": "甲。乙改。丙。"}],
+                          "analysis": [{"label": "产出情况", "text": "一。二。三。"}]}]}
+    assert [(c["item"], c["field"], c["old"], c["new"]) for c in form_changes(evaluation, changed)] == [
+        ("", "总分", "90", "91"),
+        ("资金总额", "绩效原因", "乙。", "乙改。"),                   # only the changed sentence of a text
+        ("产出情况", "项目绩效分析", "（空白）", "三。")]
+
+
+def every_form_file():
+    """Every attachment of the example and of the test fixtures (every kind a portal can have)."""
+    from conftest import EXAMPLE, REPO
+
+    return sorted([*EXAMPLE.rglob("attachments/*.yaml"), *(REPO / "tests/fixtures").rglob("attachments/*.yaml")])
+
+
+@pytest.mark.parametrize("path", every_form_file(), ids=lambda path: f"{path.parent.parent.parent.parent.name}/{path.name}")
+def test_every_field_of_a_form_has_its_printed_label(path):
+    """A record names each field by the label the form prints (得分, 偏差原因), never by its key in
+    the file (score): each field of every form, compared with an empty form of its kind. (A new
+    form kind: give its labels to corrections._KIND_LABELS.)"""
+    import re
+
+    from site_builder.catalog import form_data
+    from site_builder.content import load_form
+
+    form = load_form(path)
+    form["position"] = 1
+    data = form_data(form)
+    changes = form_changes({"forms": [{"anchor": data["anchor"], "kind": data["kind"]}]}, {"forms": [data]})
+    assert changes
+    labels = []
+    for change in changes:
+        if "field" in change:
+            labels += change["field"].split("/")
+        else:                                   # a line: “得分：10；偏差原因：…”
+            labels += [name for name in re.findall(r"(?:^|；)([^：；]*)：", change["new"]) for name in name.split("/")]
+    assert labels and not [label for label in labels if re.fullmatch(r"[a-z_][a-z_0-9]*", label)], changes

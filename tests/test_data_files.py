@@ -65,6 +65,26 @@ def test_data_json_shape(example_out):
     assert data["tables"][6]["empty"] is True
 
 
+def test_data_json_holds_every_form_as_its_file_gives_it(example_out):
+    """附件 in data.json (docs/data-json.md): each form's anchor and position, then its fields as
+    its YAML file holds them, but the extraction notes; what the next build's 更正记录 compares."""
+    import yaml
+
+    from conftest import EXAMPLE
+
+    for rel, count in [(FENYANG, 8), ("lvliang-ybj/2023/budget", 15), ("gaoyi-ybj/2021/performance", 0)]:
+        forms = json.loads((example_out / rel / "data.json").read_text(encoding="utf-8"))["forms"]
+        files = sorted((EXAMPLE / "departments" / rel / "attachments").glob("*.yaml"))
+        assert len(forms) == len(files) == count
+        page = lxml.html.parse(str(example_out / rel / "index.html")).getroot()
+        for position, (form, path) in enumerate(zip(forms, files, strict=True), start=1):
+            expected = yaml.safe_load(path.read_text(encoding="utf-8"))
+            expected.pop("source_notes", None)
+            assert form == {"anchor": path.stem, "position": position, **expected}
+            assert list(form)[2:] == list(expected)                   # in the file's order
+            assert page.cssselect(f"#form-{form['anchor']}")
+
+
 def test_catalog_is_small_and_complete(example_out):
     catalog = json.loads((example_out / "catalog.json").read_text(encoding="utf-8"))
     entry = next(d for d in catalog["documents"] if d["slug"] == "fenyang-ybj")

@@ -17,7 +17,7 @@ from .headlines import headline
 # What the build adds to a form (content.load_form) that is not the form's: where it was read
 # from, and its anchor and position (written as ``anchor`` and ``position``); and how the
 # extraction was read (``source_notes``: English notes for the maintainers, not published).
-_NOT_PUBLISHED = frozenset({"slug", "location", "lines", "position", "source_notes"})
+_NOT_PUBLISHED = frozenset({"slug", "location", "lines", "indicator_lines", "position", "source_notes"})
 
 
 def form_data(form: dict[str, Any]) -> dict[str, Any]:

@@ -397,6 +397,8 @@ def load_form(path: Path) -> dict[str, Any]:
         check_texts(data)
         check_texts_only(data, FORM_TEXTS)
     check_form_numbers(data)
+    if kind in FORM_KEYS:      # (an unavailable form still prints its header with these words)
+        check_labels(data, SCORING_LABELS if kind == SCORES_KIND else REPORT_LABELS)
     if not data.get("unavailable"):
         for key in FORM_FIELDS[kind]:
             require(data, key)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from .formview import REPORT_KIND, REPORT_LABELS, SCORES_KIND, SCORING_LABELS
 from .layout import source_date
 from .tableview import FORM_LABELS, form_labels
 
@@ -118,6 +119,8 @@ _KIND_LABELS = {
         "plan": "项目实施计划", "goals": "总体目标", "goals.period": "实施期目标", "goals.annual": "年度目标",
         "indicators.period": "实施期指标", "indicators.annual": "年度指标", "value": "指标值",
         "responsible": "负责人", "handler": "经办人", "phone": "联系电话", "date": "填报日期"},
+    SCORES_KIND: {**SCORING_LABELS, "total_weight": "分值合计", "total_score": "得分合计", "columns": "表头"},
+    REPORT_KIND: {**REPORT_LABELS, "sections": "正文", "heading": "标题", "text": "内容"},
 }
 _LEVELS = ("level1", "level2", "level3")
 
@@ -129,7 +132,7 @@ def _labeller(form: dict) -> Any:
 
     def label(path: tuple[str, ...]) -> str:
         if len(path) == 2 and path[0] == "labels":       # a header the form prints differently
-            return FORM_LABELS.get(path[1], path[1])
+            return FORM_LABELS.get(path[1]) or kind.get(path[1], path[1])
         for start in range(len(path)):
             name = kind.get(".".join(path[start:]))
             if name is not None:

@@ -260,3 +260,14 @@ def test_a_lost_cell_stops_the_build_naming_its_file_row_and_column(tmp_path, mo
     assert f"06.csv:{line}:{column}" in message, message
     assert where in message and "其中：基本支出" in message
     assert not (tmp_path / "out").exists()          # nothing published with the number missing
+
+
+@pytest.mark.parametrize("grand, found", [("612.10,612.10", []), ("612.10,612.11", [("sum.group-total", 13, 4)])])
+def test_the_grand_total_line_is_checked_against_the_block_totals(tmp_path, grand, found):
+    from site_builder.checks import run_checks
+    from site_builder.content import load_portal
+
+    portal_dir = portal(tmp_path, BLOCKS, "06", BLOCKS_CSV + f",合 计,{grand},\n")
+    findings = [(f.rule, f.location.line, f.location.column) for f in run_checks(load_portal(portal_dir))
+                if f.severity in ("error", "warning")]
+    assert findings == found

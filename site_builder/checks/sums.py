@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from ..errors import Location
-from ..model import Document, Row, Table
+from ..model import Document, Row, Table, same_label
 from ..numbers import Cell
 from . import CheckConfig, Finding, rule
 
@@ -87,21 +87,40 @@ def total_row(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                                 f"合计行{col.label}与各类科目之和", f"合计 {col.key} against the 类 rows")
 
 
-@rule("sum.group-total", "sum", "A block group's total row (人员经费合计) equals the sum of its 类 rows, in every amount column.")
+@rule("sum.group-total", "sum", "A block group's total row (人员经费合计) equals the sum of its 类 rows, and a "
+                                "合计 line printed after the blocks the sum of their totals, in every amount column.")
 def group_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for table in doc.tables:
+        columns = table.spec.amount_columns       # (金额 and 其中：基本支出 alike)
+        totals = []
         for block in table.spec.blocks:
             total = table.find(block.total_label)
+            totals += [total] if total is not None else []
             tops = [r for r in table.rows if r.group == block.group and r.level == 1]
             if total is None or not tops:
                 continue
-            columns = table.spec.amount_columns       # (金额 and 其中：基本支出 alike)
             for col in columns:
                 which = (f"的{col.label}", f" {col.key}") if len(columns) > 1 else ("", "")
                 yield from _compare(doc, table, config, "sum.group-total", table.cell_location(total, col.key),
                                     total[col.key], [r[col.key] for r in tops],
                                     f"{block.total_label}{which[0]}与{block.group}各类科目之和",
                                     f"{block.total_label}{which[1]} against its 类 rows")
+        if not table.spec.blocks or len(totals) < len(table.spec.blocks):
+            continue
+        for grand in _grand_totals(table):
+            for col in columns:
+                which = (f"的{col.label}", f" {col.key}") if len(columns) > 1 else ("", "")
+                yield from _compare(doc, table, config, "sum.group-total", table.cell_location(grand, col.key),
+                                    grand[col.key], [t[col.key] for t in totals],
+                                    f"“{grand.name}”行{which[0]}与各块合计之和",
+                                    f"{grand.name}{which[1]} against the blocks' totals")
+
+
+def _grand_totals(table: Table) -> list[Row]:
+    """A block table's lines printed after its blocks' totals (合 计): no code printed, no block's."""
+    labels = [b.total_label for b in table.spec.blocks]
+    return [r for r in table.rows if not r.code and not r.cells.get("code") and not r.repeats_header
+            and not any(same_label(r.name, label) for label in labels)]
 
 
 def _row(table: Table, name: str | int) -> Row | None:

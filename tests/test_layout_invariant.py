@@ -2,7 +2,7 @@
 
 Hypothesis makes profiles — 科目 tables with extra amount, rate and text columns under header
 groups 1–3 levels deep, two-sided grid tables with 行次 and a summed 合计 row, block tables with
-1–3 value columns per block, 1–3 blocks of 1–3 print columns, the print's own column breaks and a
+1–3 value columns per block, printed rates, 1–3 blocks of 1–3 print columns, the print's own column breaks and a
 grand total line — and CSVs for them with blanks, 0.00, “——”, thousands separators and text a
 spreadsheet would run. Each is built, and every output is read back the way a citizen's tools
 read it (lxml for the page, openpyxl for the workbook, csv and json for the downloads): every
@@ -34,6 +34,7 @@ SITE = {"name": "生成的门户", "region": "某省某市", "description": "合
         "base_url": "", "profiles": {"final-accounts": "generated"}}
 DEPARTMENT = {"name": "示例局", "code": "999", "supervisor": "示例局", "region": "某省某市"}
 AMOUNTS = ["", "", "0.00", "——", "1,234.56", "12.5", "-3.20", "69.62", "100", "2,262.43"]
+RATES = ["", "27.05%", "0.00%", "——", "-3.2%", "100%"]
 TEXTS = ["", "见说明", "=SUM(A1)", "<b>粗</b>", "@备注", "一、其他"]
 LABELS = ["收入", "支出", "金额", "上年", "本年", "其中", "小计", "调整数"]
 FUNCTION_CODES = ["201", "20101", "2010101", "2010102", "205", "20502", "2050201", "208", "20805", "2080501"]
@@ -124,12 +125,15 @@ def grid_tables(draw):
         if draw(st.booleans()):
             stub.append({"key": f"n{side}", "label": "行次", "type": "line"})
         amounts = [{"key": f"a{side}{n}", "label": LABELS[n], "type": "amount"} for n in range(draw(st.integers(1, 3)))]
+        if len(amounts) >= 2 and draw(st.booleans()):      # a rate the document prints (checked, shown as typed)
+            amounts.append({"key": f"r{side}", "label": "决算数为预算数的%", "type": draw(st.sampled_from(["rate", "growth"])),
+                            "of": [amounts[1]["key"], amounts[0]["key"]], "printed": True})
         sides.append({"group": ["收入", "支出"][side], "children": [*stub, *_nest(amounts, draw, draw(st.integers(0, 1)))]})
     columns: list[dict] = sides if len(sides) > 1 or draw(st.booleans()) else sides[0]["children"]
     leaves = [leaf for side in sides for leaf in _leaves(side["children"])]
     table = {"layout": "grid", "columns": columns}
     amounts = [leaf["key"] for leaf in leaves if leaf["type"] == "amount"]
-    if draw(st.booleans()):
+    if draw(st.booleans()) and not any(leaf.get("printed") for leaf in leaves):   # (a sum of printed rates is no rate)
         table["total"] = {"label": "合计", "label_column": "l0", "sum": amounts}
     if draw(st.booleans()):
         table["seq_row"] = draw(st.sampled_from([True, "all"]))
@@ -138,7 +142,7 @@ def grid_tables(draw):
         row = []
         for leaf in leaves:
             kind = leaf["type"]
-            row.append(draw(st.sampled_from(AMOUNTS if kind == "amount" else
+            row.append(draw(st.sampled_from(AMOUNTS if kind == "amount" else RATES if kind in ("rate", "growth") else
                                             ["", "1", "2", "3.00"] if kind == "line" else [*TEXTS, "一、收入", "合 计"])))
         if not any(row):
             row[0] = "一、收入"

@@ -66,25 +66,23 @@ def shown_in_data(entry: dict[str, Any], layout: str) -> dict[Key, str]:
 
 
 def shown_in_csv(table: Table, text: str) -> dict[Key, str]:
-    """The cells of the table's CSV download, read back (a formula-like text keeps its apostrophe:
-    compared with what the download promises to write, ``downloads.spreadsheet_text``)."""
-    from .downloads import spreadsheet_text
-    records = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+    """The cells of the table's CSV download, read back. A text cell a spreadsheet would run is
+    written with a leading apostrophe (``downloads.spreadsheet_text``): read back as the text the
+    clerk typed when that is what the download promises to write."""
+    records = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    next(records, None)                                  # (the header)
     keys = [c.key for c in table.spec.columns]
+    rows = table.rows
     shown: dict[Key, str] = {}
-    for index, record in enumerate(records[1:]):
+    for index, record in enumerate(records):
         for key, value in zip(keys, record, strict=False):
             if value:
+                if value[0] == "'" and index < len(rows):
+                    typed = rows[index].cells.get(key)
+                    if isinstance(typed, str) and value == "'" + typed:
+                        value = typed
                 shown[(index, key)] = value
-    for index, row in enumerate(table.rows):       # what a text cell is written as
-        for key, value in row.cells.items():
-            if (index, key) in shown and not isinstance(value, Cell):
-                shown[(index, key)] = _unescaped(shown[(index, key)], str(value), spreadsheet_text)
     return shown
-
-
-def _unescaped(written: str, typed: str, escape) -> str:
-    return typed if written == escape(typed) else written
 
 
 def check_table(table: Table, outputs: Iterable[tuple[str, dict[Key, str]]]) -> None:

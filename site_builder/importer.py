@@ -12,6 +12,9 @@ Amounts are read as the reader sees them: a number cell is shown with the decima
 number format (Excel keeps 15 significant digits, so 2262.4299999999998 is 2262.43), numeric
 text is taken as typed (full-width digits and thousands separators folded), blank stays
 blank, “——” stays “——”; a sheet in 元 for a table in 万元 (or the reverse) is converted.
+A block table (公开06表: 科目 side by side in blocks) is read block by block and print column by
+print column, every column of the table in each (see ``_block_rows``); a filled cell of its
+rows that belongs to no row is an error naming it, never dropped.
 Nothing is written by this module: :func:`read_document_workbook` returns the tables as CSV
 text, or raises :class:`WorkbookError` naming the sheet and cell.
 
@@ -39,10 +42,11 @@ from . import scaffold
 from .errors import Location, SiteBuilderError
 from .model import label_key
 from .numbers import OutOfRange, bounded, exponent, normalize_text, parse_cell, plain_number
-from .profiles import Column, Profile, TableSpec
+from .profiles import Block, Column, Profile, TableSpec
 from .content import overridden, table_overrides
 from .sources import load_mapping
 from .tables import content_csv, repeats_header
+from .tableview import block_values
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 UNIT_FACTORS = {("元", "万元"): Decimal("0.0001"), ("万元", "元"): Decimal(10000)}
@@ -871,7 +875,7 @@ class _HeaderColumn:
 def _header_columns(sheet: Sheet, first: int, depth: int, spec: TableSpec) -> list[_HeaderColumn]:
     rows = range(first, first + depth)
     filled = _merged_fill(sheet, rows)
-    groups = {_key(n["group"]) for n in _walk(spec.tree) if "children" in n}
+    groups = {_key(n["group"]) for n in _walk(spec.tree) if "children" in n} | {_key(b.group) for b in spec.blocks}
     grid = [[cell_text(filled.get((r, c), sheet.value(r, c))) for c in range(sheet.width)] for r in rows]
     # a group label written once over its columns without merging them: carry it right over the
     # blank cells whose column has a label below
@@ -1075,44 +1079,234 @@ def _is_total(cells: dict[str, str], spec: TableSpec) -> bool:
     return bool(filled) and spec.total is not None and _key(filled[0]) == _key(spec.total.label)
 
 
-def _block_rows(sheet: Sheet, spec: TableSpec, header: list[_HeaderColumn], start: int,
-                amounts: _Amounts) -> list[dict[str, str]]:
-    """公开06表: (科目代码, 科目名称, 决算数) printed side by side in blocks, filled column by column."""
-    amount = spec.column("amount")
-    spans: dict[str, list[int]] = {b.group: [] for b in spec.blocks}
+# -- block tables (公开06表) ----------------------------------------------------------------
+# A block table prints its 科目 side by side: each block (人员经费, 公用经费) under its heading, cut
+# into print columns of 科目代码, 科目名称 and every other column of the table (金额, 其中：基本支出:
+# ``tableview.block_values``), filled column by column; then one row with each block's total
+# (its label, and its values under the block's last print column), then any line printed after
+# the totals (合 计: a label, and its values under the table's last print column). The sheet is
+# read in that order, so the CSV comes out as the print lists the rows; every filled cell of the
+# table's rows is read into some row, or the import stops naming it (a number is never dropped).
+
+
+@dataclass
+class _PrintColumn:
+    """One print column of a block as the sheet has it: the sheet columns of 科目代码 and
+    科目名称, and (sheet column, profile column) of each other column, in the print's order."""
+
+    block: Block
+    number: int                           # 1, 2 …: which of the block's print columns
+    code: int
+    name: int
+    values: list[tuple[int, Column]]
+
+    @property
+    def indexes(self) -> list[int]:
+        return [self.code, self.name, *(i for i, _ in self.values)]
+
+
+def _block_layout(sheet: Sheet, spec: TableSpec, header: list[_HeaderColumn], first: int,
+                  notices: list[str]) -> dict[str, list[_PrintColumn]]:
+    """Each block's print columns, from the sheet's header: the columns under the block's heading,
+    ``2 + len(block_values)`` to a print column. Raises naming the header cell where the count
+    or a label is not what the profile prints."""
+    values = block_values(spec)
+    per = 2 + len(values)
+    labels = "、".join(c.label for c in (spec.column("code"), spec.column("name"), *values))
+    spans: dict[str, list[_HeaderColumn]] = {b.group: [] for b in spec.blocks}
     for col in header:
-        if len(col.path) >= 2 and _key(col.path[0]) in {_key(g) for g in spans}:
-            group = next(g for g in spans if _key(g) == _key(col.path[0]))
-            spans[group].append(col.index)
-    rows = _data_rows(sheet, start)
-    totals = {}
-    for row in rows:
-        for c in range(len(sheet.values[row])):
-            for block in spec.blocks:
-                if _key(sheet.text(row, c)) == _key(block.total_label):
-                    totals[block.group] = row
-    result: list[dict[str, str]] = []
+        if len(col.path) >= 2:
+            group = next((g for g in spans if _key(g) == _key(col.path[0])), None)
+            if group is not None:
+                spans[group].append(col)
+    layout: dict[str, list[_PrintColumn]] = {}
     for block in spec.blocks:
         columns = spans[block.group]
-        if len(columns) != 3 * block.count:
-            raise WorkbookError(None, f"“{block.group}”下应有 {block.count} 组（科目代码、科目名称、{amount.label}）列，"
-                                      f"实际为 {len(columns)} 列", cell=sheet.ref(start - 1, columns[0] if columns else 0))
-        end = totals.get(block.group)
-        for k in range(block.count):
-            c_code, c_name, c_amount = columns[3 * k:3 * k + 3]
+        if len(columns) != per * block.count:
+            raise WorkbookError(None, f"“{block.group}”下应有 {block.count} 栏，每栏 {per} 列（{labels}），"
+                                      f"共 {per * block.count} 列，实际为 {len(columns)} 列",
+                                f"表头应与公开表格一致：每块按栏印出 {labels}",
+                                cell=sheet.ref(first + 1, columns[0].index if columns else 0))
+        layout[block.group] = [_print_column(sheet, spec, block, k + 1, columns[per * k:per * (k + 1)], notices)
+                               for k in range(block.count)]
+    return layout
+
+
+def _spelled(text: str, columns: list[Column]) -> Column | None:
+    """The column whose label (or an alias of it) ``text`` is, or None."""
+    key = _key(text)
+    return next((c for c in columns if key in {_key(s) for s in c.spellings}), None)
+
+
+def _print_column(sheet: Sheet, spec: TableSpec, block: Block, number: int, chunk: list[_HeaderColumn],
+                  notices: list[str]) -> _PrintColumn:
+    """One print column: 科目代码 and 科目名称 first, then the other columns matched by their
+    labels (in whatever order the print has them). A label the profile does not know is read by
+    position only where that leaves no doubt (one such column), and the report says so."""
+    values = block_values(spec)
+    fixed = [spec.column("code"), spec.column("name")]
+    where = f"“{block.group}”第 {number} 栏"
+    for col, expected in zip(chunk[:2], fixed, strict=True):
+        named = _spelled(col.leaf, fixed + values)
+        if named is not None and named is not expected:
+            raise WorkbookError(None, f"{where}的这一列应为“{expected.label}”，实际为“{col.leaf}”",
+                                "每栏依次印 " + "、".join(c.label for c in fixed + values), cell=sheet.ref(col.row, col.index))
+    found: dict[str, int] = {}
+    unknown: list[_HeaderColumn] = []
+    for col in chunk[2:]:
+        named = _spelled(col.leaf, values)
+        if named is None and _spelled(col.leaf, fixed) is None:
+            unknown.append(col)
+        elif named is None or named.key in found:
+            raise WorkbookError(None, f"{where}中“{col.leaf}”重复或位置不对",
+                                "每栏依次印 " + "、".join(c.label for c in fixed + values), cell=sheet.ref(col.row, col.index))
+        else:
+            found[named.key] = col.index
+    rest = [c for c in values if c.key not in found]
+    if len(unknown) > 1:
+        col = unknown[0]
+        raise WorkbookError(None, f"表头“{col.leaf}”不是{spec.number}的列",
+                            f"{where}应印：" + "、".join(c.label for c in rest), cell=sheet.ref(col.row, col.index))
+    if unknown:
+        col = unknown[0]
+        found[rest[0].key] = col.index
+        notices.append(f"{sheet.ref(col.row, col.index)} 表头“{col.leaf}”不是{spec.number}的列名，"
+                       f"按位置读作“{rest[0].label}”")
+    return _PrintColumn(block, number, chunk[0].index, chunk[1].index,
+                        sorted(((found[c.key], c) for c in values), key=lambda item: item[0]))
+
+
+def _cell_value(sheet: Sheet, spec: TableSpec, row: int, index: int, col: Column, amounts: _Amounts,
+                placeholder: bool) -> str:
+    """A cell of a column that is neither code nor name, as the CSV holds it: an amount in the
+    table's unit (a placeholder 无 printed for one kept as printed), anything else as text."""
+    raw = sheet.value(row, index)
+    if col.type == "amount" and placeholder and isinstance(raw, str) and spec.is_placeholder_code(raw):
+        return raw.strip()
+    if col.type == "amount":
+        return amounts.text(row, index, col)
+    return _label_text(raw)
+
+
+def _letters(column: _PrintColumn) -> str:
+    """The letters of a print column's value columns: K、L."""
+    return "、".join(column_letter(i) for i, _ in column.values)
+
+
+def _block_rows(sheet: Sheet, spec: TableSpec, header: list[_HeaderColumn], first: int, start: int,
+                amounts: _Amounts) -> list[dict[str, str]]:
+    """The rows of a block table, block by block, print column by print column, top to bottom;
+    each block's total after its rows; the lines printed after the totals last."""
+    layout = _block_layout(sheet, spec, header, first, amounts.notices)
+    rows = _data_rows(sheet, start)
+    read: set[tuple[int, int]] = set()     # the cells read into some row
+    totals = _block_total_rows(sheet, spec, layout, rows)
+    last = max(totals.values(), default=None)
+    staged = any(c.key == "block_column" for c in spec.columns)
+    result: list[dict[str, str]] = []
+    for block in spec.blocks:
+        end = totals.get(block.group, last)
+        for column in layout[block.group]:
             for row in rows:
                 if end is not None and row >= end:
                     break
-                item = {"code": _label_text(sheet.value(row, c_code)), "name": _label_text(sheet.value(row, c_name))}
-                if not item["code"] and not item["name"]:
-                    continue
-                item["amount"] = amounts.text(row, c_amount, amount)
-                item["group"] = block.group
-                result.append(item)
-        if end is not None:
-            result.append({"code": "", "name": block.total_label,
-                           "amount": amounts.text(end, columns[-1], amount), "group": block.group})
+                item = _block_entry(sheet, spec, column, row, amounts, read)
+                if item is not None:
+                    result.append({**item, **({"block_column": str(column.number)} if staged else {})})
+        if block.group in totals:
+            total = _total_line(sheet, spec, layout[block.group][-1], totals[block.group],
+                                layout[block.group][0].code, amounts, read)
+            if any(total[c.key] for _, c in layout[block.group][-1].values if not c.computed):
+                result.append({**total, "group": block.group})   # (a label alone: printed for every block)
+    if last is not None:
+        final = layout[spec.blocks[-1].group][-1]
+        for row in (r for r in rows if r > last):
+            result.append({**_total_line(sheet, spec, final, row, 0, amounts, read), "group": ""})
+    _check_read(sheet, spec, layout, rows, totals, read)
     return result
+
+
+def _block_total_rows(sheet: Sheet, spec: TableSpec, layout: dict[str, list[_PrintColumn]],
+                      rows: list[int]) -> dict[str, int]:
+    """The row of each block's total (its ``total_label`` printed under the block), where printed."""
+    found: dict[str, int] = {}
+    for block in spec.blocks:
+        span = [i for column in layout[block.group] for i in column.indexes]
+        label = _key(block.total_label)
+        row = next((r for r in rows if any(_key(sheet.text(r, c)) == label for c in span)), None)
+        if row is not None:
+            found[block.group] = row
+    return found
+
+
+def _block_entry(sheet: Sheet, spec: TableSpec, column: _PrintColumn, row: int, amounts: _Amounts,
+                 read: set[tuple[int, int]]) -> dict[str, str] | None:
+    """The 科目 of one print column on one row, or None where the print column is blank there
+    (a filled value under no 科目 is left unread: _check_read names it)."""
+    code, name = _label_text(sheet.value(row, column.code)), _label_text(sheet.value(row, column.name))
+    if not code and not name:
+        return None
+    placeholder = spec.is_placeholder_code(code)
+    item = {"code": code, "name": name, "group": column.block.group}
+    for index, col in column.values:
+        if not col.computed:            # (a computed column is the page's to work out)
+            item[col.key] = _cell_value(sheet, spec, row, index, col, amounts, placeholder)
+    read.update((row, i) for i in column.indexes)
+    return item
+
+
+def _total_line(sheet: Sheet, spec: TableSpec, column: _PrintColumn, row: int, from_column: int,
+                amounts: _Amounts, read: set[tuple[int, int]]) -> dict[str, str]:
+    """A total line: its label (the first text from ``from_column`` up to the values) and its values
+    under ``column``, the last print column of its block or of the table."""
+    first_value = min(i for i, _ in column.values)
+    label = next(((c, text) for c in range(from_column, first_value)
+                  if (text := _label_text(sheet.value(row, c)))), None)
+    if label is None:
+        raise WorkbookError(None, "这一合计行没有名称（如“合 计”）：它的数字无从归属",
+                            "合计行的名称印在它的数字之前", cell=sheet.ref(row, from_column))
+    item = {"code": "", "name": label[1]}
+    for index, col in column.values:
+        if not col.computed:
+            item[col.key] = _cell_value(sheet, spec, row, index, col, amounts, False)
+    read.add((row, label[0]))
+    read.update((row, i) for i, _ in column.values)
+    return item
+
+
+def _check_read(sheet: Sheet, spec: TableSpec, layout: dict[str, list[_PrintColumn]], rows: list[int],
+                totals: dict[str, int], read: set[tuple[int, int]]) -> None:
+    """Every filled cell of the table's rows was read into a row; else an error naming the first
+    that was not, and what the print has in its place."""
+    owner = {i: column for columns in layout.values() for column in columns for i in column.indexes}
+    last = max(totals.values(), default=None)
+    for row in rows:
+        for index, value in enumerate(sheet.values[row]):
+            text = cell_text(value).strip()
+            if not text or (row, index) in read:
+                continue
+            column = owner.get(index)
+            if column is None:
+                problem = f"“{text}”不在{spec.number}的任何一块之下"
+            elif last is not None and row > last:
+                final = layout[spec.blocks[-1].group][-1]
+                problem = f"“{_row_label(sheet, row)}”一行的数字应印在表的最后一栏（{_letters(final)} 列）"
+            elif totals.get(column.block.group) == row:
+                own = layout[column.block.group][-1]
+                problem = f"“{_row_label(sheet, row, column.block)}”一行的数字应印在这一块的最后一栏（{_letters(own)} 列）"
+            elif column.block.group in totals and row > totals[column.block.group]:
+                problem = f"“{column.block.group}”的合计行之下不应再有内容"
+            else:
+                problem = f"“{column.block.group}”第 {column.number} 栏的这一行有数字，却没有科目代码和科目名称"
+            raise WorkbookError(None, f"{problem}：导入会丢掉这个单元格（“{text}”）",
+                                "按公开表格的版式改正它（或删去它）后再导入", cell=sheet.ref(row, index))
+
+
+def _row_label(sheet: Sheet, row: int, block: Block | None = None) -> str:
+    """The label of a total line: the block's total label, or the row's first text."""
+    if block is not None:
+        return block.total_label
+    return next((t for c in range(len(sheet.values[row])) if (t := _label_text(sheet.value(row, c)))), "")
 
 
 def read_sheet(sheet: Sheet, spec: TableSpec, unit: str | None, notices: list[str]) -> list[dict[str, str]]:
@@ -1128,7 +1322,7 @@ def read_sheet(sheet: Sheet, spec: TableSpec, unit: str | None, notices: list[st
     if unit and unit != spec.unit and (unit, spec.unit) in UNIT_FACTORS:
         notices.append(f"{sheet.name}：金额单位为{unit}，已换算为本表的{spec.unit}")
     if spec.layout == "blocks":
-        return _block_rows(sheet, spec, header, start, amounts)
+        return _block_rows(sheet, spec, header, first, start, amounts)
     mapping = _match_columns(sheet, header, spec, first)
     return _grid_rows(sheet, spec, mapping, start, amounts)
 

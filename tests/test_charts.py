@@ -268,7 +268,7 @@ def test_bad_chart_entries_are_profile_errors(tmp_path, charts, message):
 
 
 def test_built_in_profiles_declare_valid_charts():
-    for name in ("final-accounts-10", "budget-13", "performance-overall"):
+    for name in ("final-accounts-10", "final-accounts-yuan-10", "budget-13", "performance-overall"):
         assert load_profile(BUILTIN_DIR / f"{name}.yaml").charts
 
 

@@ -116,7 +116,7 @@ ALIASES = _builtin_aliases()
 
 def test_the_builtin_profiles_accept_the_common_spellings():
     declared = {(profile, label, alias) for profile, label, alias, _ in ALIASES}
-    for profile in ("final-accounts-10", "final-accounts-9"):
+    for profile in ("final-accounts-10", "final-accounts-9", "final-accounts-yuan-10"):
         assert {(profile, "科目代码", "科目编码"), (profile, "科目名称", "项目")} <= declared
     assert {("budget-13", "科目编码", "科目代码"), ("budget-13", "科目名称", "项目")} <= declared
 

@@ -86,7 +86,7 @@ def test_a_total_or_seq_row_on_a_block_table_is_refused(tmp_path, setting, words
 
 
 def test_every_built_in_profile_declares_only_what_its_tables_show():
-    assert {"final-accounts-10", "final-accounts-9", "budget-13", "performance-overall"} <= set(load_profiles())
+    assert {"final-accounts-10", "final-accounts-9", "final-accounts-yuan-10", "budget-13", "performance-overall"} <= set(load_profiles())
 
 
 def test_the_example_portal_profiles_load():

@@ -690,11 +690,17 @@ def _parse_cross_checks(data: YamlMapping, tables: list[TableSpec]) -> list[dict
     checks = []
     by_id = {t.id: t for t in tables}
 
-    def known(where: YamlMapping, table_id: object, *columns: str) -> None:
+    def known(where: YamlMapping, table_id: object, *columns: str, amount_key: str | None = None) -> None:
+        """The table and ``columns`` exist; the column named under ``amount_key`` holds amounts (a
+        text column summed would stop ``check`` with a traceback)."""
         spec = by_id.get(str(table_id))
         if spec is None:
             raise ProfileError(where.where(), f"cross_checks 引用的表“{table_id}”不在本方案中")
         _check_keys(where, "column", list(columns), [c.key for c in spec.columns], f"{spec.number}的列")
+        key = where.get(amount_key) if amount_key else None
+        if key and spec.column(str(key)).type != "amount":
+            raise ProfileError(where.where(amount_key), f"cross_checks 比较的列“{key}”不是{spec.number}的金额列",
+                               "金额列：" + "、".join(c.key for c in spec.amount_columns))
 
     for item in optional(data, "cross_checks", list, []):
         reject_unknown(item, {"label", "a", "b", "by_category", "by_code", "severity"})
@@ -702,18 +708,18 @@ def _parse_cross_checks(data: YamlMapping, tables: list[TableSpec]) -> list[dict
         if "by_code" in item:
             spec = item["by_code"]
             reject_unknown(spec, {"a", "a_column", "b", "b_column"})
-            known(spec, spec.get("a"), spec.get("a_column", ""))
-            known(spec, spec.get("b"), spec.get("b_column", ""))
+            known(spec, spec.get("a"), spec.get("a_column", ""), amount_key="a_column")
+            known(spec, spec.get("b"), spec.get("b_column", ""), amount_key="b_column")
         elif "by_category" in item:
             spec = item["by_category"]
             reject_unknown(spec, {"summary", "label_column", "column", "subject", "subject_column"})
-            known(spec, spec.get("summary"), spec.get("label_column", ""), spec.get("column", ""))
-            known(spec, spec.get("subject"), spec.get("subject_column", ""))
+            known(spec, spec.get("summary"), spec.get("label_column", ""), spec.get("column", ""), amount_key="column")
+            known(spec, spec.get("subject"), spec.get("subject_column", ""), amount_key="subject_column")
         else:
             for side in ("a", "b"):
                 ref = require(item, side, dict)
                 reject_unknown(ref, {"table", "row", "rows", "level", "column"})
-                known(ref, ref.get("table"), require(ref, "column"))
+                known(ref, ref.get("table"), require(ref, "column"), amount_key="column")
         if item.get("severity", "error") not in ("error", "warning", "note"):
             raise ProfileError(item.where("severity"), "severity 应为 error、warning 或 note")
         checks.append(dict(item))

@@ -60,12 +60,17 @@ def _row_key(table: dict, index: int, row: dict) -> str:
 
 
 def cell_changes(old: dict, new: dict) -> list[dict[str, str]]:
-    """Every table cell whose displayed text differs, matched by table id, row identity, column."""
+    """Every table cell whose displayed text differs, matched by table id, row identity, column;
+    a row or a table only one of the two releases has is one record (what it printed)."""
     changes = []
     old_tables = {t["id"]: t for t in old.get("tables", [])}
+    new_ids = {t["id"] for t in new.get("tables", [])}
     for table in new.get("tables", []):
+        name = f"{table['number']} {table['title']}"
         before = old_tables.get(table["id"])
         if before is None:
+            changes.append({"table": name, "row": "（整表）", "column": "", "old": "（无此表）",
+                            "new": f"新增，{len(table['rows'])} 行"})
             continue
         labels = {c["key"]: "/".join([*c.get("path", []), c["label"]]) for c in table["columns"]}
         old_rows: dict[str, list[dict]] = {}     # a label can repeat (one per section): matched in order
@@ -77,14 +82,29 @@ def cell_changes(old: dict, new: dict) -> list[dict[str, str]]:
             nth = seen[key] = seen.get(key, -1) + 1
             candidates = old_rows.get(key, [])
             if nth >= len(candidates):
+                changes.append({"table": name, "row": key, "column": "（整行）", "old": "（无此行）",
+                                "new": _printed(row, labels) or "（空白）"})
                 continue
             previous = candidates[nth]
-            for column, text in row["cells"].items():
-                was = previous["cells"].get(column, "")
+            for column in dict.fromkeys([*row["cells"], *previous["cells"]]):
+                text, was = row["cells"].get(column, ""), previous["cells"].get(column, "")
                 if (was or "") != (text or "") and column in labels:
-                    changes.append({"table": f"{table['number']} {table['title']}", "row": key,
+                    changes.append({"table": name, "row": key,
                                     "column": labels[column], "old": was or "（空白）", "new": text or "（空白）"})
+        for key, rows in old_rows.items():       # rows the new release no longer prints
+            for row in rows[seen.get(key, -1) + 1:]:
+                changes.append({"table": name, "row": key, "column": "（整行）", "old": _printed(row, labels) or "（空白）",
+                                "new": "（已删除）"})
+    for table_id, before in old_tables.items():
+        if table_id not in new_ids:
+            changes.append({"table": f"{before['number']} {before['title']}", "row": "（整表）", "column": "",
+                            "old": f"{len(before['rows'])} 行", "new": "（已删除）"})
     return changes
+
+
+def _printed(row: dict, labels: dict[str, str]) -> str:
+    """A whole row as one text: each filled cell with its column's label (金额：612.10；…)."""
+    return "；".join(f"{labels[key]}：{text}" for key, text in row["cells"].items() if text and key in labels)
 
 
 def prose_changes(old: dict, new: dict) -> list[dict[str, str]]:

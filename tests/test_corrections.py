@@ -106,6 +106,39 @@ def test_cells_are_matched_by_row_identity_not_position():
     assert cell_changes(old, new) == [{"table": "表1 t", "row": "甲", "column": "金额", "old": "1.00", "new": "1.50"}]
 
 
+def test_a_row_or_a_table_added_or_removed_is_recorded_whole():
+    """Everything published is covered: a row only one release prints, a cell only one has, and a
+    table added or dropped are records too, never a silent republication (issue 26)."""
+    columns = [{"key": "name", "label": "项目", "path": [], "type": "label"},
+               {"key": "amount", "label": "金额", "path": [], "type": "amount"},
+               {"key": "basic", "label": "其中：基本支出", "path": [], "type": "amount"}]
+
+    def table(table_id, *rows):
+        return {"id": table_id, "number": f"表{table_id}", "title": "t", "columns": columns, "rows": list(rows)}
+    old = {"tables": [table("1", {"cells": {"name": "甲", "amount": "1.00", "basic": "0.50"}},
+                            {"cells": {"name": "乙", "amount": "2.00"}}), table("2")]}
+    new = {"tables": [table("1", {"cells": {"name": "甲", "amount": "1.00"}},
+                            {"cells": {"name": "丙", "amount": "<script>3</script>"}}), table("3")]}
+    assert cell_changes(old, new) == [
+        {"table": "表1 t", "row": "甲", "column": "其中：基本支出", "old": "0.50", "new": "（空白）"},
+        {"table": "表1 t", "row": "丙", "column": "（整行）", "old": "（无此行）", "new": "项目：丙；金额：<script>3</script>"},
+        {"table": "表1 t", "row": "乙", "column": "（整行）", "old": "项目：乙；金额：2.00", "new": "（已删除）"},
+        {"table": "表3 t", "row": "（整表）", "column": "", "old": "（无此表）", "new": "新增，0 行"},
+        {"table": "表2 t", "row": "（整表）", "column": "", "old": "0 行", "new": "（已删除）"}]
+
+
+def test_a_row_added_to_a_published_table_shows_on_the_page(content_copy, tmp_path):
+    out, target = tmp_path / "out", tmp_path / "www"
+    build(content_copy, out, search=False)
+    publish(out, target, now=1_800_000_000)
+    edit(content_copy / CSV, "2101506,医疗保障经办事务,69.62,,69.62\n",
+         "2101506,医疗保障经办事务,69.62,,69.62\n2101504,机关服务,,,\n")
+    build(content_copy, out, search=False, previous_release=target, allow_errors=True)
+    cells = [[c.text_content() for c in row] for row in records_of(out)[1][0].cssselect("tbody tr")]
+    assert ["公开05表 一般公共预算财政拨款支出决算表", "2101504 机关服务", "（整行）", "（无此行）",
+            "（空白）"] in cells
+
+
 def test_sentences_split_chinese_prose_and_drop_markup():
     assert sentences("### 一、职责\n\n甲。乙；丙\n\n| a | b |\n|---|---|") == ["一、职责", "甲。", "乙；", "丙", "a  b"]
 

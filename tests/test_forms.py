@@ -360,7 +360,7 @@ def places(node, path=()) -> list[tuple]:
     return found
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), rel=st.sampled_from([SCORES, REPORT]))
 def test_any_value_anywhere_in_a_good_form_loads_or_is_refused(data, rel):
     form = yaml.safe_load((FIXTURE / rel).read_text(encoding="utf-8"))

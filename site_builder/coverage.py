@@ -24,20 +24,15 @@ from typing import Any
 
 from .errors import ContentError
 from .model import Table
-from .numbers import Cell
+from .numbers import cell_text
 
 Key = tuple[int, str]         # (row index in Table.rows, column key)
-
-
-def displayed(value: Any) -> str:
-    """A model cell's text as the outputs show it: an amount or a rate as published, a label as typed."""
-    return value.text if isinstance(value, Cell) else ("" if value is None else str(value))
 
 
 def filled(table: Table) -> dict[Key, str]:
     """Every non-empty cell of the table: the reference every output is held to."""
     return {(index, key): text for index, row in enumerate(table.rows)
-            for key, value in row.cells.items() if (text := displayed(value))}
+            for key, value in row.cells.items() if (text := cell_text(value))}
 
 
 def shown_in_view(table: Table) -> dict[Key, str]:

@@ -126,6 +126,11 @@ class Row:
     def __getitem__(self, key: str) -> Any:
         return self.cells.get(key, BLANK)
 
+    @property
+    def prints_code(self) -> bool:
+        """Its 科目代码 cell prints something: a 科目's code, or a placeholder such as 无."""
+        return bool(self.code or self.cells.get("code"))
+
     def amount(self, key: str) -> Decimal:
         cell = self[key]
         return cell.amount if isinstance(cell, Cell) else Decimal(0)
@@ -154,6 +159,11 @@ class Table:
     path: Path
     extra_note: str = ""
     columns_at: dict[str, int] = field(default_factory=dict)  # column key → its 1-based column in the CSV
+
+    def after_blocks(self, row: Row) -> bool:
+        """A block table's line printed after its blocks' totals (合 计): no code printed, no
+        block's total line, no repeated header."""
+        return not row.prints_code and not row.repeats_header and self.spec.block_totalled_by(row.name) is None
 
     def is_section(self, row: Row) -> bool:
         """A heading row: one label, in the first column, and nothing else (一、政府采购情况)."""

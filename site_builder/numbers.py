@@ -103,13 +103,25 @@ class Cell:
 BLANK = Cell("", None)
 
 
-def parse_cell(raw: str) -> Cell:
-    """Parse one amount cell; raise ValueError with a Chinese reason if it is no amount."""
-    text = normalize_text(raw or "")
+def cell_text(value: object) -> str:
+    """A model cell as every output shows it: an amount or a rate as published, a label as typed."""
+    return value.text if isinstance(value, Cell) else ("" if value is None else str(value))
+
+
+def _no_number(text: str) -> Cell | None:
+    """A blank cell, or one printing “——” (not applicable): the same in an amount and a rate column."""
     if text == "":
         return BLANK
     if text in NOT_APPLICABLE_MARKS or set(text) <= {"—", "-", "－"}:
         return Cell("——", None)
+    return None
+
+
+def parse_cell(raw: str) -> Cell:
+    """Parse one amount cell; raise ValueError with a Chinese reason if it is no amount."""
+    text = normalize_text(raw or "")
+    if (empty := _no_number(text)) is not None:
+        return empty
     if not _NUMBER_RE.match(text):
         raise ValueError(f"“{_shown(raw)}”不是金额（应为数字，如 2262.43 或 2,262.43；空白、0.00 或 —— 也可以）")
     try:
@@ -128,10 +140,8 @@ def parse_rate(raw: str) -> Cell:
     “-3.2%”, “0.00%”, blank or ``——``; the text stays as printed, the value is in percent
     (27.05). Anything else is a ValueError with a Chinese reason naming the expected form."""
     text = normalize_text(raw or "")
-    if text == "":
-        return BLANK
-    if text in NOT_APPLICABLE_MARKS or set(text) <= {"—", "-", "－"}:
-        return Cell("——", None)
+    if (empty := _no_number(text)) is not None:
+        return empty
     if not _PERCENT_RE.match(text):
         raise ValueError(f"“{_shown(raw)}”不是百分比（应照表中所印填写，{PERCENT_FORMS}）")
     return Cell(text, bounded(Decimal(text[:-1]), raw))

@@ -165,6 +165,11 @@ class TableSpec:
     placeholder_codes: tuple[str, ...] = ()
     caption_year: int | None = None   # the 年度 its caption prints, when not the document's (document.yaml ``tables``)
 
+    def block_totalled_by(self, name: str) -> Block | None:
+        """The block whose total line is labelled ``name`` (人员经费合计, spaces ignored), or None."""
+        key = label_key(name)
+        return next((b for b in self.blocks if label_key(b.total_label) == key), None)
+
     def is_placeholder_code(self, code: str) -> bool:
         """``code`` (as typed) is one of the profile's printed stand-ins for “no code”."""
         return bool(code) and not code.isdigit() and label_key(code) in self._placeholder_keys

@@ -311,8 +311,8 @@ def _place_in_block(row: Row, spec: TableSpec, where: Location) -> None:
     given, is the block's print column the row is in."""
     groups = [b.group for b in spec.blocks]
     block = next((b for b in spec.blocks if b.group == row.group), None)
-    is_block_total = not row.code and any(same_label(row.name, b.total_label) for b in spec.blocks)
-    if row.code or row.cells.get("code") or is_block_total:       # (a 科目, or 无 printed for one)
+    is_block_total = not row.code and spec.block_totalled_by(row.name) is not None
+    if row.prints_code or is_block_total:       # (a 科目, or 无 printed for one)
         if block is None:
             raise ContentError(where, f"分组“{row.group}”不是本表的分组", "应为：" + "、".join(groups))
     elif row.group:
@@ -321,7 +321,7 @@ def _place_in_block(row: Row, spec: TableSpec, where: Location) -> None:
                            "印在各块合计之后的总合计行（合 计）不属于任何一块：“分组”一列留空")
     column = str(row.cells.get("block_column", "")).strip()
     if column:
-        if not (row.code or row.cells.get("code")) or block is None:
+        if not row.prints_code or block is None:
             raise ContentError(where, f"“{row.name}”一行没有科目代码，不能指定它在第几栏（{column}）",
                                "合计行印在各块之下，栏号一列留空")
         if not column.isdigit() or not 1 <= int(column) <= block.count:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from .model import Record, Row, Table, same_label
-from .numbers import Cell
+from .numbers import Cell, cell_text
 from .profiles import Column, HeaderCell
 
 
@@ -139,15 +139,11 @@ def _sources(row: Row, index: int, *keys: str) -> tuple[tuple[int, str], ...]:
     return tuple((index, key) for key in keys if str(row.cells.get(key) or ""))
 
 
-def _printed(value: object) -> str:
-    return value.text if isinstance(value, Cell) else str(value or "")
-
-
 def _header_again(row: Row, index: int, columns: list[Column]) -> RowView:
     """A printed header row repeated inside the table (项目 / 统计数 after a page break, 类 款 项
     under 科目代码): header cells, as printed."""
     return RowView([CellView(text, header=True, classes="repeated-header", sources=((index, c.key),) if text else ())
-                    for c in columns for text in [_printed(row.cells.get(c.key))]], "repeats-header")
+                    for c in columns for text in [cell_text(row.cells.get(c.key))]], "repeats-header")
 
 
 def _is_total_label(text: str) -> bool:
@@ -238,7 +234,7 @@ def _block_entries(table: Table) -> dict[str, list[list[tuple[int, Row]]]]:
 
 def _is_entry(row: Row) -> bool:
     """A row a block lists: a 科目, or a row printing a placeholder (无) for its code."""
-    return bool(row.code or row.cells.get("code")) and not row.repeats_header
+    return row.prints_code and not row.repeats_header
 
 
 def _blocks(table: Table) -> TableView:
@@ -287,17 +283,12 @@ def _blocks(table: Table) -> TableView:
     for index, row in enumerate(table.rows):    # lines printed after the blocks' totals (合 计)
         if row.repeats_header:
             view.rows.append(_header_again(row, index, [spec.column("code"), spec.column("name"), *values]))
-        elif not _is_entry(row) and _block_of_total(spec, row) is None:
+        elif table.after_blocks(row):
             cells = [CellView(row.name, header=True, colspan=width - len(values), classes="total-label",
                               sources=_sources(row, index, "name"))]
             cells.extend(_value(row, index, col) for col in values)
             view.rows.append(RowView(cells, "total"))
     return view
-
-
-def _block_of_total(spec, row: Row):
-    """The block whose total line ``row`` is (its name is the block's ``total_label``), or None."""
-    return next((b for b in spec.blocks if same_label(row.name, b.total_label)), None)
 
 
 def _block_total(table: Table, block) -> tuple[int, Row] | None:

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from test_profile_layouts import BLOCKS, BLOCKS_CSV
 from site_builder import profiles
 from site_builder.build import build
 from site_builder.checks import CheckConfig, run_checks
@@ -370,43 +371,8 @@ def test_a_cross_check_naming_a_missing_label_or_position_is_a_warning(lines):
 # ---------------------------------------------------------------------------------------------
 # 4. Every amount column of a block table's group totals
 
-BLOCKS_PROFILE = """\
-name: blocks2
-kind: final-accounts
-title: 分块表（每块两个金额列）
-unit: 元
-parts:
-  - {title: 公开表, blocks: [{type: tables}]}
-tables:
-  - id: "06"
-    number: 公开06表
-    title: 一般公共预算财政拨款基本支出决算表
-    layout: blocks
-    classification: 经济分类
-    columns:
-      - {key: code, label: 科目代码, type: code}
-      - {key: name, label: 科目名称, type: name}
-      - {key: amount, label: 金额, type: amount}
-      - {key: basic, label: 其中：基本支出, type: amount}
-      - {key: group, label: 分组, type: text}
-    blocks:
-      - {group: 人员经费, count: 1, total_label: 人员经费合计}
-      - {group: 公用经费, count: 2, total_label: 公用经费合计}
-"""
-BLOCKS_06 = """\
-科目代码,科目名称,金额,其中：基本支出,分组
-301,工资福利支出,496.89,490.88,人员经费
-30101,基本工资,176.64,170.00,人员经费
-30199,其他工资福利支出,320.25,320.88,人员经费
-303,对个人和家庭的补助,93.87,93.00,人员经费
-30307,医疗费补助,93.87,93.00,人员经费
-,人员经费合计,590.76,583.88,人员经费
-302,商品和服务支出,21.34,28.22,公用经费
-30201,办公费,21.34,28.22,公用经费
-309,资本性支出（基本建设）,——,——,公用经费
-30901,房屋建筑物购建,——,——,公用经费
-,公用经费合计,21.34,28.22,公用经费
-"""
+# the block table of tests/test_profile_layouts.py: 金额 and 其中：基本支出 in every block
+BLOCKS_PROFILE, BLOCKS_06 = BLOCKS, BLOCKS_CSV
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from ..errors import Location
-from ..model import Document, Row, Table, same_label
+from ..model import Document, Row, Table
 from ..numbers import Cell
 from . import CheckConfig, Finding, rule
 
@@ -100,27 +100,25 @@ def group_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
             if total is None or not tops:
                 continue
             for col in columns:
-                which = (f"的{col.label}", f" {col.key}") if len(columns) > 1 else ("", "")
+                which = _which(col, columns)
                 yield from _compare(doc, table, config, "sum.group-total", table.cell_location(total, col.key),
                                     total[col.key], [r[col.key] for r in tops],
                                     f"{block.total_label}{which[0]}与{block.group}各类科目之和",
                                     f"{block.total_label}{which[1]} against its 类 rows")
         if not table.spec.blocks or len(totals) < len(table.spec.blocks):
             continue
-        for grand in _grand_totals(table):
+        for grand in (r for r in table.rows if table.after_blocks(r)):
             for col in columns:
-                which = (f"的{col.label}", f" {col.key}") if len(columns) > 1 else ("", "")
+                which = _which(col, columns)
                 yield from _compare(doc, table, config, "sum.group-total", table.cell_location(grand, col.key),
                                     grand[col.key], [t[col.key] for t in totals],
                                     f"“{grand.name}”行{which[0]}与各块合计之和",
                                     f"{grand.name}{which[1]} against the blocks' totals")
 
 
-def _grand_totals(table: Table) -> list[Row]:
-    """A block table's lines printed after its blocks' totals (合 计): no code printed, no block's."""
-    labels = [b.total_label for b in table.spec.blocks]
-    return [r for r in table.rows if not r.code and not r.cells.get("code") and not r.repeats_header
-            and not any(same_label(r.name, label) for label in labels)]
+def _which(col, columns) -> tuple[str, str]:
+    """How a finding names the column (in Chinese, in English) when the table has more than one."""
+    return (f"的{col.label}", f" {col.key}") if len(columns) > 1 else ("", "")
 
 
 def _row(table: Table, name: str | int) -> Row | None:

@@ -73,7 +73,23 @@ SITE = declare(
     Setting("site_domain", str, None, "网站域名 SiteDomain",
             "The SiteDomain meta tag of every page; also names the data package.", required=True),
     Setting("site_id_code", str, None, "网站标识码 SiteIDCode",
-            "The SiteIDCode meta tag of every page (the government website identification code).", required=True),
+            "The SiteIDCode meta tag of every page (the government website identification code), also shown "
+            "in the footer; all zeros (0000000000) marks a portal without one (an example), neither shown nor "
+            "requiring the footer settings below.", required=True),
+    Setting("host", str, None, "主办单位",
+            "The 主办单位 in every page's footer (《政府网站发展指引》); required when site_id_code is a "
+            "registered code.", attribute="footer_host"),
+    Setting("organizer", str, None, "承办单位",
+            "The 承办单位 in the footer, where another body runs the site.", attribute="footer_organizer"),
+    Setting("contact", str, None, "联系方式",
+            "The 联系方式 (telephone, e-mail or address) in the footer; required with a registered site_id_code.",
+            attribute="footer_contact"),
+    Setting("icp_record", str, None, "ICP备案号",
+            "The ICP 备案号 (晋ICP备12345678号-1) in the footer, linked to the MIIT 备案 site; required with a "
+            "registered site_id_code.", attribute="footer_icp"),
+    Setting("police_record", str, None, "公安机关备案号",
+            "The 公安机关备案号 (晋公网安备 14110202000123号) in the footer, linked to the 公安 备案 site by its "
+            "digits; required with a registered site_id_code.", attribute="footer_police"),
     Setting("content_source", str, None, "信息来源",
             "The ContentSource meta tag, for disclosures whose document.yaml names no `source`."),
     Setting("description", str, "", "说明文字", "A paragraph on the home page."),
@@ -126,6 +142,11 @@ class SiteConfig:
     site_domain: str
     site_id_code: str
     base_url: str = ""
+    footer_host: str | None = None        # 主办单位, 承办单位, 联系方式 and the two 备案号 of the footer
+    footer_organizer: str | None = None
+    footer_contact: str | None = None
+    footer_icp: str | None = None
+    footer_police: str | None = None
     default_profiles: dict[str, str] = field(default_factory=dict)
     content_source: str | None = None
     description: str = ""
@@ -135,6 +156,17 @@ class SiteConfig:
     downloads: tuple[str, ...] = DOWNLOAD_FORMATS   # the download formats of every table
     previous_release: Path | None = None            # the published portal that 更正记录 are made against
     prose_html: Any = None      # sanitize.ProsePolicy: what prose may contain (None: the default list)
+
+    @property
+    def registered(self) -> bool:
+        """A registered 网站标识码: all zeros (0000000000) marks a portal that has none (an example,
+        a test), which the footer does not show as one."""
+        return not re.fullmatch(r"0*", self.site_id_code.strip())
+
+    @property
+    def police_code(self) -> str:
+        """The digits of the 公安机关备案号, which the 公安 备案 site looks it up by."""
+        return "".join(re.findall(r"\d", self.footer_police or ""))
 
 
 def load_site_config(root: Path) -> SiteConfig:
@@ -146,7 +178,27 @@ def load_site_config(root: Path) -> SiteConfig:
     reject_unknown(data, set(SITE))
     check_texts(data)
     values = {setting.attribute: _READERS.get(key, Setting.value)(setting, data) for key, setting in SITE.items()}
-    return SiteConfig(**values, path=path, glossary=load_glossary(root))
+    config = SiteConfig(**values, path=path, glossary=load_glossary(root))
+    _require_footer(config, data)
+    return config
+
+
+# What 《政府网站发展指引》 requires in the footer of a registered government website
+FOOTER_REQUIRED = ("host", "contact", "icp_record", "police_record")
+
+
+def _require_footer(config: SiteConfig, data: YamlMapping) -> None:
+    """A registered site_id_code means a government website: its footer must name the 主办单位,
+    联系方式 and both 备案号 (a 【待填写】 marker counts as written: content.placeholder reports it)."""
+    if not config.registered:
+        return
+    missing = [key for key in FOOTER_REQUIRED if not getattr(config, SITE[key].attribute)]
+    if missing:
+        names = "、".join(f"{SITE[key].label}（{key}）" for key in missing)
+        raise ContentError(data.where("site_id_code"),
+                           f"填写了网站标识码 site_id_code，按《政府网站发展指引》每页页脚须写明{names}，site.yaml 中缺少",
+                           "在 site.yaml 中加上：" + "；".join(f"{key}: …" for key in missing)
+                           + "。示例门户或测试门户没有网站标识码时写 site_id_code: \"0000000000\"")
 
 
 def _base_url(setting: Setting, data: YamlMapping) -> str:

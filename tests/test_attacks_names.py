@@ -218,6 +218,8 @@ def hostile_portal(root: Path, base_url: str = "https://example.gov.cn/yjsgk/") 
     write_yaml(root / "site.yaml", {
         "name": hostile("门户"), "region": hostile("地区"), "site_name": hostile("网站"), "site_domain": "example.gov.cn",
         "site_id_code": "1234567890", "base_url": base_url, "description": hostile("说明"),
+        "host": hostile("主办"), "organizer": hostile("承办"), "contact": hostile("联系"),
+        "icp_record": hostile("晋ICP备12345678号"), "police_record": hostile("晋公网安备 14110202000123号"),
         "content_source": hostile("来源"), "downloads": ["csv", "json", "xlsx"],
         "checks": {"disabled": ["code.standard-name", "meta.name"]}})
     write_yaml(root / "profiles/hostile.yaml", hostile_profile())

@@ -281,7 +281,7 @@ def write_portal(root: Path, profile: str, tables: dict[str, str]) -> Path:
     (root / "profiles" / f"{name}.yaml").write_text(profile, encoding="utf-8")
     (root / "site.yaml").write_text(
         "name: 测试门户（虚构数据）\nregion: 示例市\nsite_name: 测试\nsite_domain: t.example\n"
-        f'site_id_code: "1234567890"\nprofiles: {{final-accounts: {name}}}\n', encoding="utf-8")
+        f'site_id_code: "0000000000"\nprofiles: {{final-accounts: {name}}}\n', encoding="utf-8")
     dept = root / "departments/demo-ju"
     (dept / "2024/final-accounts/tables").mkdir(parents=True)
     (dept / "department.yaml").write_text("name: 示例市虚构局\nregion: 示例市\n", encoding="utf-8")

@@ -137,3 +137,22 @@ def test_every_key_left_empty_or_of_any_shape_is_read_or_refused_cleanly(tmp_pat
             load_site_config(tmp_path)
         except ContentError as error:
             assert error.location is not None and error.location.path.name == "site.yaml", (key, value, error)
+
+
+FOOTER = ("host: 吕梁市财政局\norganizer: 吕梁市财政局信息中心\ncontact: 0358-1234567\n"
+          "icp_record: 晋ICP备12345678号-1\npolice_record: 晋公网安备 14110202000123号\n")
+
+
+def test_a_registered_site_id_code_requires_the_footer_the_guideline_asks_for(tmp_path):
+    """《政府网站发展指引》: a government website's every page names its 主办单位, 联系方式 and both
+    备案号; all zeros marks a portal without a code (the example, tests), which needs none."""
+    registered = REQUIRED.replace('"0000000000"', '"1411000001"')
+    (tmp_path / "site.yaml").write_text(registered + "host: 吕梁市财政局\n", encoding="utf-8")
+    error = refused(tmp_path)
+    assert error.location.line == 5                              # the site_id_code line
+    assert "联系方式（contact）、ICP备案号（icp_record）、公安机关备案号（police_record）" in error.problem
+    assert "主办单位" not in error.problem
+    (tmp_path / "site.yaml").write_text(registered + FOOTER, encoding="utf-8")
+    config = load_site_config(tmp_path)
+    assert config.registered and config.footer_host == "吕梁市财政局" and config.police_code == "14110202000123"
+    assert not load_site_config(portal_file(tmp_path, "")).registered     # 0000000000: no footer required

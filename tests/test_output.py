@@ -286,3 +286,32 @@ def test_source_date_epoch_is_the_date_written_where_the_content_gives_none(cont
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(SiteBuilderError, match="SOURCE_DATE_EPOCH"):
         build(content_copy, tmp_path / "c", base_url="https://example.gov.cn/yjsgk/", search=False)
+
+
+def test_every_page_shows_the_government_website_footer(content_copy, tmp_path):
+    """《政府网站发展指引》: 主办单位, 承办单位, 联系方式, 网站标识码, ICP备案号 (linked to the MIIT
+    备案 site) and 公安机关备案号 (linked by its digits) in every page's footer; the example,
+    whose code is 0000000000 (none), shows no record line at all."""
+    site = content_copy / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8").replace('site_id_code: "0000000000"', 'site_id_code: "1411000001"')
+                    + "host: 吕梁市财政局\norganizer: 吕梁市财政局信息中心\ncontact: 0358-1234567\n"
+                      "icp_record: 晋ICP备12345678号-1\npolice_record: 晋公网安备 14110202000123号\n", encoding="utf-8")
+    out = tmp_path / "out"
+    build(content_copy, out, search=False)
+    pages = sorted(out.rglob("*.html"))
+    assert len(pages) > 10
+    for path in pages:
+        footer = lxml.html.parse(str(path)).getroot().cssselect("footer.site-footer")[0]
+        owner = [span.text_content() for span in footer.cssselect(".site-owner span")]
+        assert owner == ["主办单位：吕梁市财政局", "承办单位：吕梁市财政局信息中心", "联系方式：0358-1234567"], path
+        records = footer.cssselect(".site-records span")
+        assert [span.text_content() for span in records] == \
+            ["网站标识码：1411000001", "晋ICP备12345678号-1", "晋公网安备 14110202000123号"], path
+        assert [a.get("href") for a in footer.cssselect(".site-records a")] == \
+            ["https://beian.miit.gov.cn/", "https://beian.mps.gov.cn/#/query/webSearch?code=14110202000123"]
+        assert not footer.cssselect("img, script"), path             # links only: nothing fetched from those hosts
+
+
+def test_the_example_footer_claims_no_registration(example_out):
+    footer = lxml.html.parse(str(example_out / "index.html")).getroot().cssselect("footer.site-footer")[0]
+    assert not footer.cssselect(".site-records, .site-owner") and "网站标识码" not in footer.text_content()

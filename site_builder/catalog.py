@@ -94,6 +94,8 @@ def catalog_entry(doc: Document) -> dict[str, Any]:
         "kind": doc.kind,
         "title": doc.title,
         "url": doc.url,
+        "published": doc.published,     # null: the source gives no date
+        "updated": doc.updated,         # the latest correction record's date, or null
         "data": f"{doc.url}data.json",
         "headline": [{"label": label, "amount": amount, "unit": unit} for label, amount, unit in headline(doc)],
     }

@@ -303,6 +303,7 @@ class Document:
     reasons: dict[str, Any] = field(default_factory=dict)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     published: str | None = None
+    updated: str | None = None         # the date of its latest correction record (更正), set when its page is made
     source: str | None = None
     corrections: list[dict[str, str]] = field(default_factory=list)
     known_issues: list[dict[str, str]] = field(default_factory=list)  # checker findings in the source

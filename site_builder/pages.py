@@ -88,9 +88,8 @@ def department_output(dept: Department, renderer: Renderer, out: Path | None = N
                       previous: Path | None = None) -> list[Page]:
     """Every file of a department (as :func:`department_files` lists them): its pages, each
     disclosure's files (:func:`document_pages`) and the manifest of them all."""
-    pages = department_pages(dept, renderer)
-    for doc in dept.documents:
-        pages += document_pages(doc, renderer, out, previous)
+    documents = [page for doc in dept.documents for page in document_pages(doc, renderer, out, previous)]
+    pages = department_pages(dept, renderer) + documents   # (made after: they show each one's 更新日期)
     pages.append(department_manifest(dept.slug, pages))
     return pages
 
@@ -111,6 +110,7 @@ def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
     prose = renderer.prose_of(doc)
     data["prose"] = renderer.prose(doc, prose)
     records = history(data, doc.url, previous, out) if out is not None else []
+    doc.updated = records[-1]["date"] if records else None
     files = document_files((table.spec.id for table in doc.tables), renderer.portal.config.downloads, bool(records))
     made: dict[str, bytes] = {}
     csv_texts: dict[int, str] = {}

@@ -52,21 +52,25 @@ class DocumentSummary(NamedTuple):
     published: str | None
     tables: tuple[str, ...]   # its tables' ids
     headline: tuple[Figure, ...]
-    corrections: bool = False  # the build wrote its correction records (corrections.json)
+    updated: str | None = None  # the date of its latest correction record: the build wrote corrections.json
+
+    @property
+    def corrections(self) -> bool:
+        return self.updated is not None
 
     def to_json(self) -> dict[str, Any]:
         data = {"year": self.year, "kind": self.kind, "profile": self.profile, "title": self.title,
                 "published": self.published, "tables": list(self.tables),
                 "headline": [figure.to_json() for figure in self.headline]}
-        if self.corrections:          # (most have none: not written)
-            data["corrections"] = True
+        if self.updated:          # (most have none: not written)
+            data["updated"] = self.updated
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "DocumentSummary":
         return cls(data["year"], data["kind"], data["profile"], data["title"], data["published"],
                    tuple(data["tables"]), tuple(Figure.from_json(item) for item in data["headline"]),
-                   bool(data.get("corrections")))
+                   data.get("updated"))
 
 
 class Summary(NamedTuple):

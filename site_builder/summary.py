@@ -9,7 +9,6 @@ in :mod:`records`; the files a summary stands for, in :mod:`pages`.
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from pathlib import Path
 
 from .config import SiteConfig
@@ -20,15 +19,14 @@ from .profiles import Profile
 from .records import Brief, DocumentSummary, Shown, Summary, Tables
 
 
-def summarize(dept: Department, downloads: tuple[str, ...] = DOWNLOAD_FORMATS,
-              corrected: Collection[str] = ()) -> Summary:
+def summarize(dept: Department, downloads: tuple[str, ...] = DOWNLOAD_FORMATS) -> Summary:
     """The department's summary; ``downloads``: the portal's download formats (site.yaml), which
-    decide the files written; ``corrected``: the URLs of its disclosures whose correction records
-    the build wrote."""
+    decide the files written. A disclosure whose correction records the build wrote has its
+    ``updated`` date (pages.document_pages sets it)."""
     return Summary(dept.slug, dept.name, dept.code, dept.supervisor, dept.region, tuple(downloads),
                    tuple(DocumentSummary(doc.year, doc.kind, doc.profile.name, doc.title, doc.published,
                                          tuple(table.spec.id for table in doc.tables), tuple(doc.headline_figures),
-                                         doc.url in corrected)
+                                         doc.updated)
                          for doc in dept.documents))
 
 
@@ -39,7 +37,7 @@ def department_from_summary(summary: Summary, departments_dir: Path, profiles: d
     for item in summary.documents:
         doc = Document(department=dept, year=item.year, kind=item.kind, profile=profiles[item.profile],
                        title=item.title, path=dept.path.joinpath(str(item.year), item.kind),
-                       published=item.published)      # (one join for two parts: 10,000 of them)
+                       published=item.published, updated=item.updated)   # (one join for two parts: 10,000 of them)
         doc.headline_figures = list(item.headline)   # (a cached property: given, as there are no tables)
         dept.documents.append(doc)
     return dept

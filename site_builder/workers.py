@@ -30,7 +30,6 @@ from .layout import cache_path
 from .checks import CheckConfig, run_checks
 from .checks.placeholders import placeholders
 from .content import load_department
-from .corrections import CORRECTIONS
 from .errors import SiteBuilderError
 from .layout import MANIFEST
 from .model import Document, Portal
@@ -158,9 +157,7 @@ def build_department(slug: str) -> DepartmentResult:
         errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),
                              drafts(dept.documents, job.draft))
         pages = department_output(dept, renderer, job.out, job.previous) if not errors or job.allow_errors else []
-        made = {path for path, _ in pages}
-        summary = summarize(dept, job.config.downloads,
-                            corrected={doc.url for doc in dept.documents if f"{doc.url}{CORRECTIONS}" in made})
+        summary = summarize(dept, job.config.downloads)
         entry = Entry(signature, racy, summary, "", errors, brief(summary), output_folders(summary), listing=listing)
         written = [path for path, data in pages if stage(job.out, job.staging, path, data)]
         return DepartmentResult(slug, entry, rendered=True, written=written)

@@ -323,3 +323,44 @@ def test_every_field_of_a_form_has_its_printed_label(path):
         else:                                   # a line: “得分：10；偏差原因：…”
             labels += [name for name in re.findall(r"(?:^|；)([^：；]*)：", change["new"]) for name in name.split("/")]
     assert labels and not [label for label in labels if re.fullmatch(r"[a-z_][a-z_0-9]*", label)], changes
+
+
+def dates_shown(out, slug_year_kind):
+    """(the page's 发布日期 and 更新日期 facts, the department page's card line, the department-year
+    card line, catalog.json's published and updated) of one disclosure."""
+    slug, year, kind = slug_year_kind.strip("/").split("/")
+    page = lxml.html.parse(str(out / slug_year_kind / "index.html")).getroot()
+    facts = {div.cssselect("dt")[0].text_content(): div.cssselect("dd")[0].text_content()
+             for div in page.cssselect("dl.facts > div")}
+    cards = [lxml.html.parse(str(path)).getroot().cssselect(f'.doc-card:has(a[href$="{kind}/index.html"]) .doc-dates')
+             for path in (out / slug / "index.html", out / slug / year / "index.html")]
+    entry = next(d for d in json.loads((out / "catalog.json").read_text(encoding="utf-8"))["documents"]
+                 if d["url"] == slug_year_kind)
+    return (facts.get("发布日期"), facts.get("更新日期"), *(c[0].text_content() for c in cards),
+            entry["published"], entry["updated"])
+
+
+def test_publication_and_update_dates_on_the_page_the_cards_and_the_catalog(content_copy, tmp_path, monkeypatch):
+    """发布日期 on every disclosure (原文件未注明 where the source gives none, never left out), and
+    更新日期 once a correction record exists — on its page, its department's cards and catalog.json,
+    also when a later build takes the department from the cache."""
+    out, target = tmp_path / "out", tmp_path / "www"
+    build(content_copy, out, search=False)
+    assert dates_shown(out, "gaoyi-ybj/2021/performance/") == \
+        ("2022-05-19", None, "发布日期：2022-05-19", "发布日期：2022-05-19", "2022-05-19", None)
+    assert dates_shown(out, FENYANG + "/") == \
+        ("原文件未注明", None, "发布日期：原文件未注明", "发布日期：原文件未注明", None, None)
+    publish(out, target, now=1_800_000_000)
+    edit(content_copy / CSV, "2101506,医疗保障经办事务,69.62", "2101506,医疗保障经办事务,69.63")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")          # 2026-01-01
+    build(content_copy, out, search=False, previous_release=target)
+    updated = ("原文件未注明", "2026-01-01（2026-01-01 更正过，见更正记录）",
+               "发布日期：原文件未注明；更新日期：2026-01-01（更正过）",
+               "发布日期：原文件未注明；更新日期：2026-01-01（更正过）", None, "2026-01-01")
+    assert dates_shown(out, FENYANG + "/") == updated
+    print_meta = lxml.html.parse(str(out / FENYANG / "index.html")).getroot().cssselect("p.print-meta")[0]
+    assert "发布日期：原文件未注明" in print_meta.text_content() and "更新日期：2026-01-01" in print_meta.text_content()
+    edit(content_copy / "departments/gaoyi-ybj/2021/performance/report.md", "贯彻落实", "认真贯彻落实")
+    build(content_copy, out, search=False, previous_release=target)      # fenyang from the cache
+    assert dates_shown(out, FENYANG + "/") == updated
+    assert dates_shown(out, "lvliang-ybj/2023/budget/")[4:] == (None, None)

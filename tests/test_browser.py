@@ -183,3 +183,13 @@ def test_print_hides_navigation_and_keeps_tables(browser, example_out):
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
     page.close()
+
+
+def test_a_lone_card_lays_its_figures_out_in_a_row(browser, example_out):
+    """A department-year page with one disclosure: its five figures in one row at 1280 px, not
+    stacked in a full-width box (cards side by side stack theirs: they are narrow)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto((example_out / "fenyang-ybj/2024/index.html").as_uri())
+    tops = page.eval_on_selector_all(".doc-card dl.figures > div", "els => els.map(el => el.getBoundingClientRect().top)")
+    assert len(tops) == 5 and len(set(tops)) == 1, tops
+    page.close()

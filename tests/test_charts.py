@@ -168,6 +168,8 @@ def test_department_page_shows_every_year_side_by_side(years_out):
             assert link[0].text_content() == figure
     assert [td.text_content().strip() for td in rows["rate"]] == ["98.04%", "95.80%", "—"]   # 980.40 ÷ 1,000.00
     assert [td.text_content().strip() for td in rows["three"]] == ["3.20 万元", "2.80 万元", "—"]
+    assert root.cssselect("#years-h")[0].text_content() == "历年比较"
+    assert "决算占预算 = 决算支出合计 ÷ 预算支出总计" in root.cssselect(".years-compared p.note")[0].text_content()
 
 
 def test_trend_line_points_are_the_table_values(years_out):
@@ -192,6 +194,15 @@ def test_trend_line_points_are_the_table_values(years_out):
 def test_one_year_has_no_trend_line(years_out):
     root = page(years_out, "demo-once")
     assert root.cssselect("table.by-year") and not root.cssselect("figure.chart")
+    years = [th.text_content() for th in root.cssselect("table.by-year thead th")][1:]
+    assert root.cssselect("#years-h")[0].text_content() == f"{years[0]}主要数字"     # one year: no 历年比较
+
+
+def test_the_rate_is_explained_only_where_a_rate_row_is_shown(example_out):
+    """gaoyi publishes only a self-evaluation: its page has no 决算占预算 row, so no note on it."""
+    root = lxml.html.parse(str(example_out / "gaoyi-ybj/index.html")).getroot()
+    assert [tr.get("data-key") for tr in root.cssselect("table.by-year tbody tr")] == ["score"]
+    assert "决算占预算" not in root.cssselect(".years-compared")[0].text_content()
 
 
 def test_trend_line_never_joins_different_units():

@@ -193,3 +193,19 @@ def test_a_lone_card_lays_its_figures_out_in_a_row(browser, example_out):
     tops = page.eval_on_selector_all(".doc-card dl.figures > div", "els => els.map(el => el.getBoundingClientRect().top)")
     assert len(tops) == 5 and len(set(tops)) == 1, tops
     page.close()
+
+
+def test_the_table_of_contents_numbers_each_entry_once(browser, example_out):
+    """Parts and tables print their own numbers (第一部分, 一、): the list adds no “1.” before them;
+    图表 is an entry of the same list; the forms, which have no number of their own, are numbered."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto((example_out / PAGES[3]).as_uri())
+    marker = "el => getComputedStyle(el).listStyleType"
+    outer = page.locator("nav.toc > ol > li")
+    assert outer.first.inner_text() == "图表" and outer.nth(1).locator("> a").inner_text() == "第一部分 概况"
+    assert {li.evaluate(marker) for li in outer.all()} == {"none"}
+    tables = page.locator("nav.toc > ol > li > ol.numbered-titles > li")
+    assert tables.first.inner_text() == "一、收入支出决算总表" and {li.evaluate(marker) for li in tables.all()} == {"none"}
+    forms = page.locator("nav.toc > ol > li > ol:not(.numbered-titles) > li")
+    assert forms.count() == 8 and {li.evaluate(marker) for li in forms.all()} == {"decimal"}
+    page.close()

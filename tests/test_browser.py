@@ -209,3 +209,22 @@ def test_the_table_of_contents_numbers_each_entry_once(browser, example_out):
     forms = page.locator("nav.toc > ol > li > ol:not(.numbered-titles) > li")
     assert forms.count() == 8 and {li.evaluate(marker) for li in forms.all()} == {"decimal"}
     page.close()
+
+
+@pytest.mark.parametrize("rel, table", [(PAGES[3], "04"), (PAGES[3], "05"), ("lvliang-ybj/2023/budget/index.html", "06")])
+def test_on_a_phone_a_wide_tables_caption_and_unit_stay_in_view(browser, example_out, rel, table):
+    """360 px: the table scrolls inside its box; its caption (表号, title, 金额单位) stays within the
+    screen however far it is scrolled, and a shadow on the side with more shows that it scrolls."""
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto((example_out / rel).as_uri())
+    box = page.locator(f"#table-{table} .table-scroll")
+    assert box.evaluate("el => el.scrollWidth > el.clientWidth + 50")            # a wide table
+    assert "radial-gradient" in box.evaluate("el => getComputedStyle(el).backgroundImage")
+    unit = page.locator(f"#table-{table} caption .table-meta > span").last
+    assert "单位" in unit.inner_text()
+    for position in ("0", "el.scrollWidth"):
+        box.evaluate(f"el => {{ el.scrollLeft = {position}; }}")
+        page.wait_for_timeout(50)
+        left, right = unit.evaluate("el => [el.getBoundingClientRect().left, el.getBoundingClientRect().right]")
+        assert 0 <= left and right <= 360, (position, left, right)
+    page.close()

@@ -5,6 +5,8 @@ department writes can. These rules read each sentence, find the amounts and perc
 it with the words before them, and check what the sentence itself implies:
 
 - ``prose.unit``: an amount in 元 that a 万元 table holds (涉及资金69.62元);
+- ``prose.over-total``: an amount in 万元 ten times the department's whole spending or more: an
+  amount in 元 written as 万元 (the slip the other way from ``prose.unit``);
 - ``prose.parts``: a part listed after 其中/包括 larger than its whole, or parts adding up to
   more than it (公用经费72,718.77元，主要包括商品和服务支出279,474.77元);
 - ``prose.share``: “占 P%” that is not the part's share of the whole it belongs to
@@ -312,6 +314,31 @@ def unit_slip(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                                f"prose says {amount.text} where {amounts[value]} has {value} 万元 (unit slip?)")
 
 
+def _total_spending(doc: Document) -> tuple[Decimal, str, str] | None:
+    """The department's total spending as its tables print it: (value in 元, text, label)."""
+    for figure in doc.headline_figures:
+        if figure.role == "total_expenditure" and figure.value > 0 and figure.unit in ("万元", "元"):
+            yuan = figure.value * 10000 if figure.unit == "万元" else figure.value
+            return yuan, f"{figure.text}{figure.unit}", figure.label
+    return None
+
+
+@rule("prose.over-total", "unit", "An amount in 万元 ten times the department's total spending or more (a 元 amount written as 万元).")
+def over_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
+    total = _total_spending(doc)
+    if total is None:
+        return
+    yuan, text, label = total
+    for sentence in doc.prose_sentences:
+        for amount in sentence.amounts:
+            if amount.unit == "万元" and amount.in_yuan() >= yuan * 10 and not _CHANGE_WORDS.search(amount.label):
+                yield _finding("prose.over-total", "unit", doc, sentence, f"{amount.number}元", amount.text,
+                               f"文中写“{amount.label}{amount.text}”，是本部门{label} {text} 的十倍以上："
+                               f"单位可能写错（应为“{amount.number}元”？），请核对",
+                               f"{amount.text} is ten times the department's total spending {text} or more "
+                               f"(an amount in 元 written as 万元?)")
+
+
 def _checked_groups(doc: Document) -> Iterator[tuple[Sentence, Group]]:
     """Each group whose parts ``prose.parts`` checks, with the sentence that states its whole:
     a sentence's own 其中 groups and the lists that run over the lines below their whole. A
@@ -407,6 +434,14 @@ def _half(percent: Amount) -> Decimal:
     return Decimal(5) / Decimal(10) ** (percent.decimals() + 1)
 
 
+def _share_of(part: Amount, whole: Amount, percent: Amount, config: CheckConfig) -> bool:
+    """``_share_matches``, and a share written as 100% is the whole: “占项目支出总额的100%” of
+    1648.71 in 1650.32 rounds to 100% but says all of it, which the amounts deny."""
+    if percent.value == 100 and part.in_yuan() + _slack(part, config) + _slack(whole, config) < whole.in_yuan():
+        return False
+    return _share_matches(part, whole, percent, config)
+
+
 @rule("prose.share", "percentage", "“占 P%” after an amount equals that amount's share of its whole.")
 def share(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for sentence in doc.prose_sentences:
@@ -429,7 +464,7 @@ def share(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                 wholes, siblings = _wholes(sentence, part)
                 wholes += [a for a in money[:-1] if a.in_yuan() > part.in_yuan()
                            and not any(a is b for b in wholes + siblings)]
-            if not wholes or any(_share_matches(part, whole, percent, config) for whole in wholes):
+            if not wholes or any(_share_of(part, whole, percent, config) for whole in wholes):
                 continue
             expected = _percent_text(part, wholes[0], percent)
             yield _finding("prose.share", "percentage", doc, sentence, expected, percent.text,

@@ -10,9 +10,13 @@ it with the words before them, and check what the sentence itself implies:
 - ``prose.parts``: a part listed after 其中/包括 larger than its whole, or parts adding up to
   more than it (公用经费72,718.77元，主要包括商品和服务支出279,474.77元);
 - ``prose.share``: “占 P%” that is not the part's share of the whole it belongs to
-  (3634264.84 of 7414478.98 is 49.02%, not 49.00%);
+  (3634264.84 of 7414478.98 is 49.02%, not 49.00%), or the whole it names (占本年支出合计的
+  P%: the tables' figure where the sentence does not state it), or above 100%;
 - ``prose.rate``: “完成年初预算 P%” / “执行率 P%” that is not the actual over the budget;
 - ``prose.zero-denominator``: such a rate stated although the budget is zero (undefined).
+
+A list may run over lines: “支出合计2,262.43万元，其中：” and a line per part below it
+(``_link_sentences``). Listings against their totals and counts by grade: prose_lists.py.
 
 Rounding is allowed for: an amount in 万元 may be off by the portal's 万元 rounding, a
 percentage by half a unit of its last printed digit.
@@ -46,7 +50,7 @@ _RATE_WORDS = re.compile(r"完成.*预算|完成率|执行率|预算执行")
 _LIST_OPENER = re.compile(r"(其中|主要用于以下方面|主要用于|主要包括|包括)\s*:\s*$")
 # “占本年支出合计的100.00%”: the share names its whole
 _NAMED_WHOLE = re.compile(r"^占(.+?)的")
-_WHOLE_PREFIX = re.compile(r"^(本单位|本部门|部门|单位|本年度?|全年|年度)+")
+_WHOLE_PREFIX = re.compile(r"^(本单位|本部门|部门|单位|全年)+")
 
 
 @dataclass
@@ -403,30 +407,28 @@ def _named_whole(doc: Document, percent: Amount, earlier: list[Amount]) -> Amoun
     if not named or _CHANGE_WORDS.search(percent.label):
         return None
     name = _WHOLE_PREFIX.sub("", named.group(1))
-    core = re.sub(r"(总额|总数|总计|合计)$", "", name) or name
     for amount in reversed(earlier):
-        if amount.label.rstrip("为是:").endswith((name, core)) and not _CHANGE_WORDS.search(amount.label):
+        label = amount.label.rstrip("为是:")
+        if (label.endswith(name) or _bare(label) == _bare(name)) and not _CHANGE_WORDS.search(label):
             return amount
     return _table_whole(doc, name)
 
 
 def _table_whole(doc: Document, name: str) -> Amount | None:
-    """The headline figure of the tables that a named whole is: 项目支出(总额), 基本支出, or the
-    total spending/income (支出合计, 本年支出合计, 支出总额…) — not a narrower total (一般公共预算
-    财政拨款支出总额), which the headline figures do not hold."""
-    figures = doc.headline_figures
-    wanted: tuple[str | None, str | None] = (None, None)
-    for kind in ("项目支出", "基本支出"):
-        if name.startswith(kind) and name[len(kind):] in ("", "总额", "合计", "总计"):
-            wanted = (kind, None)
-    for kind, role in (("支出", "total_expenditure"), ("收入", "total_income")):
-        if name in (f"{kind}合计", f"{kind}总计", f"{kind}总额", f"总{kind}"):
-            wanted = (None, role)
-    for figure in figures:
-        if (wanted[0] and figure.label == wanted[0]) or (wanted[1] and figure.role == wanted[1]):
+    """The headline figure of the tables that a named whole is, by its name without 本年/预算
+    before it and 总额 after it: 项目支出(总额), 基本支出, 本年支出合计 (支出合计), 预算支出总计
+    (支出总计). 收入总计 is not 本年收入合计 (结转 lies between), nor 一般公共预算财政拨款支出总额
+    any headline figure: those names find none."""
+    wanted = _bare(name)
+    for figure in doc.headline_figures:
+        if _bare(figure.label) == wanted and figure.unit in ("万元", "元"):
             return Amount(figure.value, figure.unit, f"{figure.text}{figure.unit}", figure.text, -1, 0,
                           f"表中{figure.label}")
     return None
+
+
+def _bare(name: str) -> str:
+    return re.sub(r"^(本年|预算|年度)+|总额$", "", name)
 
 
 def _half(percent: Amount) -> Decimal:

@@ -146,7 +146,7 @@ def _project_findings(doc: Document, config: CheckConfig) -> Iterator[Finding]:
         parts = [amount for _, amount in projects]
         total = sum((p.in_yuan() for p in parts), Decimal(0))
         listed = "＋".join(p.number for p in parts)
-        paired = [t for t in totals if t.count == len(parts)] or totals
+        paired = [t for t in totals if t.count == len(parts)]   # 二级项目2个，涉及资金69.62 is not their total
         offs = [_compare(total, t.amount, parts, config) for t in paired]
         if paired and None not in offs:
             first, off = paired[0], offs[0]

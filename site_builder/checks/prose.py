@@ -5,12 +5,18 @@ department writes can. These rules read each sentence, find the amounts and perc
 it with the words before them, and check what the sentence itself implies:
 
 - ``prose.unit``: an amount in 元 that a 万元 table holds (涉及资金69.62元);
+- ``prose.over-total``: an amount in 万元 ten times the department's whole spending or more: an
+  amount in 元 written as 万元 (the slip the other way from ``prose.unit``);
 - ``prose.parts``: a part listed after 其中/包括 larger than its whole, or parts adding up to
   more than it (公用经费72,718.77元，主要包括商品和服务支出279,474.77元);
 - ``prose.share``: “占 P%” that is not the part's share of the whole it belongs to
-  (3634264.84 of 7414478.98 is 49.02%, not 49.00%);
+  (3634264.84 of 7414478.98 is 49.02%, not 49.00%), or the whole it names (占本年支出合计的
+  P%: the tables' figure where the sentence does not state it), or above 100%;
 - ``prose.rate``: “完成年初预算 P%” / “执行率 P%” that is not the actual over the budget;
 - ``prose.zero-denominator``: such a rate stated although the budget is zero (undefined).
+
+A list may run over lines: “支出合计2,262.43万元，其中：” and a line per part below it
+(``_link_sentences``). Listings against their totals and counts by grade: prose_lists.py.
 
 Rounding is allowed for: an amount in 万元 may be off by the portal's 万元 rounding, a
 percentage by half a unit of its last printed digit.
@@ -34,11 +40,17 @@ from . import CheckConfig, Finding, rule
 # an amount with its unit: “69.62元”, “1,648.71 万元”, “49.02%”
 _AMOUNT = re.compile(r"(?<![\d.,])(\d[\d,]*(?:\.\d+)?)\s*(万元|元|%)")
 _CLAUSE_BREAK = re.compile(r"[，,；;：:、（()）]")
+_LINE_BREAKS = re.compile(r"[，,；;：:、]")        # a list line's label has none (brackets it may: 支出(类))
 _SENTENCE_BREAK = re.compile(r"[。！？!?\n]")
 _PARTS_MARKER = re.compile(r"其中|主要包括|包括|主要有|分别为")
 # words that make an amount a change or a comparison, never a part of a whole
 _CHANGE_WORDS = re.compile(r"增加|减少|增长|下降|上涨|上升|降低|同比|上年|较|节约|超支|结余率|差额")
 _RATE_WORDS = re.compile(r"完成.*预算|完成率|执行率|预算执行")
+# a line that opens a list on the lines below it: “2024年度支出合计2,262.43万元，其中：”
+_LIST_OPENER = re.compile(r"(其中|主要用于以下方面|主要用于|主要包括|包括)\s*:\s*$")
+# “占本年支出合计的100.00%”: the share names its whole
+_NAMED_WHOLE = re.compile(r"^占(.+?)的")
+_WHOLE_PREFIX = re.compile(r"^(本单位|本部门|部门|单位|全年)+")
 
 
 @dataclass
@@ -64,9 +76,22 @@ class Amount:
 
 @dataclass
 class Group:
-    whole: Amount
+    """A whole and the parts listed after its 其中. The whole may stand outside the parts'
+    sentence: on the line that opened a list (``opener``), or in the sentence before one that
+    starts with 其中 (``borrowed``); it is None where no sentence states it: the parts are then
+    only each other's siblings, never each other's wholes."""
+
+    whole: Amount | None
     depth: int
     parts: list[Amount] = field(default_factory=list)
+    start: int = 0                                        # where its marker stands in the sentence
+    homes: list[Sentence] = field(default_factory=list)   # a list across lines: each part's line
+    opener: Sentence | None = None                        # … and the line holding its whole
+    borrowed: bool = False                                # the whole is the previous sentence's
+    unsure: bool = False                                  # a list line with two amounts: which is the part?
+
+    def holds(self, amount: Amount) -> bool:
+        return any(part is amount for part in self.parts)
 
 
 @dataclass
@@ -74,11 +99,18 @@ class Sentence:
     text: str
     where: Location
     amounts: list[Amount]
+    start: int = 0           # where it stands in its (normalised) text, and where its end mark is
+    end: int = 0
+    outer: Group | None = None   # the list it is a line of, whose whole stands on an earlier line
 
     @functools.cached_property
     def groups(self) -> list[Group]:
         """Its 其中 groups, found once for the rules that use them."""
         return _groups(self)
+
+    def lists(self) -> list[Group]:
+        """Every group its amounts may be parts of: its own and the list it is a line of."""
+        return self.groups + ([self.outer] if self.outer else [])
 
 
 def _normalize(text: str) -> str:
@@ -95,7 +127,7 @@ def _sentences(where: Location, text: str) -> Iterator[Sentence]:
         # every rule reads amounts: a sentence without one is skipped; Markdown tables are not sentences
         if _AMOUNT.search(piece) and not piece.lstrip().startswith("|"):
             at = Location(where.path, line) if where.path.suffix == ".md" else where
-            yield Sentence(piece, at, list(_amounts(piece)))
+            yield Sentence(piece, at, list(_amounts(piece)), start, end)
         line += text.count("\n", start, end + 1)
         start = end + 1
 
@@ -145,8 +177,10 @@ def _depth(text: str) -> int:
 
 
 def _groups(sentence: Sentence) -> list[Group]:
-    """The wholes and their parts: “收入100万元，其中A 60万元，B 40万元”."""
-    markers = list(_PARTS_MARKER.finditer(sentence.text)) if len(sentence.amounts) > 1 else []
+    """The wholes and their parts: “收入100万元，其中A 60万元，B 40万元”. A list that starts
+    the sentence (“其中，人员经费A元，占比p%；日常公用经费B元…”) has its whole elsewhere: its
+    group has none here (``_link_sentences`` may find it in the sentence before)."""
+    markers = list(_PARTS_MARKER.finditer(sentence.text)) if sentence.amounts else []
     if not markers:                        # most sentences: no 其中, or not a whole and a part
         return []
     groups: list[Group] = []
@@ -154,9 +188,11 @@ def _groups(sentence: Sentence) -> list[Group]:
     for marker in markers:
         depth = _depth(sentence.text[:marker.start()])
         before = [a for a in money if a.start < marker.start() and a.depth <= depth]
-        if not before or _CHANGE_WORDS.search(before[-1].label):
+        if before and _CHANGE_WORDS.search(before[-1].label):
             continue
-        group = Group(before[-1], depth)
+        if not before and (groups or sentence.text[:marker.start()].strip(" \t:,;")):
+            continue                       # a whole that is no amount (共有车辆2辆。其中：…)
+        group = Group(before[-1] if before else None, depth, start=marker.start())
         for amount in money:
             if amount.start < marker.start():
                 continue
@@ -166,9 +202,59 @@ def _groups(sentence: Sentence) -> list[Group]:
                 group.parts.append(amount)
         for earlier in groups:
             if earlier.depth == depth:     # a later 其中 at the same level starts a new whole and its list
-                earlier.parts = [p for p in earlier.parts if p.start < group.whole.start]
+                cut = group.whole.start if group.whole else group.start
+                earlier.parts = [p for p in earlier.parts if p.start <= cut]
         groups.append(group)
     return [g for g in groups if g.parts]
+
+
+def _read(where: Location, text: str) -> list[Sentence]:
+    """One piece of prose as sentences, with the lists that run across them linked."""
+    text = _normalize(text)
+    sentences = list(_sentences(where, text))
+    _link_sentences(sentences, text)
+    return sentences
+
+
+def _link_sentences(sentences: list[Sentence], text: str) -> None:
+    """Give each list whose whole stands outside its parts' sentence that whole: the line that
+    opens a list (“支出合计2,262.43万元，其中：”) and the lines below it, up to a heading, a
+    paragraph that is no list line, or a line ending its sentence (。); and a sentence that starts
+    with 其中 right after the sentence stating its whole (“基本支出W元。其中，人员经费A元…”)."""
+    for i, sentence in enumerate(sentences):
+        orphans = [g for g in sentence.groups if g.whole is None]
+        if orphans and i and sentences[i - 1].end + 1 == sentence.start and text[sentences[i - 1].end] == "。":
+            wholes = _stated(sentences[i - 1])
+            if wholes:
+                orphans[0].whole, orphans[0].borrowed = wholes[-1], True
+        opened = _LIST_OPENER.search(sentence.text.rstrip())
+        if opened and sentence.outer is None:
+            wholes = [a for a in _stated(sentence) if a.start < opened.start()]
+            if wholes:
+                _list_lines(Group(wholes[-1], 0, opener=sentence), sentences[i:], text)
+
+
+def _stated(sentence: Sentence) -> list[Amount]:
+    """The amounts a sentence states outright (no change, not in brackets): wholes for the next."""
+    return [a for a in sentence.amounts if a.money and a.depth == 0 and not _CHANGE_WORDS.search(a.label)]
+
+
+def _list_lines(group: Group, following: list[Sentence], text: str) -> None:
+    """Attach the lines of the list that ``following[0]`` opens to ``group``."""
+    for before, line in zip(following, following[1:], strict=False):
+        gap = text[before.end + 1:line.start]
+        if text[before.end:before.end + 1] != "\n" or gap.strip() or line.text.lstrip()[:1] in ("#", "|"):
+            return                         # the list's sentence ended, or a heading/paragraph came between
+        first = line.amounts[0]
+        if not first.money or _LINE_BREAKS.search(line.text[:first.start]) or first.depth:
+            return                         # a line that does not start “label amount”: no list line
+        stated = _stated(line)
+        line.outer = group
+        if len(stated) == 1 and stated[0] is first:
+            group.parts.append(first)
+            group.homes.append(line)
+        else:
+            group.unsure = True            # 年初预算 A, 支出决算 B: which one is the part?
 
 
 def _slack(amount: Amount, config: CheckConfig) -> Decimal:
@@ -184,7 +270,7 @@ def _share_matches(part: Amount, whole: Amount, percent: Amount, config: CheckCo
     if b - rb <= 0:
         return True  # a whole that may be zero: the zero-denominator rule speaks
     low, high = (max(a - ra, Decimal(0))) / (b + rb) * 100, (a + ra) / (b - rb) * 100
-    half = Decimal(5) / Decimal(10) ** (percent.decimals() + 1)
+    half = _half(percent)
     return percent.value + half >= low and percent.value - half <= high
 
 
@@ -202,7 +288,7 @@ def _finding(rule_id: str, family: str, doc: Document, sentence: Sentence, expec
 def prose_sentences(doc: Document) -> list[Sentence]:
     """The document's prose as sentences, read once and kept on the document for the five rules
     (``Document.prose_sentences``)."""
-    return [s for where, text in _prose(doc) for s in _sentences(where, text)]
+    return [s for where, text in _prose(doc) for s in _read(where, text)]
 
 
 def _wan_amounts(doc: Document) -> dict[str, str]:
@@ -232,45 +318,155 @@ def unit_slip(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                                f"prose says {amount.text} where {amounts[value]} has {value} 万元 (unit slip?)")
 
 
-@rule("prose.parts", "sum", "Parts listed after 其中/包括 are each at most their whole and add up to at most it.")
-def parts(doc: Document, config: CheckConfig) -> Iterator[Finding]:
+def _total_spending(doc: Document) -> tuple[Decimal, str, str] | None:
+    """The department's total spending as its tables print it: (value in 元, text, label)."""
+    for figure in doc.headline_figures:
+        if figure.role == "total_expenditure" and figure.value > 0 and figure.unit in ("万元", "元"):
+            yuan = figure.value * 10000 if figure.unit == "万元" else figure.value
+            return yuan, f"{figure.text}{figure.unit}", figure.label
+    return None
+
+
+@rule("prose.over-total", "unit", "An amount in 万元 ten times the department's total spending or more (a 元 amount written as 万元).")
+def over_total(doc: Document, config: CheckConfig) -> Iterator[Finding]:
+    total = _total_spending(doc)
+    if total is None:
+        return
+    yuan, text, label = total
+    for sentence in doc.prose_sentences:
+        for amount in sentence.amounts:
+            if amount.unit == "万元" and amount.in_yuan() >= yuan * 10 and not _CHANGE_WORDS.search(amount.label):
+                yield _finding("prose.over-total", "unit", doc, sentence, f"{amount.number}元", amount.text,
+                               f"文中写“{amount.label}{amount.text}”，是本部门{label} {text} 的十倍以上："
+                               f"单位可能写错（应为“{amount.number}元”？），请核对",
+                               f"{amount.text} is ten times the department's total spending {text} or more "
+                               f"(an amount in 元 written as 万元?)")
+
+
+def _checked_groups(doc: Document) -> Iterator[tuple[Sentence, Group]]:
+    """Each group whose parts ``prose.parts`` checks, with the sentence that states its whole:
+    a sentence's own 其中 groups and the lists that run over the lines below their whole. A
+    whole borrowed from the sentence before is left to ``prose.share``: a sentence that starts
+    “其中：” may list figures of another kind (年初预算, 支出决算) than the whole before it."""
+    seen: set[int] = set()
     for sentence in doc.prose_sentences:
         for group in sentence.groups:
-            whole = group.whole
-            for part in group.parts:
-                if part.in_yuan() > whole.in_yuan() + _slack(part, config) + _slack(whole, config):
-                    yield _finding("prose.parts", "sum", doc, sentence, f"不大于 {whole.text}", part.text,
-                                   f"“{whole.label}{whole.text}”中的“{part.label}{part.text}”比总数还大：两个数必有一个写错",
-                                   f"the part {part.label} {part.text} is larger than its whole {whole.label} {whole.text}")
-                    break
-            else:
-                total = sum((p.in_yuan() for p in group.parts), Decimal(0))
-                slack = sum((_slack(p, config) for p in group.parts), _slack(whole, config))
-                if total > whole.in_yuan() + slack:
-                    shown = _in_unit(total, whole.unit)
-                    yield _finding("prose.parts", "sum", doc, sentence, f"不大于 {whole.text}", shown,
-                                   f"“{whole.label}{whole.text}”其中各项之和为 {shown}，大于总数",
-                                   f"the parts of {whole.label} {whole.text} add up to {shown}, more than the whole")
+            if group.whole is not None and not group.borrowed:
+                yield sentence, group
+        outer = sentence.outer
+        if outer is not None and outer.opener is not None and id(outer) not in seen and outer.parts:
+            seen.add(id(outer))
+            yield outer.opener, outer
+
+
+@rule("prose.parts", "sum", "Parts listed after 其中/包括 are each at most their whole and add up to at most it.")
+def parts(doc: Document, config: CheckConfig) -> Iterator[Finding]:
+    for sentence, group in _checked_groups(doc):
+        whole = group.whole
+        assert whole is not None
+        for i, part in enumerate(group.parts):
+            if part.in_yuan() > whole.in_yuan() + _slack(part, config) + _slack(whole, config):
+                home = group.homes[i] if group.homes else sentence
+                yield _finding("prose.parts", "sum", doc, home, f"不大于 {whole.text}", part.text,
+                               f"“{whole.label}{whole.text}”中的“{part.label}{part.text}”比总数还大：两个数必有一个写错",
+                               f"the part {part.label} {part.text} is larger than its whole {whole.label} {whole.text}")
+                break
+        else:
+            if group.unsure:
+                continue                   # a list line whose part is not known: no sum
+            total = sum((p.in_yuan() for p in group.parts), Decimal(0))
+            slack = sum((_slack(p, config) for p in group.parts), _slack(whole, config))
+            if total > whole.in_yuan() + slack:
+                shown = _in_unit(total, whole.unit)
+                yield _finding("prose.parts", "sum", doc, sentence, f"不大于 {whole.text}", shown,
+                               f"“{whole.label}{whole.text}”其中各项之和为 {shown}，大于总数",
+                               f"the parts of {whole.label} {whole.text} add up to {shown}, more than the whole")
 
 
 def _in_unit(yuan: Decimal, unit: str) -> str:
     return f"{yuan / 10000:.2f}万元" if unit == "万元" else f"{yuan:.2f}元"
 
 
+def _wholes(sentence: Sentence, part: Amount) -> tuple[list[Amount], list[Amount]]:
+    """The wholes of the groups ``part`` is listed in, and its siblings in them (never its whole)."""
+    wholes: list[Amount] = []
+    siblings: list[Amount] = []
+    for group in sentence.lists():
+        if group.holds(part):
+            if group.whole is not None:
+                wholes.append(group.whole)
+            siblings += [p for p in group.parts if p is not part]
+    return wholes, siblings
+
+
+def _named_whole(doc: Document, percent: Amount, earlier: list[Amount]) -> Amount | None:
+    """The whole a share names (“占本年支出合计的100.00%”): an amount of the sentence so
+    labelled, else the tables' figure of that name (the document's headline figures: 本年支出
+    合计, 基本支出, 项目支出…); None where it names none, or one we cannot find."""
+    named = _NAMED_WHOLE.match(percent.label)
+    if not named or _CHANGE_WORDS.search(percent.label):
+        return None
+    name = _WHOLE_PREFIX.sub("", named.group(1))
+    for amount in reversed(earlier):
+        label = amount.label.rstrip("为是:")
+        if (label.endswith(name) or _bare(label) == _bare(name)) and not _CHANGE_WORDS.search(label):
+            return amount
+    return _table_whole(doc, name)
+
+
+def _table_whole(doc: Document, name: str) -> Amount | None:
+    """The headline figure of the tables that a named whole is, by its name without 本年/预算
+    before it and 总额 after it: 项目支出(总额), 基本支出, 本年支出合计 (支出合计), 预算支出总计
+    (支出总计). 收入总计 is not 本年收入合计 (结转 lies between), nor 一般公共预算财政拨款支出总额
+    any headline figure: those names find none."""
+    wanted = _bare(name)
+    for figure in doc.headline_figures:
+        if _bare(figure.label) == wanted and figure.unit in ("万元", "元"):
+            return Amount(figure.value, figure.unit, f"{figure.text}{figure.unit}", figure.text, -1, 0,
+                          f"表中{figure.label}")
+    return None
+
+
+def _bare(name: str) -> str:
+    return re.sub(r"^(本年|预算|年度)+|总额$", "", name)
+
+
+def _half(percent: Amount) -> Decimal:
+    """Half a unit of the last printed digit of a percentage."""
+    return Decimal(5) / Decimal(10) ** (percent.decimals() + 1)
+
+
+def _share_of(part: Amount, whole: Amount, percent: Amount, config: CheckConfig) -> bool:
+    """``_share_matches``, and a share written as 100% is the whole: “占项目支出总额的100%” of
+    1648.71 in 1650.32 rounds to 100% but says all of it, which the amounts deny."""
+    if percent.value == 100 and part.in_yuan() + _slack(part, config) + _slack(whole, config) < whole.in_yuan():
+        return False
+    return _share_matches(part, whole, percent, config)
+
+
 @rule("prose.share", "percentage", "“占 P%” after an amount equals that amount's share of its whole.")
 def share(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for sentence in doc.prose_sentences:
-        groups = sentence.groups
         for percent in sentence.amounts:
             if percent.money or not percent.label.startswith("占"):
+                continue
+            if percent.value - _half(percent) > 100 and not _CHANGE_WORDS.search(percent.label):
+                yield _finding("prose.share", "percentage", doc, sentence, "不超过 100%", percent.text,
+                               f"占比写为 {percent.text}，超过了100%：部分不能大于整体，请核对金额或占比",
+                               f"a share of {percent.text} is more than 100%")
                 continue
             money = [a for a in sentence.amounts if a.money and a.start < percent.start]
             if not money:
                 continue
             part = money[-1]
-            wholes = [g.whole for g in groups if part in g.parts]
-            wholes += [a for a in money[:-1] if a.in_yuan() > part.in_yuan() and a not in wholes]
-            if not wholes or any(_share_matches(part, whole, percent, config) for whole in wholes):
+            named = _named_whole(doc, percent, money[:-1])
+            if named is not None:
+                wholes = [named]           # the sentence says what it is a share of
+            else:
+                wholes, siblings = _wholes(sentence, part)
+                wholes += [a for a in money[:-1] if a.in_yuan() > part.in_yuan()
+                           and not any(a is b for b in wholes + siblings)]
+            if not wholes or any(_share_of(part, whole, percent, config) for whole in wholes):
                 continue
             expected = _percent_text(part, wholes[0], percent)
             yield _finding("prose.share", "percentage", doc, sentence, expected, percent.text,

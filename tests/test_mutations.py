@@ -21,6 +21,8 @@ F = "departments/fenyang-ybj/2024/final-accounts"
 L = "departments/lvliang-ybj/2023/budget"
 ZERO_RATE = "\n\n医疗保障经办事务年初预算为0.00万元，支出决算为69.62万元，完成年初预算0.00%。\n"
 GRADES = "\n\n一级项目绩效自评个数7个，涉及资金1579.09万元：7个项目自评等级为“优”，1个项目自评等级为“良”。\n"
+CHANGE_RATE = "\n\n2024年机关运行经费支出4.14万元，比2023年减少9.49万元，下降69.36%。\n"   # 69.63%
+ZERO_BASE = "\n\n2024年机关运行经费支出4.14万元，比2023年增加4.14万元，增长100.00%。\n"   # last year 0
 
 # rule → (file, old text, new text, where the finding must be: None = the edited line, or (file name, line))
 MUTATIONS = {
@@ -50,6 +52,8 @@ MUTATIONS = {
     "prose.over-total": (f"{F}/performance-report.md", "当年安排救助资金1921.97万元", "当年安排救助资金19219700.00万元", None),
     "prose.listing": (f"{F}/performance-report.md", "执行数为57.74万元", "执行数为75.74万元", ("performance-report.md", 3)),
     "prose.grade-count": (f"{F}/performance-report.md", None, GRADES, ("performance-report.md", -1)),
+    "prose.change-rate": (f"{F}/performance-report.md", None, CHANGE_RATE, ("performance-report.md", -1)),
+    "prose.zero-base": (f"{F}/performance-report.md", None, ZERO_BASE, ("performance-report.md", -1)),
     "meta.year": (f"{F}/document.yaml", "title: 汾阳市医疗保障局2024年度", "title: 汾阳市医疗保障局2023年度", None),
     "meta.name": (f"{F}/document.yaml", "title: 汾阳市医疗保障局", "title: 汾阳市人社局", None),
     "meta.unit": (f"{F}/attachments/05-archives.yaml", 'unit: "403001-汾阳市医疗保障局"', 'unit: "403001-汾阳市医保局"', None),

@@ -81,16 +81,29 @@ def _grade(doc: Document, form, rule_id: str, where: Location) -> Iterator[Findi
                        where)
 
 
+def _rate_fits(done: Decimal, budget: Decimal, printed: Decimal, text: str, slack: Decimal) -> bool:
+    """Can ``printed`` (as written: “97”, “97.5%”) be done ÷ budget, rounded to its last printed
+    digit, when each amount may be off by ``slack`` (the 万元 rounding of a form in 万元)? A
+    truncated rate (97.9 printed 97) is off by more than half a unit and does not fit."""
+    if budget - slack <= 0:
+        return True                    # a budget that may be zero: no rate to check
+    low = max(done - slack, Decimal(0)) * 100 / (budget + slack)
+    high = (done + slack) * 100 / (budget - slack)
+    half = _half_step(text.strip().rstrip("%"))
+    return printed + half >= low and printed - half <= high
+
+
 @rule("form.rate", "sum", "A funding line's 执行率 equals 全年执行数 ÷ 全年预算数.")
 def rate(doc: Document, config: CheckConfig) -> Iterator[Finding]:
     for form in _forms(doc):
+        slack = config.rounding.get(str(form.get("amount_unit") or ""), Decimal(0))
         for line in form["funding"]:
             done, budget, printed = _number(line.get("executed")), _number(line.get("full_year")), line.get("rate")
             printed_rate = _number(printed)
             if done is None or not budget or printed_rate is None:
                 continue
             computed = done * 100 / budget
-            if abs(computed - printed_rate) > _half_step(str(printed)):
+            if not _rate_fits(done, budget, printed_rate, str(printed), slack):
                 yield _finding(doc, form, "form.rate", "sum", f"{computed:.2f}", str(printed),
                                f"{form['title']}“{line.get('source', '')}”：执行率应为 {line['executed']} ÷ {line['full_year']} = {computed:.2f}%，表中为 {printed}",
                                f"{form['title']} {line.get('source', '')}: 执行率 {computed:.2f}, printed {printed}")

@@ -45,7 +45,16 @@ _SENTENCE_BREAK = re.compile(r"[。！？!?\n]")
 _PARTS_MARKER = re.compile(r"其中|主要包括|包括|主要有|分别为")
 # words that make an amount a change or a comparison, never a part of a whole
 _CHANGE_WORDS = re.compile(r"增加|减少|增长|下降|上涨|上升|降低|同比|上年|较|节约|超支|结余率|差额")
-_RATE_WORDS = re.compile(r"完成.*预算|完成率|执行率|预算执行")
+# a rate of the actual over the budget, whatever the pair is called: 完成年初预算的 P%, 执行率,
+# 完成率, 预算执行率, 资金执行率, 资金使用率
+_RATE_WORDS = re.compile(r"完成.*预算|完成率|执行率|预算执行|使用率")
+# the words that make an amount the budget (the denominator) or the actual of such a rate; the
+# last one in the label decides (年初预算 is a budget, 预算执行数 an actual)
+_BUDGET_WORDS = r"预算|投入|下达|到位|安排|批复|计划"
+_ACTUAL_WORDS = r"执行|支出|实际|使用|支付|决算|拨付|完成"
+_PAIR_WORD = re.compile(rf"({_BUDGET_WORDS}|{_ACTUAL_WORDS})(?!.*(?:{_BUDGET_WORDS}|{_ACTUAL_WORDS}))")
+# fund names that hold 预算 without being one (一般公共预算财政拨款支出 is an actual)
+_FUND_NAMES = re.compile(r"一般公共预算|政府性基金预算|国有资本经营预算|社会保险基金预算|预算单位|部门预算")
 # a line that opens a list on the lines below it: “2024年度支出合计2,262.43万元，其中：”
 _LIST_OPENER = re.compile(r"(其中|主要用于以下方面|主要用于|主要包括|包括)\s*:\s*$")
 # “占本年支出合计的100.00%”: the share names its whole
@@ -474,17 +483,29 @@ def share(doc: Document, config: CheckConfig) -> Iterator[Finding]:
                            f"{part.text} of {wholes[0].text} is {expected}, the text says {percent.text}")
 
 
+def pair_kind(amount: Amount) -> str:
+    """“budget”, “actual” or “” by the last budget or actual word of the amount's label."""
+    match = _PAIR_WORD.search(_FUND_NAMES.sub("", amount.label))
+    if not match:
+        return ""
+    return "budget" if re.fullmatch(_BUDGET_WORDS, match.group(1)) else "actual"
+
+
 def _rates(doc: Document) -> Iterator[tuple[Sentence, Amount, Amount, Amount | None]]:
-    """(sentence, the rate, the budget, the actual) for every “完成…预算 P%” / “执行率 P%”."""
+    """(sentence, the rate, the budget, the actual) for every “完成…预算 P%” / “执行率 P%”: the
+    budget is the last amount before it labelled a budget (年初预算, 全年预算数, 投入, 资金到位…),
+    the actual the last labelled an actual (支出决算, 执行数, 实际支出, 使用…), else the last other
+    amount (as before: the 项目 name often stands where 执行数 would)."""
     for sentence in doc.prose_sentences:
         for percent in sentence.amounts:
             if percent.money or not _RATE_WORDS.search(percent.label):
                 continue
-            money = [a for a in sentence.amounts if a.money and a.start < percent.start]
-            budgets = [a for a in money if "预算" in a.label and not _CHANGE_WORDS.search(a.label)]
+            money = [a for a in sentence.amounts
+                     if a.money and a.start < percent.start and not _CHANGE_WORDS.search(a.label)]
+            budgets = [a for a in money if pair_kind(a) == "budget"]
             if not budgets:
                 continue
-            actuals = [a for a in money if a is not budgets[-1] and not _CHANGE_WORDS.search(a.label)]
+            actuals = [a for a in money if pair_kind(a) == "actual"] or [a for a in money if a is not budgets[-1]]
             yield sentence, percent, budgets[-1], (actuals[-1] if actuals else None)
 
 

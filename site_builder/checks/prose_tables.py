@@ -104,8 +104,11 @@ def _vocabulary(doc: Document) -> dict[str, list[Name]]:
         for alias in quantity.aliases:
             spellings.setdefault(_clean(_normalize(alias)), []).append(name)
     rows: dict[str, list[tuple[SubjectFigures, Table, Row]]] = {}
+    held = {t.spec.id: t for t in doc.tables}
     for source in doc.profile.subject_figures:
-        table = doc.table(source.table)
+        table = held.get(source.table)
+        if table is None:
+            continue
         for row in table.data_rows:
             if row.code and row.name and row.level:
                 rows.setdefault(_clean(_normalize(row.name)), []).append((source, table, row))
@@ -284,7 +287,9 @@ def _reference(doc: Document, ref: dict, what: str) -> Figure | None:
     if "input" in ref:
         value = _input(doc, str(ref["input"]))
         return None if value is None else Figure(value, _doc_unit(doc), f"document.yaml 的 inputs.{ref['input']}", _figure_text(value))
-    table = doc.table(str(ref["table"]))
+    table = next((t for t in doc.tables if t.spec.id == str(ref["table"])), None)
+    if table is None:
+        return None
     rows, missing = _rows(table, ref)
     if missing or not rows:
         return None
@@ -449,8 +454,8 @@ def _quantity_finding(doc: Document, claim: Claim, q: Quantity, refs: tuple[dict
         if kind not in _kinds(claim.kind):
             others += [(f"{q.name}的{kind}数", f) for f in (_reference(doc, r, q.name) for r in other_refs) if f is not None]
     for ref in refs:          # the other columns of the row it names
-        if "row" in ref:
-            table = doc.table(str(ref["table"]))
+        table = next((t for t in doc.tables if t.spec.id == str(ref.get("table"))), None)
+        if "row" in ref and table is not None:
             rows, missing = _rows(table, ref)
             for column in table.spec.amount_columns if rows and not missing else []:
                 if column.key != ref["column"]:

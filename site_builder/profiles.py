@@ -288,6 +288,34 @@ class ChartSpec:
         return tuple(c for c in self.categories if isinstance(c, ChartCategory))
 
 
+# The kinds of figure a sentence of prose may state, by the words of its label: 年初预算, 全年预算
+# (调整后), 预算 (a budget document's own figure, or either budget), 决算 (a final account's)
+FIGURE_KINDS = ("决算", "年初预算", "全年预算", "预算")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A standard quantity the department's prose states (人员经费, “三公”经费, 政府采购…): the
+    words it is written with, and for each kind of figure where the document holds it — one or
+    more references (``cross_checks``' {table, row | rows, column}, or {input: dotted path} of
+    document.yaml), any of which the prose may agree with (the same figure in two tables)."""
+
+    name: str
+    aliases: tuple[str, ...]
+    figures: dict[str, tuple[dict, ...]]
+    where: Location
+
+
+@dataclass(frozen=True)
+class SubjectFigures:
+    """A 科目 table whose rows the prose names (社会保障和就业支出(类) 82.46万元): for each kind
+    of figure, the column that holds it or an input of document.yaml (``{code}`` is the row's code)."""
+
+    table: str
+    figures: dict[str, dict]
+    where: Location
+
+
 @dataclass
 class Profile:
     name: str
@@ -302,6 +330,8 @@ class Profile:
     grades: list[tuple[Decimal, str]] = field(default_factory=lambda: list(DEFAULT_GRADES))
     cross_checks: list[dict] = field(default_factory=list)
     charts: list[ChartSpec] = field(default_factory=list)
+    quantities: list[Quantity] = field(default_factory=list)
+    subject_figures: list[SubjectFigures] = field(default_factory=list)
 
     def table(self, table_id: str) -> TableSpec:
         for spec in self.tables:
@@ -475,7 +505,7 @@ TABLE_KEYS = {"id", "number", "title", "layout", "unit", "unit_label", "entity_l
               "row_sums", "sum_rows", "leaves_only"}
 PROFILE_KEYS = {"name", "kind", "title", "tables", "explanation_template", "empty_note", "unit",
                 "unit_label", "entity_label", "rounding_note", "headline", "parts", "grades", "cross_checks",
-                "charts", "header_aliases", "subheaders", "placeholder_codes"}
+                "charts", "header_aliases", "subheaders", "placeholder_codes", "quantities", "subject_figures"}
 # What a 科目代码 cell prints where a row has no code (an empty 政府性基金 table: “无 | 无 | …”);
 # full- and half-width forms fold (－ is -). A profile's ``placeholder_codes`` replaces the list.
 PLACEHOLDER_CODES = ("无", "——", "－", "/")
@@ -690,22 +720,27 @@ def _parse_grades(data: YamlMapping) -> list[tuple[Decimal, str]]:
     return sorted(grades, reverse=True)
 
 
+def _known_columns(by_id: dict[str, TableSpec], section: str, where: YamlMapping, table_id: object, *columns: str,
+                   amount_key: str | None = None) -> None:
+    """The table and ``columns`` exist; the column named under ``amount_key`` holds amounts (a
+    text column summed would stop ``check`` with a traceback)."""
+    spec = by_id.get(str(table_id))
+    if spec is None:
+        raise ProfileError(where.where(), f"{section} 引用的表“{table_id}”不在本方案中")
+    _check_keys(where, "column", list(columns), [c.key for c in spec.columns], f"{spec.number}的列")
+    key = where.get(amount_key) if amount_key else None
+    if key and spec.column(str(key)).type != "amount":
+        raise ProfileError(where.where(amount_key), f"{section} 比较的列“{key}”不是{spec.number}的金额列",
+                           "金额列：" + "、".join(c.key for c in spec.amount_columns))
+
+
 def _parse_cross_checks(data: YamlMapping, tables: list[TableSpec]) -> list[dict]:
     """Identities across tables for the checker; every table and column they name must exist."""
     checks = []
     by_id = {t.id: t for t in tables}
 
     def known(where: YamlMapping, table_id: object, *columns: str, amount_key: str | None = None) -> None:
-        """The table and ``columns`` exist; the column named under ``amount_key`` holds amounts (a
-        text column summed would stop ``check`` with a traceback)."""
-        spec = by_id.get(str(table_id))
-        if spec is None:
-            raise ProfileError(where.where(), f"cross_checks 引用的表“{table_id}”不在本方案中")
-        _check_keys(where, "column", list(columns), [c.key for c in spec.columns], f"{spec.number}的列")
-        key = where.get(amount_key) if amount_key else None
-        if key and spec.column(str(key)).type != "amount":
-            raise ProfileError(where.where(amount_key), f"cross_checks 比较的列“{key}”不是{spec.number}的金额列",
-                               "金额列：" + "、".join(c.key for c in spec.amount_columns))
+        _known_columns(by_id, "cross_checks", where, table_id, *columns, amount_key=amount_key)
 
     for item in optional(data, "cross_checks", list, []):
         reject_unknown(item, {"label", "a", "b", "by_category", "by_code", "severity"})
@@ -729,6 +764,77 @@ def _parse_cross_checks(data: YamlMapping, tables: list[TableSpec]) -> list[dict
             raise ProfileError(item.where("severity"), "severity 应为 error、warning 或 note")
         checks.append(dict(item))
     return checks
+
+
+def _figure_reference(item: YamlMapping, kind: str, value: object, by_id: dict[str, TableSpec]) -> tuple[dict, ...]:
+    """The references a quantity gives for one kind of figure: one, or a list of them."""
+    entries = value if isinstance(value, list) else [value]
+    refs = []
+    for ref in entries:
+        if not isinstance(ref, YamlMapping):
+            raise ProfileError(item.where(kind), f"“{kind}”应为引用 {{table, row, column}} 或 {{input: …}}，或它们的列表")
+        if "input" in ref:
+            reject_unknown(ref, {"input"})
+            require(ref, "input")
+        else:
+            reject_unknown(ref, {"table", "row", "rows", "column"})
+            if "row" not in ref and "rows" not in ref:
+                raise ProfileError(ref.where(), "引用须写明行：row（行名或行次）或 rows（几行之和）")
+            _known_columns(by_id, "quantities", ref, require(ref, "table"), require(ref, "column"), amount_key="column")
+        refs.append(dict(ref))
+    return tuple(refs)
+
+
+def _parse_quantities(data: YamlMapping, tables: list[TableSpec]) -> list[Quantity]:
+    """The standard quantities the checker looks for in the prose (prose.quantity, prose.repeated):
+    name → {aliases, and per kind of figure (决算, 年初预算, 全年预算, 预算) its references}."""
+    by_id = {t.id: t for t in tables}
+    quantities = []
+    mapping = optional(data, "quantities", dict, {})
+    for name, item in mapping.items():
+        if not isinstance(item, YamlMapping):
+            raise ProfileError(mapping.where(name), f"quantities 中的“{name}”应为映射（aliases 和各类数的引用）")
+        reject_unknown(item, {"aliases", *FIGURE_KINDS})
+        figures = {kind: _figure_reference(item, kind, item[kind], by_id) for kind in FIGURE_KINDS if kind in item}
+        if not figures:
+            raise ProfileError(item.where(), f"quantities 中的“{name}”没有写它在表中的位置",
+                               "写 决算、年初预算、全年预算 或 预算: {table, row, column}")
+        quantities.append(Quantity(str(name), text_list(item, "aliases") or (str(name),), figures, mapping.where(name)))
+    return quantities
+
+
+def _parse_subject_figures(data: YamlMapping, tables: list[TableSpec]) -> list[SubjectFigures]:
+    """The 科目 tables the prose's 类/款/项 amounts are read against (prose.table-row): each kind of
+    figure → a column of the table, or {input: dotted path with {code}} of document.yaml."""
+    by_id = {t.id: t for t in tables}
+    result = []
+    for item in optional(data, "subject_figures", list, []):
+        if not isinstance(item, YamlMapping):
+            raise ProfileError(data.where("subject_figures"), "“subject_figures”中的每一项应为映射（table 和各类数的列）")
+        reject_unknown(item, {"table", *FIGURE_KINDS})
+        table_id = str(require(item, "table"))
+        spec = by_id.get(table_id)
+        if spec is None:
+            raise ProfileError(item.where("table"), f"subject_figures 引用的表“{table_id}”不在本方案中")
+        if spec.classification is None:
+            raise ProfileError(item.where("table"), f"{spec.number}不是科目表（没有 classification）")
+        figures: dict[str, dict] = {}
+        for kind in FIGURE_KINDS:
+            value = item.get(kind)
+            if value is None:
+                continue
+            if isinstance(value, YamlMapping):
+                reject_unknown(value, {"input"})
+                figures[kind] = {"input": require(value, "input")}
+            else:
+                if str(value) not in [c.key for c in spec.amount_columns]:
+                    raise ProfileError(item.where(kind), f"subject_figures 的列“{value}”不是{spec.number}的金额列",
+                                       "金额列：" + "、".join(c.key for c in spec.amount_columns))
+                figures[kind] = {"column": str(value)}
+        if not figures:
+            raise ProfileError(item.where(), "subject_figures 的每一项至少写一类数的列，如 决算: total")
+        result.append(SubjectFigures(table_id, figures, item.where()))
+    return result
 
 
 def _chart_table(where: YamlMapping, key: str, table_id: object, by_id: dict[str, TableSpec]) -> TableSpec:
@@ -869,6 +975,8 @@ def load_profile(path: Path) -> Profile:
         grades=_parse_grades(data),
         cross_checks=_parse_cross_checks(data, tables),
         charts=_parse_charts(data, tables),
+        quantities=_parse_quantities(data, tables),
+        subject_figures=_parse_subject_figures(data, tables),
     )
 
 

@@ -200,6 +200,9 @@ def test_findings_cite_the_csv_column_even_when_columns_are_reordered(content_co
 
 
 MISTAKES = yaml.safe_load((Path(__file__).parent / "fixtures/domain-mistakes.yaml").read_text(encoding="utf-8"))
+# The sentences below carry other documents' figures (DOMAIN §5's 7414478.98元 is not fenyang's):
+# the rules reading prose against fenyang's tables rightly find them foreign, and are left out here
+AGAINST_TABLES = {"prose.table-row", "prose.quantity", "prose.repeated"}
 
 
 def _append_to_report(content: Path, sentence: str) -> int:
@@ -213,7 +216,7 @@ def _append_to_report(content: Path, sentence: str) -> int:
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m["name"] for m in MISTAKES])
 def test_the_four_domain_mistakes_are_caught_by_their_rule(content_copy, mistake):
     line = _append_to_report(content_copy, mistake["text"])
-    errors = [f for f in run_checks(load_portal(content_copy)) if f.severity == "error"]
+    errors = [f for f in run_checks(load_portal(content_copy)) if f.severity == "error" and f.rule not in AGAINST_TABLES]
     assert [(f.rule, f.location.path.name, f.location.line, f.found) for f in errors] == \
         [(mistake["rule"], "performance-report.md", line, mistake["found"])]
     if "expected" in mistake:
@@ -232,7 +235,7 @@ def test_the_four_domain_mistakes_are_caught_by_their_rule(content_copy, mistake
 def test_correct_prose_is_not_flagged(content_copy, sentence):
     _append_to_report(content_copy, sentence)
     assert [f for f in run_checks(load_portal(content_copy)) if f.rule.startswith("prose.")
-            and f.location.path.name == "performance-report.md"] == []
+            and f.rule not in AGAINST_TABLES and f.location.path.name == "performance-report.md"] == []
 
 
 def test_rate_and_parts_sum_mistakes(content_copy):

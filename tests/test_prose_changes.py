@@ -176,10 +176,11 @@ def _places(value: Decimal, places: int, rounding: str) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=rounding)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 @given(rule_id=st.sampled_from(sorted(SHAPES)), a=AMOUNT, b=AMOUNT, places=st.integers(0, 4))
 def test_a_rounded_rate_never_fires_and_a_truncated_one_always_does(rule_id, a, b, places):
-    assume(rule_id != "prose.share" or a < b)                    # a share is of a larger whole
+    if rule_id == "prose.share" and a > b:                       # a share is of a whole at least as large
+        a, b = b, a
     exact = a * 100 / b
     assert _findings(SHAPES[rule_id](a, b, a + b, _places(exact, places, ROUND_HALF_UP)), rule_id) == []
     truncated = _places(exact, places, ROUND_DOWN)
@@ -192,7 +193,8 @@ def test_a_rounded_rate_never_fires_and_a_truncated_one_always_does(rule_id, a, 
        places=st.integers(0, 3))
 def test_a_rate_of_exact_amounts_written_in_wan_yuan_never_fires(rule_id, a, b, places):
     """The department computes from 元 and writes the amounts rounded to 万元: no false error."""
-    assume(rule_id != "prose.share" or a < b)
+    if rule_id == "prose.share" and a > b:
+        a, b = b, a
     wan = [_places(Decimal(n) / 10000, 2, ROUND_HALF_UP) for n in (a, b, a + b)]
     assume(wan[0] > 0 and wan[1] > 0)
     printed = _places(Decimal(a) * 100 / Decimal(b), places, ROUND_HALF_UP)

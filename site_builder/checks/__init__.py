@@ -145,4 +145,4 @@ def run_checks(portal: Portal, config: CheckConfig | None = None,
 
 
 # The rule modules register themselves with @rule; importing them here fills RULES.
-from . import codes, cross, forms, meta, placeholders, prose, prose_changes, prose_lists, rates, sums  # noqa: E402, F401
+from . import codes, cross, forms, meta, placeholders, prose, prose_changes, prose_lists, prose_tables, rates, sums  # noqa: E402, F401

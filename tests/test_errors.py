@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -149,3 +151,39 @@ def test_check_command(content_copy):
     replace(content_copy / DOC / "tables/09.csv", "4.60,,4.60", "4.60,,x")
     result = CliRunner().invoke(main, ["check", str(content_copy)])
     assert result.exit_code == 1 and "tables/09.csv:2:3" in result.output
+
+
+def build_quickly(content: Path, tmp_path: Path):
+    return CliRunner().invoke(main, ["build", str(content), "--out", str(tmp_path / "out"), "--no-search"])
+
+
+def add_one_to_every_subtotal(content: Path) -> None:
+    """公开05表 with 1.00 added to each row's 小计: 32 errors (each row and its parents)."""
+    path = content / DOC / "tables/05.csv"
+    header, *rows = path.read_text(encoding="utf-8").split("\n")
+    rows = [re.sub(r"^([^,]*,[^,]*,)(\d+\.\d\d)", lambda m: f"{m.group(1)}{float(m.group(2)) + 1:.2f}", row)
+            for row in rows]
+    path.write_text("\n".join([header, *rows]), encoding="utf-8")
+
+
+def test_a_failed_first_build_says_no_site_was_made_and_how_many_errors_are_not_listed(content_copy, tmp_path):
+    add_one_to_every_subtotal(content_copy)
+    result = build_quickly(content_copy, tmp_path)
+    assert result.exit_code == 1
+    first, *rest = result.output.splitlines()
+    assert first.endswith("检查发现 32 个错误，未生成网站：") and "保持不变" not in result.output
+    listed = [line for line in rest if re.match(r"  \S.*:\d+(:\d+)?: \[[a-z.-]+\] ", line)]
+    assert len(listed) == 20
+    assert f"  另有 12 个错误未列出，完整列表：site-builder check {content_copy} --format json" in rest
+    full = CliRunner().invoke(main, ["check", str(content_copy), "--format", "json"])
+    assert json.loads(full.stdout)["summary"]["error"] == 32                       # the command it names lists them all
+
+
+def test_a_failed_build_over_a_site_says_that_site_stays(content_copy, tmp_path):
+    assert build_quickly(content_copy, tmp_path).exit_code == 0
+    before = (tmp_path / "out/index.html").read_bytes()
+    add_one_to_every_subtotal(content_copy)
+    result = build_quickly(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert f"检查发现 32 个错误，未生成新网站（{tmp_path / 'out'} 中原有的网站保持不变）：" in result.output.splitlines()[0]
+    assert (tmp_path / "out/index.html").read_bytes() == before

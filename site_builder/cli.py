@@ -420,11 +420,18 @@ def _print_findings(findings: list, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--strict", is_flag=True, help="Warnings count as errors for the exit code.")
 @click.option("--only", default=None, metavar="DEPT/YEAR/KIND", help="Check one department, year or document.")
-def check_command(content_dir: Path | None, fmt: str, strict: bool, only: str | None) -> None:
+@click.option("--notes", "show_notes", is_flag=True, help="List the notes too (text format; JSON always has them).")
+def check_command(content_dir: Path | None, fmt: str, strict: bool, only: str | None, show_notes: bool) -> None:
     """Validate CONTENT_DIR and check every disclosure's figures; exit 1 on errors."""
     portal = load_portal(_content_dir(content_dir))
     findings = [f for f in run_checks(portal) if not only or f.document.startswith(only.strip("/"))]
-    _print_findings(findings, fmt)
+    notes = sum(f.severity == "note" for f in findings)
+    # Notes are no mistakes (rounding, known issues): listed, they bury the few lines a clerk must
+    # act on, so the text lists them on request only
+    shown = findings if fmt == "json" or show_notes else [f for f in findings if f.severity != "note"]
+    _print_findings(shown, fmt)
+    if fmt == "text" and notes and not show_notes:
+        click.echo(f"另有 {notes} 条提示（舍入差异等），用 --notes 查看")
     errors = sum(f.severity == "error" or (strict and f.severity == "warning") for f in findings)
     if fmt == "text":
         counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_LABELS}

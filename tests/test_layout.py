@@ -47,7 +47,7 @@ STAGES: list[tuple[str, ...]] = [
     ("build",),                                               # the driver: every stage above, per department
     ("publish",),                                             # after the build: releases, atomic switch
     ("serve",),                                               # the live preview, re-running build's stages
-    ("scaffold", "importer", "cli"),                          # commands: new/add, import, the click layer
+    ("scaffold", "importer", "clicktext", "cli"),             # commands: new/add, import, the click layer in Chinese
 ]
 
 # (importer, imported): why the import stays although it goes up the order

@@ -217,14 +217,15 @@ _TIGHT_COLON = re.compile(r":(?=[^\s/])")
 def _colon_problem(line: str, start: int) -> tuple[int, str, str] | None:
     """A key from ``start`` written with a full-width colon or with no space after its colon:
     the column, the cause and the hint."""
-    text = line[start:].split(" #")[0].rstrip()
-    wide = line.find("：", start)
+    code = line.split(" #")[0]                       # (a comment may hold colons of its own)
+    text = code[start:].rstrip()
+    wide = code.find("：", start)
+    tight = _TIGHT_COLON.search(code, start)
+    if tight and (wide < 0 or tight.start() < wide):
+        return (tight.start(), "冒号后缺少空格", f"在冒号后加一个空格：“{text.replace(':', ': ', 1)}”")
     if wide >= 0:
         return (wide, "用了中文冒号“：”",
                 f"键和值之间用英文半角冒号加一个空格：“{text.replace('：', ': ', 1)}”")
-    tight = _TIGHT_COLON.search(line, start)
-    if tight:
-        return (tight.start(), "冒号后缺少空格", f"在冒号后加一个空格：“{text.replace(':', ': ', 1)}”")
     return None
 
 

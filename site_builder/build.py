@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import shlex
 import shutil
 import tempfile
 import time
@@ -44,7 +45,7 @@ from .cache import BuildCache, environment, folders_signature, output_signature
 from .checks import run_checks
 from .config import BASE_URL_HINT, SiteConfig, base_url_problem, load_site_config
 from .content import department_slugs
-from .errors import ContentError, SiteBuilderError
+from .errors import ContentError, Location, SiteBuilderError
 from .journal import INDEX_DROP, INDEX_SWAP, commit, journal_path, output_lock, recover, staging_prefix
 from .layout import BUNDLE_DIR, MANIFEST, cache_path
 from .manifest import check_signing_key, signed_by, site_folder, staged_manifest
@@ -61,11 +62,25 @@ from .write import FINISH, KEPT, WriteError, refused, site_files, stage, writing
 class CheckFailed(SiteBuilderError):
     """The checker found errors; nothing was written."""
 
+    SHOWN = 20       # errors listed; a clerk fixes the first ones, then builds again
+
     @classmethod
-    def of(cls, content_dir: Path, errors: list[str]) -> CheckFailed:
-        """The first twenty of ``errors`` (lines "  file:line: [rule] message")."""
-        details = "\n".join(errors[:20])
-        return cls(content_dir, f"检查发现 {len(errors)} 个错误，未生成网站（原网站保持不变）：\n{details}",
+    def of(cls, content_dir: Path, errors: list[str], out_dir: Path | None = None) -> CheckFailed:
+        """The first SHOWN of ``errors`` (lines "  file:line: [rule] message"), how many more there
+        are and the command that lists them all. With ``out_dir`` (a build), whether a site built
+        before is there and stays as it was, or there is none: a clerk who sees "保持不变" looks
+        for a site that may not exist."""
+        details = "\n".join(errors[:cls.SHOWN])
+        if len(errors) > cls.SHOWN:
+            details += (f"\n  另有 {len(errors) - cls.SHOWN} 个错误未列出，完整列表："
+                        f"site-builder check {shlex.quote(str(Location(content_dir)))} --format json")
+        if out_dir is None:
+            outcome = ""
+        elif (out_dir / "index.html").is_file():
+            outcome = f"，未生成新网站（{Location(out_dir)} 中原有的网站保持不变）"
+        else:
+            outcome = "，未生成网站"
+        return cls(content_dir, f"检查发现 {len(errors)} 个错误{outcome}：\n{details}",
                    "改正后重新生成；仅预览时可加 --allow-errors")
 
 
@@ -271,7 +286,7 @@ def departments(job: Job, slugs: list[str], cache: BuildCache, jobs: int | None,
         results.append(BuiltDepartment(result.slug, entry, result.rendered, result.written, result.listing))
     errors = [line for r in results for line in r.entry.errors]
     if errors and not job.allow_errors:
-        raise CheckFailed.of(job.root, errors)
+        raise CheckFailed.of(job.root, errors, job.out)
     return results
 
 

@@ -18,6 +18,7 @@ from . import __version__
 from .build import build
 from .search import DEFAULT_SHARD_SIZE, PAGEFIND_VERSION
 from .checks import run_checks
+from .clicktext import Chinese, UsageError, chinese
 from .content import load_portal
 from .model import KINDS
 
@@ -33,15 +34,31 @@ def _content_dir(path: Path | None) -> Path:
     return Path(".") if Path("site.yaml").is_file() else DEFAULT_CONTENT
 
 
-class _Commands(click.Group):
+class _Command(Chinese, click.Command):
+    """A command whose help and usage errors are in Chinese (clicktext)."""
+
+
+class _Commands(Chinese, click.Group):
     """The commands; a write the disk refused (full, read-only, over quota, not ours) that no
-    stage turned into a clear message still ends as one (exit 1), never as a traceback."""
+    stage turned into a clear message still ends as one (exit 1), never as a traceback. A usage
+    error (an unknown option, a missing argument), of the group or of a command, is shown in
+    Chinese (exit 2)."""
+
+    command_class = _Command
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise _usage_error(exc) from exc
 
     def invoke(self, ctx: click.Context):
         from .write import write_error
 
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _usage_error(exc) from exc
         except OSError as exc:
             error = write_error(exc)
             if error is None:
@@ -49,10 +66,21 @@ class _Commands(click.Group):
             raise error from exc
 
 
-@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="site-builder")
+def _usage_error(error: click.UsageError) -> click.UsageError:
+    """``error`` in Chinese, unless it is already, or is the help shown for a bare command."""
+    if isinstance(error, (UsageError, getattr(click.exceptions, "NoArgsIsHelpError", UsageError))):
+        return error
+    return chinese(error)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]},
+             subcommand_metavar="命令 [参数]...")
+@click.version_option(__version__, "--version", prog_name="site-builder", message="%(prog)s %(version)s",
+                      help="显示版本号并退出（Show the version and exit）。")
 def main() -> None:
-    """Build public budget-disclosure portals (预决算公开) as static websites."""
+    """生成预决算公开网站（静态网站）：检查各部门的预算、决算和绩效自评内容，生成可直接发布的网站。
+
+    (Build public budget-disclosure portals as static websites.)"""
 
 
 def _stop_cleanly_on_sigterm() -> None:
@@ -90,30 +118,32 @@ def _base_url(value: str | None) -> str | None:
     return value
 
 
-@main.command("build")
+@main.command("build", short_help="检查内容并生成网站")
 @click.argument("content_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
 @click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=DEFAULT_OUTPUT,
-              show_default=True, help="Output folder; replaced only when the build succeeds.")
+              show_default=True, help="输出文件夹；只有生成成功时才替换其中的网站。")
 @click.option("--base-url", default=None, callback=lambda _ctx, _param, value: _base_url(value),
-              help="Absolute URL of the published site (canonical links, sitemap).")
-@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
-@click.option("--allow-errors", is_flag=True, help="Build even when the checker finds errors (previews only).")
-@click.option("--no-search", is_flag=True, help="Skip the search index (Pagefind); the search page then says so.")
+              help="网站发布后的完整地址（用于规范网址和网站地图），如 https://www.example.gov.cn/yjsgk/。")
+@click.option("-q", "--quiet", is_flag=True, help="只显示错误，不显示其他信息。")
+@click.option("--allow-errors", is_flag=True, help="检查发现错误时仍然生成（只用于预览，不要发布）。")
+@click.option("--no-search", is_flag=True, help="不生成搜索索引（Pagefind）；搜索页会提示暂不可用。")
 @click.option("--search-shard-size", type=click.IntRange(min=1), default=DEFAULT_SHARD_SIZE, show_default=True,
-              help="Pages per Pagefind run (it needs about 4 MB of memory per page); larger portals are indexed in shards.")
+              help="Pagefind 每次索引的页面数（每页约需 4 MB 内存）；页面更多时分批建立索引。")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes  [default: one per CPU]")
-@click.option("--clean", is_flag=True, help="Ignore the build cache: load and render every disclosure again.")
+              help="同时工作的进程数  [默认：每个 CPU 一个]")
+@click.option("--clean", is_flag=True, help="不使用构建缓存：重新读取并生成每一份公开文件。")
 @click.option("--signing-key", type=click.Path(path_type=Path, dir_okay=False), envvar="SITE_BUILDER_SIGNING_KEY",
-              default=None, help="Ed25519 private key (site-builder keygen) that signs manifest.json; "
-                                 "or set SITE_BUILDER_SIGNING_KEY.")
+              default=None, help="给 manifest.json 签名的 Ed25519 私钥（site-builder keygen 生成）；"
+                                 "也可设置环境变量 SITE_BUILDER_SIGNING_KEY。")
 @click.option("--previous-release", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="The published portal (publish's TARGET): each changed disclosure gets a dated correction "
-                   "record (更正记录) of every changed cell and sentence.")
+              help="已发布的网站（publish 的 TARGET）：发布后改动过的公开文件，页面上生成注明日期的更正记录，"
+                   "列出改动的每一格和每一句。")
 def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool,
                   allow_errors: bool, no_search: bool, search_shard_size: int, jobs: int | None, clean: bool,
                   signing_key: Path | None, previous_release: Path | None) -> None:
-    """Build the portal in CONTENT_DIR (default: ./content) into --out."""
+    """检查 CONTENT_DIR（默认 ./content）中的内容，生成网站到 --out 文件夹；发现错误时不生成，原有网站不变。
+
+    (Build the portal in CONTENT_DIR into --out.)"""
     _stop_cleanly_on_sigterm()
     started = time.perf_counter()
     show_bar = not quiet and sys.stderr.isatty()
@@ -166,42 +196,48 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
     atexit.register(gc.freeze)
 
 
-@main.command("serve")
+@main.command("serve", short_help="实时预览：保存后自动刷新页面")
 @click.argument("content_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (others can see the preview).")
-@click.option("--base-path", default="/", show_default=True, help="Serve under this sub-path, as the web server will (/portal/).")
-@click.option("--open", "open_browser", is_flag=True, help="Open the preview in the default browser.")
-@click.option("--no-search", is_flag=True, help="Do not build the search index while previewing.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="端口；0 表示自动选一个空闲端口。")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址（改为其他地址时，别人也能看到预览）。")
+@click.option("--base-path", default="/", show_default=True, help="按网站服务器上的子目录预览，如 /yjsgk/。")
+@click.option("--open", "open_browser", is_flag=True, help="在默认浏览器中打开预览。")
+@click.option("--no-search", is_flag=True, help="预览时不建立搜索索引。")
 @click.option("--search-max-pages", default=2000, show_default=True, type=click.IntRange(min=0),
-              help="Above this many documents the preview has no search (indexing takes minutes).")
+              help="公开文件超过这个数量时，预览不提供搜索（建立索引要几分钟）。")
 def serve_command(content_dir: Path | None, port: int, host: str, base_path: str, open_browser: bool,
                   no_search: bool, search_max_pages: int) -> None:
-    """Preview CONTENT_DIR (default: ./content): rebuild on every save and reload the page."""
+    """预览 CONTENT_DIR（默认 ./content）：每次保存后重新生成改动的部分，并刷新浏览器中的页面。
+
+    (Preview CONTENT_DIR: rebuild on every save and reload the page.)"""
     from .serve import serve
 
     serve(_content_dir(content_dir), port=port, host=host, base_path=base_path, open_browser=open_browser,
           search=not no_search, search_max_pages=search_max_pages)
 
 
-@main.command("keygen")
+@main.command("keygen", short_help="生成签名用的密钥对")
 @click.argument("private_key", type=click.Path(path_type=Path, dir_okay=False))
 def keygen_command(private_key: Path) -> None:
-    """Make an Ed25519 key pair: PRIVATE_KEY (for build --signing-key; keep it off the web
-    server) and PRIVATE_KEY.pub (for verify --public-key)."""
+    """生成 Ed25519 密钥对：私钥 PRIVATE_KEY（给 build --signing-key 用，不要放到网站服务器上）
+    和公钥 PRIVATE_KEY.pub（给 verify --public-key 用）。
+
+    (Make an Ed25519 key pair: PRIVATE_KEY and PRIVATE_KEY.pub.)"""
     from .manifest import keygen
 
     public = keygen(private_key)
     click.echo(f"已生成私钥 {private_key}（只有本账号可读，不要放进网站文件夹）和公钥 {public}（交给网站服务器上的 verify）")
 
 
-@main.command("verify")
+@main.command("verify", short_help="核对已发布的网站是否被改动")
 @click.argument("target", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True,
-              help="The public key (PRIVATE_KEY.pub from site-builder keygen).")
+              help="公钥（site-builder keygen 生成的 PRIVATE_KEY.pub）。")
 def verify_command(target: Path, public_key: Path) -> None:
-    """Check TARGET (a published site, or a publish target's current release) against its signed
-    manifest: report every file added, changed or removed; exit 1 on any difference."""
+    """按签名的文件清单核对 TARGET（已发布的网站，或发布目标的当前版本）：列出新增、改动和缺失的
+    每个文件；有任何差异时退出码为 1。
+
+    (Check TARGET against its signed manifest; exit 1 on any difference.)"""
     from .journal import output_lock, pending, recover
     from .manifest import verify
 
@@ -225,18 +261,20 @@ def verify_command(target: Path, public_key: Path) -> None:
         sys.exit(1)
 
 
-@main.command("publish")
+@main.command("publish", short_help="把生成的网站发布为新版本")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path, file_okay=False),
                 metavar="[OUTPUT] TARGET")
-@click.option("--keep", default=5, show_default=True, type=click.IntRange(min=1), help="Releases to keep.")
-@click.option("--dry-run", is_flag=True, help="Say what would change; write nothing.")
-@click.option("--allow-removal", is_flag=True, help="Publish even when a published disclosure disappears.")
-@click.option("--checksum", is_flag=True, help="Compare every file's bytes, not size and time; take nothing "
-              "altered from the current release.")
+@click.option("--keep", default=5, show_default=True, type=click.IntRange(min=1), help="保留的版本数。")
+@click.option("--dry-run", is_flag=True, help="试运行：只列出将要改动的文件，不写入。")
+@click.option("--allow-removal", is_flag=True, help="已公开的文件在新版本中消失时，仍然发布（确认要撤下时用）。")
+@click.option("--checksum", is_flag=True, help="逐字节比较每个文件（而不是只比大小和时间），"
+              "不沿用当前版本中被改动过的文件。")
 def publish_command(paths: tuple[Path, ...], keep: int, dry_run: bool, allow_removal: bool,
                     checksum: bool) -> None:
-    """Publish the built portal OUTPUT (default: ./output) to TARGET as a new release, switched atomically
-    (one publish or rollback at a time: another one running is named and this one refused)."""
+    """把生成的网站 OUTPUT（默认 ./output）发布到 TARGET，作为一个新版本，一次切换完成
+    （同一时间只能有一个发布或回退：另一个正在进行时，说明是哪个进程并拒绝本次操作）。
+
+    (Publish OUTPUT to TARGET as a new release, switched atomically.)"""
     from .journal import output_lock, recover
     from .publish import publish
 
@@ -268,11 +306,13 @@ def publish_command(paths: tuple[Path, ...], keep: int, dry_run: bool, allow_rem
         click.echo("已删除较早的版本：" + "、".join(result.deleted_releases))
 
 
-@main.command("rollback")
+@main.command("rollback", short_help="退回到较早的发布版本")
 @click.argument("target", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.argument("release", required=False)
 def rollback_command(target: Path, release: str | None) -> None:
-    """Switch TARGET back to RELEASE (default: the release before the current one), atomically."""
+    """把 TARGET 切换回 RELEASE 版本（默认：当前版本的上一个），一次切换完成。
+
+    (Switch TARGET back to RELEASE, atomically.)"""
     from .publish import rollback
 
     notes: list[str] = []
@@ -284,10 +324,12 @@ def rollback_command(target: Path, release: str | None) -> None:
     click.echo(f"已切换到 {chosen.id}（{chosen.published}，{chosen.documents} 份公开文件）")
 
 
-@main.command("releases")
+@main.command("releases", short_help="列出已发布的版本")
 @click.argument("target", type=click.Path(path_type=Path, file_okay=False, exists=True))
 def releases_command(target: Path) -> None:
-    """List TARGET's releases, oldest first; * marks the one being served."""
+    """列出 TARGET 的发布版本，从早到晚；* 标出正在使用的版本。
+
+    (List TARGET's releases, oldest first; * marks the one being served.)"""
     from .publish import leftovers, releases
 
     known = releases(target)
@@ -307,12 +349,14 @@ def releases_command(target: Path) -> None:
 SEVERITY_LABELS = {"error": "错误", "warning": "警告", "note": "提示"}
 
 
-@main.command("new")
+@main.command("new", short_help="新建一个门户")
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
-@click.option("--region", default=None, help="The portal's region (地区), e.g. 山西省吕梁市.")
-@click.option("--profile", default=None, help="Default table-set profile for its kind (e.g. final-accounts-9).")
+@click.option("--region", default=None, help="门户所属地区，如 山西省吕梁市。")
+@click.option("--profile", default=None, help="该类公开文件默认的表格方案（profile），如 final-accounts-9。")
 def new_command(folder: Path, region: str | None, profile: str | None) -> None:
-    """Create a new portal in FOLDER (missing or empty): site.yaml, departments/, templates/, README."""
+    """在 FOLDER（不存在或为空）中新建门户：site.yaml、departments/、templates/ 和给经办人看的 README。
+
+    (Create a new portal in FOLDER.)"""
     from .scaffold import new_portal
 
     files = new_portal(folder, region, profile)
@@ -321,18 +365,20 @@ def new_command(folder: Path, region: str | None, profile: str | None) -> None:
                f"然后 cd {folder} 并运行 site-builder add 部门标识 年度 类型 新建公开文件（见 {folder / 'README.md'}）")
 
 
-@main.command("add")
+@main.command("add", short_help="新建一份公开文件（表格和说明的空白模板）")
 @click.argument("department")
 @click.argument("year", type=int)
 @click.argument("kind", type=click.Choice(list(KINDS)))
-@click.option("--profile", default=None, help="Table-set profile (default: site.yaml's for KIND).")
-@click.option("--name", default=None, help="The department's full name, when the department is new (部门全称).")
+@click.option("--profile", default=None, help="表格方案（profile）；默认用 site.yaml 中该类型的方案。")
+@click.option("--name", default=None, help="部门全称（新部门时填写）。")
 @click.option("--into", "content_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Content folder  [default: ./ when it has site.yaml, else ./content]")
+              help="内容文件夹  [默认：当前文件夹有 site.yaml 时为当前文件夹，否则为 ./content]")
 def add_command(department: str, year: int, kind: str, profile: str | None, name: str | None,
                 content_dir: Path | None) -> None:
-    """Create DEPARTMENT's YEAR document of KIND: every table as a CSV with its headers, the prose
-    files with their headings, document.yaml; what to fill in is marked 【待填写】."""
+    """新建部门 DEPARTMENT 的 YEAR 年度 KIND 类公开文件：每张表一个带表头的 CSV、带标题的说明文件和
+    document.yaml；要填写的地方标着【待填写】。
+
+    (Create DEPARTMENT's YEAR document of KIND, to be filled in.)"""
     from .scaffold import add_document
 
     content = _content_dir(content_dir)
@@ -343,20 +389,23 @@ def add_command(department: str, year: int, kind: str, profile: str | None, name
                f"表格可以在 Excel 中填写后用 site-builder import 导入。")
 
 
-@main.command("import")
+@main.command("import", short_help="从 Excel 工作簿导入表格")
 @click.argument("workbook", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--into", "content_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Content folder  [default: ./ when it has site.yaml, else ./content]")
-@click.option("--department", required=True, help="The department's folder name (slug), e.g. fenyang-ybj.")
-@click.option("--year", required=True, type=int)
-@click.option("--kind", required=True, type=click.Choice(list(KINDS)))
-@click.option("--profile", default=None, help="Table-set profile (default: the document's, or site.yaml's for KIND).")
-@click.option("--dry-run", is_flag=True, help="Read the workbook and say what would be written; write nothing.")
-@click.option("--force", is_flag=True, help="Replace the tables of an existing document (after a successful read).")
+              help="内容文件夹  [默认：当前文件夹有 site.yaml 时为当前文件夹，否则为 ./content]")
+@click.option("--department", required=True, help="部门文件夹名，如 fenyang-ybj。")
+@click.option("--year", required=True, type=int, help="年度，如 2024。")
+@click.option("--kind", required=True, type=click.Choice(list(KINDS)),
+              help="类型：final-accounts（决算）、budget（预算）或 performance（绩效）。")
+@click.option("--profile", default=None, help="表格方案（profile）；默认用该文件原有的，或 site.yaml 中该类型的方案。")
+@click.option("--dry-run", is_flag=True, help="试运行：读取工作簿，列出将要写入的文件，不写入。")
+@click.option("--force", is_flag=True, help="替换已有公开文件的表格（工作簿读取成功后才替换）。")
 def import_command(workbook: Path, content_dir: Path | None, department: str, year: int, kind: str,
                    profile: str | None, dry_run: bool, force: bool) -> None:
-    """Import WORKBOOK (.xlsx or .xls, one sheet per table in the published layout) as a
-    document's tables, then check the document."""
+    """把 Excel 工作簿 WORKBOOK（.xlsx 或 .xls，每张表一个工作表，按公开的格式）导入为一份公开文件的
+    表格，然后检查这份文件。
+
+    (Import WORKBOOK as a document's tables, then check the document.)"""
     from .importer import import_workbook
 
     content = _content_dir(content_dir)
@@ -415,16 +464,26 @@ def _print_findings(findings: list, fmt: str) -> None:
         click.echo(f"{f.location}: {SEVERITY_LABELS[f.severity]} [{f.rule}] {f.message}")
 
 
-@main.command("check")
+@main.command("check", short_help="只检查内容，不生成网站")
 @click.argument("content_dir", required=False, type=click.Path(path_type=Path, file_okay=False))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--strict", is_flag=True, help="Warnings count as errors for the exit code.")
-@click.option("--only", default=None, metavar="DEPT/YEAR/KIND", help="Check one department, year or document.")
-def check_command(content_dir: Path | None, fmt: str, strict: bool, only: str | None) -> None:
-    """Validate CONTENT_DIR and check every disclosure's figures; exit 1 on errors."""
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="输出格式：text（逐行文字）或 json（全部结果，含提示）。")
+@click.option("--strict", is_flag=True, help="有警告时也以退出码 1 结束。")
+@click.option("--only", default=None, metavar="DEPT/YEAR/KIND", help="只检查一个部门、年度或一份文件，如 fenyang-ybj/2024。")
+@click.option("--notes", "show_notes", is_flag=True, help="也逐条列出提示（JSON 格式总是包含提示）。")
+def check_command(content_dir: Path | None, fmt: str, strict: bool, only: str | None, show_notes: bool) -> None:
+    """检查 CONTENT_DIR（默认 ./content）中每份公开文件的格式和数字；有错误时退出码为 1。
+
+    (Validate CONTENT_DIR and check every disclosure's figures; exit 1 on errors.)"""
     portal = load_portal(_content_dir(content_dir))
     findings = [f for f in run_checks(portal) if not only or f.document.startswith(only.strip("/"))]
-    _print_findings(findings, fmt)
+    notes = sum(f.severity == "note" for f in findings)
+    # Notes are no mistakes (rounding, known issues): listed, they bury the few lines a clerk must
+    # act on, so the text lists them on request only
+    shown = findings if fmt == "json" or show_notes else [f for f in findings if f.severity != "note"]
+    _print_findings(shown, fmt)
+    if fmt == "text" and notes and not show_notes:
+        click.echo(f"另有 {notes} 条提示（舍入差异等），用 --notes 查看")
     errors = sum(f.severity == "error" or (strict and f.severity == "warning") for f in findings)
     if fmt == "text":
         counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_LABELS}

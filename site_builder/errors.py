@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 import click
 
@@ -50,6 +51,10 @@ class SiteBuilderError(click.ClickException):
 
     def format_message(self) -> str:
         return self.message
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """As click shows an error, with 错误： for its English "Error:"."""
+        click.echo(f"错误：{self.format_message()}", file=file or click.get_text_stream("stderr"), color=self.show_color)
 
     def __reduce__(self):  # raised in a build worker process, re-raised in the main one
         return self.__class__, (self.location, self.problem, self.hint)

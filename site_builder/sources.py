@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import yaml
 
 from .errors import ContentError, Location
+from .yaml_errors import GENERIC_HINT, yaml_error
 
 
 # No content file comes near this: the largest table of a province's document is under 1 MB.
@@ -153,7 +154,7 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path, made: dict[
             merged = len(node.value) - written
         result = made[id(node)] = YamlMapping()
         result.path, result.line, result.key_lines = path, node.start_mark.line + 1, {}
-        written_keys = set()
+        written_keys: dict[Any, int] = {}     # key → its line
         for index, (key_node, value_node) in enumerate(node.value):
             if not isinstance(key_node, yaml.ScalarNode):
                 raise ContentError(_at(path, key_node.start_mark), "键（冒号前）应为文字，这里是列表或映射",
@@ -161,8 +162,9 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: Path, made: dict[
             key = _construct(loader, key_node, path, made, depth + 1)
             if index >= merged:
                 if key in written_keys:
-                    raise ContentError(_at(path, key_node.start_mark), f"重复的键“{key}”", "同一层级中每个键只能出现一次")
-                written_keys.add(key)
+                    raise ContentError(_at(path, key_node.start_mark), f"YAML 格式错误：重复的键“{key}”（第 {written_keys[key]} 行已有）",
+                                       "同一层级中每个键只能出现一次：删除其中一行，或合并两处的内容")
+                written_keys[key] = key_node.start_mark.line + 1
             result[key] = _construct(loader, value_node, path, made, depth + 1)
             result.key_lines[key] = key_node.start_mark.line + 1
         return result
@@ -281,16 +283,19 @@ def load_yaml(path: Path) -> Any:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path)
-        raise ContentError(where, f"YAML 格式错误：{exc.problem or exc.context}",
-                           "检查缩进（只用空格）、冒号后的空格和引号是否成对") from exc
+        raise yaml_error(path, text, exc) from exc
     except yaml.reader.ReaderError as exc:  # a control character: PyYAML gives a position, not a mark
-        line = text.count("\n", 0, exc.position) + 1
-        raise ContentError(Location(path, line), f"文件中有不可见的控制字符（{exc.character!r}）",
+        # libyaml gives the character as a code point and its position in UTF-8 bytes: the first
+        # occurrence of the character is the one it stopped at
+        character = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        position = text.find(character)
+        position = exc.position if position < 0 else position
+        line = text.count("\n", 0, position) + 1
+        column = position - text.rfind("\n", 0, position)
+        raise ContentError(Location(path, line, column), f"文件中有不可见的控制字符（{character!r}）",
                            "用纯文本编辑器删除该字符，或从 Excel/Word 复制时只粘贴文字") from exc
     except yaml.YAMLError as exc:
-        raise ContentError(Location(path), f"YAML 格式错误：{exc}") from exc
+        raise ContentError(Location(path), f"YAML 格式错误：{exc}（无法确定位置）", GENERIC_HINT) from exc
     return data
 
 

@@ -78,6 +78,21 @@ def test_check_command_text_json_and_exit_codes(content_copy):
     assert only.exit_code == 0 and "fenyang" not in only.stdout
 
 
+def test_check_lists_notes_on_request_only(content_copy):
+    """The error-free example has 50 notes (rounding, known issues): the text says how many and
+    how to see them; --notes lists them; JSON always has them."""
+    runner = CliRunner()
+    text = runner.invoke(main, ["check", str(content_copy)])
+    assert text.exit_code == 0 and "提示 [" not in text.stdout
+    assert text.stdout.splitlines() == ["另有 50 条提示（舍入差异等），用 --notes 查看"]
+    assert "错误 0 个，警告 0 个，提示 50 个" in text.stderr
+    listed = runner.invoke(main, ["check", str(content_copy), "--notes"])
+    notes = [line for line in listed.stdout.splitlines() if ": 提示 [" in line]
+    assert len(notes) == 50 and "用 --notes 查看" not in listed.stdout
+    report = json.loads(runner.invoke(main, ["check", str(content_copy), "--format", "json"]).stdout)
+    assert sum(f["severity"] == "note" for f in report["findings"]) == 50 == report["summary"]["note"]
+
+
 def test_procurement_total_and_three_public_subtotal(content_copy):
     replace(content_copy / FENYANG / "tables/10.csv", "货物,2,4.96", "货物,2,5.96")
     replace(content_copy / "departments/lvliang-ybj/2023/budget/tables/10.csv",

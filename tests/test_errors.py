@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -130,18 +132,56 @@ def test_zero_budget_rate_is_not_printed_as_zero_percent(content_copy, tmp_path)
     assert not __import__("re").search(r"(?<![\d.])0\.00%", page)
 
 
-@pytest.mark.parametrize("args", [["--help"], ["build", "--help"], ["check", "--help"]])
-def test_help(args):
-    result = CliRunner().invoke(main, args)
-    assert result.exit_code == 0 and "Usage" in result.output
+CJK = re.compile("[\u4e00-\u9fff]")
 
 
-def test_version_and_usage_errors(tmp_path):
+@pytest.mark.parametrize("command", [None, *sorted(main.commands)])
+def test_help_is_in_chinese(command):
+    """Every command's --help: click's headings, its usage line, the description and every
+    option's help in Chinese (finance staff read Chinese); no English of click's left."""
+    args = [command, "--help"] if command else ["--help"]
+    result = CliRunner().invoke(main, args, prog_name="site-builder")
+    assert result.exit_code == 0
+    text = result.output
+    assert text.startswith(f"用法：site-builder {command + ' ' if command else ''}[选项]") and "\n选项：\n" in text
+    for english in ("Usage:", "Options:", "Commands:", "[default:", "[required]", "OPTIONS", "COMMAND"):
+        assert english not in text
+    description, options = text.split("\n选项：\n")
+    assert CJK.search(description.split("\n", 1)[1])
+    rows = [line for line in options.splitlines() if line.startswith("  -")]
+    assert rows and all(CJK.search(row) or "[" in row for row in rows), rows   # (a row's help may start on its next line)
+    if command is None:
+        assert "\n命令：\n" in text and "  build     检查内容并生成网站" in text
+
+
+def usage_error(*args: str):
+    result = CliRunner().invoke(main, list(args), prog_name="site-builder")
+    assert result.exit_code == 2, result.output
+    return result.output
+
+
+def test_usage_errors_are_in_chinese_with_clicks_english_after():
+    unknown = usage_error("build", "--no-such-option")
+    assert unknown.startswith("用法：site-builder build [选项] [CONTENT_DIR]\n运行“site-builder build --help”查看说明。")
+    assert "错误：没有选项“--no-such-option”（No such option '--no-such-option'.）" in unknown
+    assert "错误：没有选项“--ot”；是不是要用 --jobs、--out？" in usage_error("build", "--ot", "x")
+    assert "错误：缺少参数 PRIVATE_KEY（Missing argument 'PRIVATE_KEY'.）" in usage_error("keygen")
+    assert "错误：缺少选项 --department" in usage_error("import", "book.xlsx")
+    assert "错误：没有命令“bild”；是不是要用 build？" in usage_error("bild")
+    assert "错误：--format 的值不对：“xml”不是可选的值（可选：text、json）" in usage_error("check", "--format", "xml")
+    assert "错误：-j / --jobs 的值不对：“x”不是整数" in usage_error("build", "-j", "x")
+    assert "错误：-j / --jobs 的值不对：0 超出范围（x>=1）" in usage_error("build", "-j", "0")
+    assert "错误：选项 --out 后面缺少值" in usage_error("build", "--out")
+    assert "错误：多余的参数：b" in usage_error("build", "a", "b")
+    assert "错误：publish 只接受两个文件夹" in usage_error("publish", "a", "b", "c")     # ours: as it was, no English
+
+
+def test_version_and_content_errors(tmp_path):
     runner = CliRunner()
-    assert runner.invoke(main, ["--version"]).output.startswith("site-builder, version ")
-    assert runner.invoke(main, ["build", "--no-such-option"]).exit_code == 2
+    from site_builder import __version__
+    assert runner.invoke(main, ["--version"], prog_name="site-builder").output == f"site-builder {__version__}\n"
     missing = runner.invoke(main, ["build", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o")])
-    assert missing.exit_code == 1 and "找不到门户配置文件 site.yaml" in missing.output
+    assert missing.exit_code == 1 and missing.output.startswith("错误：") and "找不到门户配置文件 site.yaml" in missing.output
 
 
 def test_check_command(content_copy):
@@ -149,3 +189,39 @@ def test_check_command(content_copy):
     replace(content_copy / DOC / "tables/09.csv", "4.60,,4.60", "4.60,,x")
     result = CliRunner().invoke(main, ["check", str(content_copy)])
     assert result.exit_code == 1 and "tables/09.csv:2:3" in result.output
+
+
+def build_quickly(content: Path, tmp_path: Path):
+    return CliRunner().invoke(main, ["build", str(content), "--out", str(tmp_path / "out"), "--no-search"])
+
+
+def add_one_to_every_subtotal(content: Path) -> None:
+    """公开05表 with 1.00 added to each row's 小计: 32 errors (each row and its parents)."""
+    path = content / DOC / "tables/05.csv"
+    header, *rows = path.read_text(encoding="utf-8").split("\n")
+    rows = [re.sub(r"^([^,]*,[^,]*,)(\d+\.\d\d)", lambda m: f"{m.group(1)}{float(m.group(2)) + 1:.2f}", row)
+            for row in rows]
+    path.write_text("\n".join([header, *rows]), encoding="utf-8")
+
+
+def test_a_failed_first_build_says_no_site_was_made_and_how_many_errors_are_not_listed(content_copy, tmp_path):
+    add_one_to_every_subtotal(content_copy)
+    result = build_quickly(content_copy, tmp_path)
+    assert result.exit_code == 1
+    first, *rest = result.output.splitlines()
+    assert first.endswith("检查发现 32 个错误，未生成网站：") and "保持不变" not in result.output
+    listed = [line for line in rest if re.match(r"  \S.*:\d+(:\d+)?: \[[a-z.-]+\] ", line)]
+    assert len(listed) == 20
+    assert f"  另有 12 个错误未列出，完整列表：site-builder check {content_copy} --format json" in rest
+    full = CliRunner().invoke(main, ["check", str(content_copy), "--format", "json"])
+    assert json.loads(full.stdout)["summary"]["error"] == 32                       # the command it names lists them all
+
+
+def test_a_failed_build_over_a_site_says_that_site_stays(content_copy, tmp_path):
+    assert build_quickly(content_copy, tmp_path).exit_code == 0
+    before = (tmp_path / "out/index.html").read_bytes()
+    add_one_to_every_subtotal(content_copy)
+    result = build_quickly(content_copy, tmp_path)
+    assert result.exit_code == 1
+    assert f"检查发现 32 个错误，未生成新网站（{tmp_path / 'out'} 中原有的网站保持不变）：" in result.output.splitlines()[0]
+    assert (tmp_path / "out/index.html").read_bytes() == before

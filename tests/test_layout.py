@@ -27,7 +27,7 @@ PACKAGE = REPO / "site_builder"
 
 STAGES: list[tuple[str, ...]] = [
     ("__init__", "errors", "faults", "layout", "jsonfmt", "numbers", "records"),   # version, errors, fault points, names, JSON, records
-    ("sources",),                                             # read files, YAML with line numbers
+    ("yaml_errors", "sources"),                               # read files, YAML with line numbers and its errors
     ("profiles",),                                            # table-set definitions
     ("model", "tables", "glossary", "sanitize", "formview", "config", "content"),   # site.yaml; the content folder loaded into the model
     ("checks",),                                              # the checker's rules (the whole package)
@@ -47,7 +47,7 @@ STAGES: list[tuple[str, ...]] = [
     ("build",),                                               # the driver: every stage above, per department
     ("publish",),                                             # after the build: releases, atomic switch
     ("serve",),                                               # the live preview, re-running build's stages
-    ("scaffold", "importer", "cli"),                          # commands: new/add, import, the click layer
+    ("scaffold", "importer", "clicktext", "cli"),             # commands: new/add, import, the click layer in Chinese
 ]
 
 # (importer, imported): why the import stays although it goes up the order

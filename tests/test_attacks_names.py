@@ -424,7 +424,7 @@ def test_base_url_in_site_yaml_that_is_no_address_is_an_error(content_copy, tmp_
 def test_base_url_option_that_is_no_address_is_a_usage_error(content_copy, tmp_path, url, expected):
     result = run("build", content_copy, "--out", tmp_path / "out", "--no-search", "--base-url", url)
     assert result.exit_code == 2, result.output
-    assert "Invalid value for '--base-url'" in result.output and expected in result.output, result.output
+    assert "--base-url 的值不对" in result.output and expected in result.output, result.output
     assert "Traceback" not in result.output and not (tmp_path / "out").exists()
 
 

@@ -28,12 +28,15 @@ from .checks.placeholders import is_placeholder
 from .numbers import money, parse_decimal, percent, plain_number
 from .profiles import ChartSpec, fill_year
 
-# Geometry in viewBox units. The SVG is drawn 480 wide and scaled to its box: at a 360 px
-# phone the box is ~335 px, so 18 units of text are 12.5 px; on a desktop (30rem) 20 px.
-WIDTH = 480
+# Geometry in viewBox units. The SVG is drawn 320 wide and scaled to its box (site.css: at most
+# 20rem): a 360 px phone's box is ~335 px, so 18 units of text are 18.8 px, never below the
+# 16 px of body text; a 320 px phone's 16.6 px; a desktop's 20 px. Drawn wider, its text would
+# shrink with it on a phone (480 wide was 12.5 px). So a bar's label is on its own lines above
+# the bar, the bars have the whole width, and a trend line labels few years' points.
+WIDTH = 320
 FONT = 18
 LINE = 22
-LABEL_WIDTH = 128        # seven CJK characters a line, two lines at most
+LABEL_WIDTH = WIDTH      # a label above its bars: seventeen CJK characters a line, two lines at most
 GAP = 6
 BAR = 20
 BAR_GAP = 4
@@ -250,16 +253,15 @@ def _bars_svg(chart: BarChart) -> str:
     texts = [chart.number(chart.end_value(r)) for r in chart.rows] if chart.stacked else \
         [chart.number(v) for r in chart.rows for v in r.values]
     value_width = max(text_width(t) for t in texts) + GAP
-    x0 = LABEL_WIDTH + GAP
+    x0 = 1.0
     span = WIDTH - x0 - value_width - 2
     scale = span / float(top)
     out = [legend]
-    first = y
     for row in chart.rows:
         lines = wrap_label(row.label)
         out.append("<g>")
         out.extend(_text(0, y + FONT - 1 + n * LINE, line) for n, line in enumerate(lines))
-        bar_y = y
+        bar_y = first = y + len(lines) * LINE + 2
         if chart.stacked:
             x: float = x0
             for n, value in enumerate(row.values):
@@ -281,13 +283,14 @@ def _bars_svg(chart: BarChart) -> str:
                                f'fill="{_fill(prefix, n)}" stroke="{INK}" data-series="{n}" data-value="{value}"/>')
                 out.append(_text(x0 + width + 4, bar_y + FONT - 2, chart.number(value), cls="value"))
                 bar_y += BAR + BAR_GAP
+        # the axis beside this category's bars (the label above them leaves it no room to run on)
+        out.append(f'<line x1="{x0 - 0.5:g}" x2="{x0 - 0.5:g}" y1="{first - 2:g}" y2="{bar_y - BAR_GAP + 2:g}" stroke="{MUTED}"/>')
         if chart.rate_label and row.rate:
             bar_y += 2
             out.append(_text(x0, bar_y + FONT - 2, f"{chart.rate_label} {row.rate}", cls="rate"))
             bar_y += LINE
         out.append("</g>")
-        y = max(bar_y - BAR_GAP, y + len(lines) * LINE) + GROUP_GAP
-    out.append(f'<line x1="{x0 - 0.5:g}" x2="{x0 - 0.5:g}" y1="{first - 4:g}" y2="{y - GROUP_GAP + 4:g}" stroke="{MUTED}"/>')
+        y = bar_y - BAR_GAP + GROUP_GAP
     return _svg(prefix, chart.title, chart.description, y - GROUP_GAP + 6, "".join(out), series)
 
 
@@ -457,14 +460,19 @@ def _trend_svg(chart: TrendChart) -> str:
 
     xs = {year: left + 40 + (right - left - 40) * (n / max(1, len(chart.years) - 1)) if len(chart.years) > 1
           else (left + right) / 2 for n, year in enumerate(chart.years)}
+    spacing = (right - left - 40) / max(1, len(chart.years) - 1)
+    # a year's label where it has room (every second or third one when they crowd), and the
+    # points' values only when they cannot run into their neighbours' (the data table has all)
+    every = -(-(text_width("2000年") + 6) // spacing)
     for tick, text in zip(ticks, tick_texts, strict=True):
         y = ty(tick)
         out.append(f'<line x1="{left:g}" x2="{WIDTH:g}" y1="{y:.1f}" y2="{y:.1f}" stroke="#d0d0d0"/>')
         out.append(_text(left - 6, y + 6, text, anchor="end", cls="tick"))
     out.append(f'<line x1="{left:g}" x2="{WIDTH:g}" y1="{plot_bottom:g}" y2="{plot_bottom:g}" stroke="{MUTED}"/>')
-    for year, x in xs.items():
-        out.append(_text(x, plot_bottom + FONT + 4, f"{year}年", anchor="middle"))
-    labelled = len(chart.years) <= 5
+    for n, (year, x) in enumerate(xs.items()):
+        if n % every == 0:
+            out.append(_text(x, plot_bottom + FONT + 4, f"{year}年", anchor="middle"))
+    labelled = spacing >= max(text_width(text) for _, points in chart.series for _, text in points.values()) + 6
     for n, (_, points) in enumerate(chart.series):
         colour = COLOURS[n]
         coords = [(xs[year], ty(float(points[year][0])), year) for year in chart.years if year in points]

@@ -26,6 +26,7 @@ class CellView:
     key: str | None = None    # column key of an amount cell (data-key), for tests and tools
     code: str | None = None   # 科目代码 of an amount cell in a block table (data-code)
     level_name: str = ""      # 类/款/项, read by screen readers after the name
+    label: str = ""           # a stacked table's column name, shown before the value on a phone (data-label)
     # the model cells it shows, as (row index, column key): the build checks that every filled
     # cell of the table is shown by some drawn cell (coverage.py)
     sources: tuple[tuple[int, str], ...] = ()
@@ -36,6 +37,9 @@ class RowView:
     cells: list[CellView]
     classes: str = ""
     level: int = 0
+    # a stacked table's row (see _stack): the labels its merged cells print, for a phone; None
+    # in a table that is not stacked
+    levels: str | None = None
 
     @property
     def html(self) -> Markup:
@@ -43,7 +47,10 @@ class RowView:
         writing them here rather than in a Jinja loop halves the time a page takes to render."""
         scope = "rowgroup" if "section" in self.classes else "col" if "repeats-header" in self.classes else "row"
         row_class = f' class="{_escape(self.classes)}"' if self.classes else ""
-        return Markup(f"<tr{row_class}>" + "".join(_cell_html(c, scope) for c in self.cells) + "</tr>")
+        if self.levels is None:
+            return Markup(f"<tr{row_class}>" + "".join(_cell_html(c, scope) for c in self.cells) + "</tr>")
+        return Markup(f'<tr role="row"{row_class} data-levels="{_escape(self.levels)}">'
+                      + "".join(_cell_html(c, scope, stacked=True) for c in self.cells) + "</tr>")
 
 
 def _escape(text: str) -> str:
@@ -53,10 +60,15 @@ def _escape(text: str) -> str:
         .replace('"', "&#34;").replace("'", "&#39;")
 
 
-def _cell_html(cell: CellView, scope: str) -> str:
+def _cell_html(cell: CellView, scope: str, stacked: bool = False) -> str:
+    """One cell; in a stacked table with its explicit role (a browser that shows a table's cells
+    as blocks may drop their implicit one) and its column's name."""
     spans = (f' colspan="{cell.colspan}"' if cell.colspan > 1 else "") + \
         (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "")
     classes = f' class="{_escape(cell.classes)}"' if cell.classes else ""
+    if stacked:
+        role = ' role="columnheader"' if cell.header and scope == "col" else ' role="rowheader"' if cell.header else ' role="cell"'
+        spans = role + spans + (f' data-label="{_escape(cell.label)}"' if cell.label else "")
     if cell.header:
         level = f'<span class="vh">（{_escape(cell.level_name)}）</span>' if cell.level_name else ""
         return f'<th scope="{scope}"{spans}{classes}>{_escape(str(cell.text))}{level}</th>'
@@ -313,8 +325,30 @@ def table_view(table: Table) -> TableView:
         width = view.width                   # a sum over the header: once per table, not per row
         view.rows.extend(_grid_row(row, index, spec.columns, width) for index, row in enumerate(table.rows))
     if spec.merge:
+        _stack(view, spec.columns)
         _merge_runs(view, spec.columns)
     return view
+
+
+def _stack(view: TableView, columns: list[Column]) -> None:
+    """A table whose 一级/二级 labels merge is a scorecard: on a phone it reads as one block per row
+    (site.css “phones”, ``table.stack``). Each row keeps the labels of its merged columns, which
+    it no longer prints once they span rows, and each value cell its column's name; the merged
+    cells are marked, to be hidden from sight there. Called before the runs are merged, while
+    every row still has a cell per column."""
+    for row in view.rows:
+        texts = []
+        position = 0
+        for cell in row.cells:
+            col = columns[position] if position < len(columns) else None
+            if col is not None and cell.colspan == 1:
+                if col.key in view.spec.merge:
+                    cell.classes = f"{cell.classes} merged".strip()
+                    texts.append(cell.text)
+                elif not cell.header:
+                    cell.label = col.label
+            position += cell.colspan
+        row.levels = " › ".join(t for t in texts if t) if "section" not in row.classes else ""
 
 
 FORM_LABELS = {

@@ -6,7 +6,11 @@ blank, and a finished document's genuinely empty table keeps its real zero.
 
 from __future__ import annotations
 
+from pathlib import Path
 
+import lxml.html
+
+from site_builder.build import build
 from site_builder.serve import Preview
 from test_serve import FENYANG, Server, edit, wait_for_reload
 
@@ -75,3 +79,53 @@ def test_the_first_preview_of_a_finished_document_with_errors_names_no_build_opt
     preview.rebuild([])
     assert preview.status.error and "sum.row-parts" in preview.status.error
     assert "--allow-errors" not in preview.status.error and "网站" not in preview.status.error
+
+
+def _figures(page: Path) -> list[tuple[str, str]]:
+    html = lxml.html.parse(str(page)).getroot()
+    return [(div.findtext("dt"), div.find("dd").text_content().strip())
+            for div in html.cssselect("dl.figures")[0].findall("div")]
+
+
+LVLIANG = "lvliang-ybj/2023/budget"           # (in the output; under departments/ in the content)
+
+
+def test_a_genuinely_empty_table_keeps_its_real_zero_on_the_built_site(content_copy, tmp_path):
+    """吕梁's 2023 预算 with no “三公” budget: its table 10 blank (本表无数据) passes the checker,
+    and the built page's figure is the real zero."""
+    edit(content_copy / "departments" / LVLIANG / "tables/10.csv", "4.30,4.30", ",")    # 公务用车购置及运行费
+    edit(content_copy / "departments" / LVLIANG / "tables/10.csv", "4.30,4.30", ",")    # ②公务用车运行维护费
+    edit(content_copy / "departments" / LVLIANG / "tables/10.csv", "合计,4.30,4.30", "合计,,")
+    build(content_copy, tmp_path / "site", base_url="", search=False)
+    page = tmp_path / "site" / LVLIANG / "index.html"
+    assert ("“三公”经费预算数", "0.00 万元") in _figures(page)
+    block = lxml.html.parse(str(page)).getroot().cssselect("#table-10")[0]
+    assert block.cssselect("p.note.empty")[0].text_content() == "注：本表无数据"
+
+
+def test_a_drafts_blank_figures_say_pending_not_zero(content_copy, tmp_path):
+    """In a draft a blank table is not yet a statement: 待填写, and no value the year and
+    department pages would compare or divide by."""
+    folder = content_copy / FENYANG
+    edit(folder / "document.yaml", SOURCE, UNFILLED)
+    for table in ("03", "09"):                               # 公开03表 and 公开09表 not filled in yet
+        path = folder / f"tables/{table}.csv"
+        path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    preview = Preview(content_copy, out, search=False, log=lambda text: None)
+    preview.rebuild([])
+    assert preview.status.error is None
+    figures = _figures(out / PAGE / "index.html")
+    assert figures == [("本年收入合计", "2,262.43 万元"), ("本年支出合计", "2,262.43 万元"), ("基本支出", "待填写"),
+                       ("项目支出", "待填写"), ("“三公”经费决算数", "待填写")]
+    department = lxml.html.parse(str(out / "fenyang-ybj/index.html")).getroot()
+    assert "待填写" in department.text_content()
+    year = lxml.html.parse(str(out / "years/2024/index.html")).getroot()
+    row = next(tr for tr in year.cssselect("tbody tr") if "汾阳" in tr.text_content())
+    assert "0.00" not in row.text_content()                 # 三公 blank: “—”, not a zero
+    # a save (the preview's own rendering, not build's workers) says the same
+    overview = folder / "overview.md"
+    overview.write_text(overview.read_text(encoding="utf-8") + "\n\n补充一句。\n", encoding="utf-8")
+    preview.rebuild([overview])
+    assert preview.status.error is None
+    assert ("“三公”经费决算数", "待填写") in _figures(out / PAGE / "index.html")

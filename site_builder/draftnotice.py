@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from .checks import Finding, run_checks
 from .checks.placeholders import PLACEHOLDER_RULE
+from .errors import Location
 from .model import Document, Portal
 
 ATTRIBUTE = "data-draft-errors"
@@ -36,6 +37,19 @@ class Listed:
     finding: Finding
     key: str
     new: bool = False      # this save brought it (not on the page before)
+
+    # as a Finding reads: a portal's own document.html written for a list of findings still works
+    @property
+    def location(self) -> Location:
+        return self.finding.location
+
+    @property
+    def message(self) -> str:
+        return self.finding.message
+
+    @property
+    def rule(self) -> str:
+        return self.finding.rule
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,9 @@ class DraftErrors:
 
     def __iter__(self) -> Iterator[Listed]:
         return iter(self.items)
+
+    def __getitem__(self, index: slice) -> list[Listed]:
+        return self.items[index]
 
     @property
     def new(self) -> list[Listed]:

@@ -20,7 +20,10 @@
   more, and a save reloads the saved disclosure from its files anyway.
 - **Errors**: a save that breaks the content (bad cell, YAML, a checker error) leaves the last
   good pages in place; the open page reloads and an overlay shows the same message as the
-  terminal (from ``/__site-builder/status.json``); the next good save removes it.
+  terminal (from ``/__site-builder/status.json``); the next good save removes it. A draft (a
+  disclosure with 【待填写】 left) is shown, not refused: its page lists its checker errors newest
+  first, those the save brought marked and those it mended counted (draftnotice.py); the saved
+  page's reload shows the same at the bottom of the window, where the clerk is typing.
 - **Search**: Pagefind runs in the background after the pages, debounced, so a reload never
   waits for it; above ``--search-max-pages`` it is off and the search page says so.
 - **Only its own origin** (:class:`PreviewApplication`): the preview holds unpublished figures,

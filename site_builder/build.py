@@ -65,11 +65,13 @@ class CheckFailed(SiteBuilderError):
     SHOWN = 20       # errors listed; a clerk fixes the first ones, then builds again
 
     @classmethod
-    def of(cls, content_dir: Path, errors: list[str], out_dir: Path | None = None) -> CheckFailed:
+    def of(cls, content_dir: Path, errors: list[str], out_dir: Path | None = None,
+           preview: bool = False) -> CheckFailed:
         """The first SHOWN of ``errors`` (lines "  file:line: [rule] message"), how many more there
         are and the command that lists them all. With ``out_dir`` (a build), whether a site built
         before is there and stays as it was, or there is none: a clerk who sees "保持不变" looks
-        for a site that may not exist."""
+        for a site that may not exist. ``preview`` (serve): no hint about ``--allow-errors``,
+        an option of ``build`` that ``serve`` does not have (its page says what to do)."""
         details = "\n".join(errors[:cls.SHOWN])
         if len(errors) > cls.SHOWN:
             details += (f"\n  另有 {len(errors) - cls.SHOWN} 个错误未列出，完整列表："
@@ -81,7 +83,7 @@ class CheckFailed(SiteBuilderError):
         else:
             outcome = "，未生成网站"
         return cls(content_dir, f"检查发现 {len(errors)} 个错误{outcome}：\n{details}",
-                   "改正后重新生成；仅预览时可加 --allow-errors")
+                   None if preview else "改正后重新生成；仅预览时可加 --allow-errors")
 
 
 def refuse_errors(portal: Portal, content_dir: Path, documents: list[Document] | None = None,
@@ -91,7 +93,7 @@ def refuse_errors(portal: Portal, content_dir: Path, documents: list[Document] |
     errors = error_lines(run_checks(portal, documents=documents),
                          drafts(portal.documents if documents is None else documents, draft))
     if errors:
-        raise CheckFailed.of(content_dir, errors)
+        raise CheckFailed.of(content_dir, errors, preview=draft)
 
 
 @dataclass
@@ -286,7 +288,7 @@ def departments(job: Job, slugs: list[str], cache: BuildCache, jobs: int | None,
         results.append(BuiltDepartment(result.slug, entry, result.rendered, result.written, result.listing))
     errors = [line for r in results for line in r.entry.errors]
     if errors and not job.allow_errors:
-        raise CheckFailed.of(job.root, errors, job.out)
+        raise CheckFailed.of(job.root, errors, None if job.draft else job.out, preview=job.draft)
     return results
 
 

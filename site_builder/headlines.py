@@ -18,9 +18,10 @@ def headline(doc: Document) -> list[tuple[str, str, str]]:
 
 
 def headline_item(doc: Document, role: str) -> tuple[str, str, Decimal] | None:
-    """(text, unit, value) of the headline figure with ``role`` (e.g. total_expenditure), if any."""
-    return next(((figure.text, figure.unit, figure.value) for figure in doc.headline_figures if figure.role == role),
-                None)
+    """(text, unit, value) of the headline figure with ``role`` (e.g. total_expenditure), if any;
+    none while it is PENDING (a draft's blank: no value to compare, rank or divide by)."""
+    return next(((figure.text, figure.unit, figure.value) for figure in doc.headline_figures
+                 if figure.role == role and figure.text != PENDING), None)
 
 
 def figure(doc: Document, role: str) -> Decimal | None:
@@ -94,9 +95,21 @@ def year_rows(portal: Portal, year: int, sort: str | None = None) -> list[dict[s
     return rows
 
 
+# What a draft's headline figure shows while its cell is blank: no number was entered
+PENDING = "待填写"
+
+
 def headline_figures(doc: Document) -> list[Figure]:
     """The document's headline figures, computed from its tables (``Document.headline_figures``
-    keeps them, so the pages that list documents need no tables: the preview drops them)."""
+    keeps them, so the pages that list documents need no tables: the preview drops them).
+
+    A figure whose cell is blank, or whose row is not in the table (a 科目 table has no rows
+    until they are filled), is PENDING in a draft (a document with 【待填写】 left, which only
+    the preview shows): no number was entered, and 0.00 would read as one. Outside a draft the
+    document passed the checker, which counts a blank as zero, and the figure is that zero: a
+    table with nothing to report (本年度无此项支出) is blank and prints 本表无数据 (``is_empty``),
+    and its figure is a real 0.00. A cell that holds 0.00 or —— was entered: shown as now."""
+    draft = bool(doc.placeholders)
     figures = []
     for item in doc.profile.headline:
         table = doc.table(item["table"])
@@ -104,7 +117,9 @@ def headline_figures(doc: Document) -> list[Figure]:
         cell = row[item["column"]] if row else None
         value = cell.amount if cell is not None else Decimal(0)
         fmt, role = item.get("format", "money"), item.get("role")
-        if fmt == "grade":
+        if draft and (cell is None or cell.is_blank):
+            figures.append(Figure(item["label"], PENDING, "", role, value))
+        elif fmt == "grade":
             figures.append(Figure(item["label"], doc.profile.grade(value), "", role, value))
         elif fmt == "score":
             figures.append(Figure(item["label"], plain_number(value), item.get("unit", "分"), role, value))

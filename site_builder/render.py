@@ -24,7 +24,8 @@ from .assets import BUILTIN_TEMPLATES, asset_names
 from .charts import TrendChart, document_charts, trend_chart
 from .downloads import file_size
 from .errors import SiteBuilderError, Location, TemplateError
-from .checks.placeholders import PLACEHOLDER_RULE, placeholders
+from .checks.placeholders import placeholders
+from .draftnotice import DraftErrors, draft_findings, listing
 from .explain import BytecodeCache, make_explanation_environment, render_explanation, render_markdown_file
 from .headlines import YEAR_COLUMNS, YEAR_SORTS, department_years, headline, year_rows, year_summary
 from .glossary import OWN_PREFIX, PAGE as GLOSSARY_PAGE, Glossary, load_glossary, own_definitions
@@ -225,6 +226,9 @@ class Renderer:
     def __init__(self, portal: Portal, base_url: str, bytecode_dir: Path | None = None, draft: bool = False):
         self.portal = portal
         self.draft = draft   # the preview: a document with 【待填写】 left is shown as a draft
+        # the preview, for the draft it is saving: its errors as listed against its page before
+        # the save (draftnotice.py), by document URL
+        self.draft_lists: dict[str, DraftErrors] = {}
         self.base_url = base_url.rstrip("/") + "/" if base_url else ""
         self.policy = portal.config.prose_html or DEFAULT_POLICY
         loader = template_loader(portal.root / "templates")     # the pages' and the 情况说明's
@@ -324,15 +328,14 @@ class Renderer:
         """In the preview, the 【待填写】 places a document still has (none outside the preview)."""
         return placeholders(doc) if self.draft else []
 
-    def draft_errors(self, doc: Document) -> list:
+    def draft_errors(self, doc: Document) -> DraftErrors:
         """In the preview, an unfinished document's other checker errors (a half-filled document
-        is shown, with them listed, rather than refused)."""
+        is shown, with them listed, rather than refused): as the preview listed them for this
+        save (``draft_lists``: newest first, marked), or in the checker's order."""
         if not self.unfinished(doc):
-            return []
-        from .checks import run_checks
-
-        return [f for f in run_checks(self.portal, documents=[doc])
-                if f.severity == "error" and f.rule != PLACEHOLDER_RULE]
+            return DraftErrors()
+        listed = self.draft_lists.get(doc.url)      # (may be empty, and say what the save mended)
+        return listed if listed is not None else listing(draft_findings(self.portal, doc), None)
 
     def prose(self, doc: Document, prose: DocumentProse | None = None) -> dict[str, str]:
         """The page's prose as Markdown, by part title (for data.json, where the next build finds

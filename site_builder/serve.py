@@ -20,7 +20,10 @@
   more, and a save reloads the saved disclosure from its files anyway.
 - **Errors**: a save that breaks the content (bad cell, YAML, a checker error) leaves the last
   good pages in place; the open page reloads and an overlay shows the same message as the
-  terminal (from ``/__site-builder/status.json``); the next good save removes it.
+  terminal (from ``/__site-builder/status.json``); the next good save removes it. A draft (a
+  disclosure with 【待填写】 left) is shown, not refused: its page lists its checker errors newest
+  first, those the save brought marked and those it mended counted (draftnotice.py); the saved
+  page's reload shows the same at the bottom of the window, where the clerk is typing.
 - **Search**: Pagefind runs in the background after the pages, debounced, so a reload never
   waits for it; above ``--search-max-pages`` it is off and the search page says so.
 - **Only its own origin** (:class:`PreviewApplication`): the preview holds unpublished figures,
@@ -57,7 +60,9 @@ from .build import build, configured_release, refuse_errors
 from .layout import cache_path
 from .pages import department_pages, document_pages, figure_files, portal_pages
 from .catalog import catalog_entry
+from .checks.placeholders import placeholders
 from .content import check_tree, load_department, load_document, load_site_config
+from .draftnotice import DraftErrors, draft_findings, listed_keys, listing
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
@@ -102,6 +107,7 @@ class Preview:
         self.lock = threading.Lock()
         self._search_timer: threading.Timer | None = None
         self._catalog_timer: threading.Timer | None = None
+        self._draft_reports: list[str] = []     # what this save changed in drafts' errors, said after it
 
     # -- building -------------------------------------------------------------------------
     def full_build(self) -> None:
@@ -145,7 +151,7 @@ class Preview:
             elif old is not None and new is not None and catalog_entry(old) != catalog_entry(new):
                 self._schedule_catalog()           # lists every disclosure: written after the reload
             if new is not None:
-                pages += document_pages(new, renderer, self.out, self.previous)
+                pages += self._document_pages(new, renderer)
                 slim(new)
             elif old is not None:
                 shutil.rmtree(self.out / old.url, ignore_errors=True)
@@ -158,9 +164,26 @@ class Preview:
                                         key=lambda d: d.slug)
             pages = portal_pages(portal, renderer) + department_pages(new_dept, renderer)
             for doc in new_dept.documents:
-                pages += document_pages(doc, renderer, self.out, self.previous)
+                pages += self._document_pages(doc, renderer)
                 slim(doc)
         return self._write(pages)
+
+    def _document_pages(self, doc: Document, renderer: Renderer) -> list[tuple[str, bytes]]:
+        """The disclosure's files; a draft's page lists its errors against what the page listed
+        before this save (draftnotice.py: the new ones first, marked), and the terminal says
+        what the save changed, as a save that adds a mistake to a draft is no error."""
+        if not placeholders(doc):
+            return document_pages(doc, renderer, self.out, self.previous)
+        page = self.out / doc.url / "index.html"
+        listed = listing(draft_findings(renderer.portal, doc), listed_keys(page.read_bytes()) if page.is_file() else None)
+        renderer.draft_lists[doc.url] = listed
+        try:
+            pages = document_pages(doc, renderer, self.out, self.previous)
+        finally:
+            del renderer.draft_lists[doc.url]
+        if listed.new or listed.fixed:
+            self._draft_reports.append(draft_report(doc, listed))
+        return pages
 
     def _scope(self, changed: list[Path], portal: Portal) -> tuple[str, Department, Path] | None:
         """("document", dept, the disclosure's folder) or ("department", dept, its folder) when
@@ -210,6 +233,7 @@ class Preview:
         started = time.perf_counter()
         names = sorted({_relative(Path(p), self.content) for p in changed})
         with self.lock:
+            self._draft_reports.clear()
             try:
                 written = self.apply(changed)
             except SiteBuilderError as exc:
@@ -223,6 +247,8 @@ class Preview:
                 self.status.changed = written
                 what = "全部重新生成" if written == ["*"] else f"更新 {len(written)} 个文件"
                 self.log(f"✓ {'、'.join(names) or '内容'} → {what}，用时 {(time.perf_counter() - started) * 1000:.0f} 毫秒")
+                for report in self._draft_reports:
+                    self.log(click.style(report, fg="yellow"))
                 self.schedule_search()
             self.status.version += 1
 
@@ -286,6 +312,19 @@ def slim(doc: Document) -> None:
     doc.forget_derived()
 
 
+def draft_report(doc: Document, listed: DraftErrors) -> str:
+    """The terminal's account of what a save changed in a draft's errors (its page lists them)."""
+    parts = []
+    if listed.new:
+        shown = "；".join(f"{item.finding.location}: {item.finding.message}" for item in listed.new[:3])
+        more = f" 等 {len(listed.new)} 个" if len(listed.new) > 3 else ""
+        parts.append(f"本次保存新出现：{shown}{more}")
+    if listed.fixed:
+        parts.append(f"已改正 {listed.fixed} 个")
+    found = f"检查发现 {len(listed)} 个错误（页面顶部列出，最新的在前）" if listed else "检查没有发现其他错误"
+    return f"  草稿 {doc.url}：{found}；" + "；".join(parts)
+
+
 def _relative(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root).as_posix()
@@ -344,7 +383,23 @@ function show(s){var o=document.getElementById("site-builder-overlay");
  if(s.search!=="ready"&&s.search_note&&document.getElementById("search-status")){
   var n=document.getElementById("site-builder-search-note");if(!n){n=document.createElement("p");
   n.id="site-builder-search-note";n.className="notice";document.getElementById("search-status").before(n);}
-  n.textContent="预览提示："+s.search_note;}}
+  n.textContent="预览提示："+s.search_note;}
+ if(!s.error)draft(s);}
+function draft(s){var d=document.getElementById("draft-notice"),nav=performance.getEntriesByType("navigation")[0];
+ var path=decodeURIComponent(location.pathname);if(path.slice(-1)==="/")path+="index.html";
+ if(!d||!nav||nav.type!=="reload"||!(s.changed||[]).some(function(c){return path.slice(-c.length-1)==="/"+c}))return;
+ var added=d.querySelectorAll("li.draft-new"),fixed=+d.getAttribute("data-draft-fixed")||0;if(!added.length&&!fixed)return;
+ var b=document.createElement("div");b.id="site-builder-draft-changes";b.setAttribute("role","status");
+ b.style.cssText="position:fixed;inset:auto 0 0 0;max-height:40vh;overflow:auto;background:#fff6e0;color:#3d2800;"
+ +"border-top:4px solid #8a5a00;padding:.75rem 1.25rem;z-index:99998;font:15px/1.6 system-ui,sans-serif;box-shadow:0 -4px 16px rgba(0,0,0,.2)";
+ var h=document.createElement("strong");h.textContent="本次保存："+(added.length?"新出现 "+added.length+" 个错误":"")
+ +(added.length&&fixed?"，":"")+(fixed?"已改正 "+fixed+" 个错误":"");b.appendChild(h);
+ if(added.length){var l=document.createElement("ul");l.style.margin=".25rem 0";
+  for(var i=0;i<added.length&&i<3;i++){var e=document.createElement("li");e.textContent=added[i].textContent.replace(/^本次保存新出现\\s*/,"");l.appendChild(e);}
+  b.appendChild(l);}
+ var a=document.createElement("a");a.href="#draft-notice";a.textContent="查看全部错误（页面顶部）";a.style.marginRight="1rem";
+ var x=document.createElement("button");x.type="button";x.textContent="关闭";x.onclick=function(){b.remove();};
+ b.appendChild(a);b.appendChild(x);document.body.appendChild(b);}
 fetch(url,{cache:"no-store"}).then(function(r){return r.json()}).then(show).catch(function(){});
 })();</script>"""
 

@@ -59,3 +59,32 @@ def fragment_urls(bundle: Path) -> dict[str, str]:
         record = json.loads(data[data.index("{"):])
         urls[fragment.stem] = record["url"].lstrip("/")
     return urls
+
+
+RANKING = Path(__file__).resolve().parent / "fixtures" / "search-ranking.yaml"
+SYNTHETIC_DEPARTMENTS = ("synthetic-00001", "synthetic-00042", "synthetic-00100")
+
+
+def ranking_cases(out: Path, portal: str) -> list[tuple[str, str]]:
+    """(query, path of the document that must come first) from tests/fixtures/search-ranking.yaml,
+    for the ``example`` portal or a ``synthetic`` one built into ``out``: there each query is asked
+    of a few departments (their name and their documents' made-up project taken from the pages),
+    skipping a project named on more than one page."""
+    import yaml
+
+    cases = yaml.safe_load(RANKING.read_text(encoding="utf-8"))[portal]
+    if portal == "example":
+        return [(case["query"], case["first"]) for case in cases]
+    texts = indexed_texts(out)
+    found = []
+    for slug in SYNTHETIC_DEPARTMENTS:
+        documents = {url.split("/")[2]: url for url in texts if url.startswith(slug + "/")}
+        page = lxml.html.parse(str(out / documents["budget"] / "index.html")).getroot()
+        department = page.cssselect('meta[data-pagefind-filter="department[content]"]')[0].get("content")
+        for case in cases:
+            url = documents[case["first"]]
+            project = re.search(r"安排(\S+?项目\(合成\d+号\))资金", texts[url]).group(1)
+            if "{project}" in case["query"] and len(truth(texts, project)) > 1:
+                continue
+            found.append((case["query"].format(department=department, project=project), url))
+    return found

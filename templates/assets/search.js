@@ -3,10 +3,13 @@
 // Paths are relative to this script, so the portal works from any sub-path: the index is at
 // ../pagefind/ and result URLs are made relative to the site root (../).
 //
-// Ranking: an unquoted query is searched twice, as the exact phrase ("…", Pagefind's exact
-// matching) and as words; pages containing the exact phrase are listed first, then the pages
-// that only contain its words. The query and filters live in the URL (?q=…&department=…), so a
-// search can be shared and the back button works.
+// Ranking (docs/search.md, "Ranking"): an unquoted query is searched as words, by Pagefind's
+// relevance (weights: headings, the title, headline figures; see the templates'
+// data-pagefind-weight). Pages that contain every word of the query come first, labelled so, then
+// the pages that contain only some of them (Pagefind drops a word no page has). Within each group a
+// page that has a part of the query as written (the exact phrase, one search per part) is
+// raised. Quotation marks a reader pastes (“三公”经费) are not part of the words. The query and
+// filters live in the URL (?q=…&department=…), so a search can be shared and the back button works.
 
 const siteRoot = new URL("../", import.meta.url);
 const PAGE_SIZE = 5;  // results whose excerpts are fetched at a time (each is one ~16 KB index fragment)
@@ -25,6 +28,25 @@ let runId = 0;
 /** Full-width digits and punctuation folded; thousands commas dropped (15,456.36 → 15456.36). */
 export function normalizeQuery(text) {
   return text.normalize("NFKC").replace(/(\d),(?=\d{3}(\D|$))/g, "$1").replace(/\s+/g, " ").trim();
+}
+
+/** Quotation marks of Chinese text (“三公”经费): not words, and the page may write the term without them. */
+const QUOTES = /[“”‘’「」『』]/g;
+// an exact part raises a page's score by this share, and Pagefind's term frequency counts half
+// (measured on the ranking test set: docs/search.md, "Ranking")
+const RANKING = { termFrequency: 0.5 };
+const EXACT_BOOST = 0.3;
+
+/** The query in the status line, inside our own quotation marks: its own become the inner kind (‘’). */
+function quoted(query) {
+  return `“${query.replace(/[“「『]/g, "‘").replace(/[”」』]/g, "’")}”`;
+}
+
+/** Pagefind's words of a query, as pagefind.js splits them (Intl.Segmenter, punctuation dropped). */
+function queryWords(query) {
+  if (typeof Intl.Segmenter === "undefined") return query.split(" ").filter(Boolean);
+  return [...new Intl.Segmenter("zh-CN", { granularity: "word" }).segment(query)]
+    .filter((s) => s.isWordLike).map((s) => s.segment);
 }
 
 /** A term's spelling as a query may give it: quotes, spaces and case do not count (三公经费 = “三公”经费). */
@@ -119,7 +141,7 @@ async function loadPagefind() {
   }
   // noWorker: searching a few index chunks takes milliseconds, and the web worker would cost
   // every first query another 12 KB script (pagefind-worker.js)
-  await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40, noWorker: true });
+  await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40, noWorker: true, ranking: RANKING });
   // a large portal is indexed in shards (site-builder build --search-shard-size): merge the others
   const listed = await fetch(new URL("pagefind/shards.json", siteRoot)).then((r) => (r.ok ? r.json() : { shards: [] }),
     () => ({ shards: [] }));
@@ -129,10 +151,14 @@ async function loadPagefind() {
   return pagefind;
 }
 
-/** Put Pagefind's excerpt (escaped text with <mark>) into ``target`` without parsing other HTML. */
+// what an excerpt cut mid-sentence can start with: a separator or the closing half of a pair
+const LEADING_PUNCTUATION = /^(?:\s|[，。、；：！？,.;:!?）)》」』】”’])+/;
+
+/** Put Pagefind's excerpt (escaped text with <mark>) into ``target`` without parsing other HTML; it
+ * starts at a word, not at the punctuation Pagefind's cut left (“，部门本年度…” → “部门本年度…”). */
 function setExcerpt(target, excerpt) {
   const decode = (html) => new DOMParser().parseFromString(html, "text/html").documentElement.textContent;
-  excerpt.replace(/<\/mark>(\s*)<mark>/g, "$1").split(/(<mark>.*?<\/mark>)/s).forEach((piece) => {
+  excerpt.replace(LEADING_PUNCTUATION, "").replace(/<\/mark>(\s*)<mark>/g, "$1").split(/(<mark>.*?<\/mark>)/s).forEach((piece) => {
     const marked = piece.match(/^<mark>(.*)<\/mark>$/s);
     if (marked) {
       const mark = document.createElement("mark");
@@ -204,6 +230,37 @@ async function searchSorted(pf, term, filters, byYear) {
   return { results: parts.flatMap((part) => part?.results || []) };
 }
 
+/** Is a word of the query on no page at all? Pagefind then leaves it out and lists pages with the
+ * others, so no page has every word. One search per word: their index chunks are those the query
+ * loads anyway. */
+async function missingWord(pf, term) {
+  const words = [...new Set(queryWords(term))];
+  const found = await Promise.all(words.map((word) => pf.search(word)));
+  return found.some((search) => !search?.results.length);
+}
+
+/** Does ``part`` name a glossary term that pages write with quotation marks (三公经费 = “三公”经费)?
+ * Pagefind counts each mark as a word, so the exact search for the part misses those pages: such a
+ * part is not looked for as written. */
+function quotedTerm(part) {
+  return matchingTerms(part, glossary, Infinity).some((term) => foldTerm(term.term) === foldTerm(part) && /[“”‘’「」『』"]/.test(term.term));
+}
+
+/** Split Pagefind's results into pages with every word and the others, each by relevance: Pagefind's
+ * score, raised by EXACT_BOOST for each part of the query the page has as written (``exactParts``:
+ * the exact search of each part). Sorted by year, each year keeps its own order (one search a year). */
+export function rankResults(results, exactParts, missing, byYear = false) {
+  const exactCount = new Map();
+  const looked = exactParts.filter(Boolean);   // null: a part not looked for as written (quotedTerm)
+  for (const part of looked) {
+    for (const r of part.results) exactCount.set(r.id, (exactCount.get(r.id) || 0) + 1);
+  }
+  const share = looked.length ? 1 / looked.length : 0;
+  const score = (r) => r.score * (1 + EXACT_BOOST * share * (exactCount.get(r.id) || 0));
+  const order = byYear ? results : [...results].sort((a, b) => score(b) - score(a));
+  return missing ? { all: [], some: order } : { all: order, some: [] };
+}
+
 async function runSearch() {
   const id = ++runId;
   const query = normalizeQuery(input.value);
@@ -228,21 +285,25 @@ async function runSearch() {
     resultsBox.dataset.query = query;  // for tests and tools: the results of this query are on the page
     resultsBox.dataset.ready = "1";
   };
-  const phrase = query && !query.includes('"') ? `"${query}"` : null;
-  const [words, exact] = await Promise.all([
-    searchSorted(pf, query || null, filters, byYear),
-    phrase ? searchSorted(pf, phrase, filters, byYear) : Promise.resolve(null),
+  const term = query.replace(QUOTES, " ").replace(/\s+/g, " ").trim();
+  const ranked = term && !term.includes('"');   // a query the reader quotes ("…") is Pagefind's exact search
+  // the parts the exact searches look for: punctuation splits them too, as the page may write
+  // 青川县（合成1）医疗保障局 where Pagefind counts each bracket as a word
+  const parts = ranked ? term.split(/[\s\p{P}]+/u).filter(Boolean) : [];
+  const [words, exactParts, missing] = await Promise.all([
+    searchSorted(pf, term || null, filters, byYear),
+    Promise.all(parts.map((part) => (quotedTerm(part) ? null : pf.search(`"${part}"`, { filters })))),
+    ranked ? missingWord(pf, term) : Promise.resolve(false),
   ]);
   if (id !== runId) return;  // a newer search has started
-  const exactIds = new Set((exact?.results || []).map((r) => r.id));
-  const exactResults = exact ? exact.results : [];
-  const otherResults = words.results.filter((r) => !exactIds.has(r.id));
-  const total = exactResults.length + otherResults.length;
+  const { all: allResults, some: otherResults } = ranked ? rankResults(words.results, exactParts, missing, byYear)
+    : { all: [], some: words.results };
+  const total = allResults.length + otherResults.length;
   const scope = Object.entries(filters).map(([k, v]) => `${KIND_OF_FILTER[k]}：${k === "year" ? v + "年度" : v}`);
   const scopeText = scope.length ? `（${scope.join("，")}）` : "";
   resultsBox.replaceChildren();
   if (total === 0) {
-    statusLine.textContent = `没有找到${query ? `包含“${query}”的` : ""}公开文件${scopeText}。`;
+    statusLine.textContent = `没有找到${query ? `包含${quoted(query)}的` : ""}公开文件${scopeText}。`;
     const hint = document.createElement("p");
     hint.className = "notice";
     hint.textContent = "可以换一个词，去掉筛选条件，或从首页的部门索引浏览。";
@@ -252,20 +313,22 @@ async function runSearch() {
   }
   if (!query) {
     statusLine.textContent = `共 ${total} 份公开文件${scopeText}。`;
-  } else if (phrase && !exactResults.length) {
-    statusLine.textContent = `没有找到包含完整“${query}”的公开文件${scopeText}；下面 ${total} 份包含其中部分词语。`;
+  } else if (ranked && !allResults.length) {
+    statusLine.textContent = `没有找到包含${quoted(query)}全部词语的公开文件${scopeText}；下面 ${total} 份包含其中部分词语。`;
+  } else if (ranked) {
+    statusLine.textContent = `找到 ${total} 份公开文件${scopeText}，其中 ${allResults.length} 份包含${quoted(query)}的全部词语。`;
   } else {
-    statusLine.textContent = `找到 ${total} 份公开文件${scopeText}，其中 ${exactResults.length} 份包含完整的“${query}”。`;
+    statusLine.textContent = `找到 ${total} 份包含${quoted(query)}的公开文件${scopeText}。`;
   }
-  const parts = [];
-  if (phrase && exactResults.length) parts.push(section("results-exact", `包含“${query}”的页面（${exactResults.length}）`, exactResults));
+  const sections = [];
+  if (ranked && allResults.length) sections.push(section("results-all", `包含全部词语的页面（${allResults.length}）`, allResults));
   if (otherResults.length) {
     // pages with only some of the words are fetched when there is room, or when asked for
-    const title = phrase ? `只包含其中部分词语的页面（${otherResults.length}）` : `搜索结果（${otherResults.length}）`;
-    parts.push(section("results-other", title, otherResults, Math.max(PAGE_SIZE - exactResults.length, 0)));
+    const title = ranked ? `只包含其中部分词语的页面（${otherResults.length}）` : `搜索结果（${otherResults.length}）`;
+    sections.push(section("results-other", title, otherResults, Math.max(PAGE_SIZE - allResults.length, 0)));
   }
-  resultsBox.append(...parts.map((p) => p.box));
-  await Promise.all(parts.map((p) => p.ready));
+  resultsBox.append(...sections.map((p) => p.box));
+  await Promise.all(sections.map((p) => p.ready));
   done();
 }
 

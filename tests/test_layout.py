@@ -31,6 +31,7 @@ STAGES: list[tuple[str, ...]] = [
     ("profiles",),                                            # table-set definitions
     ("model", "tables", "glossary", "sanitize", "formview", "config", "content"),   # site.yaml; the content folder loaded into the model
     ("checks",),                                              # the checker's rules (the whole package)
+    ("draftnotice",),                                         # a draft's errors in the preview, what a save changed
     ("markdown_text", "prose_figures", "explain"),            # 情况说明 figures, the {{ … }} language
     ("headlines",),                                           # headline figures, year tables
     ("tableview", "charts", "assets", "downloads", "xlsx", "workbook", "render"),   # pages and their files

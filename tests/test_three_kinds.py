@@ -232,3 +232,17 @@ def test_profile_column_the_csv_lacks(tmp_path):
     result = run(portal, tmp_path)
     assert result.exit_code == 1
     assert "budget/tables/01.csv:1: 缺少列：上年结转" in result.output
+
+
+@pytest.mark.parametrize("rows", [[], [",,,,,,,,,,,"]], ids=["header only", "blank row"])
+def test_a_final_account_without_three_public_spending_builds(content_copy, tmp_path, rows):
+    """A 决算 whose 公开09表 holds no figure (本表无数据): its 情况说明 says there was no such spending
+    instead of the build stopping on the template's first row (``t09.rows[0]``)."""
+    path = content_copy / "departments/fenyang-ybj/2024/final-accounts/tables/09.csv"
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    build(content_copy, tmp_path / "out", search=False, allow_errors=True)
+    page = lxml.html.parse(str(tmp_path / "out/fenyang-ybj/2024/final-accounts/index.html")).getroot()
+    text = reader_text(page.cssselect("article")[0])
+    section = text[text.index("九、财政拨款“三公”经费支出决算情况说明"):text.index("十、其他重要事项情况说明")]
+    assert "本年度无“三公”经费财政拨款支出。" in section and "全年预算" not in section

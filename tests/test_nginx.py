@@ -162,6 +162,24 @@ def test_pages_load_under_the_sub_path_with_no_broken_link_failed_request_or_con
     assert broken == []
 
 
+def test_a_missing_page_is_the_styled_404_with_nothing_blocked(server, browser):
+    """nginx sends 404.html for a missing address: its styles load and its one inline script runs
+    under the Content-Security-Policy (allowed by its hash), with no console error. (The site is
+    built for /yjsgk/ and served at /portal/: the script must run for the styles to load, since
+    the page's <base> names the other path; test_output covers the right path at any depth.)"""
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    response = page.goto(server + "no-such-page.html", wait_until="networkidle")
+    assert response.status == 404 and page.locator("h1").inner_text() == "页面不存在"
+    assert page.evaluate("document.styleSheets.length && document.styleSheets[0].cssRules.length") > 0
+    assert page.locator("main a").first.evaluate("a => a.href") == server + "index.html"
+    # (the page's own 404 status is reported as a console error by Chromium: not a problem of the page)
+    assert [p for p in problems if "404" not in p] == []
+    page.close()
+
+
 @contextlib.contextmanager
 def request_loop(server: str, versions: dict[str, set[bytes]], least: int = 2000, most: int = 20_000):
     """Requests from a thread while the block runs (and after it, to ``least`` in all; never more

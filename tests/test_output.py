@@ -315,3 +315,35 @@ def test_every_page_shows_the_government_website_footer(content_copy, tmp_path):
 def test_the_example_footer_claims_no_registration(example_out):
     footer = lxml.html.parse(str(example_out / "index.html")).getroot().cssselect("footer.site-footer")[0]
     assert not footer.cssselect(".site-records, .site-owner") and "网站标识码" not in footer.text_content()
+
+
+def _not_found_script(out: Path) -> str:
+    page = lxml.html.parse(str(out / "404.html")).getroot()
+    return page.cssselect("head script:not([src])")[0].text
+
+
+@pytest.mark.parametrize("prefix", ["/", "/portal/"])
+def test_the_404_page_is_styled_where_the_site_is_not_at_its_path(browser, tmp_path, prefix):
+    """Built for https://example.gov.cn/yjsgk/ (its <base> is /yjsgk/) but served at the top, as
+    `python -m http.server -d output` does: /404.html still has its styles and its links lead home.
+    The one inline script is allowed by its hash in the nginx sample's Content-Security-Policy."""
+    import base64
+    import hashlib
+
+    from conftest import serve
+
+    out = tmp_path / "out"
+    build(EXAMPLE, out, base_url="https://example.gov.cn/yjsgk/", search=False)
+    digest = base64.b64encode(hashlib.sha256(_not_found_script(out).encode("utf-8")).digest()).decode()
+    sample = (Path(__file__).resolve().parent.parent / "docs/publishing.md").read_text(encoding="utf-8")
+    assert f"script-src 'self' 'wasm-unsafe-eval' 'sha256-{digest}';" in sample
+    with serve(out, prefix=prefix) as base:
+        page = browser.new_page()
+        page.goto(base + "404.html")
+        assert page.evaluate("document.styleSheets.length && document.styleSheets[0].cssRules.length") > 0
+        home = page.locator("main a").first
+        assert home.evaluate("a => new URL(a.href).pathname") == f"{prefix}index.html"
+        home.click()
+        page.wait_for_url(f"**{prefix}index.html")
+        assert page.locator("h1").inner_text() == "预决算公开示例门户"
+        page.close()

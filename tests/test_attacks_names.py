@@ -15,6 +15,7 @@ import errno
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -238,6 +239,10 @@ def hostile_portal(root: Path, base_url: str = "https://example.gov.cn/yjsgk/") 
     return root
 
 
+# the one inline script of the site, in 404.html (finds the site's top outside its path): its text is fixed
+NOT_FOUND_SCRIPT = re.search(r"<script>(.*?)</script>", (Path(__file__).resolve().parent.parent / "templates/404.html").read_text(encoding="utf-8")).group(1)
+
+
 def no_injection(tree) -> None:
     """Nothing the content said became an element or an attribute: no script but the site's own,
     no <inj>, no on… attribute."""
@@ -246,8 +251,9 @@ def no_injection(tree) -> None:
             continue
         assert el.tag.rpartition("}")[2] != "inj", lxml.etree.tostring(el)
         assert not [name for name in el.attrib if name.lower().startswith("on")], lxml.etree.tostring(el)
-        if el.tag == "script":        # the site's own: a file, or data (the search page's glossary)
-            assert el.get("src") or el.get("type") == "application/json", lxml.etree.tostring(el)
+        if el.tag == "script":        # the site's own: a file, data (the search page's glossary) or 404.html's one line
+            assert el.get("src") or el.get("type") == "application/json" or el.text == NOT_FOUND_SCRIPT, \
+                lxml.etree.tostring(el)
             assert "alert(1)" not in (el.text or ""), lxml.etree.tostring(el)
 
 

@@ -40,7 +40,8 @@ class _Command(Chinese, click.Command):
 
 class _Commands(Chinese, click.Group):
     """The commands; a write the disk refused (full, read-only, over quota, not ours) that no
-    stage turned into a clear message still ends as one (exit 1), never as a traceback. A usage
+    stage turned into a clear message still ends as one (exit 1), never as a traceback; Ctrl-C
+    says so in Chinese (exit 1). A usage
     error (an unknown option, a missing argument), of the group or of a command, is shown in
     Chinese (exit 2)."""
 
@@ -59,6 +60,9 @@ class _Commands(Chinese, click.Group):
             return super().invoke(ctx)
         except click.UsageError as exc:
             raise _usage_error(exc) from exc
+        except KeyboardInterrupt:         # Ctrl-C: in Chinese, not click's “Aborted!” (exit 1 as before)
+            click.echo("\n已中断（Ctrl-C）。生成网站和发布中断时不留半成品：输出文件夹和网站仍是上一次完整的版本。", err=True)
+            raise click.exceptions.Exit(1) from None
         except OSError as exc:
             error = write_error(exc)
             if error is None:

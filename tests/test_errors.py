@@ -225,3 +225,17 @@ def test_a_failed_build_over_a_site_says_that_site_stays(content_copy, tmp_path)
     assert result.exit_code == 1
     assert f"检查发现 32 个错误，未生成新网站（{tmp_path / 'out'} 中原有的网站保持不变）：" in result.output.splitlines()[0]
     assert (tmp_path / "out/index.html").read_bytes() == before
+
+
+def test_ctrl_c_is_said_in_chinese(monkeypatch, tmp_path):
+    """Ctrl-C during a command: a Chinese line (the output stays the last whole site), exit 1 —
+    not click's English “Aborted!”."""
+    import site_builder.cli as cli
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "build", interrupted)
+    result = CliRunner().invoke(cli.main, ["build", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "已中断（Ctrl-C）" in result.output and "Aborted" not in result.output

@@ -446,7 +446,8 @@ def _report_document(content: Path, folder: Path) -> None:
     doc = next((d for d in portal.documents if d.path.resolve() == folder.resolve()), None)
     findings = run_checks(portal, documents=[doc]) if doc else []
     marks = [f for f in findings if f.rule == PLACEHOLDER_RULE]
-    _print_findings([f for f in findings if f.rule != PLACEHOLDER_RULE], "text")
+    # errors and warnings line by line; notes (rounding) summed up, as `check` does without --notes
+    _print_findings([f for f in findings if f.rule != PLACEHOLDER_RULE and f.severity != "note"], "text")
     if marks:
         by_file: dict[str, int] = {}
         for f in marks:
@@ -455,7 +456,7 @@ def _report_document(content: Path, folder: Path) -> None:
                    "）：填写完成前 site-builder build 不会生成网站，site-builder serve 可以预览")
     counts = {s: sum(f.severity == s for f in findings) for s in SEVERITY_LABELS}
     click.echo(f"检查结果：错误 {counts['error']} 个（其中待填写 {len(marks)} 处），警告 {counts['warning']} 个，"
-               f"提示 {counts['note']} 个")
+               f"提示 {counts['note']} 个" + ("（舍入差异等，用 site-builder check --notes 查看）" if counts["note"] else ""))
 
 
 def _print_findings(findings: list, fmt: str) -> None:

@@ -89,6 +89,10 @@ def test_the_portals_own_workbook_imports_back_to_identical_tables(example, tmp_
     _assert_same_tables(content_copy, doc)
     assert {p: p.read_bytes() for p in before} == before       # document.yaml and the prose untouched
     assert "检查结果：错误 0 个" in output
+    # the rounding notes are summed up, not listed one by one (as `check` without --notes)
+    assert "] 提示 [" not in output and ": 提示 [" not in output
+    if slug == "fenyang-ybj":
+        assert "（舍入差异等，用 site-builder check --notes 查看）" in output
 
 
 def test_a_new_document_from_a_finance_system_export(example, tmp_path):

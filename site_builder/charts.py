@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
 
 from markupsafe import Markup
 
@@ -296,11 +295,7 @@ def _bars_svg(chart: BarChart) -> str:
 
 def _input(doc: Document, path: str) -> Decimal | None:
     """An input of document.yaml by dotted path; None when it is not given."""
-    node: Any = doc.inputs
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
+    node = doc.input_at(path)
     if node is None or node == "" or is_placeholder(node):
         return None   # not given, or still 【待填写】 (a draft in the preview; build refuses it)
     try:

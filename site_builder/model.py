@@ -319,6 +319,16 @@ class Document:
         """Path of the document page relative to the site root (no leading slash)."""
         return f"{self.department.slug}/{self.year}/{self.kind}/"
 
+    def input_at(self, path: str) -> Any:
+        """The document.yaml input at a dotted path (``prior_year.three_public.total``), as
+        written; None where the path leads nowhere."""
+        node: Any = self.inputs
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node
+
     def table(self, table_id: str) -> Table:
         for table in self.tables:
             if table.spec.id == table_id:

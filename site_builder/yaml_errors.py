@@ -53,7 +53,7 @@ def _english(exc: yaml.MarkedYAMLError) -> str:
 def diagnose(lines: list[str], exc: yaml.MarkedYAMLError) -> Cause:
     """The first kind of mistake that explains ``exc``; PyYAML's own position when none does."""
     for recognise in (_tab, _quote, _simple_key, _colon_above, _flow, _mapping_value, _mixed_block,
-                      _flow_content, _special_start, _escape, _second_document, _block_entry):
+                      _flow_content, _special_start, _at_the_mark):
         cause = recognise(lines, exc)
         if cause is not None:
             return cause
@@ -352,28 +352,24 @@ def _special_start(lines: list[str], exc: yaml.MarkedYAMLError) -> Cause | None:
                  _SPECIAL_HINT.format(text=text.replace('"', '\\"')))
 
 
-def _escape(lines: list[str], exc: yaml.MarkedYAMLError) -> Cause | None:
-    """A backslash in double quotes that is no escape (a Windows path)."""
+# Problems PyYAML names at the very place of the mistake: its words → (the cause, what to do)
+_AT_THE_MARK = {
+    # a backslash in double quotes that is no escape (a Windows path)
+    **dict.fromkeys(("found unknown escape character", "did not find expected hexdecimal number"),
+                    ("双引号中的反斜杠“\\”被当作转义符", "改用单引号（'C:\\资料'），或把每个 \\ 写成 \\\\")),
+    # a second document in the file (a line ``---`` after content, two files pasted together)
+    "but found another document": ("文件中有第二份内容（以 --- 分隔）",
+                                   "一个文件只能有一份内容：删除这一行的 ---，或把后面的内容移到别的文件"),
+    # a list item "- " on the line of its key
+    "block sequence entries are not allowed in this context": (
+        "列表项“- ”不能写在键的同一行", "把列表项换到下一行并多缩进两个空格；如果这是文字（如“- 5%”），给整个值加引号"),
+}
+
+
+def _at_the_mark(lines: list[str], exc: yaml.MarkedYAMLError) -> Cause | None:
+    """A problem whose cause PyYAML's words name and whose place its mark gives (``_AT_THE_MARK``)."""
     mark = exc.problem_mark
-    if mark is None or exc.problem not in ("found unknown escape character", "did not find expected hexdecimal number"):
+    known = _AT_THE_MARK.get(exc.problem or "")
+    if known is None or mark is None:
         return None
-    return Cause(mark.line, mark.column, "双引号中的反斜杠“\\”被当作转义符",
-                 "改用单引号（'C:\\资料'），或把每个 \\ 写成 \\\\")
-
-
-def _second_document(lines: list[str], exc: yaml.MarkedYAMLError) -> Cause | None:
-    """A second document in the file (a line ``---`` after content, two files pasted together)."""
-    mark = exc.problem_mark
-    if exc.problem != "but found another document" or mark is None:
-        return None
-    return Cause(mark.line, mark.column, "文件中有第二份内容（以 --- 分隔）",
-                 "一个文件只能有一份内容：删除这一行的 ---，或把后面的内容移到别的文件")
-
-
-def _block_entry(lines: list[str], exc: yaml.MarkedYAMLError) -> Cause | None:
-    """A list item "- " on the line of its key."""
-    mark = exc.problem_mark
-    if exc.problem != "block sequence entries are not allowed in this context" or mark is None:
-        return None
-    return Cause(mark.line, mark.column, "列表项“- ”不能写在键的同一行",
-                 "把列表项换到下一行并多缩进两个空格；如果这是文字（如“- 5%”），给整个值加引号")
+    return Cause(mark.line, mark.column, *known)

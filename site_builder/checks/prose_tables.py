@@ -25,7 +25,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from ..model import Document, Row, Table
 from ..numbers import MONEY_UNITS, parse_decimal
@@ -237,11 +236,7 @@ def _read(doc: Document, sentence: Sentence, amount: Amount, label: str, start: 
 
 def _input(doc: Document, path: str) -> Decimal | None:
     """An input of document.yaml by dotted path; None when it is not given (or no number)."""
-    node: Any = doc.inputs
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
+    node = doc.input_at(path)
     try:
         return parse_decimal(node) if isinstance(node, (int, float, str, Decimal)) and node != "" else None
     except ValueError:

@@ -34,9 +34,13 @@ class Cause:
     hint: str
 
 
+# the line breaks PyYAML counts lines by (its reader): the marks' line numbers index these lines
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def yaml_error(path: Path, text: str, exc: yaml.MarkedYAMLError) -> ContentError:
     """The ContentError for ``exc``, raised by PyYAML while reading ``text`` (the file ``path``)."""
-    lines = [line.rstrip("\r") for line in text.split("\n")]
+    lines = _LINE_BREAK.split(text)
     cause = diagnose(lines, exc)
     where = Location(path, cause.line + 1, None if cause.column is None else cause.column + 1)
     return ContentError(where, f"YAML 格式错误：{cause.what}（PyYAML：{_english(exc)}）", cause.hint)

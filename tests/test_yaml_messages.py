@@ -105,3 +105,19 @@ def test_a_quoted_value_over_two_lines_is_not_taken_for_an_unclosed_quote(conten
     plant(content_copy / F, (14, INCOME[1]), "    total_income:5333.23")
     result = CliRunner().invoke(main, ["check", str(content_copy)])
     assert f"{F}:14:17: YAML 格式错误：冒号后缺少空格" in result.output, result.output
+
+
+@pytest.mark.parametrize("text, where", [("\r'", "x.yaml:2:1"), ("a: 1\u2028b: \"x", "x.yaml:2:4")],
+                         ids=["lone CR", "line separator"])
+def test_lines_are_counted_as_yaml_counts_them(text, where):
+    """PyYAML breaks lines at CR, LF, CRLF, NEL and the Unicode line and paragraph separators: the
+    cause is looked for on those lines (a lone CR made the quote search read past the last line —
+    tests/test_fuzz.py found it)."""
+    import yaml
+
+    from site_builder.yaml_errors import yaml_error
+
+    with pytest.raises(yaml.MarkedYAMLError) as caught:
+        yaml.safe_load(text)
+    error = yaml_error(Path("x.yaml"), text, caught.value)
+    assert str(error).startswith(f"{where}: YAML 格式错误：引号")

@@ -19,7 +19,8 @@ cannot be parsed or has the wrong shape is ignored with a note and the build is 
 that is wrong in the safe direction only costs time.
 
 **Layout.** A JSON header line (format, checksum…), a line of the portal's records (with the
-facts the last build derived from every department: a build with no change reuses them), then
+facts the last build derived from every department: a build with no change reuses them, and the
+file-system monitor's clock when one is used: fsmonitor.py), then
 a line per department: what a build needs to see it unchanged, a tab, the listing of its
 content folders (``scan``; decoded by the worker that scans them), a tab, its brief (what the
 portal's facts are derived from: a build after an edit decodes these), a tab, and its summary,

@@ -157,6 +157,32 @@ def test_an_edit_rebuilds_only_its_department_and_the_others_are_not_looked_at(p
     assert_same_as_clean(portal, out, tmp_path, allow_errors=True)
 
 
+def test_every_kind_of_change_with_watchman_gives_a_clean_builds_output(portal, tmp_path, daemon):
+    """The changes test_incremental makes, one after the other, each built with the monitor."""
+    daemon.call(["watch-project", str(portal)])
+    out = tmp_path / "out"
+    build(portal, out, search=False, monitor="auto")
+    steps = [   # (a change, whether the monitor is used: a change outside departments/ rebuilds everything)
+        (lambda: edit(portal / "departments/gaoyi-ybj/2021/performance/report.md", "医疗保障", "医疗保障（修订）"), True),
+        (lambda: shutil.copytree(portal / "departments/gaoyi-ybj/2021", portal / "departments/gaoyi-ybj/2022"), True),
+        (lambda: shutil.rmtree(portal / "departments/lvliang-ybj/2023/budget"), True),
+        (lambda: os.rename(portal / "departments/gaoyi-ybj", portal / "departments/gaoyi-county-ybj"), True),
+        (lambda: (out / "fenyang-ybj/index.html").unlink(), True),      # the output's folders are still checked
+        (lambda: (portal / "templates").mkdir(), False),               # seen by the environment's scan
+        (lambda: (portal / "templates/document.html").write_text(
+            '{% extends "default/document.html" %}{% block main %}<p class="local">本地</p>{{ super() }}{% endblock %}\n',
+            encoding="utf-8"), False),
+        (lambda: edit(portal / F / "overview.md", "医疗保障", "医疗保障（概况）", when=time.time() - 300), True),
+    ]
+    for step, monitored in steps:
+        step()
+        result = build(portal, out, search=False, allow_errors=True, monitor="auto")
+        assert result.monitor == monitored, result.note
+        assert_same_as_clean(portal, out, tmp_path, allow_errors=True)
+    assert 'class="local"' in page(out) and "医疗保障（概况）" in page(out)
+    assert (out / "gaoyi-county-ybj/2022/performance/index.html").is_file()
+
+
 def test_a_watch_above_the_content_folder_is_used(portal, tmp_path, daemon):
     daemon.call(["watch", str(portal.parent)])                     # the operator watches the whole checkout
     out = tmp_path / "out"

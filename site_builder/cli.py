@@ -16,6 +16,7 @@ import click
 
 from . import __version__
 from .build import build
+from .fsmonitor import MODES as MONITOR_MODES
 from .search import DEFAULT_SHARD_SIZE, PAGEFIND_VERSION
 from .checks import run_checks
 from .clicktext import Chinese, UsageError, chinese
@@ -142,9 +143,12 @@ def _base_url(value: str | None) -> str | None:
 @click.option("--previous-release", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="已发布的网站（publish 的 TARGET）：发布后改动过的公开文件，页面上生成注明日期的更正记录，"
                    "列出改动的每一格和每一句。")
+@click.option("--monitor", type=click.Choice(MONITOR_MODES), default="auto", show_default=True,
+              help="用 watchman 得知哪些部门有改动，不再逐个检查文件：auto 仅当 watchman 已在监视内容文件夹时使用；"
+                   "watchman 需要时启动它并开始监视；none 不用。")
 def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None, quiet: bool,
                   allow_errors: bool, no_search: bool, search_shard_size: int, jobs: int | None, clean: bool,
-                  signing_key: Path | None, previous_release: Path | None) -> None:
+                  signing_key: Path | None, previous_release: Path | None, monitor: str) -> None:
     """检查 CONTENT_DIR（默认 ./content）中的内容，生成网站到 --out 文件夹；发现错误时不生成，原有网站不变。
 
     (Build the portal in CONTENT_DIR into --out.)"""
@@ -165,12 +169,13 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
     try:
         result = build(_content_dir(content_dir), out_dir, base_url, progress, allow_errors=allow_errors,
                        search=not no_search, search_shard_size=search_shard_size, jobs=jobs, clean=clean,
-                       signing_key=signing_key, previous_release=previous_release)
+                       signing_key=signing_key, previous_release=previous_release, monitor=monitor)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     if not quiet:
         seconds = time.perf_counter() - started
+        by = "，watchman" if result.monitor else ""          # the monitor, not a scan, found what changed
         _note(result.note)
         if result.written == result.files and not result.removed:
             click.echo(f"已生成 {result.documents} 份公开文件、{result.pages} 个页面，共 {result.files} 个文件"
@@ -179,9 +184,9 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
             removed = f"、删除 {result.removed} 个" if result.removed else ""
             click.echo(f"网站共 {result.documents} 份公开文件、{result.pages} 个页面、{result.files} 个文件；"
                        f"本次重新生成 {result.rendered} 个部门，写入 {result.written} 个文件（{result.bytes / 1024:.0f} KB）"
-                       f"{removed}，其余未变；用时 {seconds:.2f} 秒 → {out_dir}")
+                       f"{removed}，其余未变；用时 {seconds:.2f} 秒{by and '（watchman）'} → {out_dir}")
         else:
-            click.echo(f"内容没有变化，未写入任何文件（{result.documents} 份公开文件，用时 {seconds:.2f} 秒）→ {out_dir}")
+            click.echo(f"内容没有变化，未写入任何文件（{result.documents} 份公开文件，用时 {seconds:.2f} 秒{by}）→ {out_dir}")
         if result.search and result.search.version != PAGEFIND_VERSION:
             click.echo(click.style(f"注意：使用的 Pagefind 为 {result.search.version or '未知版本'}（{result.search.binary}），"
                                    f"本工具测试的是 {PAGEFIND_VERSION}；中文搜索结果可能不全。运行 npm ci 安装测试过的版本。",

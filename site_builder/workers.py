@@ -82,6 +82,7 @@ class Job:
     allow_errors: bool
     previous: Path | None = None          # the last published release (corrections are made against it)
     draft: bool = False                   # the preview: unfinished documents (【待填写】) are shown, marked
+    unchanged: frozenset[str] = frozenset()   # departments the file-system monitor saw no change in (fsmonitor.py)
     _tools: tuple[Renderer, CheckConfig] | None = field(default=None, repr=False)
 
     def tools(self) -> tuple[Renderer, CheckConfig]:
@@ -142,6 +143,9 @@ def build_department(slug: str) -> DepartmentResult:
     folder = f"{job.root}{os.sep}departments{os.sep}{slug}"   # (text: this runs for every department)
     try:
         old = job.cache.get(slug)
+        if slug in job.unchanged and old is not None and not old.racy \
+                and folders_signature(job.out, old.folders) == old.outputs:
+            return DepartmentResult(slug)        # no path of it changed, says the monitor: its files are not stat-ed
         signature, racy, listing = scan(folder, job.root, job.started_ns,
                                         known=old.listing if old is not None and not old.racy else None)
         if job.previous is not None:         # corrections are made against the published release

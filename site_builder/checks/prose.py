@@ -129,7 +129,12 @@ def _normalize(text: str) -> str:
 
 def _sentences(where: Location, text: str) -> Iterator[Sentence]:
     """Split prose into sentences and find each sentence's amounts."""
-    text = _normalize(text)
+    return _split(where, _normalize(text))
+
+
+def _split(where: Location, text: str) -> Iterator[Sentence]:
+    """``_sentences`` of a text already normalised (``prose_texts``: each piece is folded once
+    for every rule, not again for each paragraph and each rule that reads it)."""
     start, line = 0, 1
     for end in [m.start() for m in _SENTENCE_BREAK.finditer(text)] + [len(text)]:
         piece = text[start:end]
@@ -218,9 +223,8 @@ def _groups(sentence: Sentence) -> list[Group]:
 
 
 def _read(where: Location, text: str) -> list[Sentence]:
-    """One piece of prose as sentences, with the lists that run across them linked."""
-    text = _normalize(text)
-    sentences = list(_sentences(where, text))
+    """One piece of prose (normalised) as sentences, with the lists that run across them linked."""
+    sentences = list(_split(where, text))
     _link_sentences(sentences, text)
     return sentences
 
@@ -297,7 +301,21 @@ def _finding(rule_id: str, family: str, doc: Document, sentence: Sentence, expec
 def prose_sentences(doc: Document) -> list[Sentence]:
     """The document's prose as sentences, read once and kept on the document for the five rules
     (``Document.prose_sentences``)."""
-    return [s for where, text in _prose(doc) for s in _read(where, text)]
+    return [s for where, text in prose_texts(doc) for s in _read(where, text)]
+
+
+def prose_texts(doc: Document) -> list[tuple[Location, str]]:
+    """Each piece of the document's prose (``_prose``) with where it lives, normalised: the
+    rules read it three ways (sentences, paragraphs, every sentence), and NFKC over Chinese
+    text was the prose rules' largest single cost (docs/performance.md#cold-build-profile).
+    Kept on a document (``Document.prose_texts``); made here for a stand-in (the tests')."""
+    if isinstance(doc, Document):
+        return doc.prose_texts
+    return read_prose(doc)
+
+
+def read_prose(doc: Document) -> list[tuple[Location, str]]:
+    return [(where, _normalize(text)) for where, text in _prose(doc)]
 
 
 def _wan_amounts(doc: Document) -> dict[str, str]:

@@ -365,7 +365,7 @@ class Document:
     @functools.cached_property
     def prose_paragraphs(self) -> list[list[Sentence]]:
         """Its prose's sentences by paragraph, for the change-rate rules (checks.prose_changes)."""
-        from .checks.prose_changes import paragraphs
+        from .checks.prose import paragraphs
         return paragraphs(self)
 
     def forget_derived(self) -> None:

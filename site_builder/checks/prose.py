@@ -24,6 +24,7 @@ percentage by half a unit of its last printed digit.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -315,7 +316,32 @@ def prose_texts(doc: Document) -> list[tuple[Location, str]]:
 
 
 def read_prose(doc: Document) -> list[tuple[Location, str]]:
+    """``prose_texts`` made (``Document.prose_texts`` keeps it)."""
     return [(where, _normalize(text)) for where, text in _prose(doc)]
+
+
+def paragraphs(doc: Document) -> list[list[Sentence]]:
+    """For the change-rate rules (prose_changes.py; ``Document.prose_paragraphs`` keeps it):
+    the prose's sentences by paragraph (lines without a blank line between), each sentence at
+    its own line: a change often opens a sentence whose figure is in the one before it
+    (“…支出决算82.46万元…。较上年决算减少424.29万元，下降83.73%”). Split from the normalised
+    text (``prose_texts``): NFKC neither makes nor folds a line break, nor turns a character
+    into blank space that was not already, so its lines and blank lines are the text's."""
+    found: list[list[Sentence]] = []
+    for where, text in prose_texts(doc):
+        lines = text.split("\n")
+        start = 0
+        for number, line in enumerate([*lines, ""]):
+            if line.strip():
+                continue
+            if number > start:
+                sentences = list(_split(where, "\n".join(lines[start:number])))
+                if where.path.suffix == ".md":
+                    sentences = [dataclasses.replace(s, where=Location(s.where.path, (s.where.line or 1) + start))
+                                 for s in sentences]
+                found.append(sentences)
+            start = number + 1
+    return found
 
 
 def _wan_amounts(doc: Document) -> dict[str, str]:

@@ -20,17 +20,15 @@ none or more, it says nothing: a false error costs the bureau more than a missed
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..errors import Location
 from ..model import Document
 from . import CheckConfig, Finding, rule
-from .prose import Amount, Sentence, _finding, _slack, _split, pair_kind, prose_texts
+from .prose import Amount, Sentence, _finding, _slack, pair_kind, paragraphs
 
 _UP, _DOWN = r"增加|增长|上升|上涨|提高|增多", r"减少|下降|降低|减小|缩减|节约"
 # the change amount's label ends with its verb: “收入总计减少”, “比上年增加”, “较上年决算减少了”
@@ -70,29 +68,6 @@ def _paragraphs(doc: Document) -> list[list[Sentence]]:
     """``paragraphs``, made once for a document (``Document.prose_paragraphs``: the two rules
     read them three times); a stand-in document (the tests') has them made now."""
     return doc.prose_paragraphs if isinstance(doc, Document) else paragraphs(doc)
-
-
-def paragraphs(doc: Document) -> list[list[Sentence]]:
-    """The prose's sentences by paragraph (lines without a blank line between), each sentence at
-    its own line: a change often opens a sentence whose figure is in the one before it
-    (“…支出决算82.46万元…。较上年决算减少424.29万元，下降83.73%”). Split from the normalised
-    text (``prose_texts``): NFKC neither makes nor folds a line break, nor turns a character
-    into blank space that was not already, so its lines and blank lines are the text's."""
-    found: list[list[Sentence]] = []
-    for where, text in prose_texts(doc):
-        lines = text.split("\n")
-        start = 0
-        for number, line in enumerate([*lines, ""]):
-            if line.strip():
-                continue
-            if number > start:
-                sentences = list(_split(where, "\n".join(lines[start:number])))
-                if where.path.suffix == ".md":
-                    sentences = [dataclasses.replace(s, where=Location(s.where.path, (s.where.line or 1) + start))
-                                 for s in sentences]
-                found.append(sentences)
-            start = number + 1
-    return found
 
 
 def changes(doc: Document) -> Iterator[Change]:

@@ -141,10 +141,12 @@ def collector_paused(task: Callable[[str], DepartmentResult]) -> Callable[[str],
     """``task`` with the cyclic collector off while it runs, and one young collection after it.
     A department's model is a graph of cycles (document and department, a table and its view)
     alive until its pages are staged; the collector walked it again and again while it grew,
-    and then the whole heap in a dozen full collections: a tenth of a cold build's CPU. Off, the
-    department's cycles are freed in one pass at its end (measured:
-    docs/performance.md#cold-build-profile). What a task leaves behind is its result and the
-    caches (Markdown, templates); the collector runs as usual between tasks."""
+    and the whole heap in a full collection every few departments: a tenth of a cold build's
+    CPU. Off, the department's cycles are freed in one pass at its end (measured:
+    docs/performance.md#cold-build-profile). That pass is the one the collector would make at
+    the next allocation anyway, so a department found unchanged (a few hundred objects) costs
+    none. What a task leaves behind is its result and the caches (Markdown, templates); the
+    collector runs as usual between tasks."""
     @functools.wraps(task)
     def paused(slug: str) -> DepartmentResult:
         if not gc.isenabled():          # (paused already: nothing to give back)
@@ -154,7 +156,8 @@ def collector_paused(task: Callable[[str], DepartmentResult]) -> Callable[[str],
             return task(slug)
         finally:
             gc.enable()
-            gc.collect(0)
+            if gc.get_count()[0] > gc.get_threshold()[0]:
+                gc.collect(0)
     return paused
 
 

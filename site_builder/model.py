@@ -356,6 +356,18 @@ class Document:
         from .checks.prose import prose_sentences
         return prose_sentences(self)
 
+    @functools.cached_property
+    def prose_texts(self) -> list[tuple[Location, str]]:
+        """Its prose, each piece with where it lives and normalised once (checks.prose)."""
+        from .checks.prose import read_prose
+        return read_prose(self)
+
+    @functools.cached_property
+    def prose_paragraphs(self) -> list[list[Sentence]]:
+        """Its prose's sentences by paragraph, for the change-rate rules (checks.prose_changes)."""
+        from .checks.prose import paragraphs
+        return paragraphs(self)
+
     def forget_derived(self) -> None:
         """Drop what was computed from its tables and texts; its headline figures stay (the pages
         that list it show them). The preview calls this when it lets a document's tables and

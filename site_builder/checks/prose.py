@@ -24,6 +24,7 @@ percentage by half a unit of its last printed digit.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -129,7 +130,12 @@ def _normalize(text: str) -> str:
 
 def _sentences(where: Location, text: str) -> Iterator[Sentence]:
     """Split prose into sentences and find each sentence's amounts."""
-    text = _normalize(text)
+    return _split(where, _normalize(text))
+
+
+def _split(where: Location, text: str) -> Iterator[Sentence]:
+    """``_sentences`` of a text already normalised (``prose_texts``: each piece is folded once
+    for every rule, not again for each paragraph and each rule that reads it)."""
     start, line = 0, 1
     for end in [m.start() for m in _SENTENCE_BREAK.finditer(text)] + [len(text)]:
         piece = text[start:end]
@@ -218,9 +224,8 @@ def _groups(sentence: Sentence) -> list[Group]:
 
 
 def _read(where: Location, text: str) -> list[Sentence]:
-    """One piece of prose as sentences, with the lists that run across them linked."""
-    text = _normalize(text)
-    sentences = list(_sentences(where, text))
+    """One piece of prose (normalised) as sentences, with the lists that run across them linked."""
+    sentences = list(_split(where, text))
     _link_sentences(sentences, text)
     return sentences
 
@@ -297,7 +302,46 @@ def _finding(rule_id: str, family: str, doc: Document, sentence: Sentence, expec
 def prose_sentences(doc: Document) -> list[Sentence]:
     """The document's prose as sentences, read once and kept on the document for the five rules
     (``Document.prose_sentences``)."""
-    return [s for where, text in _prose(doc) for s in _read(where, text)]
+    return [s for where, text in prose_texts(doc) for s in _read(where, text)]
+
+
+def prose_texts(doc: Document) -> list[tuple[Location, str]]:
+    """Each piece of the document's prose (``_prose``) with where it lives, normalised: the
+    rules read it three ways (sentences, paragraphs, every sentence), and NFKC over Chinese
+    text was the prose rules' largest single cost (docs/performance.md#cold-build-profile).
+    Kept on a document (``Document.prose_texts``); made here for a stand-in (the tests')."""
+    if isinstance(doc, Document):
+        return doc.prose_texts
+    return read_prose(doc)
+
+
+def read_prose(doc: Document) -> list[tuple[Location, str]]:
+    """``prose_texts`` made (``Document.prose_texts`` keeps it)."""
+    return [(where, _normalize(text)) for where, text in _prose(doc)]
+
+
+def paragraphs(doc: Document) -> list[list[Sentence]]:
+    """For the change-rate rules (prose_changes.py; ``Document.prose_paragraphs`` keeps it):
+    the prose's sentences by paragraph (lines without a blank line between), each sentence at
+    its own line: a change often opens a sentence whose figure is in the one before it
+    (“…支出决算82.46万元…。较上年决算减少424.29万元，下降83.73%”). Split from the normalised
+    text (``prose_texts``): NFKC neither makes nor folds a line break, nor turns a character
+    into blank space that was not already, so its lines and blank lines are the text's."""
+    found: list[list[Sentence]] = []
+    for where, text in prose_texts(doc):
+        lines = text.split("\n")
+        start = 0
+        for number, line in enumerate([*lines, ""]):
+            if line.strip():
+                continue
+            if number > start:
+                sentences = list(_split(where, "\n".join(lines[start:number])))
+                if where.path.suffix == ".md":
+                    sentences = [dataclasses.replace(s, where=Location(s.where.path, (s.where.line or 1) + start))
+                                 for s in sentences]
+                found.append(sentences)
+            start = number + 1
+    return found
 
 
 def _wan_amounts(doc: Document) -> dict[str, str]:

@@ -27,7 +27,7 @@ from decimal import Decimal
 from ..errors import Location
 from ..model import Document
 from . import CheckConfig, Finding, rule
-from .prose import _CHANGE_WORDS, _SENTENCE_BREAK, Amount, Sentence, _finding, _normalize, _prose, _slack, _stated
+from .prose import _CHANGE_WORDS, _SENTENCE_BREAK, Amount, Sentence, _finding, _slack, _stated, prose_texts
 
 # “用于计划生育事务2万元,行政事业单位医疗111.12万元…”: the amounts after it are what the whole went to
 _USED_FOR = re.compile(r"主要用于|用于")
@@ -207,8 +207,8 @@ def listing(doc: Document, config: CheckConfig) -> Iterator[Finding]:
 
 def _all_sentences(doc: Document) -> Iterator[Sentence]:
     """Every sentence of the prose, with or without an amount (counts are not amounts)."""
-    for where, raw in _prose(doc):
-        text, start, line = _normalize(raw), 0, 1
+    for where, text in prose_texts(doc):
+        start, line = 0, 1
         for end in [m.start() for m in _SENTENCE_BREAK.finditer(text)] + [len(text)]:
             piece = text[start:end]
             if piece.strip() and not piece.lstrip().startswith("|"):

@@ -73,6 +73,15 @@ from .write import replace_file
 
 STATUS_PATH = "/__site-builder/status.json"
 SEARCH_DELAY = 2.0  # seconds of quiet before the search index is refreshed
+# benchmarks/serve.py sets this to have each save's moments printed (``trace {json}``), to
+# split a save's time between watching, rebuilding and the reload message
+TRACE = bool(os.environ.get("SITE_BUILDER_SERVE_TRACE"))
+
+
+def trace(**moments: float) -> None:
+    """One line of wall-clock times (``time.time()``, comparable across processes) when TRACE is on."""
+    if TRACE:
+        click.echo("trace " + json.dumps(moments))
 
 
 @dataclass
@@ -353,7 +362,9 @@ class EventWatcher:
         def run() -> None:
             for changes in watchfiles.watch(*self.paths, debounce=30, step=10, stop_event=self.stop_event,
                                             watch_filter=_content_filter, raise_interrupt=False):
+                noticed = time.time()
                 self.preview.rebuild([Path(path) for _, path in changes])
+                trace(noticed=noticed, built=time.time())
                 self.loop.add_callback(self.changed)
 
         self.thread = threading.Thread(target=run, name="site-builder-watch", daemon=True)
@@ -467,6 +478,7 @@ class Reloader:
 
     def reload(self) -> None:
         """Tell every open page to reload (on the IOLoop: a tornado websocket is not thread-safe)."""
+        trace(sent=time.time())
         for page in list(self.sockets):
             try:
                 page.write_message("reload")

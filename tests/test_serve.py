@@ -29,10 +29,10 @@ CELL = ("[...document.querySelectorAll('table[data-table=\"05\"] tbody tr')]"
 
 class Server:
     def __init__(self, content: Path, *args: str, startup_timeout: float = 60, started=None,
-                 env: dict[str, str] | None = None):
-        self.process = subprocess.Popen(
+                 env: dict[str, str] | None = None, cwd: Path | None = None):
+        self.process = subprocess.Popen(       # (cwd: benchmarks/serve.py runs another checkout's code)
             [sys.executable, "-m", "site_builder.cli", "serve", str(content), "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", cwd=cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         if started:              # (benchmarks/serve.py: starts sampling the server's memory)
             started(self.process)

@@ -36,10 +36,12 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import html
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -384,7 +386,8 @@ def _content_filter(change: watchfiles.Change, path: str) -> bool:
 
 OVERLAY_SCRIPT = """<script>(function(){
 var url="%(status)s";
-function show(s){var o=document.getElementById("site-builder-overlay");
+function show(s,swapped){var o=document.getElementById("site-builder-overlay"),c=document.getElementById("site-builder-draft-changes");
+ if(swapped&&c)c.remove();
  if(!s.error){if(o)o.remove();}else{if(!o){o=document.createElement("div");o.id="site-builder-overlay";
   o.setAttribute("role","alert");o.style.cssText="position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;"
   +"background:#fff4f4;color:#7a0000;border-top:4px solid #b00020;padding:1rem 1.25rem;z-index:99999;"
@@ -395,10 +398,10 @@ function show(s){var o=document.getElementById("site-builder-overlay");
   var n=document.getElementById("site-builder-search-note");if(!n){n=document.createElement("p");
   n.id="site-builder-search-note";n.className="notice";document.getElementById("search-status").before(n);}
   n.textContent="预览提示："+s.search_note;}
- if(!s.error)draft(s);}
-function draft(s){var d=document.getElementById("draft-notice"),nav=performance.getEntriesByType("navigation")[0];
+ if(!s.error)draft(s,swapped);}
+function draft(s,swapped){var d=document.getElementById("draft-notice"),nav=performance.getEntriesByType("navigation")[0];
  var path=decodeURIComponent(location.pathname);if(path.slice(-1)==="/")path+="index.html";
- if(!d||!nav||nav.type!=="reload"||!(s.changed||[]).some(function(c){return path.slice(-c.length-1)==="/"+c}))return;
+ if(!d||!(swapped||nav&&nav.type==="reload")||!(s.changed||[]).some(function(c){return path.slice(-c.length-1)==="/"+c}))return;
  var added=d.querySelectorAll("li.draft-new"),fixed=+d.getAttribute("data-draft-fixed")||0;if(!added.length&&!fixed)return;
  var b=document.createElement("div");b.id="site-builder-draft-changes";b.setAttribute("role","status");
  b.style.cssText="position:fixed;inset:auto 0 0 0;max-height:40vh;overflow:auto;background:#fff6e0;color:#3d2800;"
@@ -411,7 +414,9 @@ function draft(s){var d=document.getElementById("draft-notice"),nav=performance.
  var a=document.createElement("a");a.href="#draft-notice";a.textContent="查看全部错误（页面顶部）";a.style.marginRight="1rem";
  var x=document.createElement("button");x.type="button";x.textContent="关闭";x.onclick=function(){b.remove();};
  b.appendChild(a);b.appendChild(x);document.body.appendChild(b);}
-fetch(url,{cache:"no-store"}).then(function(r){return r.json()}).then(show).catch(function(){});
+function status(swapped){fetch(url,{cache:"no-store"}).then(function(r){return r.json()})
+ .then(function(s){show(s,swapped)}).catch(function(){});}
+window.siteBuilderStatus=status;status(false);
 })();</script>"""
 
 
@@ -430,6 +435,15 @@ class PreviewFiles(web.StaticFileHandler):
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")
+
+    @classmethod
+    def get_content(cls, abspath: str, start: int | None = None, end: int | None = None):
+        """A page in one piece (tornado's own reads 64 KB at a time), so that ScriptInjector sees
+        all of it: the digest of its frame needs what follows ``</main>``."""
+        if abspath.endswith(".html") and start is None and end is None:
+            with open(abspath, "rb") as page:
+                return page.read()
+        return super().get_content(abspath, start, end)
 
 
 class _EveryMethod(tuple):
@@ -454,16 +468,63 @@ class Refusal(web.RequestHandler):
         self.finish(self.message + "\n")
 
 
-# The browser's side of the reload: connect, reload the page on "reload", and when the preview
+# The browser's side of the reload: connect, refresh the page on "reload", and when the preview
 # went away try again, after 1 s, then 2, 4… up to 30 s. window.LiveReload is set once connected
 # (the name python-livereload's client had, which the tests and benchmarks/serve.py wait for).
+# A page whose frame (all of it but <main>: see page_frame) is unchanged is refreshed in place:
+# the new page is fetched and its <main> patched into the shown one node by node, so the
+# browser lays out only what changed and the clerk stays where they were scrolled to; anything
+# else (no frame, another frame, a failed fetch) reloads the page. The in-place steps are
+# marked as performance entries (site-builder:message, :response, :swapped) for the tests and
+# benchmarks/serve.py.
 RELOAD_CLIENT = """(function () {
-  var delay = 1000;
+  var delay = 1000, busy = false, again = false;
   function connect() {
     var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/livereload");
     socket.onopen = function () { delay = 1000; window.LiveReload = socket; };
-    socket.onmessage = function (event) { if (event.data === "reload") location.reload(); };
+    socket.onmessage = function (event) { if (event.data === "reload") refresh(); };
     socket.onclose = function () { setTimeout(connect, delay); delay = Math.min(delay * 2, 30000); };
+  }
+  function refresh() {
+    var frame = document.querySelector('meta[name="site-builder-frame"]'), main = document.querySelector("main");
+    if (!frame || !main || !main.replaceChildren || !window.fetch) { location.reload(); return; }
+    if (busy) { again = true; return; }
+    busy = true;
+    performance.mark("site-builder:message");
+    fetch(location.href, {cache: "no-store"}).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.text();
+    }).then(function (text) {
+      performance.mark("site-builder:response");
+      var page = new DOMParser().parseFromString(text, "text/html");
+      var to = page.querySelector('meta[name="site-builder-frame"]'), next = page.querySelector("main");
+      if (!to || to.content !== frame.content || !next) { location.reload(); return; }
+      patch(main, next);
+      performance.mark("site-builder:swapped");
+      if (window.siteBuilderStatus) window.siteBuilderStatus(true);
+      busy = false;
+      if (again) { again = false; refresh(); }
+    }).catch(function () { location.reload(); });
+  }
+  function patch(shown, next) {
+    var names = {}, i, a = shown.childNodes, b = next.childNodes;
+    for (i = 0; i < next.attributes.length; i++) {
+      names[next.attributes[i].name] = true;
+      if (shown.getAttribute(next.attributes[i].name) !== next.attributes[i].value)
+        shown.setAttribute(next.attributes[i].name, next.attributes[i].value);
+    }
+    for (i = shown.attributes.length - 1; i >= 0; i--)
+      if (!names[shown.attributes[i].name]) shown.removeAttribute(shown.attributes[i].name);
+    if (a.length !== b.length) {
+      shown.replaceChildren.apply(shown, Array.prototype.map.call(b, function (n) { return document.importNode(n, true); }));
+      return;
+    }
+    for (i = 0; i < a.length; i++) {
+      if (a[i].isEqualNode(b[i])) continue;
+      if (a[i].nodeType === 1 && a[i].nodeName === b[i].nodeName) patch(a[i], b[i]);
+      else if (a[i].nodeType === b[i].nodeType && a[i].nodeType !== 1) a[i].nodeValue = b[i].nodeValue;
+      else shown.replaceChild(document.importNode(b[i], true), a[i]);
+    }
   }
   connect();
 })();
@@ -517,16 +578,41 @@ class ReloadClient(web.RequestHandler):
 
 
 class ScriptInjector(web.OutputTransform):
-    """Puts ``script`` before the ``</head>`` of every HTML page served (a subclass sets it)."""
+    """Puts ``script`` before the ``</head>`` of every HTML page served (a subclass sets it), and
+    the digest of the page's frame (:func:`page_frame`) when it can be refreshed in place."""
 
     script = b""
 
     def transform_first_chunk(self, status_code: int, headers, chunk: bytes, finishing: bool):
         if "html" in headers.get("Content-Type", "") and b"</head>" in chunk:
-            chunk = chunk.replace(b"</head>", self.script + b"</head>", 1)
+            frame = page_frame(chunk)
+            added = self.script if frame is None else f'<meta name="{FRAME_META}" content="{frame}">'.encode() + self.script
+            chunk = chunk.replace(b"</head>", added + b"</head>", 1)
             if "Content-Length" in headers:
-                headers["Content-Length"] = str(int(headers["Content-Length"]) + len(self.script))
+                headers["Content-Length"] = str(int(headers["Content-Length"]) + len(added))
         return status_code, headers, chunk
+
+
+FRAME_META = "site-builder-frame"
+_MAIN = re.compile(rb"<main\b[^>]*>")
+_SCRIPT = re.compile(rb"<script\b[^>]*>")
+# display.js, on every page, changes only the header and listens on the document: a <main>
+# swapped in under it stays as the page would load
+_SWAPPABLE_SCRIPT = re.compile(rb'<script src="[^"<>]*assets/display\.[0-9a-f]+\.js">')
+
+
+def page_frame(page: bytes) -> str | None:
+    """The digest of a page's frame, all of it but what its ``<main>`` holds: the client refreshes
+    a page in place when the new page's frame is the shown one's, as then only ``<main>`` changed.
+    None (reload the page whole) for a page without one ``<main>`` (or that the whole page was not
+    read into), or with another script than display.js: the search page's script writes into
+    ``<main>``, and a script in fetched HTML never runs."""
+    opening, closing = _MAIN.search(page), page.rfind(b"</main>")
+    if opening is None or closing < opening.end() or page.count(b"<main") != 1:
+        return None
+    if not all(_SWAPPABLE_SCRIPT.fullmatch(tag) for tag in _SCRIPT.findall(page)):
+        return None
+    return hashlib.blake2b(page[:opening.end()] + b"\0" + page[closing:], digest_size=8).hexdigest()
 
 
 class PreviewApplication(web.Application):

@@ -58,19 +58,21 @@ import click
 import watchfiles
 from tornado import httpserver, ioloop, netutil, web, websocket
 
-from .build import build, configured_release, refuse_errors
+from .build import CheckFailed, build, configured_release, refuse_errors
 from .layout import cache_path
 from .pages import department_pages, document_pages, figure_files, portal_pages
 from .catalog import catalog_entry
+from .checks import Finding, run_checks
 from .checks.placeholders import placeholders
 from .content import check_tree, load_department, load_document, load_site_config
-from .draftnotice import DraftErrors, draft_findings, listed_keys, listing
+from .draftnotice import DraftErrors, draft_errors, draft_findings, listed_keys, listing
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
 from .assets import BUILTIN_TEMPLATES
 from .render import Renderer
 from .search import index_site
+from .workers import drafts, error_lines
 from .write import replace_file
 
 STATUS_PATH = "/__site-builder/status.json"
@@ -150,11 +152,12 @@ class Preview:
             year, doc_kind = int(folder.parent.name), folder.name
             old = dept.document(year, doc_kind)
             new = None
+            findings = None
             if folder.is_dir():
                 check_tree(self.content, folder)   # as load_portal does for the whole folder
                 config = portal.config
                 new = load_document(folder, dept, year, config, self.profiles)
-                refuse_errors(portal, self.content, [new], draft=True)
+                findings = self._check(portal, new)
             self._replace_document(dept, old, new)
             pages = department_pages(dept, renderer)
             if (old is None) != (new is None):     # the portal's lists change only when a disclosure comes or goes
@@ -162,7 +165,7 @@ class Preview:
             elif old is not None and new is not None and catalog_entry(old) != catalog_entry(new):
                 self._schedule_catalog()           # lists every disclosure: written after the reload
             if new is not None:
-                pages += self._document_pages(new, renderer)
+                pages += self._document_pages(new, renderer, findings)
                 slim(new)
             elif old is not None:
                 shutil.rmtree(self.out / old.url, ignore_errors=True)
@@ -179,14 +182,27 @@ class Preview:
                 slim(doc)
         return self._write(pages)
 
-    def _document_pages(self, doc: Document, renderer: Renderer) -> list[tuple[str, bytes]]:
+    def _check(self, portal: Portal, doc: Document) -> list[Finding]:
+        """The checker's findings on the saved disclosure; CheckFailed (the overlay) when it is
+        finished and has an error (refuse_errors, which would throw the findings away: checking
+        is a quarter of a save's time, and a draft's notice lists the same findings)."""
+        findings = run_checks(portal, documents=[doc])
+        errors = error_lines(findings, drafts([doc], draft=True))
+        if errors:
+            raise CheckFailed.of(self.content, errors, preview=True)
+        return findings
+
+    def _document_pages(self, doc: Document, renderer: Renderer,
+                        findings: list[Finding] | None = None) -> list[tuple[str, bytes]]:
         """The disclosure's files; a draft's page lists its errors against what the page listed
         before this save (draftnotice.py: the new ones first, marked), and the terminal says
-        what the save changed, as a save that adds a mistake to a draft is no error."""
+        what the save changed, as a save that adds a mistake to a draft is no error.
+        ``findings``: the checker's on ``doc`` alone, when the caller has them."""
         if not placeholders(doc):
             return document_pages(doc, renderer, self.out, self.previous)
         page = self.out / doc.url / "index.html"
-        listed = listing(draft_findings(renderer.portal, doc), listed_keys(page.read_bytes()) if page.is_file() else None)
+        errors = draft_findings(renderer.portal, doc) if findings is None else draft_errors(findings)
+        listed = listing(errors, listed_keys(page.read_bytes()) if page.is_file() else None)
         renderer.draft_lists[doc.url] = listed
         try:
             pages = document_pages(doc, renderer, self.out, self.previous)

@@ -1,7 +1,8 @@
 """``site-builder serve``: a live preview that rebuilds what a save changed and reloads the page.
 
 - **Watching**: watchfiles (inotify through Rust's notify) reports a save within milliseconds
-  (:class:`EventWatcher`); every save reloads, however soon after the last.
+  (:class:`EventWatcher`: a batch of changes once 5 ms pass without another); every save
+  reloads, however soon after the last.
 - **Reloading** (:class:`Reloader`): each preview page opens a websocket to ``/livereload``
   (tornado's), and a save that has been built sends it ``reload``. The client, a few lines
   served as ``/livereload.js``, is put into every HTML response on its way out
@@ -378,7 +379,9 @@ class EventWatcher:
 
     def start(self) -> None:
         def run() -> None:
-            for changes in watchfiles.watch(*self.paths, debounce=30, step=10, stop_event=self.stop_event,
+            # step: the quiet that ends a batch; a save is reported one to two steps after it, and
+            # each step wakes the thread (docs/performance.md, "Live preview": 5 ms against 10)
+            for changes in watchfiles.watch(*self.paths, debounce=30, step=5, stop_event=self.stop_event,
                                             watch_filter=_content_filter, raise_interrupt=False):
                 noticed = time.time()
                 self.preview.rebuild([Path(path) for _, path in changes])

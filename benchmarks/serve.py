@@ -171,13 +171,14 @@ class Arm:
             if line.startswith("trace "):
                 moments.update(json.loads(line[6:]))
         moments["written"] = written
-        self.steps.append({key: moments[key] * (1 if key in ("noticed", "built", "sent", "written") else 0.001)
-                           for key in ("written", *(step[1] for step in STEPS)) if moments.get(key) is not None})
+        self.steps.append({key: moments[key] * (1 if key in ("noticed", "built", "sent", "written", "cpu") else 0.001)
+                           for key in ("written", "cpu", "parsed", *(step[1] for step in STEPS))
+                           if moments.get(key) is not None})
 
     def stop(self) -> None:
-        self.page.close()
-        self.memory = self.memory_sampler.stop()
-        self.server.stop()
+        if hasattr(self, "server"):
+            self.memory = self.memory_sampler.stop()
+            self.server.stop(timeout=300)        # (it removes its folder: a large portal's takes a while)
 
     def report(self) -> None:
         print(f"-- {self.label}: server start (first build) {self.startup:.1f} s, peak memory {self.memory / 2**20:.0f} MB"
@@ -191,6 +192,9 @@ class Arm:
             if spans:
                 print(f"   {name:<9} median {statistics.median(spans):5.0f} ms, max {max(spans):5.0f}   {what}")
             previous = key
+        cpu = [s["cpu"] * 1000 for s in self.steps if "cpu" in s]
+        if cpu:
+            print(f"   (the rebuild's CPU time: median {statistics.median(cpu):.0f} ms, max {max(cpu):.0f})")
         parsed = [(s["parsed"] - s["response"]) * 1000 for s in self.steps if "parsed" in s]
         if parsed:
             print(f"   (of which: DOMContentLoaded, or the swap done, {statistics.median(parsed):.0f} ms after the response)")
@@ -227,7 +231,10 @@ def measure(size: int, work: Path, baseline: Path | None) -> None:
                     time.sleep(0.2)
         finally:
             for arm in arms:
-                arm.stop()
+                try:
+                    arm.stop()
+                except Exception as exc:  # noqa: BLE001 - the error that stopped the run is the one to see
+                    print(f"({arm.label}: {exc!r} when stopping)")
             browser.close()
     for arm in arms:
         arm.report()

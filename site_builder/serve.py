@@ -383,9 +383,9 @@ class EventWatcher:
             # each step wakes the thread (docs/performance.md, "Live preview": 5 ms against 10)
             for changes in watchfiles.watch(*self.paths, debounce=30, step=5, stop_event=self.stop_event,
                                             watch_filter=_content_filter, raise_interrupt=False):
-                noticed = time.time()
+                noticed, cpu = time.time(), time.thread_time()
                 self.preview.rebuild([Path(path) for _, path in changes])
-                trace(noticed=noticed, built=time.time())
+                trace(noticed=noticed, built=time.time(), cpu=time.thread_time() - cpu)
                 self.loop.add_callback(self.changed)
 
         self.thread = threading.Thread(target=run, name="site-builder-watch", daemon=True)

@@ -64,10 +64,10 @@ class Server:
             time.sleep(0.05)
         raise AssertionError(f"{text!r} not printed:\n" + "".join(self.lines))
 
-    def stop(self) -> int:
+    def stop(self, timeout: float = 15) -> int:
         self.process.send_signal(signal.SIGINT)      # Ctrl-C
         try:
-            return self.process.wait(timeout=15)
+            return self.process.wait(timeout=timeout)
         finally:
             if self.process.poll() is None:
                 self.process.kill()

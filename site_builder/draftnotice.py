@@ -81,8 +81,13 @@ class DraftErrors:
 
 def draft_findings(portal: Portal, doc: Document) -> list[Finding]:
     """The checker's errors in ``doc`` but the 【待填写】 themselves (the notice counts those)."""
-    return [f for f in run_checks(portal, documents=[doc])
-            if f.severity == "error" and f.rule != PLACEHOLDER_RULE]
+    return draft_errors(run_checks(portal, documents=[doc]))
+
+
+def draft_errors(findings: list[Finding]) -> list[Finding]:
+    """Of one document's findings, those its draft notice lists (the preview, which has just
+    checked the saved document, need not check it again)."""
+    return [f for f in findings if f.severity == "error" and f.rule != PLACEHOLDER_RULE]
 
 
 def keyed(findings: list[Finding]) -> list[tuple[Finding, str]]:

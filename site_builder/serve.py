@@ -1,7 +1,8 @@
 """``site-builder serve``: a live preview that rebuilds what a save changed and reloads the page.
 
 - **Watching**: watchfiles (inotify through Rust's notify) reports a save within milliseconds
-  (:class:`EventWatcher`); every save reloads, however soon after the last.
+  (:class:`EventWatcher`: a batch of changes once 5 ms pass without another); every save
+  reloads, however soon after the last.
 - **Reloading** (:class:`Reloader`): each preview page opens a websocket to ``/livereload``
   (tornado's), and a save that has been built sends it ``reload``. The client, a few lines
   served as ``/livereload.js``, is put into every HTML response on its way out
@@ -36,10 +37,12 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import html
 import ipaddress
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -56,23 +59,34 @@ import click
 import watchfiles
 from tornado import httpserver, ioloop, netutil, web, websocket
 
-from .build import build, configured_release, refuse_errors
+from .build import CheckFailed, build, configured_release, refuse_errors
 from .layout import cache_path
 from .pages import department_pages, document_pages, figure_files, portal_pages
 from .catalog import catalog_entry
+from .checks import Finding, run_checks
 from .checks.placeholders import placeholders
 from .content import check_tree, load_department, load_document, load_site_config
-from .draftnotice import DraftErrors, draft_findings, listed_keys, listing
+from .draftnotice import DraftErrors, draft_errors, draft_findings, listed_keys, listing
 from .errors import SiteBuilderError
 from .model import KINDS, Department, Document, Portal
 from .profiles import load_profiles
 from .assets import BUILTIN_TEMPLATES
 from .render import Renderer
 from .search import index_site
+from .workers import drafts, error_lines
 from .write import replace_file
 
 STATUS_PATH = "/__site-builder/status.json"
 SEARCH_DELAY = 2.0  # seconds of quiet before the search index is refreshed
+# benchmarks/serve.py sets this to have each save's moments printed (``trace {json}``), to
+# split a save's time between watching, rebuilding and the reload message
+TRACE = bool(os.environ.get("SITE_BUILDER_SERVE_TRACE"))
+
+
+def trace(**moments: float) -> None:
+    """One line of wall-clock times (``time.time()``, comparable across processes) when TRACE is on."""
+    if TRACE:
+        click.echo("trace " + json.dumps(moments))
 
 
 @dataclass
@@ -139,11 +153,12 @@ class Preview:
             year, doc_kind = int(folder.parent.name), folder.name
             old = dept.document(year, doc_kind)
             new = None
+            findings = None
             if folder.is_dir():
                 check_tree(self.content, folder)   # as load_portal does for the whole folder
                 config = portal.config
                 new = load_document(folder, dept, year, config, self.profiles)
-                refuse_errors(portal, self.content, [new], draft=True)
+                findings = self._check(portal, new)
             self._replace_document(dept, old, new)
             pages = department_pages(dept, renderer)
             if (old is None) != (new is None):     # the portal's lists change only when a disclosure comes or goes
@@ -151,7 +166,7 @@ class Preview:
             elif old is not None and new is not None and catalog_entry(old) != catalog_entry(new):
                 self._schedule_catalog()           # lists every disclosure: written after the reload
             if new is not None:
-                pages += self._document_pages(new, renderer)
+                pages += self._document_pages(new, renderer, findings)
                 slim(new)
             elif old is not None:
                 shutil.rmtree(self.out / old.url, ignore_errors=True)
@@ -168,14 +183,27 @@ class Preview:
                 slim(doc)
         return self._write(pages)
 
-    def _document_pages(self, doc: Document, renderer: Renderer) -> list[tuple[str, bytes]]:
+    def _check(self, portal: Portal, doc: Document) -> list[Finding]:
+        """The checker's findings on the saved disclosure; CheckFailed (the overlay) when it is
+        finished and has an error (refuse_errors, which would throw the findings away: checking
+        is a quarter of a save's time, and a draft's notice lists the same findings)."""
+        findings = run_checks(portal, documents=[doc])
+        errors = error_lines(findings, drafts([doc], draft=True))
+        if errors:
+            raise CheckFailed.of(self.content, errors, preview=True)
+        return findings
+
+    def _document_pages(self, doc: Document, renderer: Renderer,
+                        findings: list[Finding] | None = None) -> list[tuple[str, bytes]]:
         """The disclosure's files; a draft's page lists its errors against what the page listed
         before this save (draftnotice.py: the new ones first, marked), and the terminal says
-        what the save changed, as a save that adds a mistake to a draft is no error."""
+        what the save changed, as a save that adds a mistake to a draft is no error.
+        ``findings``: the checker's on ``doc`` alone, when the caller has them."""
         if not placeholders(doc):
             return document_pages(doc, renderer, self.out, self.previous)
         page = self.out / doc.url / "index.html"
-        listed = listing(draft_findings(renderer.portal, doc), listed_keys(page.read_bytes()) if page.is_file() else None)
+        errors = draft_findings(renderer.portal, doc) if findings is None else draft_errors(findings)
+        listed = listing(errors, listed_keys(page.read_bytes()) if page.is_file() else None)
         renderer.draft_lists[doc.url] = listed
         try:
             pages = document_pages(doc, renderer, self.out, self.previous)
@@ -351,9 +379,13 @@ class EventWatcher:
 
     def start(self) -> None:
         def run() -> None:
-            for changes in watchfiles.watch(*self.paths, debounce=30, step=10, stop_event=self.stop_event,
+            # step: the quiet that ends a batch; a save is reported one to two steps after it, and
+            # each step wakes the thread (docs/performance.md, "Live preview": 5 ms against 10)
+            for changes in watchfiles.watch(*self.paths, debounce=30, step=5, stop_event=self.stop_event,
                                             watch_filter=_content_filter, raise_interrupt=False):
+                noticed, cpu = time.time(), time.thread_time()
                 self.preview.rebuild([Path(path) for _, path in changes])
+                trace(noticed=noticed, built=time.time(), cpu=time.thread_time() - cpu)
                 self.loop.add_callback(self.changed)
 
         self.thread = threading.Thread(target=run, name="site-builder-watch", daemon=True)
@@ -373,7 +405,8 @@ def _content_filter(change: watchfiles.Change, path: str) -> bool:
 
 OVERLAY_SCRIPT = """<script>(function(){
 var url="%(status)s";
-function show(s){var o=document.getElementById("site-builder-overlay");
+function show(s,swapped){var o=document.getElementById("site-builder-overlay"),c=document.getElementById("site-builder-draft-changes");
+ if(swapped&&c)c.remove();
  if(!s.error){if(o)o.remove();}else{if(!o){o=document.createElement("div");o.id="site-builder-overlay";
   o.setAttribute("role","alert");o.style.cssText="position:fixed;inset:auto 0 0 0;max-height:60vh;overflow:auto;"
   +"background:#fff4f4;color:#7a0000;border-top:4px solid #b00020;padding:1rem 1.25rem;z-index:99999;"
@@ -384,10 +417,10 @@ function show(s){var o=document.getElementById("site-builder-overlay");
   var n=document.getElementById("site-builder-search-note");if(!n){n=document.createElement("p");
   n.id="site-builder-search-note";n.className="notice";document.getElementById("search-status").before(n);}
   n.textContent="预览提示："+s.search_note;}
- if(!s.error)draft(s);}
-function draft(s){var d=document.getElementById("draft-notice"),nav=performance.getEntriesByType("navigation")[0];
+ if(!s.error)draft(s,swapped);}
+function draft(s,swapped){var d=document.getElementById("draft-notice"),nav=performance.getEntriesByType("navigation")[0];
  var path=decodeURIComponent(location.pathname);if(path.slice(-1)==="/")path+="index.html";
- if(!d||!nav||nav.type!=="reload"||!(s.changed||[]).some(function(c){return path.slice(-c.length-1)==="/"+c}))return;
+ if(!d||!(swapped||nav&&nav.type==="reload")||!(s.changed||[]).some(function(c){return path.slice(-c.length-1)==="/"+c}))return;
  var added=d.querySelectorAll("li.draft-new"),fixed=+d.getAttribute("data-draft-fixed")||0;if(!added.length&&!fixed)return;
  var b=document.createElement("div");b.id="site-builder-draft-changes";b.setAttribute("role","status");
  b.style.cssText="position:fixed;inset:auto 0 0 0;max-height:40vh;overflow:auto;background:#fff6e0;color:#3d2800;"
@@ -400,7 +433,9 @@ function draft(s){var d=document.getElementById("draft-notice"),nav=performance.
  var a=document.createElement("a");a.href="#draft-notice";a.textContent="查看全部错误（页面顶部）";a.style.marginRight="1rem";
  var x=document.createElement("button");x.type="button";x.textContent="关闭";x.onclick=function(){b.remove();};
  b.appendChild(a);b.appendChild(x);document.body.appendChild(b);}
-fetch(url,{cache:"no-store"}).then(function(r){return r.json()}).then(show).catch(function(){});
+function status(swapped){fetch(url,{cache:"no-store"}).then(function(r){return r.json()})
+ .then(function(s){show(s,swapped)}).catch(function(){});}
+window.siteBuilderStatus=status;status(false);
 })();</script>"""
 
 
@@ -419,6 +454,15 @@ class PreviewFiles(web.StaticFileHandler):
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-store")
+
+    @classmethod
+    def get_content(cls, abspath: str, start: int | None = None, end: int | None = None):
+        """A page in one piece (tornado's own reads 64 KB at a time), so that ScriptInjector sees
+        all of it: the digest of its frame needs what follows ``</main>``."""
+        if abspath.endswith(".html") and start is None and end is None:
+            with open(abspath, "rb") as page:
+                return page.read()
+        return super().get_content(abspath, start, end)
 
 
 class _EveryMethod(tuple):
@@ -443,16 +487,63 @@ class Refusal(web.RequestHandler):
         self.finish(self.message + "\n")
 
 
-# The browser's side of the reload: connect, reload the page on "reload", and when the preview
+# The browser's side of the reload: connect, refresh the page on "reload", and when the preview
 # went away try again, after 1 s, then 2, 4… up to 30 s. window.LiveReload is set once connected
 # (the name python-livereload's client had, which the tests and benchmarks/serve.py wait for).
+# A page whose frame (all of it but <main>: see page_frame) is unchanged is refreshed in place:
+# the new page is fetched and its <main> patched into the shown one node by node, so the
+# browser lays out only what changed and the clerk stays where they were scrolled to; anything
+# else (no frame, another frame, a failed fetch) reloads the page. The in-place steps are
+# marked as performance entries (site-builder:message, :response, :swapped) for the tests and
+# benchmarks/serve.py.
 RELOAD_CLIENT = """(function () {
-  var delay = 1000;
+  var delay = 1000, busy = false, again = false;
   function connect() {
     var socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/livereload");
     socket.onopen = function () { delay = 1000; window.LiveReload = socket; };
-    socket.onmessage = function (event) { if (event.data === "reload") location.reload(); };
+    socket.onmessage = function (event) { if (event.data === "reload") refresh(); };
     socket.onclose = function () { setTimeout(connect, delay); delay = Math.min(delay * 2, 30000); };
+  }
+  function refresh() {
+    var frame = document.querySelector('meta[name="site-builder-frame"]'), main = document.querySelector("main");
+    if (!frame || !main || !main.replaceChildren || !window.fetch) { location.reload(); return; }
+    if (busy) { again = true; return; }
+    busy = true;
+    performance.mark("site-builder:message");
+    fetch(location.href, {cache: "no-store"}).then(function (response) {
+      if (!response.ok) throw new Error(response.status);
+      return response.text();
+    }).then(function (text) {
+      performance.mark("site-builder:response");
+      var page = new DOMParser().parseFromString(text, "text/html");
+      var to = page.querySelector('meta[name="site-builder-frame"]'), next = page.querySelector("main");
+      if (!to || to.content !== frame.content || !next) { location.reload(); return; }
+      patch(main, next);
+      performance.mark("site-builder:swapped");
+      if (window.siteBuilderStatus) window.siteBuilderStatus(true);
+      busy = false;
+      if (again) { again = false; refresh(); }
+    }).catch(function () { location.reload(); });
+  }
+  function patch(shown, next) {
+    var names = {}, i, a = shown.childNodes, b = next.childNodes;
+    for (i = 0; i < next.attributes.length; i++) {
+      names[next.attributes[i].name] = true;
+      if (shown.getAttribute(next.attributes[i].name) !== next.attributes[i].value)
+        shown.setAttribute(next.attributes[i].name, next.attributes[i].value);
+    }
+    for (i = shown.attributes.length - 1; i >= 0; i--)
+      if (!names[shown.attributes[i].name]) shown.removeAttribute(shown.attributes[i].name);
+    if (a.length !== b.length) {
+      shown.replaceChildren.apply(shown, Array.prototype.map.call(b, function (n) { return document.importNode(n, true); }));
+      return;
+    }
+    for (i = 0; i < a.length; i++) {
+      if (a[i].isEqualNode(b[i])) continue;
+      if (a[i].nodeType === 1 && a[i].nodeName === b[i].nodeName) patch(a[i], b[i]);
+      else if (a[i].nodeType === b[i].nodeType && a[i].nodeType !== 1) a[i].nodeValue = b[i].nodeValue;
+      else shown.replaceChild(document.importNode(b[i], true), a[i]);
+    }
   }
   connect();
 })();
@@ -467,6 +558,7 @@ class Reloader:
 
     def reload(self) -> None:
         """Tell every open page to reload (on the IOLoop: a tornado websocket is not thread-safe)."""
+        trace(sent=time.time())
         for page in list(self.sockets):
             try:
                 page.write_message("reload")
@@ -505,16 +597,41 @@ class ReloadClient(web.RequestHandler):
 
 
 class ScriptInjector(web.OutputTransform):
-    """Puts ``script`` before the ``</head>`` of every HTML page served (a subclass sets it)."""
+    """Puts ``script`` before the ``</head>`` of every HTML page served (a subclass sets it), and
+    the digest of the page's frame (:func:`page_frame`) when it can be refreshed in place."""
 
     script = b""
 
     def transform_first_chunk(self, status_code: int, headers, chunk: bytes, finishing: bool):
         if "html" in headers.get("Content-Type", "") and b"</head>" in chunk:
-            chunk = chunk.replace(b"</head>", self.script + b"</head>", 1)
+            frame = page_frame(chunk)
+            added = self.script if frame is None else f'<meta name="{FRAME_META}" content="{frame}">'.encode() + self.script
+            chunk = chunk.replace(b"</head>", added + b"</head>", 1)
             if "Content-Length" in headers:
-                headers["Content-Length"] = str(int(headers["Content-Length"]) + len(self.script))
+                headers["Content-Length"] = str(int(headers["Content-Length"]) + len(added))
         return status_code, headers, chunk
+
+
+FRAME_META = "site-builder-frame"
+_MAIN = re.compile(rb"<main\b[^>]*>")
+_SCRIPT = re.compile(rb"<script\b[^>]*>")
+# display.js, on every page, changes only the header and listens on the document: a <main>
+# swapped in under it stays as the page would load
+_SWAPPABLE_SCRIPT = re.compile(rb'<script src="[^"<>]*assets/display\.[0-9a-f]+\.js">')
+
+
+def page_frame(page: bytes) -> str | None:
+    """The digest of a page's frame, all of it but what its ``<main>`` holds: the client refreshes
+    a page in place when the new page's frame is the shown one's, as then only ``<main>`` changed.
+    None (reload the page whole) for a page without one ``<main>`` (or that the whole page was not
+    read into), or with another script than display.js: the search page's script writes into
+    ``<main>``, and a script in fetched HTML never runs."""
+    opening, closing = _MAIN.search(page), page.rfind(b"</main>")
+    if opening is None or closing < opening.end() or page.count(b"<main") != 1:
+        return None
+    if not all(_SWAPPABLE_SCRIPT.fullmatch(tag) for tag in _SCRIPT.findall(page)):
+        return None
+    return hashlib.blake2b(page[:opening.end()] + b"\0" + page[closing:], digest_size=8).hexdigest()
 
 
 class PreviewApplication(web.Application):

@@ -29,10 +29,10 @@ CELL = ("[...document.querySelectorAll('table[data-table=\"05\"] tbody tr')]"
 
 class Server:
     def __init__(self, content: Path, *args: str, startup_timeout: float = 60, started=None,
-                 env: dict[str, str] | None = None):
-        self.process = subprocess.Popen(
+                 env: dict[str, str] | None = None, cwd: Path | None = None):
+        self.process = subprocess.Popen(       # (cwd: benchmarks/serve.py runs another checkout's code)
             [sys.executable, "-m", "site_builder.cli", "serve", str(content), "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8",
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", cwd=cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
         if started:              # (benchmarks/serve.py: starts sampling the server's memory)
             started(self.process)
@@ -64,10 +64,10 @@ class Server:
             time.sleep(0.05)
         raise AssertionError(f"{text!r} not printed:\n" + "".join(self.lines))
 
-    def stop(self) -> int:
+    def stop(self, timeout: float = 15) -> int:
         self.process.send_signal(signal.SIGINT)      # Ctrl-C
         try:
-            return self.process.wait(timeout=15)
+            return self.process.wait(timeout=timeout)
         finally:
             if self.process.poll() is None:
                 self.process.kill()
@@ -87,10 +87,20 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+# A save refreshes the open page in place (the client marks each time: site-builder:swapped) or
+# reloads it (the window's variables go): either way, refreshed since before_save.
+SWAPS = "performance.getEntriesByName('site-builder:swapped').length"
+REFRESHED = f"(!window.__beforeSave || {SWAPS} >= window.__beforeSave)"
+
+
+def before_save(page) -> None:
+    page.evaluate(f"window.__beforeSave = {SWAPS} + 1")
+
+
 def wait_for_reload(page, check: str, timeout: float = 10000) -> None:
-    """The page reloaded by itself (the marker set before the save is gone) and ``check`` holds."""
-    page.wait_for_function(f"!window.__beforeSave && ({check})", timeout=timeout)
-    page.evaluate("window.__beforeSave = true")
+    """The page refreshed by itself (in place, or reloaded) since before_save and ``check`` holds."""
+    page.wait_for_function(f"{REFRESHED} && ({check})", timeout=timeout)
+    before_save(page)
 
 
 def test_save_reloads_overlay_on_error_and_ctrl_c_cleans_up(browser, content_copy, server):
@@ -100,7 +110,7 @@ def test_save_reloads_overlay_on_error_and_ctrl_c_cleans_up(browser, content_cop
     assert "/portal/" in page.url
     assert page.evaluate(CELL) == "69.62"
     page.wait_for_function("window.LiveReload !== undefined")   # the client is connected
-    page.evaluate("window.__beforeSave = true")
+    before_save(page)
 
     edit(csv, ROW.format("69.62"), ROW.format("69.63"))
     wait_for_reload(page, f"{CELL} === '69.63'")
@@ -153,6 +163,52 @@ def test_save_reloads_overlay_on_error_and_ctrl_c_cleans_up(browser, content_cop
     assert server.folder.is_dir()
     assert server.stop() == 0
     assert not server.folder.exists()                          # temporary files removed
+
+
+MAIN = "document.querySelector('main').outerHTML"
+
+
+def test_a_save_inside_main_is_swapped_in_place_and_one_outside_reloads(browser, content_copy, server):
+    """A save that changes only the page's <main> is patched into the open page: no reload, the
+    clerk stays where they were scrolled to, and the page is what a fresh load shows. One that
+    changes the rest (the disclosure's title: the page's metadata) reloads it."""
+    url = f"{server.url}fenyang-ybj/2024/final-accounts/index.html"
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(url)
+    page.wait_for_function("window.LiveReload !== undefined")
+    page.locator("table[data-table='05']").scroll_into_view_if_needed()
+    scrolled = page.evaluate("window.scrollY")
+    assert scrolled > 1000
+    page.evaluate("window.__kept = 'this page'")             # gone if the page is reloaded
+    before_save(page)
+
+    edit(content_copy / FENYANG / "tables/05.csv", ROW.format("69.62"), ROW.format("69.63"))
+    wait_for_reload(page, f"{CELL} === '69.63'")
+    assert page.evaluate("window.__kept") == "this page" and page.evaluate(SWAPS) == 1
+    assert page.evaluate("window.scrollY") == scrolled
+    fresh = browser.new_page()
+    fresh.goto(url)
+    assert page.evaluate(MAIN) == fresh.evaluate(MAIN)     # node for node what the new page holds
+    fresh.close()
+
+    edit(content_copy / FENYANG / "document.yaml", "title: 汾阳市医疗保障局2024年度部门决算公开",
+         "title: 汾阳市医疗保障局2024年度部门决算公开（更正）")
+    wait_for_reload(page, "document.body.innerText.includes('（更正）')")
+    assert page.evaluate("window.__kept") is None            # reloaded whole
+    page.close()
+
+
+def test_a_page_is_swapped_in_place_only_when_its_frame_is_the_same(example_out):
+    """page_frame: the digest of all but <main>; none for a page whose script writes into <main>."""
+    from site_builder.serve import page_frame
+
+    page = (example_out / "fenyang-ybj/2024/final-accounts/index.html").read_bytes()
+    frame = page_frame(page)
+    assert frame and page_frame(page.replace(b"69.62", b"69.63")) == frame
+    assert page_frame(page.replace(b"<title>", b"<title>X")) not in (None, frame)
+    assert page_frame(page.replace(b"</main>", b"")) is None
+    assert page_frame(page.replace(b"</head>", b"<script>document.body.remove()</script></head>")) is None
+    assert page_frame((example_out / "search/index.html").read_bytes()) is None     # search.js fills <main>
 
 
 def test_binding_elsewhere_warns_and_bad_content_does_not_kill_the_server(content_copy, browser):

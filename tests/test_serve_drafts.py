@@ -12,7 +12,7 @@ import lxml.html
 
 from site_builder.build import build
 from site_builder.serve import Preview
-from test_serve import FENYANG, Server, edit, wait_for_reload
+from test_serve import FENYANG, Server, before_save, edit, wait_for_reload
 
 PAGE = FENYANG.removeprefix("departments/")           # its folder in the output
 
@@ -36,7 +36,7 @@ def test_a_save_that_brings_an_error_to_a_draft_shows_it_first_and_marked(browse
         items = page.evaluate(NOTICE_ITEMS)
         assert len(items) == 2 and not any(cls for cls, _ in items)        # nothing to compare with yet
         page.locator("table[data-table='05']").scroll_into_view_if_needed()    # where the clerk is typing
-        page.evaluate("window.__beforeSave = true")
+        before_save(page)
 
         edit(csv, *DUPLICATE)                                # the save: two new errors on line 13
         wait_for_reload(page, "document.getElementById('site-builder-draft-changes') !== null")

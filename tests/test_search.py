@@ -19,7 +19,7 @@ import lxml.html
 import pytest
 
 from conftest import AXE, EXAMPLE, REPO, serve
-from search_truth import fragment_urls, indexed_text, indexed_texts, ranking_cases, truth
+from search_truth import fragment_urls, indexed_text, indexed_texts, ranking_cases, section_cases, truth
 from synthetic import generate  # tests/synthetic.py: made-up data
 from site_builder.build import build
 from site_builder.search_bundle import (SIGNATURE, PREFIX_LENGTH, CborError, cbor_decode, cbor_encode, read_metadata,
@@ -69,18 +69,29 @@ def test_every_page_containing_the_term_is_found_exact_first(browser, example_ou
     page.close()
 
 
-def test_fragments_keep_the_excerpt_text_but_no_anchors(example_out):
-    """site_builder.search_bundle.drop_anchors: each page's fragment (fetched for its excerpt) has no
-    anchors (the search page shows no sub-results) and keeps what the excerpt and result need."""
-    fragments = sorted((example_out / "pagefind").rglob("fragment/*.pf_fragment"))
-    assert len(fragments) == 3
-    for fragment in fragments:
-        data = gzip.decompress(fragment.read_bytes()).decode("utf-8")
-        assert data.startswith("pagefind_dcd")
-        record = json.loads(data.removeprefix("pagefind_dcd"))
-        assert record["anchors"] == []
-        assert record["content"] and record["word_count"] > 1000
-        assert record["meta"]["title"] and record["filters"]["department"]
+def test_fragments_keep_the_excerpt_text_and_only_heading_anchors(example_out, raw_bundle):
+    """site_builder.search_bundle.drop_anchors: each page's fragment (fetched for its excerpt) keeps
+    the anchors pagefind.js makes sub-results of, its headings with an id (the tables', the forms',
+    the prose's: a result opens there), and drops the others (sections, captions, glossary entries),
+    which pagefind.js ignores."""
+    def anchors(bundle):
+        found = {}
+        for fragment in sorted(bundle.rglob("fragment/*.pf_fragment")):
+            data = gzip.decompress(fragment.read_bytes()).decode("utf-8")
+            assert data.startswith("pagefind_dcd")
+            record = json.loads(data.removeprefix("pagefind_dcd"))
+            assert record["content"] and record["word_count"] > 1000
+            assert record["meta"]["title"] and record["filters"]["department"]
+            found[record["url"]] = record["anchors"]
+        return found
+    kept, raw = anchors(example_out / "pagefind"), anchors(raw_bundle)
+    assert len(kept) == 3 and kept.keys() == raw.keys()
+    for url, listed in kept.items():
+        assert listed == [a for a in raw[url] if re.fullmatch(r"h[1-6]", a["element"]) and a["text"].strip()]
+        assert {a["element"] for a in raw[url]} - {a["element"] for a in listed} >= {"section", "caption"}
+    ids = {a["id"]: a["text"] for a in kept["/fenyang-ybj/2024/final-accounts/"]}
+    assert ids["table-09-h"] == "九、财政拨款“三公”经费支出决算表"
+    assert ids["part-3-s12"] == "九、财政拨款“三公”经费支出决算情况说明"       # a heading of the prose
 
 
 def test_captions_left_out_of_the_index_repeat_indexed_text(example_out):
@@ -287,6 +298,27 @@ def test_ranking_on_the_example(browser, example_out, served):
     assert len(wrong) <= 1, wrong
     named = {"三公经费", "“三公”经费", "医疗救助", "政府采购", "绩效自评 得分", "汾阳 医保 决算"}
     assert not named & {query for query, _ in wrong}, wrong
+
+
+def test_the_first_result_opens_at_its_section(browser, served):
+    """Where it matters (``section`` in search-ranking.yaml), the first result links to the heading
+    of the section where the query is the subject (三公经费 → the 三公 table, not the page's top),
+    says so (位置：…), and following it scrolls the page there."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    for query, first, headings in section_cases():
+        search_ui(page, served, query)
+        link = page.locator("#search-results li h3 a").first
+        path, _, anchor = link.get_attribute("href").partition("#")
+        assert path.endswith(first) and anchor, (query, path, anchor)
+        shown = page.locator("#search-results li").first.locator(".result-section").inner_text()
+        with page.expect_navigation():
+            link.click()
+        target = page.locator(f"[id='{anchor}']")
+        assert target.count() == 1 and target.inner_text().strip() in headings, (query, anchor)
+        assert shown == f"位置：{target.inner_text().strip()}"
+        top = target.evaluate("e => e.getBoundingClientRect().top")
+        assert -2 <= top < 800, (query, anchor, top)                # the page opened there (sub-pixel)
+    page.close()
 
 
 def test_ranking_on_a_synthetic_portal(browser, synthetic_site):

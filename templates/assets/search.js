@@ -170,11 +170,42 @@ function setExcerpt(target, excerpt) {
   });
 }
 
-function resultItem(data) {
+/** The section a result opens at, of Pagefind's sub-results (the page cut at its headings, each
+ * with the query's words found there and their weights: a heading's own words weigh its level,
+ * 2 to 6, prose 1): the section whose heading names most of the query's parts as written (三公经费
+ * in “九、财政拨款“三公”经费支出决算表”: quotes do not count), then the one with most distinct
+ * words in its heading, then most distinct words, then the highest sum of Pagefind's scores; ties
+ * go to the earlier section. null when that is the top of the page (before the first heading,
+ * where the title and headline figures are) or the page has no headings. */
+export function bestSection(data, parts = []) {
+  const words = (data.raw_content || "").split("\u200B");
+  const folded = parts.map(foldTerm).filter(Boolean);
+  const key = (sub) => {
+    const at = sub.weighted_locations || [];
+    const distinct = (list) => new Set(list.map((l) => (words[l.location] || "").trim())).size;
+    const title = foldTerm(sub.title || "");
+    return [folded.filter((part) => title.includes(part)).length, distinct(at.filter((l) => l.weight >= 2)),
+      distinct(at), at.reduce((sum, l) => sum + (l.balanced_score || 0), 0)];
+  };
+  let best = null;
+  let bestKey = null;
+  for (const sub of data.sub_results || []) {
+    const k = key(sub);
+    const differs = bestKey ? k.findIndex((v, i) => v !== bestKey[i]) : 0;
+    if (differs >= 0 && (!bestKey || k[differs] > bestKey[differs])) {
+      best = sub;
+      bestKey = k;
+    }
+  }
+  return best && best.anchor ? best : null;
+}
+
+function resultItem(data, parts) {
   const item = document.createElement("li");
   const heading = document.createElement("h3");
   const link = document.createElement("a");
-  link.href = data.url;
+  const section = bestSection(data, parts);
+  link.href = section ? section.url : data.url;
   link.textContent = data.meta.title || data.url;
   heading.append(link);
   const meta = document.createElement("p");
@@ -183,15 +214,24 @@ function resultItem(data) {
   const facts = [filters.department, filters.year && `${filters.year}年度`, filters.kind, data.meta.figure]
     .flat().filter(Boolean);
   meta.textContent = facts.join(" · ");
+  item.append(heading, meta);
+  if (section) {
+    // where the link opens, said in words: the reader sees why this page, before following it
+    const where = document.createElement("p");
+    where.className = "result-section";
+    where.textContent = `位置：${section.title}`;
+    item.append(where);
+  }
   const excerpt = document.createElement("p");
   excerpt.className = "excerpt";
-  setExcerpt(excerpt, data.excerpt || "");
-  item.append(heading, meta, excerpt);
+  setExcerpt(excerpt, (section ? section.excerpt : data.excerpt) || "");
+  item.append(excerpt);
   return item;
 }
 
-/** A section of results, ``initial`` shown at once and PAGE_SIZE more per click of its button. */
-function section(id, title, results, initial = PAGE_SIZE) {
+/** A section of results, ``initial`` shown at once and PAGE_SIZE more per click of its button; ``parts``:
+ * the query's parts, for the section each result opens at (bestSection). */
+function section(id, title, results, parts, initial = PAGE_SIZE) {
   const box = document.createElement("section");
   box.setAttribute("aria-labelledby", id);
   const heading = document.createElement("h2");
@@ -207,7 +247,7 @@ function section(id, title, results, initial = PAGE_SIZE) {
     more.disabled = true;
     const batch = await Promise.all(results.slice(shown, shown + count).map((r) => r.data()));
     const first = shown;
-    batch.forEach((data) => list.append(resultItem(data)));
+    batch.forEach((data) => list.append(resultItem(data, parts)));
     shown += batch.length;
     more.disabled = false;
     more.hidden = shown >= results.length;
@@ -321,11 +361,12 @@ async function runSearch() {
     statusLine.textContent = `找到 ${total} 份包含${quoted(query)}的公开文件${scopeText}。`;
   }
   const sections = [];
-  if (ranked && allResults.length) sections.push(section("results-all", `包含全部词语的页面（${allResults.length}）`, allResults));
+  const named = term.split(/[\s\p{P}]+/u).filter(Boolean);   // (the parts, also of a quoted query)
+  if (ranked && allResults.length) sections.push(section("results-all", `包含全部词语的页面（${allResults.length}）`, allResults, named));
   if (otherResults.length) {
     // pages with only some of the words are fetched when there is room, or when asked for
     const title = ranked ? `只包含其中部分词语的页面（${otherResults.length}）` : `搜索结果（${otherResults.length}）`;
-    sections.push(section("results-other", title, otherResults, Math.max(PAGE_SIZE - allResults.length, 0)));
+    sections.push(section("results-other", title, otherResults, named, Math.max(PAGE_SIZE - allResults.length, 0)));
   }
   resultsBox.append(...sections.map((p) => p.box));
   await Promise.all(sections.map((p) => p.ready));

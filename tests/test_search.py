@@ -187,7 +187,7 @@ def test_header_box_keyboard_and_shareable_url(browser, served):
     first.focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert re.search(r"/portal/[a-z-]+/\d{4}/[a-z-]+/$", page.url)          # a result link opens its page
+    assert re.search(r"/portal/[a-z-]+/\d{4}/[a-z-]+/(#[\w-]+)?$", page.url)  # a result link opens its page (at a section)
     assert "三公" in page.locator("main").inner_text()
     page.go_back()
     page.wait_for_selector("#search-results[data-ready]")
@@ -289,15 +289,15 @@ def first_results(page, base: str, cases: list[tuple[str, str]]) -> list[tuple[s
 
 
 def test_ranking_on_the_example(browser, example_out, served):
-    """The right document first for 23 of the 24 citizen queries (15 on 474fa99, where the exact
-    phrase grouped pages and Pagefind scored them all alike); every query the issue names among them."""
+    """The right document first for every one of the 30 citizen queries (28 on 91ede0d: 自评得分 put
+    the 决算, whose forms each have a 自评得分, before the self-evaluation report whose headline figure
+    it is; 上年结转 the 决算 before the 预算 that defines it; 15 of the first 24 on 474fa99), the
+    queries the issue names and the glossary terms among them."""
     page = browser.new_page()
     found = first_results(page, served, ranking_cases(example_out, "example"))
     page.close()
     wrong = [(query, got) for query, first, got in found if got != first]
-    assert len(wrong) <= 1, wrong
-    named = {"三公经费", "“三公”经费", "医疗救助", "政府采购", "绩效自评 得分", "汾阳 医保 决算"}
-    assert not named & {query for query, _ in wrong}, wrong
+    assert len(found) == 30 and not wrong, wrong
 
 
 def test_the_first_result_opens_at_its_section(browser, served):
@@ -323,15 +323,16 @@ def test_the_first_result_opens_at_its_section(browser, served):
 
 def test_ranking_on_a_synthetic_portal(browser, synthetic_site):
     """A department's name and a subject (“白河县（合成42）教育局 三公经费”) or a made-up project:
-    half of the queries get the department's right document first (5 of 24 on 474fa99), and every
-    one of them a document of that department."""
+    23 of the 24 queries get the department's right document first (13 on 91ede0d, where the
+    name, in every caption of the 决算 and the 预算, outweighed the subject; 5 on 474fa99), and
+    every one of them a document of that department."""
     cases = ranking_cases(synthetic_site, "synthetic")
     page = browser.new_page()
     with serve(synthetic_site) as base:
         found = first_results(page, base, cases)
     page.close()
     right = sum(got == first for _, first, got in found)
-    assert right >= len(found) / 2, found
+    assert right >= len(found) - 2, found
     assert all(got.split("/")[0] == first.split("/")[0] for query, first, got in found if "项目" not in query), found
 
 

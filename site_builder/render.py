@@ -8,6 +8,7 @@ template can extend a built-in one with the ``default/`` prefix
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import threading
 from pathlib import Path
@@ -199,6 +200,29 @@ def link_terms(parts: list[dict[str, Any]], explanation: Markup, doc: Document, 
     return explanation
 
 
+_PROSE_HEADING = re.compile(r"<(h[2-6])>")
+
+
+def anchor_headings(parts: list[dict[str, Any]], explanation: Markup) -> Markup:
+    """Give each heading of the page's prose (the overview, the 情况说明, markdown parts) an id,
+    ``<part id>-s<n>`` in page order within its part: the search index links a result to the
+    heading whose section holds the query's words (Pagefind's sub-results need an id;
+    docs/search.md), and a reader can link to it. Numbered within the part, so the ids of one
+    part stay put when another's prose changes. Headings with an id (a 名词解释 entry) keep it.
+    Returns the explanation (the other blocks get their ``html`` changed)."""
+    for part in parts:
+        ids = (f'{part["id"]}-s{n}' for n in itertools.count(1))
+
+        def number(match: re.Match, ids=ids) -> str:
+            return f'<{match.group(1)} id="{next(ids)}">'
+        for block in part["blocks"]:
+            if block["type"] in ("overview", "markdown"):
+                block["html"] = Markup(_PROSE_HEADING.sub(number, block["html"]))
+            elif block["type"] == "explanation":
+                explanation = Markup(_PROSE_HEADING.sub(number, explanation))
+    return explanation
+
+
 def own_terms(parts: list[dict[str, Any]], doc: Document, glossary: Glossary,
               policy: ProsePolicy = DEFAULT_POLICY) -> dict[str, tuple[str, str]]:
     """The terms the page's 名词解释 part (the document's glossary.md) defines: term id → the
@@ -362,6 +386,7 @@ class Renderer:
         explanation = render_markdown(prose.explanation(), self.policy)
         parts = page_parts(doc, prose, self.policy)
         explanation = link_terms(parts, explanation, doc, self.glossary, "../" * doc.url.count("/"), self.policy)
+        explanation = anchor_headings(parts, explanation)
         return self._render(
             "document.html", f"{doc.url}index.html",
             doc=doc, dept=doc.department,

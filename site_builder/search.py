@@ -10,7 +10,8 @@ query differently and loses most of them (Pagefind issue #1237). See docs/search
 
 What is indexed is set by the templates: ``data-pagefind-body`` on the disclosure's content,
 filters (department, year, kind, region) and metadata (title, headline figure) in ``<meta>``
-tags of the page head. After each run, the fragments lose their anchors, the pages are numbered
+tags of the page head. After each run, the fragments keep only their headings' anchors (a
+result opens at its section), the pages are numbered
 in the order of their URLs (Pagefind numbers them as the file system lists them: another folder
 gave other bytes), the fragments get short sequential names, and the metadata is recompressed
 (search_bundle: drop_anchors, canonical_page_order, shorten_fragment_names, recompress_metadata):
@@ -114,7 +115,7 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
     ``groups`` (top-level folder, pages) hold more than ``shard_size`` pages, one bundle per shard
     (``pagefind/`` and ``pagefind/shard-N/``) listed in ``pagefind/shards.json`` for the search
     page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards.
-    ``compact``: drop the fragments' anchors, number the pages in the order of their URLs (the
+    ``compact``: keep only the fragments' heading anchors, number the pages in the order of their URLs (the
     same bytes from any folder), rename the fragments short and recompress (fewer bytes per
     query): about 12 + 13 ms of CPU a page (docs/search.md). The preview server leaves it out,
     to have its index sooner."""

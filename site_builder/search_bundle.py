@@ -2,8 +2,8 @@
 reader's queries.
 
 After each Pagefind run (``search.index_site`` with ``compact``), four rewrites of what
-Pagefind 1.6.0 wrote. The fragments (one per page, fetched for its excerpt) lose their anchors,
-which the search page never shows (``drop_anchors``); the pages are numbered in the order of
+Pagefind 1.6.0 wrote. The fragments (one per page, fetched for its excerpt) keep only the
+anchors pagefind.js makes sub-results of, the headings a result opens at (``drop_anchors``); the pages are numbered in the order of
 their URLs, not in the order the file system listed their files, so that the same pages give
 the same bytes wherever they are built (``canonical_page_order``); the fragments get short
 sequential names, which compress where Pagefind's random ones do not (``shorten_fragment_names``);
@@ -42,15 +42,17 @@ SIGNATURE = b"pagefind_dcd"   # what Pagefind puts first in a fragment (JSON) an
 
 
 def drop_anchors(bundle: Path) -> None:
-    """Empty the ``anchors`` list of every fragment (the per-page file a result's excerpt comes from).
+    """Keep, in every fragment (the per-page file a result's excerpt comes from), only the anchors
+    pagefind.js makes sub-results of: headings (``h1``–``h6``) with an ``id`` and some text.
 
     Pagefind records every element with an ``id`` inside ``data-pagefind-body`` as an anchor, with
-    its text, for sub-results (links to a heading within the page). A disclosure page has dozens
-    of ids (table of contents targets, ``aria-labelledby`` references), the search page shows no
-    sub-results, and the anchors were 6-7% of a fragment's gzip bytes: each result's excerpt costs
-    that much less. Only ``anchors`` changes: the content, word count, filters and metadata are
-    kept as Pagefind wrote them, and pagefind.js reads an empty list as a page without headings.
-    The file keeps its name (a hash of what Pagefind wrote), so a cached copy stays consistent."""
+    its text. pagefind.js turns the headings among them into sub-results (``page#id``: the part of
+    the page from that heading to the next), which the search page links a result to, so that it
+    opens at the section where the query's words are; it ignores the others (the ``<section>``
+    elements around the headings, table captions, the glossary's entries), which were most of the
+    anchors' bytes. Only ``anchors`` changes: the content, word count, filters and metadata are
+    kept as Pagefind wrote them. The file keeps its name (a hash of what Pagefind wrote), so a
+    cached copy stays consistent. (Named when it dropped every anchor: docs/search.md.)"""
     from concurrent.futures import ThreadPoolExecutor   # (here: with logging, a cost of every command's start; docs/performance.md#start-cost)
 
     fragments = list(bundle.glob("fragment/*.pf_fragment"))
@@ -60,15 +62,28 @@ def drop_anchors(bundle: Path) -> None:
             pass
 
 
+_HEADING = re.compile(r"h[1-6]", re.IGNORECASE)
+
+
+def sub_result_anchor(anchor: dict) -> bool:
+    """Is this one of the anchors pagefind.js 1.6.0 makes a sub-result of (``calculate_sub_results``:
+    a heading with text, or an anchor with a title)? Only those are kept."""
+    def has_text(key: str) -> bool:
+        return bool(str(anchor.get(key) or "").strip())
+    return has_text("title") or (bool(_HEADING.fullmatch(str(anchor.get("element", "")))) and has_text("text"))
+
+
 def _drop_fragment_anchors(fragment: Path) -> None:
     data = gzip.decompress(fragment.read_bytes())
     if not data.startswith(SIGNATURE):
         raise BundleError(None, f"无法识别的搜索索引文件：{fragment.name}",
                           f"检查 Pagefind 的版本（应为 {KNOWN_VERSION}）")
     record = json.loads(data[len(SIGNATURE):])
-    if not record.get("anchors"):
+    anchors = record.get("anchors") or []
+    kept = [anchor for anchor in anchors if sub_result_anchor(anchor)]
+    if len(kept) == len(anchors):
         return
-    record["anchors"] = []
+    record["anchors"] = kept
     body = SIGNATURE + compact_json(record).encode("utf-8")
     # level 9: smaller than zlib's default 6 on these files, for some CPU a page (measured:
     # docs/performance.md#fragment-level)

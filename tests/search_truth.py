@@ -88,3 +88,13 @@ def ranking_cases(out: Path, portal: str) -> list[tuple[str, str]]:
                 continue
             found.append((case["query"].format(department=department, project=project), url))
     return found
+
+
+def section_cases() -> list[tuple[str, str, list[str]]]:
+    """(query, document path, the headings any of which the first result must open at) for the
+    example's queries in tests/fixtures/search-ranking.yaml that name a ``section``."""
+    import yaml
+
+    cases = yaml.safe_load(RANKING.read_text(encoding="utf-8"))["example"]
+    return [(case["query"], case["first"], [case["section"]] if isinstance(case["section"], str) else case["section"])
+            for case in cases if "section" in case]

@@ -239,3 +239,26 @@ def test_own_definitions_reads_the_entries_of_a_glossary_md():
         ("p", "doc-term-fiscal-income"), ("p", "doc-term-balance"), ("li", "doc-term-three"), ("li", "doc-term-budget"),
         ("h3", "doc-term-fund"), ("p", "doc-term-basic")]
     assert not page.cssselect("script")
+
+
+def test_an_entry_marks_the_term_it_defines_for_the_search_index():
+    """The term an entry of a disclosure's 名词解释 defines is its <dfn>, weighed by the search
+    index above prose (docs/search.md, "Ranking"); its numbering, a bracket after it and its
+    definition stay outside; an entry whose term is in other markup, or is the whole heading, is
+    left as it is. The page shows the same words."""
+    from site_builder.glossary import TERM_WEIGHT, own_definitions
+    from site_builder.render import render_markdown
+
+    glossary = Glossary([Term("income", "财政拨款收入", "定义"), Term("three", "“三公”经费", "定义", aliases=("三公经费",)),
+                         Term("budget", "一般公共预算", "定义"), Term("fund", "财政专户管理资金", "定义"),
+                         Term("balance", "使用非财政拨款结余", "定义")])
+    text = ("一、财政拨款收入：指甲。\n\n- **三公经费**，指丁。\n- 一般公共预算是指戊。\n\n"
+            "### 六、财政专户管理资金\n\n专指己。\n\n三、使用非财政拨款结余（含专用结余）：指丙。")
+    marked, _ = own_definitions(render_markdown(text), glossary)
+    page = lxml.html.fragment_fromstring(marked, create_parent="div")
+    terms = [(e.getparent().get("id"), e.text_content(), e.get("data-pagefind-weight")) for e in page.cssselect("dfn")]
+    assert terms == [("doc-term-income", "财政拨款收入", str(TERM_WEIGHT)), ("doc-term-budget", "一般公共预算", str(TERM_WEIGHT)),
+                     ("doc-term-balance", "使用非财政拨款结余", str(TERM_WEIGHT))]
+    assert page.cssselect("#doc-term-income")[0].text_content() == "一、财政拨款收入：指甲。"
+    assert page.cssselect("#doc-term-balance")[0].text_content() == "三、使用非财政拨款结余（含专用结余）：指丙。"
+    assert 1 < TERM_WEIGHT < 5           # above prose; below a heading's weight (docs/search.md)

@@ -6,10 +6,13 @@
 // Ranking (docs/search.md, "Ranking"): an unquoted query is searched as words, by Pagefind's
 // relevance (weights: headings, the title, headline figures; see the templates'
 // data-pagefind-weight). Pages that contain every word of the query come first, labelled so, then
-// the pages that contain only some of them (Pagefind drops a word no page has). Within each group a
-// page that has a part of the query as written (the exact phrase, one search per part) is
-// raised. Quotation marks a reader pastes (“三公”经费) are not part of the words. The query and
-// filters live in the URL (?q=…&department=…), so a search can be shared and the back button works.
+// the pages that contain only some of them (Pagefind drops a word no page has). Within each group
+// the pages with more of the query's parts as written (the exact phrase, one search per part) come
+// first, then by relevance; the first results, whose fragments are fetched for their excerpts, are
+// then put subject first (subjectOf: the query in a title, heading, headline figure or glossary
+// term), and each links to the section where the query's words are (bestSection). Quotation marks a
+// reader pastes (“三公”经费) are not part of the words. The query and filters live in the URL
+// (?q=…&department=…), so a search can be shared and the back button works.
 
 const siteRoot = new URL("../", import.meta.url);
 const PAGE_SIZE = 5;  // results whose excerpts are fetched at a time (each is one ~16 KB index fragment)
@@ -32,10 +35,8 @@ export function normalizeQuery(text) {
 
 /** Quotation marks of Chinese text (“三公”经费): not words, and the page may write the term without them. */
 const QUOTES = /[“”‘’「」『』]/g;
-// an exact part raises a page's score by this share, and Pagefind's term frequency counts half
-// (measured on the ranking test set: docs/search.md, "Ranking")
+// Pagefind's term frequency counts half (measured on the ranking test set: docs/search.md, "Ranking")
 const RANKING = { termFrequency: 0.5 };
-const EXACT_BOOST = 0.3;
 
 /** The query in the status line, inside our own quotation marks: its own become the inner kind (‘’). */
 function quoted(query) {
@@ -170,11 +171,80 @@ function setExcerpt(target, excerpt) {
   });
 }
 
-function resultItem(data) {
+/** The section a result opens at, of Pagefind's sub-results (the page cut at its headings, each
+ * with the query's words found there and their weights: a heading's own words weigh its level,
+ * 2 to 6, a glossary entry's term 1.5, prose 1): the section whose heading names most of the
+ * query's parts as written (三公经费 in “九、财政拨款“三公”经费支出决算表”: quotes do not count), then
+ * the one with most distinct words weighed above 1, then most distinct words, then the highest sum
+ * of Pagefind's scores; ties
+ * go to the earlier section. null when that is the top of the page (before the first heading,
+ * where the title and headline figures are) or the page has no headings. */
+export function bestSection(data, parts = []) {
+  const words = (data.raw_content || "").split("\u200B");
+  const folded = parts.map(foldTerm).filter(Boolean);
+  const key = (sub) => {
+    const at = sub.weighted_locations || [];
+    const distinct = (list) => new Set(list.map((l) => (words[l.location] || "").trim())).size;
+    const title = foldTerm(sub.title || "");
+    return [folded.filter((part) => title.includes(part)).length, distinct(at.filter((l) => l.weight > 1)),
+      distinct(at), at.reduce((sum, l) => sum + (l.balanced_score || 0), 0)];
+  };
+  let best = null;
+  let bestKey = null;
+  for (const sub of data.sub_results || []) {
+    const k = key(sub);
+    const differs = bestKey ? k.findIndex((v, i) => v !== bestKey[i]) : 0;
+    if (differs >= 0 && (!bestKey || k[differs] > bestKey[differs])) {
+      best = sub;
+      bestKey = k;
+    }
+  }
+  return best && best.anchor ? best : null;
+}
+
+/** The page's weighted words in page order (headings, the title, the headline figures, a
+ * 名词解释 entry's term: the places where Pagefind weighs a word above 1) that match the query, run
+ * together where only quotation marks or spaces part them (“三公”经费 → 三公经费) and cut (|) elsewhere. */
+function weightedText(data) {
+  const words = (data.raw_content || "").split("\u200B");
+  const places = [...new Set((data.weighted_locations || []).filter((l) => l.weight > 1).map((l) => l.location))]
+    .sort((a, b) => a - b);
+  let text = "";
+  let last = -1;
+  for (const at of places) {
+    if (last < 0 || words.slice(last + 1, at).some((word) => foldTerm(word))) text += "|";
+    text += foldTerm(words[at] || "");
+    last = at;
+  }
+  return text;
+}
+
+/** How much the page names the query as its subject, as against a passing mention: in its title,
+ * in a heading (a table's, a section's, a form's project name) or where a word weighs above prose
+ * (a headline figure, a glossary entry's term). [the query's parts named there, the places naming
+ * one] (the 决算 with a 三公 table, its 说明 and two sub-sections before the 预算 with a table and
+ * one 说明). Titles and headings are read as written (Pagefind's words may part a name differently
+ * there: 医疗保障局部门 is 医疗 保障 局部 门). */
+export function subjectOf(data, parts) {
+  const places = [data.meta?.title, ...(data.sub_results || []).map((sub) => sub.title), ...weightedText(data).split("|")]
+    .map((text) => foldTerm(text || "")).filter(Boolean);
+  const folded = parts.map(foldTerm).filter(Boolean);
+  const named = folded.filter((part) => places.some((place) => place.includes(part)));
+  return [named.length, places.filter((place) => folded.some((part) => place.includes(part))).length];
+}
+
+/** For sorting lists compared item by item, larger first: negative when ``a`` comes first. */
+function largerFirst(a, b) {
+  const at = a.findIndex((value, i) => value !== b[i]);
+  return at < 0 ? 0 : b[at] - a[at];
+}
+
+function resultItem(data, parts) {
   const item = document.createElement("li");
   const heading = document.createElement("h3");
   const link = document.createElement("a");
-  link.href = data.url;
+  const section = bestSection(data, parts);
+  link.href = section ? section.url : data.url;
   link.textContent = data.meta.title || data.url;
   heading.append(link);
   const meta = document.createElement("p");
@@ -183,15 +253,26 @@ function resultItem(data) {
   const facts = [filters.department, filters.year && `${filters.year}年度`, filters.kind, data.meta.figure]
     .flat().filter(Boolean);
   meta.textContent = facts.join(" · ");
+  item.append(heading, meta);
+  if (section) {
+    // where the link opens, said in words: the reader sees why this page, before following it
+    const where = document.createElement("p");
+    where.className = "result-section";
+    where.textContent = `位置：${section.title}`;
+    item.append(where);
+  }
   const excerpt = document.createElement("p");
   excerpt.className = "excerpt";
-  setExcerpt(excerpt, data.excerpt || "");
-  item.append(heading, meta, excerpt);
+  setExcerpt(excerpt, (section ? section.excerpt : data.excerpt) || "");
+  item.append(excerpt);
   return item;
 }
 
-/** A section of results, ``initial`` shown at once and PAGE_SIZE more per click of its button. */
-function section(id, title, results, initial = PAGE_SIZE) {
+/** A section of results, ``initial`` shown at once and PAGE_SIZE more per click of its button; ``parts``:
+ * the query's parts, for the section each result opens at (bestSection). ``subjectFirst``: the first
+ * results, whose fragments are fetched for their excerpts anyway, are put in the order of how many
+ * how much they name the query as their subject (subjectOf), by relevance where equal. */
+function section(id, title, results, parts, initial = PAGE_SIZE, subjectFirst = false) {
   const box = document.createElement("section");
   box.setAttribute("aria-labelledby", id);
   const heading = document.createElement("h2");
@@ -207,7 +288,11 @@ function section(id, title, results, initial = PAGE_SIZE) {
     more.disabled = true;
     const batch = await Promise.all(results.slice(shown, shown + count).map((r) => r.data()));
     const first = shown;
-    batch.forEach((data) => list.append(resultItem(data)));
+    if (subjectFirst && first === 0) {
+      const subject = new Map(batch.map((data) => [data, subjectOf(data, parts)]));
+      batch.sort((a, b) => largerFirst(subject.get(a), subject.get(b)));      // (stable: by relevance where equal)
+    }
+    batch.forEach((data) => list.append(resultItem(data, parts)));
     shown += batch.length;
     more.disabled = false;
     more.hidden = shown >= results.length;
@@ -246,18 +331,18 @@ function quotedTerm(part) {
   return matchingTerms(part, glossary, Infinity).some((term) => foldTerm(term.term) === foldTerm(part) && /[“”‘’「」『』"]/.test(term.term));
 }
 
-/** Split Pagefind's results into pages with every word and the others, each by relevance: Pagefind's
- * score, raised by EXACT_BOOST for each part of the query the page has as written (``exactParts``:
- * the exact search of each part). Sorted by year, each year keeps its own order (one search a year). */
+/** Split Pagefind's results into pages with every word and the others, each by relevance: first
+ * the pages with more of the query's parts as written (``exactParts``: the exact search of each
+ * part; 白河县（合成42）教育局 预算执行率: that department's pages before those of every 白河县 教育局),
+ * then by Pagefind's score. Sorted by year, each year keeps its own order (one search a year). */
 export function rankResults(results, exactParts, missing, byYear = false) {
   const exactCount = new Map();
   const looked = exactParts.filter(Boolean);   // null: a part not looked for as written (quotedTerm)
   for (const part of looked) {
     for (const r of part.results) exactCount.set(r.id, (exactCount.get(r.id) || 0) + 1);
   }
-  const share = looked.length ? 1 / looked.length : 0;
-  const score = (r) => r.score * (1 + EXACT_BOOST * share * (exactCount.get(r.id) || 0));
-  const order = byYear ? results : [...results].sort((a, b) => score(b) - score(a));
+  const exact = (r) => exactCount.get(r.id) || 0;
+  const order = byYear ? results : [...results].sort((a, b) => exact(b) - exact(a) || b.score - a.score);
   return missing ? { all: [], some: order } : { all: order, some: [] };
 }
 
@@ -321,11 +406,15 @@ async function runSearch() {
     statusLine.textContent = `找到 ${total} 份包含${quoted(query)}的公开文件${scopeText}。`;
   }
   const sections = [];
-  if (ranked && allResults.length) sections.push(section("results-all", `包含全部词语的页面（${allResults.length}）`, allResults));
+  const named = term.split(/[\s\p{P}]+/u).filter(Boolean);   // (the parts, also of a quoted query)
+  const subjectFirst = ranked && !byYear;
+  if (ranked && allResults.length) {
+    sections.push(section("results-all", `包含全部词语的页面（${allResults.length}）`, allResults, named, PAGE_SIZE, subjectFirst));
+  }
   if (otherResults.length) {
     // pages with only some of the words are fetched when there is room, or when asked for
     const title = ranked ? `只包含其中部分词语的页面（${otherResults.length}）` : `搜索结果（${otherResults.length}）`;
-    sections.push(section("results-other", title, otherResults, Math.max(PAGE_SIZE - allResults.length, 0)));
+    sections.push(section("results-other", title, otherResults, named, Math.max(PAGE_SIZE - allResults.length, 0), subjectFirst));
   }
   resultsBox.append(...sections.map((p) => p.box));
   await Promise.all(sections.map((p) => p.ready));

@@ -144,7 +144,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             with staging_folder(out) as staging:
                 job = Job(inputs.root, out, staging, inputs.config, inputs.profiles, inputs.base_url,
                           cache.departments, started_ns, allow_errors, published_release(inputs.previous_release),
-                          draft, inputs.env.model, models=not clean)
+                          draft, inputs.env.model, inputs.env.workbooks, models=not clean)
                 results = departments(job, slugs, cache, jobs, progress)
                 plan = make_plan(cache, results, out, inputs.root / "departments", inputs.config, inputs.base_url)
                 portal, portal_paths, staged = portal_stage(inputs, plan, results, staging)

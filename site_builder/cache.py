@@ -200,6 +200,7 @@ class Environment(NamedTuple):
 
     model: str
     whole: str
+    workbooks: str      # what the XLSX depends on besides the model: the rendering code, the options
 
 
 def environment(root: Path, out_dir: Path, options: dict[str, Any], started_ns: int) -> Environment:
@@ -214,10 +215,11 @@ def environment(root: Path, out_dir: Path, options: dict[str, Any], started_ns: 
     model_options = {key: value for key, value in options.items() if key == "draft"}
     package = package_digests()
     model = digest([FORMAT, __version__, model_options, scan(root, root, started_ns, skip=skip)[0], package["model"]])
-    render = [options, package["render"], scan(BUILTIN_TEMPLATES, BUILTIN_TEMPLATES, started_ns)[0]]
+    code = digest([options, os.environ.get("SOURCE_DATE_EPOCH"), package["render"]])    # (dates where content has none)
+    render = [code, scan(BUILTIN_TEMPLATES, BUILTIN_TEMPLATES, started_ns)[0]]
     if templates.is_dir():
         render.append(scan(templates, root, started_ns)[0])
-    return Environment(model, digest([model, render]))
+    return Environment(model, digest([model, render]), code)
 
 
 def package_digests() -> dict[str, str]:

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import json
 import os
@@ -131,14 +132,51 @@ def load_model(path: Path, key: str, profiles: dict[str, Profile]) -> tuple[Depa
     return dept, errors
 
 
+def workbooks_path(out: Path, slug: str) -> Path:
+    """Where the XLSX workbooks of a department's disclosures are kept (beside the models)."""
+    return cache_path(out).parent / "workbooks" / slug
+
+
+def save_workbooks(path: Path, key: str, workbooks: dict[str, bytes]) -> None:
+    """Keep a department's XLSX workbooks (by path in the site) under ``key`` (its model's key
+    and what else makes them: the rendering code, the options): the workbook is a fifth of a
+    page's rendering, and no template changes it."""
+    body = b"\n".join(workbooks.values())
+    header = json.dumps({"format": FORMAT, "key": key, "checksum": hashlib.blake2b(body).hexdigest(),
+                         "files": [[name, len(data)] for name, data in workbooks.items()]}, ensure_ascii=False)
+    with contextlib.suppress(Exception):
+        write_atomic(path, header.encode("utf-8") + b"\n" + body)
+
+
+def load_workbooks(path: Path, key: str) -> dict[str, bytes]:
+    """The workbooks kept under ``key``; none on any fault (they are made again)."""
+    try:
+        with open(path, "rb") as file:
+            header = json.loads(file.readline())
+            if header.get("format") != FORMAT or header.get("key") != key:
+                return {}
+            data = file.read()
+        if hashlib.blake2b(data).hexdigest() != header["checksum"]:
+            return {}
+        found, at = {}, 0
+        for name, size in header["files"]:
+            found[str(name)] = data[at:at + size]
+            at += size + 1
+        if at != len(data) + 1:          # (every byte accounted for: a truncated or longer file is refused)
+            return {}
+        return found
+    except Exception:        # (any fault of a cache file: the workbooks are made again)
+        return {}
+
+
 def prune_models(out: Path, slugs: set[str]) -> None:
-    """Remove the models of departments no longer in the portal."""
-    folder = models_folder(out)
-    with contextlib.suppress(OSError):
-        for name in os.listdir(folder):
-            if name not in slugs:
-                with contextlib.suppress(OSError):
-                    os.unlink(folder / name)
+    """Remove the models (and workbooks) of departments no longer in the portal."""
+    for folder in (models_folder(out), workbooks_path(out, "x").parent):
+        with contextlib.suppress(OSError):
+            for name in os.listdir(folder):
+                if name not in slugs:
+                    with contextlib.suppress(OSError):
+                        os.unlink(folder / name)
 
 
 @contextlib.contextmanager

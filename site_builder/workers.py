@@ -31,10 +31,10 @@ from .checks import CheckConfig, run_checks
 from .checks.placeholders import placeholders
 from .content import load_department
 from .errors import SiteBuilderError
-from .layout import MANIFEST
+from .layout import MANIFEST, WORKBOOK
 from .model import Department, Document, Portal
-from .modelcache import load_model, model_key, model_path, save_model
-from .pages import department_output, output_folders
+from .modelcache import load_model, load_workbooks, model_key, model_path, save_model, save_workbooks, workbooks_path
+from .pages import Page, department_output, output_folders
 from .profiles import Profile
 from .summary import brief, summarize
 from .write import stage
@@ -84,6 +84,7 @@ class Job:
     previous: Path | None = None          # the last published release (corrections are made against it)
     draft: bool = False                   # the preview: unfinished documents (【待填写】) are shown, marked
     model_environment: str = ""           # what loading and checking depend on (cache.Environment.model)
+    workbook_environment: str = ""        # what the XLSX depends on besides the model (cache.Environment.workbooks)
     models: bool = True                   # render an unchanged department from its kept model (not with --clean)
     _tools: tuple[Renderer, CheckConfig] | None = field(default=None, repr=False)
 
@@ -160,8 +161,8 @@ def build_department(slug: str) -> DepartmentResult:
         key = model_key(job.model_environment, job.root, signature)
         model = load_model(model_path(job.out, slug), key, job.profiles) if job.models and not racy else None
         dept, errors = model or load_and_check(job, folder, None if racy else key)
-        renderer = job.tools()[0]
-        pages = department_output(dept, renderer, job.out, job.previous) if not errors or job.allow_errors else []
+        pages = render_department(job, dept, None if racy else key, model is not None) \
+            if not errors or job.allow_errors else []
         summary = summarize(dept, job.config.downloads)
         entry = Entry(signature, racy, summary, "", errors, brief(summary), output_folders(summary), listing=listing)
         written = [path for path, data in pages if stage(job.out, job.staging, path, data)]
@@ -179,6 +180,21 @@ def load_and_check(job: Job, folder: str, key: str | None) -> tuple[Department, 
     if key is not None:
         save_model(model_path(job.out, dept.slug), key, dept, errors)
     return dept, errors
+
+
+def render_department(job: Job, dept: Department, key: str | None, modelled: bool) -> list[Page]:
+    """Every file of a department. Its XLSX workbooks are kept under its model's ``key`` (None:
+    not kept) and the code that makes them, and used as they are when it is rendered from its
+    kept model (``modelled``): a template changes no workbook."""
+    key = None if key is None else digest([key, job.workbook_environment])
+    path = workbooks_path(job.out, dept.slug)
+    kept = load_workbooks(path, key) if key is not None and modelled else {}
+    pages = department_output(dept, job.tools()[0], job.out, job.previous, kept)
+    if key is not None:
+        made = {name: data for name, data in pages if name.endswith("/" + WORKBOOK)}
+        if made != kept:
+            save_workbooks(path, key, made)
+    return pages
 
 
 def previous_signature(previous: Path, slug: str) -> str | None:

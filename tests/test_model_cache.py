@@ -22,14 +22,14 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLE, REPO
-from site_builder import cache, workers
+from site_builder import cache, workbook, workers
 from site_builder.build import CheckFailed, build
 from site_builder.cache import cache_path
 from site_builder.checks import CheckConfig, run_checks
 from site_builder.config import load_site_config
 from site_builder.content import department_slugs, load_department
 from site_builder.model import Portal
-from site_builder.modelcache import MODEL_MODULES, RENDER_MODULES, load_model, model_path, module_group
+from site_builder.modelcache import MODEL_MODULES, RENDER_MODULES, load_model, model_path, module_group, workbooks_path
 from site_builder.profiles import load_profiles
 from test_incremental import age, assert_same_as_clean, edit
 from test_layout import imports, modules
@@ -46,12 +46,15 @@ def portal(tmp_path) -> Path:
     return root
 
 
-def forbid_loading(monkeypatch) -> None:
-    """Fail the test if a department is loaded from its files or checked."""
+def forbid_loading(monkeypatch, workbooks: bool = True) -> None:
+    """Fail the test if a department is loaded from its files or checked, or (``workbooks``) an
+    XLSX workbook is made."""
     def refused(*args, **kwargs):
-        pytest.fail("a department was loaded or checked")
+        pytest.fail("a department was loaded or checked, or a workbook made")
     monkeypatch.setattr(workers, "load_department", refused)
     monkeypatch.setattr(workers, "run_checks", refused)
+    if workbooks:
+        monkeypatch.setattr(workbook, "document_workbook", refused)
 
 
 def add_template(portal: Path, name: str, text: str) -> None:
@@ -90,7 +93,9 @@ def test_a_template_asset_or_rendering_code_change_renders_every_page_from_the_k
                      + "\n.local { color: #000; }\n")
         result = build(portal, out, search=False, jobs=1)
         assert (result.rendered, result.modelled) == (3, 3) and result.written > 3
-        # the rendering code changed (its files' digest)
+        # the rendering code changed (its files' digest): the workbooks are made again
+        patch.undo()
+        forbid_loading(patch, workbooks=False)
         changed_digest(patch, "render")
         result = build(portal, out, search=False, jobs=1)
         assert (result.rendered, result.modelled) == (3, 3)
@@ -199,6 +204,16 @@ def test_a_damaged_foreign_or_planted_model_file_means_the_content_is_read(porta
     assert build(portal, out, search=False, jobs=1).modelled == 3
 
 
+@pytest.mark.parametrize("damage", [corrupt, flipped])
+def test_a_damaged_workbook_file_means_the_workbooks_are_made_again(portal, tmp_path, damage):
+    out = tmp_path / "out"
+    build(portal, out, search=False)
+    damage(workbooks_path(out, "fenyang-ybj"))
+    add_template(portal, "document.html", '{% extends "default/document.html" %}\n')
+    assert build(portal, out, search=False, jobs=1).modelled == 3
+    assert_same_as_clean(portal, out, tmp_path)
+
+
 def test_clean_reads_the_content_and_a_removed_department_takes_its_model_along(portal, tmp_path):
     out = tmp_path / "out"
     build(portal, out, search=False)
@@ -206,6 +221,7 @@ def test_clean_reads_the_content_and_a_removed_department_takes_its_model_along(
     shutil.rmtree(portal / "departments/gaoyi-ybj")
     build(portal, out, search=False)
     assert sorted(os.listdir(model_path(out, "x").parent)) == ["fenyang-ybj", "lvliang-ybj"]
+    assert sorted(os.listdir(workbooks_path(out, "x").parent)) == ["fenyang-ybj", "lvliang-ybj"]
     assert cache_path(out).is_file()          # (the build cache beside them stays)
 
 

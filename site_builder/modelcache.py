@@ -27,8 +27,14 @@ model environment pins them). Values derived on first use (a table's indexes and
 disclosure's sentences and 【待填写】 places) are left out: the view is the rendering code's,
 and the rest costs less to make again than to store.
 
-Sizes and costs (docs/performance.md#model-cache): ≈ 32 KB per disclosure on disk; reading
-one back takes ≈ 6 ms of CPU against ≈ 25 ms to load and check it.
+**Workbooks.** A disclosure's XLSX shows no template's work, and making it is a quarter of
+rendering a disclosure: a department's workbooks are kept too (``.output.cache/workbooks/<slug>``:
+a header with the key, a checksum and the sizes, then the bytes), under its model's key and
+the rendering code's digest, and used as they are when it is rendered from its kept model.
+
+Sizes and costs (docs/performance.md#model-cache): ≈ 32 KB of model and 21 KB of workbooks
+per disclosure on disk; reading a model back takes ≈ 6 ms of CPU against ≈ 25 ms to load and
+check the content.
 """
 
 from __future__ import annotations

@@ -122,6 +122,35 @@ def prepare_hugo(work: Path, size: int, tables: int) -> Path:
     return site
 
 
+def template_change(ours: list[str], content: Path, out: Path, size: int, reps: int) -> None:
+    """Interleaved, ``reps`` times: a full build (``--clean``, a new output folder) and a build
+    after a template change (a comment in a portal template that extends the built-in one, so
+    every disclosure page is rendered again, from the kept models); CPU time of all processes
+    and the ratio template change ÷ full build. The override is removed after (its removal is
+    a template change too: the next build renders every page again)."""
+    override = content / "templates" / "document.html"
+    override.parent.mkdir(exist_ok=True)
+    rows = []
+    try:
+        for rep in range(reps):
+            shutil.rmtree(out, ignore_errors=True)
+            override.write_text('{% extends "default/document.html" %}\n', encoding="utf-8")
+            full = run(ours + [str(content), "--out", str(out), "--clean"])
+            override.write_text(f'{{% extends "default/document.html" %}}{{# change {rep} #}}\n', encoding="utf-8")
+            changed = run(ours + [str(content), "--out", str(out)])
+            rows.append((full, changed))
+            print(f"template change rep {rep + 1}: full {full['wall']:.2f} s (cpu {full['cpu']:.2f} s) | "
+                  f"template change {changed['wall']:.2f} s (cpu {changed['cpu']:.2f} s) | "
+                  f"ratio wall {changed['wall'] / full['wall']:.2f}, cpu {changed['cpu'] / full['cpu']:.2f}")
+    finally:
+        shutil.rmtree(override.parent)
+    cpu = statistics.median(changed["cpu"] for _, changed in rows)
+    print(f"template change: median ratio cpu {statistics.median(c['cpu'] / f['cpu'] for f, c in rows):.2f}, "
+          f"wall {statistics.median(c['wall'] / f['wall'] for f, c in rows):.2f}; {cpu / size * 1000:.1f} ms cpu "
+          f"per disclosure (full build {statistics.median(f['cpu'] for f, _ in rows) / size * 1000:.1f} ms); "
+          f"cpu pressure {pressure()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
@@ -184,6 +213,7 @@ def main() -> None:
                 else (ROW.format("69.63"), ROW.format("69.62"))
             csv.write_text(text.replace(old, new), encoding="utf-8")
             edits.append(run(ours + [str(content), "--out", str(out)])["wall"])
+        template_change(ours, content, out, size, args.reps)
         yaml_path = csv.parent.parent / "document.yaml"
         titles = []
         for _ in range(args.reps):

@@ -10,7 +10,9 @@ index, manifest, commit, cache.
   summary (identity and headline figures, :mod:`records`). Tasks run in ``jobs`` worker
   processes (default: one per CPU). A department whose files, and whose pages in the output,
   are as the last build left them is not loaded at all; anything that every page depends on
-  (templates, profiles, site.yaml, the tool) rebuilds everything.
+  (templates, profiles, site.yaml, the tool) renders every page again, and a department whose
+  files are unchanged is then rendered from its model as the last build loaded and checked it
+  (:mod:`modelcache`), unless what changed is what loading and checking depend on.
 - **Plan** (:mod:`plan`): which of the portal's own pages (home, search page, catalog, year
   pages, sitemap) show something that changed, and which files of the output are stale.
 - **Portal pages** (:func:`portal_stage`): those pages rendered from the summaries, staged.
@@ -41,7 +43,7 @@ from typing import NamedTuple
 
 from . import faults
 from .assets import asset_files
-from .cache import BuildCache, environment, folders_signature, output_signature
+from .cache import BuildCache, Environment, environment, folders_signature, output_signature
 from .checks import run_checks
 from .config import BASE_URL_HINT, SiteConfig, base_url_problem, load_site_config
 from .content import department_slugs
@@ -50,6 +52,7 @@ from .errors import ContentError, Location, SiteBuilderError
 from .journal import INDEX_DROP, INDEX_SWAP, commit, journal_path, output_lock, recover, staging_prefix
 from .layout import BUNDLE_DIR, MANIFEST, cache_path
 from .manifest import check_signing_key, signed_by, site_folder, staged_manifest
+from .modelcache import prune_models
 from .model import Document, Portal
 from .pages import catalog_file, list_files, year_files
 from .plan import Plan, make_plan, stale_files
@@ -111,6 +114,7 @@ class BuildResult:
     note: str = ""                 # why the build cache was not used, if it was not
     portal: Portal | None = None   # when the portal's pages were rendered: disclosures with headline figures only
     monitor: bool = False          # the file-system monitor said which departments changed (fsmonitor.py)
+    modelled: int = 0              # of the departments rendered, those rendered from the model cache (not loaded)
 
 
 def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
@@ -138,7 +142,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
     try:
         with output_lock(out), collector_frozen():
             recovered = recover(out)         # a build killed before: its commit completed, or its staging removed
-            cache = BuildCache(inputs.env) if clean or not out.is_dir() \
+            cache = BuildCache(inputs.env.whole, model=inputs.env.model) if clean or not out.is_dir() \
                 else BuildCache.load(cache_path(out), inputs.env, inputs.root, out)
             seen = observe(inputs.root, cache.monitor, monitor)
             slugs = department_slugs(inputs.root / "departments")
@@ -146,7 +150,8 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                 previous = published_release(inputs.previous_release)
                 job = Job(inputs.root, out, staging, inputs.config, inputs.profiles, inputs.base_url,
                           cache.departments, started_ns, allow_errors, previous, draft,
-                          unchanged_departments(cache, seen.changed, previous))
+                          unchanged_departments(cache, seen.changed, previous), inputs.env.model,
+                          inputs.env.workbooks, models=not clean)
                 results = departments(job, slugs, cache, jobs, progress)
                 plan = make_plan(cache, results, out, inputs.root / "departments", inputs.config, inputs.base_url)
                 portal, portal_paths, staged = portal_stage(inputs, plan, results, staging)
@@ -171,7 +176,7 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
             return BuildResult(plan.facts.documents, out_dir, pages, files, written_bytes, index, len(written),
                                len(removed), sum(r.rendered for r in results),
                                "；".join(filter(None, [recovered, cache.note, inputs.note, seen.note])), portal,
-                               seen.used)
+                               monitor=seen.used, modelled=sum(r.modelled for r in results))
     except (WriteError, OSError) as exc:      # a write the disk refused: say so, and what became of the output
         error = refused(exc, FINISH if committed else KEPT)
         if error is exc:
@@ -189,7 +194,7 @@ class Inputs(NamedTuple):
     config: SiteConfig
     profiles: dict[str, Profile]
     base_url: str               # the option's, else site.yaml's ("" for none)
-    env: str                    # cache.environment: what every page depends on
+    env: Environment            # cache.environment: what every page (and what its model) depends on
     previous_release: Path | None    # what correction records are made against, if any
     draft: bool                 # the preview: unfinished documents are rendered as drafts
     note: str | None = None     # to tell the user (site.yaml's previous_release not published yet)
@@ -302,7 +307,8 @@ def departments(job: Job, slugs: list[str], cache: BuildCache, jobs: int | None,
             if result.listing is not None:
                 cache.relist(result.slug, result.listing)
             entry = cache.departments[result.slug]
-        results.append(BuiltDepartment(result.slug, entry, result.rendered, result.written, result.listing))
+        results.append(BuiltDepartment(result.slug, entry, result.rendered, result.written, result.listing,
+                                       result.modelled))
     errors = [line for r in results for line in r.entry.errors]
     if errors and not job.allow_errors:
         raise CheckFailed.of(job.root, errors, None if job.draft else job.out, preview=job.draft)
@@ -407,7 +413,7 @@ def record(out: Path, cache: BuildCache, results: list[BuiltDepartment], plan: P
             result.entry.outputs = folders_signature(out, result.entry.folders)
     search = action == INDEX_SWAP or (action is None and cache.search and not changed and (out / BUNDLE_DIR).is_dir())
     return BuildCache(cache.environment, {r.slug: r.entry for r in results}, output_signature(out, portal_paths),
-                      search=search, facts=plan.facts, raw=cache.raw)
+                      search=search, facts=plan.facts, model=cache.model, raw=cache.raw)
 
 
 def save_stage(out: Path, root: Path, old: BuildCache, cache: BuildCache, results: list[BuiltDepartment],
@@ -416,3 +422,5 @@ def save_stage(out: Path, root: Path, old: BuildCache, cache: BuildCache, result
     or the index changed; a commit deletes the old cache)."""
     if changed or old.note or any(r.rendered or r.listing for r in results) or not cache_path(out).exists():
         cache.save(cache_path(out), root, out)
+    if len(old.departments) != len(results) or any(r.slug not in old.departments for r in results):
+        prune_models(out, {r.slug for r in results})     # (a department removed or renamed: its model goes)

@@ -36,13 +36,14 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from . import __version__
 from .errors import SiteBuilderError
 from .jsonfmt import compact_json, digest
 from .assets import BUILTIN_TEMPLATES
 from .layout import cache_path
+from .modelcache import module_group
 from .records import Brief, Facts, Summary
 from .sources import refuse_outside_link
 from .write import write_atomic
@@ -193,15 +194,49 @@ def outputs_intact(out_dir: Path, signature: Signature) -> bool:
     return True
 
 
-def environment(root: Path, out_dir: Path, options: dict[str, Any], started_ns: int) -> str:
-    """A digest of what every page depends on besides its own department's files: the content
-    folder's other files (site.yaml, profiles, templates, subject lists), the built-in templates,
-    the tool's code and version, and the options that change pages."""
-    skip = (root / "departments", out_dir.resolve(), cache_path(out_dir).parent)
-    parts = [FORMAT, __version__, options]
-    for folder in (root, BUILTIN_TEMPLATES, PACKAGE_DIR):
-        parts.append(scan(folder, folder, started_ns, skip=skip)[0])
-    return digest(parts)
+class Environment(NamedTuple):
+    """What every page depends on besides its own department's files, digested: ``model``, what
+    loading and checking depend on (the model cache's key, modelcache.py), and ``whole``, that
+    and what only rendering depends on (this cache's key)."""
+
+    model: str
+    whole: str
+    workbooks: str      # what the XLSX depends on besides the model: the rendering code, the options
+
+
+def environment(root: Path, out_dir: Path, options: dict[str, Any], started_ns: int) -> Environment:
+    """What every page depends on besides its own department's files: the content folder's other
+    files (site.yaml, profiles, subject lists; its templates), the built-in templates, the tool's
+    code and version, and the options that change pages (``options``: those that change what
+    loading and checking make, ``draft``; the others only change the pages). Split in two
+    (modelcache.module_group): a change to templates, assets or the rendering code leaves the
+    model environment as it was."""
+    templates = root / "templates"
+    skip = (root / "departments", templates, out_dir.resolve(), cache_path(out_dir).parent)
+    model_options = {key: value for key, value in options.items() if key == "draft"}
+    package = package_digests()
+    model = digest([FORMAT, __version__, model_options, scan(root, root, started_ns, skip=skip)[0], package["model"]])
+    code = digest([options, os.environ.get("SOURCE_DATE_EPOCH"), package["render"]])    # (dates where content has none)
+    render = [code, scan(BUILTIN_TEMPLATES, BUILTIN_TEMPLATES, started_ns)[0]]
+    if templates.is_dir():
+        render.append(scan(templates, root, started_ns)[0])
+    return Environment(model, digest([model, render]), code)
+
+
+def package_digests() -> dict[str, str]:
+    """The digest of the tool's own files (name, size, time), by group (modelcache.module_group):
+    "model", what loading and checking run; "render", what only makes pages."""
+    groups: dict[str, list[object]] = {"model": [], "render": []}
+    for folder, names, files in os.walk(PACKAGE_DIR):
+        names[:] = sorted(name for name in names if name[0] != "." and name != "__pycache__")
+        below = os.path.relpath(folder, PACKAGE_DIR).replace(os.sep, "/")
+        for name in sorted(files):
+            if name[0] == ".":
+                continue
+            path = name if below == "." else f"{below}/{name}"
+            stat = os.stat(os.path.join(folder, name))
+            groups[module_group(path)].append((path, stat.st_size, stat.st_mtime_ns))
+    return {group: digest(items) for group, items in groups.items()}
 
 
 class Entry:
@@ -304,25 +339,28 @@ class BuildCache:
     facts: Facts | None = None    # what the last build derived from every department (plan.portal_facts)
     note: str = ""                # why an existing cache was not used (shown to the user)
     monitor: dict | None = None   # the file-system monitor's watch and clock when the build began (fsmonitor.py)
+    model: str = ""               # the model environment (Environment.model), to tell why the cache was not used
     raw: dict[str, tuple[Entry, bytes]] = field(default_factory=dict, repr=False)   # loaded entries, their lines
 
     @classmethod
-    def load(cls, path: Path, environment: str, root: Path, out_dir: Path) -> BuildCache:
+    def load(cls, path: Path, env: Environment, root: Path, out_dir: Path) -> BuildCache:
         """The cache at ``path`` if it is sound and was made for this content, output and
         environment; otherwise an empty one whose ``note`` says why."""
+        environment = env.whole
         try:
             data = path.read_bytes()
         except OSError:
-            return cls(environment)
+            return cls(environment, model=env.model)
         try:
             header, _, payload = data.partition(b"\n")
             head = json.loads(header)
             if head.get("format") != FORMAT or hashlib.sha256(payload).hexdigest() != head.get("checksum"):
                 raise ValueError("checksum")
             if head.get("content") != str(root) or head.get("output") != str(out_dir.resolve()):
-                return cls(environment, note="缓存属于另一个内容或输出文件夹，已忽略")
+                return cls(environment, model=env.model, note="缓存属于另一个内容或输出文件夹，已忽略")
             if head.get("environment") != environment:
-                return cls(environment, note="模板、方案、门户配置或工具已更新，全部重新生成")
+                return cls(environment, model=env.model, note="模板或生成页面的程序已更新，全部页面重新生成（内容未变的部门不再读取）"
+                           if head.get("model") == env.model else "模板、方案、门户配置或工具已更新，全部重新生成")
             lines = payload.split(b"\n")
             portal = json.loads(lines[0])
             departments: dict[str, Entry] = {}
@@ -336,10 +374,10 @@ class BuildCache:
             finally:
                 gc.enable()
             facts = Facts.from_json(portal["facts"])
-            return cls(environment, departments, portal["portal_outputs"], bool(portal["search"]), facts, raw=raw,
-                       monitor=portal.get("monitor"))
+            return cls(environment, departments, portal["portal_outputs"], bool(portal["search"]), facts,
+                       model=env.model, raw=raw, monitor=portal.get("monitor"))
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
-            return cls(environment, note="构建缓存已损坏，已忽略，全部重新生成")
+            return cls(environment, model=env.model, note="构建缓存已损坏，已忽略，全部重新生成")
 
     def relist(self, slug: str, listing: Listing) -> None:
         """Keep a new listing for an unchanged department (a scan that read its folders again and
@@ -357,5 +395,5 @@ class BuildCache:
             lines.append(kept[1] if kept is not None and kept[0] is entry else entry.line(slug))
         payload = b"\n".join(lines)
         head = {"format": FORMAT, "tool": __version__, "content": str(root), "output": str(out_dir.resolve()),
-                "environment": self.environment, "checksum": hashlib.sha256(payload).hexdigest()}
+                "environment": self.environment, "model": self.model, "checksum": hashlib.sha256(payload).hexdigest()}
         write_atomic(path, json.dumps(head).encode("utf-8") + b"\n" + payload)

@@ -110,6 +110,11 @@ def _note(note: str | None) -> None:
         click.echo(click.style(f"注意：{note}", fg="yellow"), err=True)
 
 
+def _modelled(count: int) -> str:
+    """How many of the departments rendered again were not read again (their content unchanged)."""
+    return f"（其中 {count} 个内容未变，未重新读取）" if count else ""
+
+
 def _base_url(value: str | None) -> str | None:
     """--base-url, refused as a usage error (exit 2) unless it is an address robots.txt, the
     sitemap and the pages can hold as it is."""
@@ -183,7 +188,7 @@ def build_command(content_dir: Path | None, out_dir: Path, base_url: str | None,
         elif result.written or result.removed:
             removed = f"、删除 {result.removed} 个" if result.removed else ""
             click.echo(f"网站共 {result.documents} 份公开文件、{result.pages} 个页面、{result.files} 个文件；"
-                       f"本次重新生成 {result.rendered} 个部门，写入 {result.written} 个文件（{result.bytes / 1024:.0f} KB）"
+                       f"本次重新生成 {result.rendered} 个部门{_modelled(result.modelled)}，写入 {result.written} 个文件（{result.bytes / 1024:.0f} KB）"
                        f"{removed}，其余未变；用时 {seconds:.2f} 秒{by and '（watchman）'} → {out_dir}")
         else:
             click.echo(f"内容没有变化，未写入任何文件（{result.documents} 份公开文件，用时 {seconds:.2f} 秒{by}）→ {out_dir}")

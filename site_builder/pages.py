@@ -13,7 +13,7 @@ recorded cannot differ. The portal's own pages likewise: :func:`list_paths` and
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -85,10 +85,13 @@ def output_folders(summary: Summary) -> list[str]:
 
 
 def department_output(dept: Department, renderer: Renderer, out: Path | None = None,
-                      previous: Path | None = None) -> list[Page]:
+                      previous: Path | None = None, workbooks: Mapping[str, bytes] | None = None) -> list[Page]:
     """Every file of a department (as :func:`department_files` lists them): its pages, each
-    disclosure's files (:func:`document_pages`) and the manifest of them all."""
-    documents = [page for doc in dept.documents for page in document_pages(doc, renderer, out, previous)]
+    disclosure's files (:func:`document_pages`) and the manifest of them all. ``workbooks``: the
+    XLSX of disclosures (by path in the site) as an earlier build made them from the same model
+    and code (modelcache.py), used as they are."""
+    documents = [page for doc in dept.documents
+                 for page in document_pages(doc, renderer, out, previous, (workbooks or {}).get(doc.url + WORKBOOK))]
     pages = department_pages(dept, renderer) + documents   # (made after: they show each one's 更新日期)
     pages.append(department_manifest(dept.slug, pages))
     return pages
@@ -102,10 +105,11 @@ def department_pages(dept: Department, renderer: Renderer) -> list[Page]:
 
 
 def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
-                   previous: Path | None = None) -> list[Page]:
+                   previous: Path | None = None, workbook: bytes | None = None) -> list[Page]:
     """A disclosure's files (:func:`document_files`); the page is made last, as it links to the
     others with their sizes. With ``out`` (the output folder) its correction records, compared
-    with the ``previous`` release (corrections.py)."""
+    with the ``previous`` release (corrections.py). ``workbook``: its XLSX as an earlier build
+    made it from the same model and code, used as it is (the XLSX shows no template's work)."""
     data = document_data(doc)
     prose = renderer.prose_of(doc)
     data["prose"] = renderer.prose(doc, prose)
@@ -119,7 +123,7 @@ def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
             made[file.name] = json_text(data).encode("utf-8")
         elif file.kind == "workbook":
             from .workbook import document_workbook   # (imported where a page is made, not in every build)
-            made[file.name] = document_workbook(doc)
+            made[file.name] = workbook if workbook is not None else document_workbook(doc)
         elif file.table is not None:             # csv, json: one of its tables
             if file.kind == "csv":
                 text = csv_texts[file.table] = table_csv(doc.tables[file.table])

@@ -33,9 +33,10 @@ from .checks import CheckConfig, run_checks
 from .checks.placeholders import placeholders
 from .content import load_department
 from .errors import SiteBuilderError
-from .layout import MANIFEST
-from .model import Document, Portal
-from .pages import department_output, output_folders
+from .layout import MANIFEST, WORKBOOK
+from .model import Department, Document, Portal
+from .modelcache import load_model, load_workbooks, model_key, model_path, save_model, save_workbooks, workbooks_path
+from .pages import Page, department_output, output_folders
 from .profiles import Profile
 from .summary import brief, summarize
 from .write import stage
@@ -85,6 +86,9 @@ class Job:
     previous: Path | None = None          # the last published release (corrections are made against it)
     draft: bool = False                   # the preview: unfinished documents (【待填写】) are shown, marked
     unchanged: frozenset[str] = frozenset()   # departments the file-system monitor saw no change in (fsmonitor.py)
+    model_environment: str = ""           # what loading and checking depend on (cache.Environment.model)
+    workbook_environment: str = ""        # what the XLSX depends on besides the model (cache.Environment.workbooks)
+    models: bool = True                   # render an unchanged department from its kept model (not with --clean)
     _tools: tuple[Renderer, CheckConfig] | None = field(default=None, repr=False)
 
     def tools(self) -> tuple[Renderer, CheckConfig]:
@@ -108,6 +112,7 @@ class DepartmentResult:
     written: list[str] = field(default_factory=list)
     error: SiteBuilderError | None = None
     listing: list | None = None    # unchanged, but its folders were read again: the listing to keep
+    modelled: bool = False         # rendered from the model the model cache kept (not loaded, not checked)
 
 
 class BuiltDepartment(NamedTuple):
@@ -119,6 +124,7 @@ class BuiltDepartment(NamedTuple):
     rendered: bool
     written: list[str]
     listing: list | None
+    modelled: bool = False
 
 
 _JOB: Job | None = None
@@ -183,17 +189,43 @@ def build_department(slug: str) -> DepartmentResult:
             # with no file changed (an editor's swap file come and gone), so it is used next time
             # (unless that time is too recent to trust: then the next build reads it again)
             return DepartmentResult(slug, listing=None if old.listing is listing or racy else listing)
-        dept = load_department(Path(folder), job.config, job.profiles)
-        renderer, check_config = job.tools()
-        errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), check_config),
-                             drafts(dept.documents, job.draft))
-        pages = department_output(dept, renderer, job.out, job.previous) if not errors or job.allow_errors else []
+        key = model_key(job.model_environment, job.root, signature)
+        model = load_model(model_path(job.out, slug), key, job.profiles) if job.models and not racy else None
+        dept, errors = model or load_and_check(job, folder, None if racy else key)
+        pages = render_department(job, dept, None if racy else key, model is not None) \
+            if not errors or job.allow_errors else []
         summary = summarize(dept, job.config.downloads)
         entry = Entry(signature, racy, summary, "", errors, brief(summary), output_folders(summary), listing=listing)
         written = [path for path, data in pages if stage(job.out, job.staging, path, data)]
-        return DepartmentResult(slug, entry, rendered=True, written=written)
+        return DepartmentResult(slug, entry, rendered=True, written=written, modelled=model is not None)
     except SiteBuilderError as exc:
         return DepartmentResult(slug, error=exc)
+
+
+def load_and_check(job: Job, folder: str, key: str | None) -> tuple[Department, list[str]]:
+    """A department loaded from its files and checked: it, and its checker's errors (as lines).
+    Kept in the model cache under ``key`` (None: its files changed too recently to be trusted)."""
+    dept = load_department(Path(folder), job.config, job.profiles)
+    errors = error_lines(run_checks(Portal(job.config, job.root, [dept]), job.tools()[1]),
+                         drafts(dept.documents, job.draft))
+    if key is not None:
+        save_model(model_path(job.out, dept.slug), key, dept, errors)
+    return dept, errors
+
+
+def render_department(job: Job, dept: Department, key: str | None, modelled: bool) -> list[Page]:
+    """Every file of a department. Its XLSX workbooks are kept under its model's ``key`` (None:
+    not kept) and the code that makes them, and used as they are when it is rendered from its
+    kept model (``modelled``): a template changes no workbook."""
+    key = None if key is None else digest([key, job.workbook_environment])
+    path = workbooks_path(job.out, dept.slug)
+    kept = load_workbooks(path, key) if key is not None and modelled else {}
+    pages = department_output(dept, job.tools()[0], job.out, job.previous, kept)
+    if key is not None:
+        made = {name: data for name, data in pages if name.endswith("/" + WORKBOOK)}
+        if made != kept:
+            save_workbooks(path, key, made)
+    return pages
 
 
 def previous_signature(previous: Path, slug: str) -> str | None:

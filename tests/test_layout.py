@@ -39,7 +39,7 @@ STAGES: list[tuple[str, ...]] = [
     ("coverage",),                                            # no printed number lost: every table's cells in every output
     ("write",),                                               # staging, atomic writes, refused writes
     ("journal",),                                             # the commit: all or nothing, completed after a crash
-    ("corrections", "datapackage", "manifest", "cache", "fsmonitor"),   # beside the pages: records, package, hashes, cache, watchman
+    ("corrections", "datapackage", "manifest", "cache", "modelcache", "fsmonitor"),   # beside the pages: records, package, hashes, caches, watchman
     ("pages",),                                               # the one list of each department's files, made
     ("summary",),                                             # what the portal's pages need of a department
     ("workers",),                                             # one department's build, in a worker process

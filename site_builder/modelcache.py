@@ -65,7 +65,7 @@ MODEL_MODULES = frozenset({
     "__init__", "errors", "faults", "layout", "jsonfmt", "numbers", "records",   # version, records, names
     "yaml_errors", "sources", "profiles", "model", "tables", "glossary", "sanitize", "formview",
     "config", "content", "checks", "headlines",             # loading and checking (headlines: checks use them)
-    "cache", "modelcache", "workers", "build",              # what decides which model is used, and how
+    "cache", "modelcache", "fsmonitor", "workers", "build",  # what decides which model is used, and how
 })
 RENDER_MODULES = frozenset({
     "markdown_text", "prose_figures", "explain", "draftnotice", "tableview", "charts", "assets",

@@ -164,7 +164,7 @@ def test_usage_errors_are_in_chinese_with_clicks_english_after():
     unknown = usage_error("build", "--no-such-option")
     assert unknown.startswith("用法：site-builder build [选项] [CONTENT_DIR]\n运行“site-builder build --help”查看说明。")
     assert "错误：没有选项“--no-such-option”（No such option '--no-such-option'.）" in unknown
-    assert "错误：没有选项“--ot”；是不是要用 --jobs、--out？" in usage_error("build", "--ot", "x")
+    assert "错误：没有选项“--ot”；是不是要用 --jobs、--monitor、--out？" in usage_error("build", "--ot", "x")
     assert "错误：缺少参数 PRIVATE_KEY（Missing argument 'PRIVATE_KEY'.）" in usage_error("keygen")
     assert "错误：缺少选项 --department" in usage_error("import", "book.xlsx")
     assert "错误：没有命令“bild”；是不是要用 build？" in usage_error("bild")

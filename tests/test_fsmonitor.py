@@ -24,7 +24,7 @@ import pytest
 
 from site_builder import fsmonitor
 from site_builder.build import build
-from site_builder.cache import BuildCache
+from site_builder.cache import BuildCache, Environment
 from site_builder.layout import cache_path
 from conftest import EXAMPLE
 from test_incremental import F, age, assert_same_as_clean, edit
@@ -382,7 +382,9 @@ def test_a_watch_of_another_folder_is_not_used(portal, tmp_path, fake):
     fake.answer("watch-list", {"roots": [str(portal)]})
     build(portal, out, search=False, monitor="auto")
     head, *lines = cache_path(out).read_bytes().split(b"\n")
-    cache = BuildCache.load(cache_path(out), json.loads(head)["environment"], portal, out)
+    recorded_head = json.loads(head)
+    cache = BuildCache.load(cache_path(out), Environment(recorded_head["model"], recorded_head["environment"], ""),
+                            portal, out)
     assert cache.monitor == {"watch": str(portal), "relative": "", "clock": "c:1:2:1:1"}
     assert fsmonitor.recorded_clock(portal, {**cache.monitor, "watch": str(portal) + "2"}) is None
     assert fsmonitor.recorded_clock(portal, {**cache.monitor, "relative": "departments"}) is None

@@ -26,8 +26,7 @@ from site_builder import fsmonitor
 from site_builder.build import build
 from site_builder.cache import BuildCache, Environment
 from site_builder.layout import cache_path
-from conftest import EXAMPLE
-from test_incremental import F, age, assert_same_as_clean, edit
+from test_incremental import F, aged_example, assert_same_as_clean, edit
 
 PAGE = "fenyang-ybj/2024/final-accounts/index.html"
 WATCHMAN = shutil.which("watchman")
@@ -35,11 +34,7 @@ WATCHMAN = shutil.which("watchman")
 
 @pytest.fixture
 def portal(tmp_path) -> Path:
-    """A copy of the example portal, its files saved an hour ago (not racy: see test_incremental)."""
-    root = tmp_path / "content"
-    shutil.copytree(EXAMPLE, root)
-    age(root)
-    return root
+    return aged_example(tmp_path)
 
 
 def page(out: Path) -> str:

@@ -39,12 +39,18 @@ def age(root: Path, when: float = HOUR_AGO) -> None:
         os.utime(path, (when, when), follow_symlinks=False)
 
 
-@pytest.fixture
-def portal(tmp_path) -> Path:
+def aged_example(tmp_path: Path) -> Path:
+    """A copy of the example portal in ``tmp_path``, its files saved an hour ago: not racy, so a
+    build trusts what it records of them (test_fsmonitor and test_model_cache use it too)."""
     root = tmp_path / "content"
     shutil.copytree(EXAMPLE, root)
     age(root)
     return root
+
+
+@pytest.fixture
+def portal(tmp_path) -> Path:
+    return aged_example(tmp_path)
 
 
 def edit(path: Path, old: str, new: str, when: float = HOUR_AGO + 60) -> None:

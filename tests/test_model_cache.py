@@ -31,7 +31,7 @@ from site_builder.content import department_slugs, load_department
 from site_builder.model import Portal
 from site_builder.modelcache import MODEL_MODULES, RENDER_MODULES, load_model, model_path, module_group, workbooks_path
 from site_builder.profiles import load_profiles
-from test_incremental import age, assert_same_as_clean, edit
+from test_incremental import age, aged_example, assert_same_as_clean, edit
 from test_layout import imports, modules
 
 F = "departments/fenyang-ybj/2024/final-accounts"
@@ -40,10 +40,7 @@ PAGE = "fenyang-ybj/2024/final-accounts/index.html"
 
 @pytest.fixture
 def portal(tmp_path) -> Path:
-    root = tmp_path / "content"
-    shutil.copytree(EXAMPLE, root)
-    age(root)
-    return root
+    return aged_example(tmp_path)
 
 
 def forbid_loading(monkeypatch, workbooks: bool = True) -> None:

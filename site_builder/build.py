@@ -39,7 +39,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from . import faults
 from .assets import asset_files
@@ -61,6 +61,9 @@ from .search import DEFAULT_SHARD_SIZE, IndexResult, index_site, require_pagefin
 from .summary import portal_of
 from .workers import BuiltDepartment, Job, Progress, drafts, error_lines, run_departments, templates_cache
 from .write import FINISH, KEPT, WriteError, refused, site_files, stage, writing
+
+if TYPE_CHECKING:
+    from .render import Renderer
 
 
 class CheckFailed(SiteBuilderError):
@@ -112,7 +115,7 @@ class BuildResult:
     removed: int = 0               # files of removed disclosures deleted
     rendered: int = 0              # departments loaded and rendered (the others were unchanged)
     note: str = ""                 # why the build cache was not used, if it was not
-    portal: Portal | None = None   # when the portal's pages were rendered: disclosures with headline figures only
+    portal: Portal | None = None   # with keep_portal: disclosures with headline figures only
     monitor: bool = False          # the file-system monitor said which departments changed (fsmonitor.py)
     modelled: int = 0              # of the departments rendered, those rendered from the model cache (not loaded)
 
@@ -126,11 +129,12 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
 
     Errors (bad input, checker errors unless ``allow_errors``, a template that fails) raise
     before anything in ``out_dir`` changes. ``clean`` ignores the build cache. ``keep_portal``:
-    the result carries the portal (disclosures with headline figures only) even when its pages
-    were unchanged. ``keep_index``: without ``search``, an existing index stays (the preview
-    refreshes it itself). ``signing_key``: an Ed25519 private key (``site-builder keygen``) that
-    signs the manifest of every file (``manifest.json.sig``). ``previous_release``: the published
-    portal (a publish target or a site folder) that correction records are made against.
+    the result carries the portal (disclosures with headline figures only), even when its pages
+    were unchanged; without it, none (let go once its pages are staged). ``keep_index``:
+    without ``search``, an existing index stays (the preview refreshes it itself).
+    ``signing_key``: an Ed25519 private key (``site-builder keygen``) that signs the manifest
+    of every file (``manifest.json.sig``). ``previous_release``: the published portal (a
+    publish target or a site folder) that correction records are made against.
     ``draft`` (the preview): a document with 【待填写】 left is rendered as a draft, its unfilled
     places marked, instead of stopping the build (``build`` itself never publishes one).
     ``monitor`` (fsmonitor.MODES): whether watchman, rather than a scan, finds the departments
@@ -155,6 +159,9 @@ def build(content_dir: Path, out_dir: Path, base_url: str | None = None,
                 results = departments(job, slugs, cache, jobs, progress)
                 plan = make_plan(cache, results, out, inputs.root / "departments", inputs.config, inputs.base_url)
                 portal, portal_paths, staged = portal_stage(inputs, plan, results, staging)
+                if portal is not None and not keep_portal:
+                    portal = None         # let go for the stages after (≈ 4 KB a disclosure); it and its
+                    gc.collect()          # renderer hold each other (Jinja's globals): only a collection frees them
                 written = [path for r in results for path in r.written] + staged
                 removed = stale_files(out, cache, results, portal_paths)
                 written_bytes = sum((staging / path).stat().st_size for path in written)
@@ -321,23 +328,32 @@ def portal_stage(inputs: Inputs, plan: Plan, results: list[BuiltDepartment],
                  staging: Path) -> tuple[Portal | None, list[str], list[str]]:
     """Render the portal pages the plan names (from every department's summary), and stage
     those that changed, with the assets. Returns the portal (when it was made), the path of
-    every portal file, and those staged. (Only paths leave: the pages' bytes go when this
-    returns, before the commit; at 10,000 departments, ≈ 50 MB of the parent's peak.)"""
-    files: list[tuple[str, bytes | None]] = [(path, None) for path in plan.page_paths]
-    portal = None
+    every portal file, and those staged. (Only paths leave, and each page is staged before the
+    next is rendered: the home page, the sitemap, the data package, the catalog and the year
+    pages all grow with the portal; held together until staged, they were ≈ 3.8 KB a disclosure
+    of the parent's peak.)"""
+    paths = plan.page_paths
+    portal, staged = None, []
     if plan.renders:
         portal = portal_of(inputs.config, inputs.root, inputs.profiles, [r.entry.summary for r in results])
         from .render import Renderer      # (Jinja and Markdown: imported when a page is made)
         renderer = Renderer(portal, inputs.base_url, templates_cache(inputs.out), draft=inputs.draft)
-        made = dict(list_files(portal, renderer)) if plan.lists else {}
-        if plan.catalog:
-            made.update([catalog_file(portal)])
-        for year in plan.years:          # only the years whose rows changed
-            made.update(year_files(renderer, year))
-        files = [(path, made.get(path)) for path, _ in files]
-    files += asset_files(inputs.root)
-    staged = [path for path, data in files if data is not None and stage(inputs.out, staging, path, data)]
-    return portal, [path for path, _ in files], staged
+        wanted = set(paths)
+        staged = [path for path, data in portal_files(portal, renderer, plan)
+                  if path in wanted and stage(inputs.out, staging, path, data)]
+    assets = asset_files(inputs.root)
+    staged += [path for path, data in assets if stage(inputs.out, staging, path, data)]
+    return portal, paths + [path for path, _ in assets], staged
+
+
+def portal_files(portal: Portal, renderer: Renderer, plan: Plan) -> Iterator[tuple[str, bytes]]:
+    """The portal pages the plan renders again, each made when it is taken."""
+    if plan.lists:
+        yield from list_files(portal, renderer)
+    if plan.catalog:
+        yield catalog_file(portal)
+    for year in plan.years:          # only the years whose rows changed
+        yield from year_files(renderer, year)
 
 
 # -- search index, manifest (staged: the commit moves them in with the pages) ----------------------

@@ -13,7 +13,7 @@ recorded cannot differ. The portal's own pages likewise: :func:`list_paths` and
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -143,7 +143,7 @@ def document_pages(doc: Document, renderer: Renderer, out: Path | None = None,
 def portal_pages(portal: Portal, renderer: Renderer) -> list[Page]:
     """Every page that shows every department (``list_files`` and ``figure_files``; ``build``
     renders each group only when what it shows has changed)."""
-    return list_files(portal, renderer) + figure_files(portal, renderer)
+    return [*list_files(portal, renderer), *figure_files(portal, renderer)]
 
 
 def year_paths(year: int) -> list[str]:
@@ -151,9 +151,10 @@ def year_paths(year: int) -> list[str]:
     return [f"years/{year}/index.html", *(f"years/{year}/by-{key}/index.html" for key in YEAR_SORTS)]
 
 
-def year_files(renderer: Renderer, year: int) -> list[Page]:
-    pages = [renderer.year(year), *(renderer.year(year, key) for key in YEAR_SORTS)]
-    return [(path, text.encode("utf-8")) for path, text in zip(year_paths(year), pages, strict=True)]
+def year_files(renderer: Renderer, year: int) -> Iterator[Page]:
+    """A year's pages, each rendered when it is taken (see ``list_files``)."""
+    for path, sort in zip(year_paths(year), [None, *YEAR_SORTS], strict=True):
+        yield path, renderer.year(year, sort).encode("utf-8")
 
 
 def figure_paths(years: Iterable[int]) -> list[str]:
@@ -182,17 +183,21 @@ def list_paths(base_url: str, tables: list[tuple[str, int, str]]) -> list[str]:
     return LIST_PAGES + (WITH_BASE_URL if base_url else []) + package_paths(tables)
 
 
-def list_files(portal: Portal, renderer: Renderer) -> list[Page]:
+def list_files(portal: Portal, renderer: Renderer) -> Iterator[Page]:
     """Home, search page, 404 page, robots.txt, the glossary, with a base URL the sitemap and the
     Atom feed, and the data package (``datapackage.json`` and its table schemas): the files
-    ``list_paths`` names, in its order."""
+    ``list_paths`` names, in its order. Each is rendered when it is taken: ``build`` stages one
+    before the next is made, as every one of them grows with the portal (held at once, they
+    were ≈ 3.8 KB a disclosure of the parent's peak)."""
     base = renderer.base_url
     makers = {"index.html": renderer.home, "search/index.html": renderer.search, "404.html": renderer.not_found,
               "robots.txt": lambda: "User-agent: *\nAllow: /\n" + (f"Sitemap: {base}sitemap.xml\n" if base else ""),
               "glossary/index.html": renderer.glossary_page, "sitemap.xml": lambda: sitemap_text(portal, base),
               "feed.xml": renderer.feed}
     # (the data package's files are named by datapackage.package_paths, for package_files too)
-    return [(path, makers[path]().encode("utf-8")) for path in list_paths(base, [])] + package_files(portal)
+    for path in list_paths(base, []):
+        yield path, makers[path]().encode("utf-8")
+    yield from package_files(portal)
 
 
 def sitemap_text(portal: Portal, base_url: str) -> str:

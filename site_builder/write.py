@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .errors import Location, SiteBuilderError
@@ -83,14 +83,19 @@ def writing(path: Path | str) -> Iterator[None]:
         raise error from exc
 
 
-def write_atomic(target: Path, data: bytes, temp: Path | None = None) -> None:
+def write_atomic(target: Path, data: bytes | Iterable[bytes], temp: Path | None = None) -> None:
     """Write ``target`` through a temporary file beside it and a rename: a full disk leaves the old
-    file as it was and no partly written temporary one (in the output it would be published)."""
+    file as it was and no partly written temporary one (in the output it would be published).
+    ``data``: the bytes, or pieces of them written one after another (never joined)."""
     temp = temp or target.with_name(f".{target.name}.tmp-{os.getpid()}")
     with writing(target):
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(data)
+            if isinstance(data, bytes | bytearray):
+                temp.write_bytes(data)
+            else:
+                with temp.open("wb") as file:
+                    file.writelines(data)
             os.replace(temp, target)
         except BaseException:
             with contextlib.suppress(OSError):     # (a read-only disk refuses the unlink too)

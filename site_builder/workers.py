@@ -175,10 +175,9 @@ def build_department(slug: str) -> DepartmentResult:
     assert job is not None
     folder = f"{job.root}{os.sep}departments{os.sep}{slug}"   # (text: this runs for every department)
     try:
-        old = job.cache.get(slug)
-        if slug in job.unchanged and old is not None and not old.racy \
-                and folders_signature(job.out, old.folders) == old.outputs:
+        if unseen(job, slug):
             return DepartmentResult(slug)        # no path of it changed, says the monitor: its files are not stat-ed
+        old = job.cache.get(slug)
         signature, racy, listing = scan(folder, job.root, job.started_ns,
                                         known=old.listing if old is not None and not old.racy else None)
         if job.previous is not None:         # corrections are made against the published release
@@ -200,6 +199,15 @@ def build_department(slug: str) -> DepartmentResult:
         return DepartmentResult(slug, entry, rendered=True, written=written, modelled=model is not None)
     except SiteBuilderError as exc:
         return DepartmentResult(slug, error=exc)
+
+
+def unseen(job: Job, slug: str) -> bool:
+    """The file-system monitor saw no path of the department change, and its output folders are
+    as the last build left them: nothing to do, and nothing inside its content folder looked at."""
+    if slug not in job.unchanged:
+        return False
+    old = job.cache.get(slug)
+    return old is not None and not old.racy and folders_signature(job.out, old.folders) == old.outputs
 
 
 def load_and_check(job: Job, folder: str, key: str | None) -> tuple[Department, list[str]]:
@@ -241,7 +249,12 @@ def run_departments(job: Job, slugs: list[str], jobs: int | None, progress: Prog
     global _JOB
     _JOB = job
     try:
-        return _run(job, slugs, jobs, progress)
+        # those the monitor saw no change in are settled here, without workers: at 10,000
+        # documents, starting two and sending them every department cost ≈ 0.2 s of CPU of a
+        # no-change build, against ≈ 0.03 s for the stat of their output folders in this process
+        settled = {slug for slug in slugs if unseen(job, slug)} if job.unchanged else set()
+        rest = [slug for slug in slugs if slug not in settled]
+        return [DepartmentResult(slug) for slug in sorted(settled)] + (_run(job, rest, jobs, progress) if rest else [])
     finally:
         _JOB = None      # the job holds the cache: not kept alive after the build (the preview builds again)
 

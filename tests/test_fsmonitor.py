@@ -430,3 +430,32 @@ def test_the_command_says_when_watchman_found_the_changes(portal, tmp_path, fake
     assert "本次重新生成 1 个部门" in changed.output and "（watchman） →" in changed.output, changed.output
     none = CliRunner().invoke(main, [*args, "--monitor", "none"])
     assert none.exit_code == 0 and "watchman" not in none.output
+
+
+def test_departments_the_monitor_saw_unchanged_go_to_no_worker(portal, tmp_path, fake, monkeypatch):
+    """What the monitor settles is settled in the build's own process: with nothing changed no
+    worker starts, and after an edit only the edited department is sent to one."""
+    from site_builder import workers
+
+    out = tmp_path / "out"
+    build(portal, out, search=False, monitor="auto")
+    sent: list[list[str]] = []
+    run = workers._run
+
+    def recording(job, slugs, jobs, progress):
+        sent.append(list(slugs))
+        return run(job, slugs, jobs, progress)
+
+    monkeypatch.setattr(workers, "_run", recording)
+    quiet = build(portal, out, search=False, jobs=2, monitor="auto")
+    assert quiet.monitor and quiet.rendered == 0 and sent == []
+    edit(portal / "departments/gaoyi-ybj/2021/performance/report.md", "医疗保障", "医疗保障（修订）")
+    fake.answer("query", {"is_fresh_instance": False, "files": ["gaoyi-ybj/2021/performance/report.md"],
+                          "clock": "c:1:2:1:3"})
+    edited = build(portal, out, search=False, jobs=2, monitor="auto")
+    assert edited.monitor and edited.rendered == 1 and sent == [["gaoyi-ybj"]]
+    fake.answer("query", {"is_fresh_instance": False, "files": [], "clock": "c:1:2:1:4"})
+    (out / "fenyang-ybj/2024/final-accounts/index.html").unlink()       # an output the monitor does not watch
+    mended = build(portal, out, search=False, jobs=2, monitor="auto")
+    assert mended.rendered == 1 and sent[-1] == ["fenyang-ybj"]
+    assert_same_as_clean(portal, out, tmp_path)

@@ -44,9 +44,10 @@ source (render.SourceRecorder), so a change to the 情况说明's templates make
 change to the pages' templates does not. The page's tables (its ``<tbody>`` rows are made in
 Python, tableview.RowView.html, the rest by the ``_table.html`` macro) are made again.
 
-Sizes and costs (docs/performance.md#model-cache): ≈ 32 KB of model and 21 KB of workbooks
-per disclosure on disk; reading a model back takes ≈ 6 ms of CPU against ≈ 25 ms to load and
-check the content.
+Sizes and costs (docs/performance.md#model-cache, #kept-prose): ≈ 32 KB of model, 21 KB of
+workbooks and 11 KB of prose per disclosure on disk; reading a model back takes ≈ 6 ms of CPU
+against ≈ 25 ms to load and check the content, keeping the prose 0.4 ms of a cold build and
+reading it back 0.26 ms against ≈ 6 ms to make it.
 """
 
 from __future__ import annotations

@@ -198,7 +198,7 @@ class KeptProse(NamedTuple):
 
     @classmethod
     def of_json(cls, value: Any) -> KeptProse | None:
-        """From its JSON form (``_asdict`` as a list), or None for anything of another shape."""
+        """From its JSON form (the tuple as a list), or None for anything of another shape."""
         if not (isinstance(value, list) and len(value) == 4):
             return None
         explanation, parts, html, blocks = value
@@ -237,7 +237,7 @@ class DocumentProse:
         return self._parts[name]
 
     def kept(self) -> KeptProse | None:
-        """What an later build may use of it (None until its page is made)."""
+        """What a later build may use of it (None until its page is made)."""
         if self.html is None or self._explanation is None:
             return None
         return KeptProse(self._explanation, self._parts, *self.html)

@@ -8,15 +8,17 @@ template can extend a built-in one with the ``default/`` prefix
 from __future__ import annotations
 
 import functools
+import hashlib
 import itertools
 import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import jinja2
 import markdown as md
+import nh3
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
 from markupsafe import Markup
@@ -51,6 +53,47 @@ def template_loader(portal_templates: Path | None) -> jinja2.BaseLoader:
     loaders.append(builtin)
     loaders.append(jinja2.PrefixLoader({"default": builtin}))
     return jinja2.ChoiceLoader(loaders)
+
+
+class SourceRecorder(jinja2.BaseLoader):
+    """A loader that notes the digest of each template's source as it is loaded (None: looked
+    for and not found). The 情况说明's templates are loaded through one: a disclosure's prose is
+    kept with the sources its templates had (``sources``, all this process loaded: a superset
+    of what made it), and used again only while each still has that source (``current``)."""
+
+    def __init__(self, loader: jinja2.BaseLoader):
+        self.loader = loader
+        self.sources: dict[str, str | None] = {}
+        self._current: dict[str, str | None] = {}
+
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Any]:
+        try:
+            source, filename, uptodate = self.loader.get_source(environment, template)
+        except jinja2.TemplateNotFound:
+            self.sources[template] = None
+            raise
+        self.sources[template] = _source_digest(source)
+        return source, filename, uptodate
+
+    def list_templates(self) -> list[str]:
+        return self.loader.list_templates()
+
+    def current(self, environment: jinja2.Environment, sources: dict[str, str | None]) -> bool:
+        """Whether every template of ``sources`` has the source it had (or is still missing);
+        each template read once per build."""
+        for name, digest in sources.items():
+            if name not in self._current:
+                try:
+                    self._current[name] = _source_digest(self.loader.get_source(environment, name)[0])
+                except jinja2.TemplateNotFound:
+                    self._current[name] = None
+            if self._current[name] != digest:
+                return False
+        return True
+
+
+def _source_digest(source: str) -> str:
+    return hashlib.blake2b(source.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def make_environment(loader: jinja2.BaseLoader, bytecode_dir: Path | None = None,
@@ -141,15 +184,47 @@ def part_title(doc: Document, part) -> str:
     return fill_year(part.title, doc.year).replace("{dept}", doc.department.name)
 
 
+class KeptProse(NamedTuple):
+    """A disclosure's prose as an earlier build made it from the same model, code and 情况说明
+    templates (modelcache.py keeps it): its Markdown, for data.json, and its HTML as the page
+    shows it, the glossary's links and the headings' ids in place. Markdown and the 情况说明's
+    templates were a fifth of rendering a disclosure again after a page template changed, and
+    neither sees a page template (docs/performance.md#kept-prose)."""
+
+    explanation: str                  # the 情况说明 as Markdown
+    parts: dict[str, str]             # each markdown part's text ({{ … }} filled), by file name
+    html: str                         # the 情况说明 as HTML
+    blocks: list[list[str | None]]    # by part, by block: an overview's, glossary's or markdown block's HTML
+
+    @classmethod
+    def of_json(cls, value: Any) -> KeptProse | None:
+        """From its JSON form (the tuple as a list), or None for anything of another shape."""
+        if not (isinstance(value, list) and len(value) == 4):
+            return None
+        explanation, parts, html, blocks = value
+        texts = (isinstance(explanation, str) and isinstance(html, str) and isinstance(parts, dict)
+                 and all(isinstance(k, str) and isinstance(v, str) for k, v in parts.items()))
+        shaped = isinstance(blocks, list) and all(
+            isinstance(part, list) and all(b is None or isinstance(b, str) for b in part) for part in blocks)
+        return cls(explanation, parts, html, blocks) if texts and shaped else None
+
+
+_PROSE_BLOCKS = ("overview", "glossary", "markdown")     # the blocks whose HTML is prose (kept)
+
+
 class DocumentProse:
     """A disclosure's prose as Markdown (its 情况说明, its markdown parts with their {{ … }}
-    filled), each text made once: its page and its data.json both need them. A render result,
-    made for one document's files and let go with them (``Renderer.prose_of``)."""
+    filled), each text made once: its page and its data.json both need them; and, once its page
+    is made, as HTML (``html``: the 情况说明's and each prose block's). A render result, made
+    for one document's files and let go with them (``Renderer.prose_of``); ``kept``: as an
+    earlier build made it (then nothing of it is made again)."""
 
-    def __init__(self, renderer: Renderer, doc: Document):
+    def __init__(self, renderer: Renderer, doc: Document, kept: KeptProse | None = None):
         self._renderer, self._doc = renderer, doc
-        self._explanation: str | None = None
-        self._parts: dict[str, str] = {}
+        self._explanation: str | None = kept.explanation if kept else None
+        self._parts: dict[str, str] = dict(kept.parts) if kept else {}
+        self.html: tuple[str, list[list[str | None]]] | None = (kept.html, kept.blocks) if kept else None
+        self.reused = kept is not None
 
     def explanation(self) -> str:
         if self._explanation is None:
@@ -161,9 +236,17 @@ class DocumentProse:
             self._parts[name] = render_markdown_file(self._doc, name)
         return self._parts[name]
 
+    def kept(self) -> KeptProse | None:
+        """What a later build may use of it (None until its page is made)."""
+        if self.html is None or self._explanation is None:
+            return None
+        return KeptProse(self._explanation, self._parts, *self.html)
 
-def page_parts(doc: Document, prose: DocumentProse, policy: ProsePolicy = DEFAULT_POLICY) -> list[dict[str, Any]]:
-    """The profile's parts with {year}/{dept} filled in and each block's tables resolved."""
+
+def page_parts(doc: Document, prose: DocumentProse, policy: ProsePolicy = DEFAULT_POLICY,
+               markdown: bool = True) -> list[dict[str, Any]]:
+    """The profile's parts with {year}/{dept} filled in and each block's tables resolved, and
+    (``markdown``) each markdown block's ``html``."""
     parts = []
     for index, part in enumerate(doc.profile.parts, start=1):
         title = part_title(doc, part)
@@ -173,7 +256,7 @@ def page_parts(doc: Document, prose: DocumentProse, policy: ProsePolicy = DEFAUL
             if block["type"] == "tables":
                 ids = block["tables"] or [t.spec.id for t in doc.tables]
                 item["views"] = [document_view(doc, doc.table(i)) for i in ids]
-            if block["type"] == "markdown":
+            if block["type"] == "markdown" and markdown:
                 item["html"] = render_markdown(prose.part(block["file"]), policy)
             blocks.append(item)
         parts.append({"id": f"part-{index}", "title": title, "blocks": blocks})
@@ -244,8 +327,26 @@ def own_terms(parts: list[dict[str, Any]], doc: Document, glossary: Glossary,
     return own
 
 
+def kept_html(parts: list[dict[str, Any]], html: tuple[str, list[list[str | None]]]) -> Markup | None:
+    """The 情况说明's HTML as kept (``DocumentProse.html``), each prose block of ``parts`` given
+    its kept ``html``; None when the kept blocks do not match the parts one for one."""
+    explanation, blocks = html
+    shape = [[block["type"] in _PROSE_BLOCKS for block in part["blocks"]] for part in parts]
+    if [[kept is not None for kept in part] for part in blocks] != shape:
+        return None
+    for part, kept_part in zip(parts, blocks, strict=True):
+        for block, kept in zip(part["blocks"], kept_part, strict=True):
+            if kept is not None:
+                block["html"] = Markup(kept)
+    return Markup(explanation)
+
+
 class Renderer:
     """Renders every page of a portal; one instance per build."""
+
+    # what kept prose depends on besides the model, the rendering code and the 情况说明 templates:
+    # the libraries that make it (an upgrade may change its HTML)
+    PROSE_LIBRARIES = (md.__version__, jinja2.__version__, getattr(nh3, "__version__", ""))
 
     def __init__(self, portal: Portal, base_url: str, bytecode_dir: Path | None = None, draft: bool = False):
         self.portal = portal
@@ -260,7 +361,13 @@ class Renderer:
         explanations = bytecode_dir / "explanations" if bytecode_dir else None
         if explanations:
             explanations.mkdir(exist_ok=True)
-        self.explanation_env = make_explanation_environment(loader, explanations)
+        # (its templates' sources noted: a kept 情况说明 depends on them, not on the pages' templates)
+        self.explanation_sources = SourceRecorder(loader)
+        self.explanation_env = make_explanation_environment(self.explanation_sources, explanations)
+        # a department's prose as an earlier build made it, by document URL, and the prose made
+        # here while ``made_prose`` is not None (workers.render_department keeps them)
+        self.kept_prose: dict[str, KeptProse] = {}
+        self.made_prose: dict[str, DocumentProse] | None = None
         assets = asset_names(portal.root)
         self.env.globals["asset"] = lambda name: assets.get(name, name)   # {{ root }}assets/{{ asset("site.css") }}
         self.glossary: Glossary = portal.config.glossary or load_glossary(portal.root)
@@ -345,8 +452,17 @@ class Renderer:
             return f"【待填写】情况说明要等 document.yaml 中的数字填写完成后才能生成：{exc.problem}"
 
     def prose_of(self, doc: Document) -> DocumentProse:
-        """The disclosure's prose, each text made once for its page and its data.json."""
-        return DocumentProse(self, doc)
+        """The disclosure's prose, each text made once for its page and its data.json (or as
+        ``kept_prose`` holds it)."""
+        prose = DocumentProse(self, doc, self.kept_prose.get(doc.url))
+        if self.made_prose is not None:
+            self.made_prose[doc.url] = prose
+        return prose
+
+    def prose_sources_current(self, sources: dict[str, str | None]) -> bool:
+        """Whether the 情况说明 templates of ``sources`` (name → digest of the source a kept
+        prose was made with) are unchanged."""
+        return self.explanation_sources.current(self.explanation_env, sources)
 
     def unfinished(self, doc: Document) -> list:
         """In the preview, the 【待填写】 places a document still has (none outside the preview)."""
@@ -360,6 +476,16 @@ class Renderer:
             return DraftErrors()
         listed = self.draft_lists.get(doc.url)      # (may be empty, and say what the save mended)
         return listed if listed is not None else listing(draft_findings(self.portal, doc), None)
+
+    def prose_html(self, doc: Document, prose: DocumentProse, parts: list[dict[str, Any]]) -> Markup:
+        """The 情况说明's HTML, and each prose block's ``html`` in ``parts``, glossary terms
+        linked and headings given ids; noted in ``prose.html``, to be kept."""
+        explanation = render_markdown(prose.explanation(), self.policy)
+        explanation = link_terms(parts, explanation, doc, self.glossary, "../" * doc.url.count("/"), self.policy)
+        explanation = anchor_headings(parts, explanation)
+        prose.html = (str(explanation), [[str(block["html"]) if block["type"] in _PROSE_BLOCKS else None
+                                          for block in part["blocks"]] for part in parts])
+        return explanation
 
     def prose(self, doc: Document, prose: DocumentProse | None = None) -> dict[str, str]:
         """The page's prose as Markdown, by part title (for data.json, where the next build finds
@@ -383,10 +509,12 @@ class Renderer:
         ``records``: its correction records (corrections.py), oldest first; ``prose``: as
         ``prose_of`` gives it (made here without)."""
         prose = prose or self.prose_of(doc)
-        explanation = render_markdown(prose.explanation(), self.policy)
-        parts = page_parts(doc, prose, self.policy)
-        explanation = link_terms(parts, explanation, doc, self.glossary, "../" * doc.url.count("/"), self.policy)
-        explanation = anchor_headings(parts, explanation)
+        parts = page_parts(doc, prose, self.policy, markdown=prose.html is None)
+        explanation = kept_html(parts, prose.html) if prose.html is not None else None
+        if explanation is None:
+            if prose.html is not None:         # (kept for parts of another shape: made again)
+                parts, prose.reused = page_parts(doc, prose, self.policy), False
+            explanation = self.prose_html(doc, prose, parts)
         return self._render(
             "document.html", f"{doc.url}index.html",
             doc=doc, dept=doc.department,

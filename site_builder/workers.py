@@ -35,14 +35,15 @@ from .content import load_department
 from .errors import SiteBuilderError
 from .layout import MANIFEST, WORKBOOK
 from .model import Department, Document, Portal
-from .modelcache import load_model, load_workbooks, model_key, model_path, save_model, save_workbooks, workbooks_path
+from .modelcache import (load_model, load_prose, load_workbooks, model_key, model_path, prose_path, save_model,
+                         save_prose, save_workbooks, workbooks_path)
 from .pages import Page, department_output, output_folders
 from .profiles import Profile
 from .summary import brief, summarize
 from .write import stage
 
 if TYPE_CHECKING:
-    from .render import Renderer
+    from .render import DocumentProse, KeptProse, Renderer
 
 Progress = Callable[[int, int], None]
 
@@ -222,18 +223,54 @@ def load_and_check(job: Job, folder: str, key: str | None) -> tuple[Department, 
 
 
 def render_department(job: Job, dept: Department, key: str | None, modelled: bool) -> list[Page]:
-    """Every file of a department. Its XLSX workbooks are kept under its model's ``key`` (None:
-    not kept) and the code that makes them, and used as they are when it is rendered from its
-    kept model (``modelled``): a template changes no workbook."""
+    """Every file of a department. Its XLSX workbooks and its prose (render.KeptProse) are kept
+    under its model's ``key`` (None: not kept) and the code that makes them, and used as they
+    are when it is rendered from its kept model (``modelled``): a page template changes
+    neither (the prose: unless the 情况说明's templates changed)."""
+    renderer = job.tools()[0]
     key = None if key is None else digest([key, job.workbook_environment])
     path = workbooks_path(job.out, dept.slug)
     kept = load_workbooks(path, key) if key is not None and modelled else {}
-    pages = department_output(dept, job.tools()[0], job.out, job.previous, kept)
+    prose_key = None if key is None else digest([key, renderer.PROSE_LIBRARIES])
+    sources, renderer.kept_prose = kept_prose(job, dept.slug, prose_key) if prose_key is not None and modelled \
+        else ({}, {})
+    made: dict[str, DocumentProse] = {}
+    renderer.made_prose = made
+    try:
+        pages = department_output(dept, renderer, job.out, job.previous, kept)
+    finally:
+        renderer.kept_prose, renderer.made_prose = {}, None
     if key is not None:
-        made = {name: data for name, data in pages if name.endswith("/" + WORKBOOK)}
-        if made != kept:
-            save_workbooks(path, key, made)
+        workbooks = {name: data for name, data in pages if name.endswith("/" + WORKBOOK)}
+        if workbooks != kept:
+            save_workbooks(path, key, workbooks)
+    if prose_key is not None and not all(prose.reused for prose in made.values()):
+        save_department_prose(job, dept.slug, prose_key, sources, made)
     return pages
+
+
+def kept_prose(job: Job, slug: str, key: str) -> tuple[dict[str, str | None], dict[str, KeptProse]]:
+    """A department's prose as kept under ``key``, by document URL, and the 情况说明 templates'
+    sources it was made with: none when one of them has changed, or on any fault (then it is
+    made again)."""
+    from .render import KeptProse
+    sources, prose = load_prose(prose_path(job.out, slug), key)
+    if not prose or not job.tools()[0].prose_sources_current(sources):
+        return {}, {}
+    found = {url: KeptProse.of_json(value) for url, value in prose.items()}
+    return sources, {url: value for url, value in found.items() if value is not None}
+
+
+def save_department_prose(job: Job, slug: str, key: str, sources: dict[str, str | None],
+                          made: dict[str, DocumentProse]) -> None:
+    """Keep the prose made for a department's pages with the 情况说明 templates' sources: those
+    of the prose it used as kept (``sources``: unchanged) and all this process has loaded (those
+    the rest was made with among them). Not when a page was not made."""
+    kept = {url: prose.kept() for url, prose in made.items()}
+    if kept and all(value is not None for value in kept.values()):
+        sources = {**sources, **job.tools()[0].explanation_sources.sources}
+        save_prose(prose_path(job.out, slug), key, sources,
+                   {url: list(value) for url, value in kept.items() if value is not None})
 
 
 def previous_signature(previous: Path, slug: str) -> str | None:

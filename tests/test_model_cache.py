@@ -29,7 +29,8 @@ from site_builder.checks import CheckConfig, run_checks
 from site_builder.config import load_site_config
 from site_builder.content import department_slugs, load_department
 from site_builder.model import Portal
-from site_builder.modelcache import MODEL_MODULES, RENDER_MODULES, load_model, model_path, module_group, workbooks_path
+from site_builder.modelcache import (MODEL_MODULES, RENDER_MODULES, load_model, model_path, module_group, prose_path,
+                                    workbooks_path)
 from site_builder.profiles import load_profiles
 from test_incremental import age, aged_example, assert_same_as_clean, edit
 from test_layout import imports, modules
@@ -219,6 +220,7 @@ def test_clean_reads_the_content_and_a_removed_department_takes_its_model_along(
     build(portal, out, search=False)
     assert sorted(os.listdir(model_path(out, "x").parent)) == ["fenyang-ybj", "lvliang-ybj"]
     assert sorted(os.listdir(workbooks_path(out, "x").parent)) == ["fenyang-ybj", "lvliang-ybj"]
+    assert sorted(os.listdir(prose_path(out, "x").parent)) == ["fenyang-ybj", "lvliang-ybj"]
     assert cache_path(out).is_file()          # (the build cache beside them stays)
 
 

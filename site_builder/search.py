@@ -21,6 +21,7 @@ the same bytes wherever the site is built, fewer for a reader's first query.
 from __future__ import annotations
 
 import ctypes
+import html
 import json
 import os
 import platform
@@ -41,7 +42,7 @@ from .errors import SiteBuilderError
 from .layout import BUNDLE_DIR
 
 PAGEFIND_VERSION = "1.6.0"   # pinned in package.json; search_bundle.KNOWN_VERSION is the bundle format it writes
-SHARDS_FILE = "shards.json"  # in BUNDLE_DIR: the further indexes the search page merges
+SHARDS_FILE = "shards.json"  # in BUNDLE_DIR: every shard, what it holds; the search page merges them as needed
 # Pagefind holds the whole index in memory while it builds it, in proportion to the pages
 # (measured: docs/performance.md#pagefind-memory). A large portal is indexed
 # in shards of at most this many pages, one Pagefind run after another, merged in the browser
@@ -93,10 +94,19 @@ def pagefind_command(binary: Path, site: Path, output: Path, glob: str | None = 
     return [str(binary), "--site", str(site), "--output-path", str(output), *(["--glob", glob] if glob else [])]
 
 
-def plan_shards(groups: list[tuple[str, int]], shard_size: int) -> list[list[str]]:
-    """Top-level folders (departments), in order, split into as few shards as ``shard_size``
+def plan_shards(groups: list[tuple[str, int]], shard_size: int,
+                regions: dict[str, str] | None = None) -> list[list[str]]:
+    """Top-level folders (departments), grouped by ``regions`` (folder → region: regions in order
+    of first appearance, their departments in order), split into as few shards as ``shard_size``
     allows, of about equal size (5,000 pages in shards of 2,500: 2,500 + 2,500, not
-    2,000 + 2,000 + 1,000): every shard costs the first query its own metadata and index chunks."""
+    2,000 + 2,000 + 1,000): every shard costs a query that searches it its own metadata and index
+    chunks. Grouped so that a region's pages are in one shard or two next to each other: the
+    search page searches only the shards of a region chosen or named (search.js)."""
+    if regions:
+        first: dict[str, int] = {}
+        for name, _ in groups:
+            first.setdefault(regions.get(name, ""), len(first))
+        groups = sorted(groups, key=lambda group: first[regions.get(group[0], "")])    # (stable: in order within)
     total = sum(count for _, count in groups)
     count_of_shards = max(1, -(-total // shard_size))
     target = total / count_of_shards
@@ -109,12 +119,52 @@ def plan_shards(groups: list[tuple[str, int]], shard_size: int) -> list[list[str
     return [shard for shard in shards if shard]
 
 
+_REGION = re.compile(r'<meta data-pagefind-filter="region\[content\]" content="([^"]*)"')
+
+
+def department_facts(site: Path, folder: str) -> tuple[str, list[str]]:
+    """The region a department's disclosure pages name (their ``region`` filter, read from the
+    head of the first one: ``folder/YEAR/KIND/index.html``) and the years it publishes for (its
+    year folders). What shards.json says a shard holds, and how plan_shards groups them; a
+    template that moved the region's tag elsewhere gives "" (the shard may hold any region)."""
+    years: list[str] = []
+    region = ""
+    try:
+        entries = sorted(os.scandir(site / folder), key=lambda entry: entry.name)
+    except OSError:
+        return region, years
+    for entry in entries:
+        if not (re.fullmatch(r"\d{4}", entry.name) and entry.is_dir()):
+            continue
+        years.append(entry.name)
+        if region:
+            continue
+        for page in sorted(Path(entry.path).glob("*/index.html")):
+            with open(page, encoding="utf-8", errors="replace") as file:
+                found = _REGION.search(file.read(8192))
+            if found:
+                region = html.unescape(found.group(1))
+                break
+    return region, years
+
+
+def shard_record(path: str, pages: int, facts: list[tuple[str, list[str]]]) -> dict[str, object]:
+    """What shards.json says of a shard: its folder under pagefind/ ("" for pagefind/ itself), its
+    pages, and the regions (in order) and years (newest first) of its departments: a list of
+    strings a shard, so that the search page knows which shards a filter or a place named in the
+    query needs without fetching them."""
+    regions = list(dict.fromkeys(region for region, _ in facts if region))
+    years = sorted({year for _, found in facts for year in found}, reverse=True)
+    return {"path": path, "pages": pages, "regions": regions, "years": years}
+
+
 def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
                binary: Path | None = None, bundle: Path | None = None, compact: bool = True) -> IndexResult:
     """Run Pagefind over ``site``: one bundle in ``bundle`` (default ``site/pagefind/``), or, when
     ``groups`` (top-level folder, pages) hold more than ``shard_size`` pages, one bundle per shard
-    (``pagefind/`` and ``pagefind/shard-N/``) listed in ``pagefind/shards.json`` for the search
-    page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards.
+    (``pagefind/`` and ``pagefind/shard-N/``, departments grouped by region: plan_shards), each
+    listed in ``pagefind/shards.json`` with its pages, regions and years, for the search page to
+    merge those a query needs. ``build`` indexes into a folder beside the site and swaps it in afterwards.
     ``compact``: keep only the fragments' heading anchors, number the pages in the order of their URLs (the
     same bytes from any folder), rename the fragments short and recompress (fewer bytes per
     query): about 12 + 13 ms of CPU a page (docs/search.md). The preview server leaves it out,
@@ -122,7 +172,11 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
     binary = binary or require_pagefind()
     started = time.perf_counter()
     version = pagefind_version(binary)
-    shards = plan_shards(groups, shard_size) if groups and sum(n for _, n in groups) > shard_size else [[]]
+    sharded = bool(groups) and sum(n for _, n in groups or []) > shard_size
+    facts = {name: department_facts(site, name) for name, _ in groups or []} if sharded else {}
+    shards = plan_shards(groups or [], shard_size, {name: region for name, (region, _) in facts.items()}) \
+        if sharded else [[]]
+    records: list[dict[str, object]] = []
     pages = words = peak = 0
     kept = bundle is not None and bundle.resolve() != (site / BUNDLE_DIR).resolve()    # (built beside the site)
     bundle = bundle or site / BUNDLE_DIR
@@ -140,8 +194,12 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
             recompress_metadata(output)
         pages += _count(stdout, "pages")
         words += _count(stdout, "words")
-    (bundle / SHARDS_FILE).write_text(
-        json.dumps({"shards": [f"shard-{n}/" for n in range(2, len(shards) + 1)]}) + "\n", encoding="utf-8")
+        records.append(shard_record("" if number == 1 else f"shard-{number}/", _count(stdout, "pages"),
+                                    [facts[name] for name in folders if name in facts]))
+    # "shards": the further shards' folders, as before (a search page an HTTP cache kept from an
+    # earlier build merges them all); "contents": what each shard holds, the first included
+    listing = {"shards": [record["path"] for record in records[1:]], "contents": records}
+    (bundle / SHARDS_FILE).write_text(json.dumps(listing, ensure_ascii=False) + "\n", encoding="utf-8")
     if pages == 0:
         raise SearchError(None, "搜索索引中没有任何页面（模板中缺少 data-pagefind-body？）",
                           _hint(kept, "公开文件页面的正文元素应带 data-pagefind-body 属性，见 docs/templates.md"))

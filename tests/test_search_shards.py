@@ -15,6 +15,7 @@ import pytest
 from conftest import serve
 from search_truth import indexed_texts, truth
 from synthetic import generate
+from test_browser import axe_violations
 from test_search import search_ui
 from site_builder.build import build
 from site_builder.search import plan_shards
@@ -98,6 +99,10 @@ def test_a_common_word_searches_the_first_shard_until_asked_for_the_rest(browser
         f"找到 {first} 份公开文件，其中 {first} 份包含“公务用车”的全部词语。已搜索全站 30 份公开文件中的 {first} 份。")
     button = page.locator("#search-results button.continue")
     assert button.inner_text() == f"继续搜索其余 {30 - first} 份公开文件"
+    for width in (1280, 360):                   # the partial state is as accessible as the others
+        page.set_viewport_size({"width": width, "height": 800})
+        assert axe_violations(page) == [], width
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
     button.click()
     page.wait_for_selector("#search-results[data-ready]:not([data-partial])")
     assert requests.shards() == {"", "shard-2/", "shard-3/"}

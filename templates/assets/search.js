@@ -419,21 +419,24 @@ async function runSearch(everything = false) {
   // the parts the exact searches look for: punctuation splits them too, as the page may write
   // 青川县（合成1）医疗保障局 where Pagefind counts each bracket as a word
   const parts = ranked ? term.split(/[\s\p{P}]+/u).filter(Boolean) : [];
-  // the shards this search needs: those of a region named first, then one more at a time until
-  // the first screen holds pages with every word (a department's pages are all in one shard), or
-  // every shard the filters allow is searched; ``everything``: all of them at once (the button)
+  // the shards this search needs: those of a region named first, then one more, two more, four
+  // more… until the first screen holds pages with every part as written (a department chosen: its
+  // pages, all in one shard), or every shard the filters allow is searched; ``everything``: all of
+  // them at once (the button)
   const [named, others] = shardOrder(shards, filters, `${query} ${filters.department || ""}`);
   await mergeShards(pf, everything ? [...named, ...others] : named);
   let found;
   let left;
-  for (;;) {
+  let step = 1;       // shards merged at once, doubled each time: a rare word reaches the last of
+  for (;;) {          // 20 shards in 5 round trips, not 20
     found = await searchMerged(pf, term, parts, filters, byYear, ranked);
     if (id !== runId) return;  // a newer search has started
     left = [...named, ...others].filter((i) => !merged.has(i));
     const count = found.all.length + found.some.length;
     if (filters.department && count) left = [];   // (the shard that holds the department holds all its pages)
     if (!left.length || (ranked ? found.sure : count) >= PAGE_SIZE) break;
-    await mergeShards(pf, left.slice(0, 1));
+    await mergeShards(pf, left.slice(0, step));
+    step *= 2;
   }
   const { all: allResults, some: otherResults } = found;
   const total = allResults.length + otherResults.length;
@@ -514,7 +517,11 @@ async function searchMerged(pf, term, parts, filters, byYear, ranked) {
   ]);
   if (!ranked) return { all: [], some: words.results, sure: 0 };
   const found = rankResults(words.results, exactParts, missing, byYear);
-  const written = exactParts.filter(Boolean).map((part) => new Set(part.results.map((r) => r.id)));
+  // (not a region's name: the exact search misses the pages where it was segmented otherwise,
+  // 新安县 on every page of 新安县, and its shards were searched first anyway)
+  const places = new Set(shards.flatMap((shard) => (shard.regions || []).flatMap(placeNames)));
+  const written = exactParts.map((part, i) => (part && !places.has(parts[i]) ? new Set(part.results.map((r) => r.id)) : null))
+    .filter(Boolean);
   return { ...found, sure: found.all.filter((r) => written.every((ids) => ids.has(r.id))).length };
 }
 

@@ -20,7 +20,10 @@ the same bytes wherever the site is built, fewer for a reader's first query.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
+import html
+import itertools
 import json
 import os
 import platform
@@ -41,7 +44,7 @@ from .errors import SiteBuilderError
 from .layout import BUNDLE_DIR
 
 PAGEFIND_VERSION = "1.6.0"   # pinned in package.json; search_bundle.KNOWN_VERSION is the bundle format it writes
-SHARDS_FILE = "shards.json"  # in BUNDLE_DIR: the further indexes the search page merges
+SHARDS_FILE = "shards.json"  # in BUNDLE_DIR: every shard, what it holds; the search page merges them as needed
 # Pagefind holds the whole index in memory while it builds it, in proportion to the pages
 # (measured: docs/performance.md#pagefind-memory). A large portal is indexed
 # in shards of at most this many pages, one Pagefind run after another, merged in the browser
@@ -93,28 +96,116 @@ def pagefind_command(binary: Path, site: Path, output: Path, glob: str | None = 
     return [str(binary), "--site", str(site), "--output-path", str(output), *(["--glob", glob] if glob else [])]
 
 
-def plan_shards(groups: list[tuple[str, int]], shard_size: int) -> list[list[str]]:
-    """Top-level folders (departments), in order, split into as few shards as ``shard_size``
+def plan_shards(groups: list[tuple[str, int]], shard_size: int,
+                regions: dict[str, str] | None = None) -> list[list[str]]:
+    """Top-level folders (departments), grouped by ``regions`` (folder → region: regions in order
+    of first appearance, their departments in order), split into as few shards as ``shard_size``
     allows, of about equal size (5,000 pages in shards of 2,500: 2,500 + 2,500, not
-    2,000 + 2,000 + 1,000): every shard costs the first query its own metadata and index chunks."""
+    2,000 + 2,000 + 1,000): every shard costs a query that searches it its own metadata and index
+    chunks. Grouped, and cut where a region ends when that is near (_region_cuts), so that a
+    region's pages are in one shard, or in two next to each other: the search page searches only
+    the shards of a region chosen or named (search.js)."""
+    region_of = regions or {}
+    if regions:
+        first: dict[str, int] = {}
+        for name, _ in groups:
+            first.setdefault(region_of.get(name, ""), len(first))
+        groups = sorted(groups, key=lambda group: first[region_of.get(group[0], "")])    # (stable: in order within)
     total = sum(count for _, count in groups)
     count_of_shards = max(1, -(-total // shard_size))
     target = total / count_of_shards
-    shards: list[list[str]] = [[] for _ in range(count_of_shards)]
+    shard_of: list[int] = []
     before = 0
-    for name, count in groups:
+    for _, count in groups:
         # a department goes to the shard its middle page falls in
-        shards[min(count_of_shards - 1, int((before + count / 2) // target))].append(name)
+        shard_of.append(min(count_of_shards - 1, int((before + count / 2) // target)))
         before += count
+    cuts = [next((i for i, shard in enumerate(shard_of) if shard >= k), len(groups)) for k in range(1, count_of_shards)]
+    if regions and groups:
+        # (no shard larger than shard_size, or than the largest the rule above made: it can exceed
+        # shard_size by half a department)
+        largest = max(sum(count for (_, count), shard in zip(groups, shard_of, strict=True) if shard == k)
+                      for k in range(count_of_shards))
+        cuts = _region_cuts(groups, [region_of.get(name, "") for name, _ in groups], cuts, target,
+                            max(shard_size, largest))
+    edges = [0, *cuts, len(groups)]
+    shards = [[name for name, _ in groups[start:end]] for start, end in itertools.pairwise(edges)]
     return [shard for shard in shards if shard]
+
+
+SNAP = 0.1   # a shard may be this share of the even size smaller or larger, to end where a region does
+
+
+def _region_cuts(groups: list[tuple[str, int]], region_of: list[str], cuts: list[int], target: float,
+                 shard_size: int) -> list[int]:
+    """The cuts between shards (each shard's first department) moved to the nearest place where a
+    region ends, when one is within SNAP of the even share and no shard exceeds ``shard_size``
+    (counting the pages left for the shards after): at 50,000 pages in shards of 2,500, a county
+    of about 500 pages would otherwise fall across two shards about one time in five."""
+    ends = list(itertools.accumulate(count for _, count in groups))
+    moved: list[int] = []
+    previous = 0
+    for k, cut in enumerate(cuts, start=1):
+        ideal = k * target
+        start = ends[previous - 1] if previous else 0
+        low = bisect.bisect_left(ends, ideal - SNAP * target) + 1
+        high = min(bisect.bisect_right(ends, ideal + SNAP * target), len(groups) - 1)
+        places = [i for i in range(max(low, previous + 1), high + 1)
+                  if region_of[i] != region_of[i - 1] and ends[i - 1] - start <= shard_size
+                  and ends[-1] - ends[i - 1] <= (len(cuts) + 1 - k) * shard_size]
+        if places:
+            cut = min(places, key=lambda i: abs(ends[i - 1] - ideal))
+        moved.append(max(cut, previous))
+        previous = moved[-1]
+    return moved
+
+
+_REGION = re.compile(r'<meta data-pagefind-filter="region\[content\]" content="([^"]*)"')
+
+
+def department_facts(site: Path, folder: str) -> tuple[str, list[str]]:
+    """The region a department's disclosure pages name (their ``region`` filter, read from the
+    head of the first one: ``folder/YEAR/KIND/index.html``) and the years it publishes for (its
+    year folders). What shards.json says a shard holds, and how plan_shards groups them; a
+    template that moved the region's tag elsewhere gives "" (the shard may hold any region)."""
+    years: list[str] = []
+    region = ""
+    try:
+        entries = sorted(os.scandir(site / folder), key=lambda entry: entry.name)
+    except OSError:
+        return region, years
+    for entry in entries:
+        if not (re.fullmatch(r"\d{4}", entry.name) and entry.is_dir()):
+            continue
+        years.append(entry.name)
+        if region:
+            continue
+        for page in sorted(Path(entry.path).glob("*/index.html")):
+            with open(page, encoding="utf-8", errors="replace") as file:
+                found = _REGION.search(file.read(8192))
+            if found:
+                region = html.unescape(found.group(1))
+                break
+    return region, years
+
+
+def shard_record(path: str, pages: int, facts: list[tuple[str, list[str]]]) -> dict[str, object]:
+    """What shards.json says of a shard: its folder under pagefind/ ("" for pagefind/ itself), its
+    pages, and the regions (in order) and years (newest first) of its departments: a list of
+    strings a shard, so that the search page knows which shards a filter or a place named in the
+    query needs without fetching them."""
+    regions = list(dict.fromkeys(region for region, _ in facts if region))
+    years = sorted({year for _, found in facts for year in found}, reverse=True)
+    return {"path": path, "pages": pages, "regions": regions, "years": years}
 
 
 def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_size: int = DEFAULT_SHARD_SIZE,
                binary: Path | None = None, bundle: Path | None = None, compact: bool = True) -> IndexResult:
     """Run Pagefind over ``site``: one bundle in ``bundle`` (default ``site/pagefind/``), or, when
     ``groups`` (top-level folder, pages) hold more than ``shard_size`` pages, one bundle per shard
-    (``pagefind/`` and ``pagefind/shard-N/``) listed in ``pagefind/shards.json`` for the search
-    page to merge. ``build`` indexes into a folder beside the site and swaps it in afterwards.
+    (``pagefind/`` and ``pagefind/shard-N/``, departments grouped by region: plan_shards), each
+    listed in ``pagefind/shards.json`` with its pages, regions and years, for the search page to
+    merge those a query needs. ``build`` indexes into a folder beside the site and swaps it in afterwards.
     ``compact``: keep only the fragments' heading anchors, number the pages in the order of their URLs (the
     same bytes from any folder), rename the fragments short and recompress (fewer bytes per
     query): about 12 + 13 ms of CPU a page (docs/search.md). The preview server leaves it out,
@@ -122,7 +213,11 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
     binary = binary or require_pagefind()
     started = time.perf_counter()
     version = pagefind_version(binary)
-    shards = plan_shards(groups, shard_size) if groups and sum(n for _, n in groups) > shard_size else [[]]
+    sharded = bool(groups) and sum(n for _, n in groups or []) > shard_size
+    facts = {name: department_facts(site, name) for name, _ in groups or []} if sharded else {}
+    shards = plan_shards(groups or [], shard_size, {name: region for name, (region, _) in facts.items()}) \
+        if sharded else [[]]
+    records: list[dict[str, object]] = []
     pages = words = peak = 0
     kept = bundle is not None and bundle.resolve() != (site / BUNDLE_DIR).resolve()    # (built beside the site)
     bundle = bundle or site / BUNDLE_DIR
@@ -140,8 +235,12 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
             recompress_metadata(output)
         pages += _count(stdout, "pages")
         words += _count(stdout, "words")
-    (bundle / SHARDS_FILE).write_text(
-        json.dumps({"shards": [f"shard-{n}/" for n in range(2, len(shards) + 1)]}) + "\n", encoding="utf-8")
+        records.append(shard_record("" if number == 1 else f"shard-{number}/", _count(stdout, "pages"),
+                                    [facts[name] for name in folders if name in facts]))
+    # "shards": the further shards' folders, as before (a search page an HTTP cache kept from an
+    # earlier build merges them all); "contents": what each shard holds, the first included
+    listing = {"shards": [record["path"] for record in records[1:]], "contents": records}
+    (bundle / SHARDS_FILE).write_text(json.dumps(listing, ensure_ascii=False) + "\n", encoding="utf-8")
     if pages == 0:
         raise SearchError(None, "搜索索引中没有任何页面（模板中缺少 data-pagefind-body？）",
                           _hint(kept, "公开文件页面的正文元素应带 data-pagefind-body 属性，见 docs/templates.md"))

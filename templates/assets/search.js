@@ -132,6 +132,18 @@ function chosenFilters() {
   return filters;
 }
 
+// A large portal is indexed in shards (site-builder build --search-shard-size), each holding whole
+// departments grouped by region; pagefind/shards.json lists them with their pages, regions and
+// years (docs/search.md, "Shards searched when needed"). pagefind.js loads the first (pagefind/
+// itself); the others are merged only when a search needs them, and stay merged.
+let shards = [{ path: "" }];
+const merged = new Set([0]);
+
+/** The shards of shards.json, what each holds (one of an earlier build lists only the further shards). */
+function shardList(listed) {
+  return listed?.contents || [{ path: "" }, ...(listed?.shards || []).map((path) => ({ path }))];
+}
+
 async function loadPagefind() {
   if (pagefind) return pagefind;
   try {
@@ -143,14 +155,46 @@ async function loadPagefind() {
   // noWorker: searching a few index chunks takes milliseconds, and the web worker would cost
   // every first query another 12 KB script (pagefind-worker.js)
   await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40, noWorker: true, ranking: RANKING });
-  // a large portal is indexed in shards (site-builder build --search-shard-size): merge the others
-  const listed = await fetch(new URL("pagefind/shards.json", siteRoot)).then((r) => (r.ok ? r.json() : { shards: [] }),
-    () => ({ shards: [] }));
-  for (const shard of listed.shards) {
-    await pagefind.mergeIndex(new URL(`pagefind/${shard}`, siteRoot).href, { baseUrl: siteRoot.pathname });
-  }
+  shards = shardList(await fetch(new URL("pagefind/shards.json", siteRoot)).then((r) => (r.ok ? r.json() : null),
+    () => null));
   return pagefind;
 }
+
+/** Merge the shards numbered ``wanted`` (positions in shards.json) that are not merged yet. */
+async function mergeShards(pf, wanted) {
+  const fresh = wanted.filter((i) => !merged.has(i));
+  fresh.forEach((i) => merged.add(i));
+  await Promise.all(fresh.map((i) => pf.mergeIndex(new URL(`pagefind/${shards[i].path}`, siteRoot).href,
+    { baseUrl: siteRoot.pathname })));
+}
+
+// the end of a place's name: 山西省吕梁市汾阳市 is 山西省 吕梁市 汾阳市, and a reader writes 汾阳市 or 汾阳
+const PLACE_END = "特别行政区|自治州|自治县|自治旗|地区|新区|省|市|县|区|州|盟|旗";
+const PLACE = new RegExp(`.+?(?:${PLACE_END})`, "gu");
+
+/** How a query may name a region: in full, its last place (汾阳市), or that without its ending (汾阳). */
+export function placeNames(region) {
+  const parts = region.match(PLACE) || [];
+  const last = parts.join("") === region ? parts[parts.length - 1] : region;
+  const stem = last.replace(new RegExp(`(?:${PLACE_END})$`, "u"), "");
+  return [region, last, ...(stem.length >= 2 && stem !== last ? [stem] : [])];
+}
+
+/** Can this shard hold pages that pass the filters? (shards.json names its regions and years) */
+function canHold(shard, filters) {
+  return (!filters.region || !shard.regions || shard.regions.includes(filters.region)) &&
+    (!filters.year || !shard.years || shard.years.includes(String(filters.year)));
+}
+
+/** The shards a search needs, in the order to search them: of those that can hold pages passing
+ * the filters, [those with a region the query (or the department chosen) names, the others in order]. */
+export function shardOrder(list, filters, text) {
+  const wanted = list.map((_, i) => i).filter((i) => canHold(list[i], filters));
+  const named = (i) => (list[i].regions || []).some((region) => placeNames(region).some((name) => text.includes(name)));
+  return [wanted.filter(named), wanted.filter((i) => !named(i))];
+}
+
+const pagesIn = (list) => list.reduce((sum, i) => sum + (shards[i].pages || 0), 0);
 
 // what an excerpt cut mid-sentence can start with: a separator or the closing half of a pair
 const LEADING_PUNCTUATION = /^(?:\s|[，。、；：！？,.;:!?）)》」』】”’])+/;
@@ -346,7 +390,7 @@ export function rankResults(results, exactParts, missing, byYear = false) {
   return missing ? { all: [], some: order } : { all: order, some: [] };
 }
 
-async function runSearch() {
+async function runSearch(everything = false) {
   const id = ++runId;
   const query = normalizeQuery(input.value);
   const filters = chosenFilters();
@@ -375,18 +419,31 @@ async function runSearch() {
   // the parts the exact searches look for: punctuation splits them too, as the page may write
   // 青川县（合成1）医疗保障局 where Pagefind counts each bracket as a word
   const parts = ranked ? term.split(/[\s\p{P}]+/u).filter(Boolean) : [];
-  const [words, exactParts, missing] = await Promise.all([
-    searchSorted(pf, term || null, filters, byYear),
-    Promise.all(parts.map((part) => (quotedTerm(part) ? null : pf.search(`"${part}"`, { filters })))),
-    ranked ? missingWord(pf, term) : Promise.resolve(false),
-  ]);
-  if (id !== runId) return;  // a newer search has started
-  const { all: allResults, some: otherResults } = ranked ? rankResults(words.results, exactParts, missing, byYear)
-    : { all: [], some: words.results };
+  // the shards this search needs: those of a region named first, then one more, two more, four
+  // more… until the first screen holds pages with every part as written (a department chosen: its
+  // pages, all in one shard), or every shard the filters allow is searched; ``everything``: all of
+  // them at once (the button)
+  const [named, others] = shardOrder(shards, filters, `${query} ${filters.department || ""}`);
+  await mergeShards(pf, everything ? [...named, ...others] : named);
+  let found;
+  let left;
+  let step = 1;       // shards merged at once, doubled each time: a rare word reaches the last of
+  for (;;) {          // 20 shards in 5 round trips, not 20
+    found = await searchMerged(pf, term, parts, filters, byYear, ranked);
+    if (id !== runId) return;  // a newer search has started
+    left = [...named, ...others].filter((i) => !merged.has(i));
+    const count = found.all.length + found.some.length;
+    if (filters.department && count) left = [];   // (the shard that holds the department holds all its pages)
+    if (!left.length || (ranked ? found.sure : count) >= PAGE_SIZE) break;
+    await mergeShards(pf, left.slice(0, step));
+    step *= 2;
+  }
+  const { all: allResults, some: otherResults } = found;
   const total = allResults.length + otherResults.length;
   const scope = Object.entries(filters).map(([k, v]) => `${KIND_OF_FILTER[k]}：${k === "year" ? v + "年度" : v}`);
   const scopeText = scope.length ? `（${scope.join("，")}）` : "";
   resultsBox.replaceChildren();
+  delete resultsBox.dataset.partial;
   if (total === 0) {
     statusLine.textContent = `没有找到${query ? `包含${quoted(query)}的` : ""}公开文件${scopeText}。`;
     const hint = document.createElement("p");
@@ -405,20 +462,67 @@ async function runSearch() {
   } else {
     statusLine.textContent = `找到 ${total} 份包含${quoted(query)}的公开文件${scopeText}。`;
   }
+  if (left.length) {
+    // said, with a button for the rest: a large portal's first answer comes from part of its shards
+    statusLine.textContent += `已搜索全站 ${pagesIn(shards.map((_, i) => i))} 份公开文件中的 ${pagesIn([...merged])} 份。`;
+    resultsBox.dataset.partial = "1";
+    resultsBox.append(continueBox(left));
+  }
   const sections = [];
-  const named = term.split(/[\s\p{P}]+/u).filter(Boolean);   // (the parts, also of a quoted query)
+  const words = term.split(/[\s\p{P}]+/u).filter(Boolean);   // (the parts, also of a quoted query)
   const subjectFirst = ranked && !byYear;
   if (ranked && allResults.length) {
-    sections.push(section("results-all", `包含全部词语的页面（${allResults.length}）`, allResults, named, PAGE_SIZE, subjectFirst));
+    sections.push(section("results-all", `包含全部词语的页面（${allResults.length}）`, allResults, words, PAGE_SIZE, subjectFirst));
   }
   if (otherResults.length) {
     // pages with only some of the words are fetched when there is room, or when asked for
     const title = ranked ? `只包含其中部分词语的页面（${otherResults.length}）` : `搜索结果（${otherResults.length}）`;
-    sections.push(section("results-other", title, otherResults, named, Math.max(PAGE_SIZE - allResults.length, 0), subjectFirst));
+    sections.push(section("results-other", title, otherResults, words, Math.max(PAGE_SIZE - allResults.length, 0), subjectFirst));
   }
   resultsBox.append(...sections.map((p) => p.box));
   await Promise.all(sections.map((p) => p.ready));
+  if (everything && id === runId) {
+    const heading = resultsBox.querySelector("h2");   // the button is gone: the reader goes on at the results
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }
   done();
+}
+
+/** The button that searches the shards left (they stay merged for later queries). */
+function continueBox(left) {
+  const box = document.createElement("p");
+  box.className = "search-partial";
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "continue";
+  button.textContent = `继续搜索其余 ${pagesIn(left)} 份公开文件`;
+  button.addEventListener("click", () => { button.disabled = true; runSearch(true); });
+  box.append(button);
+  return box;
+}
+
+/** The three searches of a query over the shards merged so far (words; each part as written; is a
+ * word on no page), ranked: {all: pages with every word, some: the others, sure: of ``all``, those
+ * with every part as written}. ``sure`` decides whether the first screen is full: a shard without
+ * a word of the query lists, as pages with every word, pages with the others or with longer words
+ * it begins (3320.04: six pages of a shard without it, none of which has it). */
+async function searchMerged(pf, term, parts, filters, byYear, ranked) {
+  const [words, exactParts, missing] = await Promise.all([
+    searchSorted(pf, term || null, filters, byYear),
+    Promise.all(parts.map((part) => (quotedTerm(part) ? null : pf.search(`"${part}"`, { filters })))),
+    ranked ? missingWord(pf, term) : Promise.resolve(false),
+  ]);
+  if (!ranked) return { all: [], some: words.results, sure: 0 };
+  const found = rankResults(words.results, exactParts, missing, byYear);
+  // (not a region's name: the exact search misses the pages where it was segmented otherwise,
+  // 新安县 on every page of 新安县, and its shards were searched first anyway)
+  const places = new Set(shards.flatMap((shard) => (shard.regions || []).flatMap(placeNames)));
+  const written = exactParts.map((part, i) => (part && !places.has(parts[i]) ? new Set(part.results.map((r) => r.id)) : null))
+    .filter(Boolean);
+  return { ...found, sure: found.all.filter((r) => written.every((ids) => ids.has(r.id))).length };
 }
 
 let timer = null;

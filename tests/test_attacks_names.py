@@ -550,8 +550,8 @@ def test_full_disk_at_each_write_of_a_build_keeps_the_last_good_output(tmp_path,
             disk = DiskFull(patch, at)
             result = run(*build)
         where = disk.writes[at - 1]          # (the write that failed; a cache's failure lets the build go on)
-        if "/.out.cache/models/" in where or "/.out.cache/workbooks/" in where:
-            # a department's kept model or workbooks (modelcache): a cache, so the build goes on
+        if any(f"/.out.cache/{kept}/" in where for kept in ("models", "workbooks", "prose")):
+            # a department's kept model, workbooks or prose (modelcache): a cache, so the build goes on
             # and a later template change loads that department from its files
             assert result.exit_code == 0, (at, where, result.output)
             assert files_of(out) == clean and not beside(out), (at, where, beside(out))

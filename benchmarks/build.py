@@ -248,7 +248,10 @@ def watchman_call(sock: Path, command: list) -> dict:
 
 def monitor_rebuilds(ours: list[str], content: Path, out: Path, work: Path, reps: int) -> None:
     """No-change and one-edit builds, each with the scan and with watchman, interleaved (the order
-    of a pair alternates); each edit build follows its own edit. Needs the output of a build."""
+    of a pair alternates); each edit build follows its own edit. Each mode builds its own output
+    (``out``, and ``out-watchman`` beside it, made by its first build): a build with ``--monitor
+    none`` keeps no clock, so on one output every watchman build after it would start a new
+    clock and scan everything (as the runs of 2026-12-08 did)."""
     state = Path(tempfile.mkdtemp(prefix="wm-", dir="/tmp"))       # (a socket path: at most 107 bytes)
     sock = state / "sock"
     daemon = subprocess.Popen(["watchman", "--foreground", "--no-save-state", f"--sockname={sock}",
@@ -267,8 +270,9 @@ def monitor_rebuilds(ours: list[str], content: Path, out: Path, work: Path, reps
         print(f"watch-project (crawl of the content folder): {time.perf_counter() - started:.2f} s")
         csv = next(p for p in sorted((content / "departments").glob("*/2024/final-accounts/tables/05.csv")))
         modes = ("none", "watchman")
+        outputs = {"none": out, "watchman": out.with_name(out.name + "-watchman")}
         for mode in modes:                   # a first build of each records what the next ones compare with
-            run(ours + [str(content), "--out", str(out), "--monitor", mode], env=env)
+            run(ours + [str(content), "--out", str(outputs[mode]), "--monitor", mode], env=env)
         times: dict[tuple[str, str], list[dict[str, float]]] = {}
         for rep in range(reps):
             for kind in ("no-change", "one edit"):
@@ -276,7 +280,7 @@ def monitor_rebuilds(ours: list[str], content: Path, out: Path, work: Path, reps
                     if kind == "one edit":
                         edit_amount(csv)
                     times.setdefault((kind, mode), []).append(
-                        run(ours + [str(content), "--out", str(out), "--monitor", mode], env=env))
+                        run(ours + [str(content), "--out", str(outputs[mode]), "--monitor", mode], env=env))
         for (kind, mode), runs in times.items():
             walls = ", ".join(f"{r['wall']:.2f}" for r in runs)
             cpus = ", ".join(f"{r['cpu']:.2f}" for r in runs)

@@ -229,6 +229,29 @@ def main() -> None:
         print(f"cpu pressure now {pressure()}")
 
 
+def ab_parser(description: str, size: int, reps: int) -> argparse.ArgumentParser:
+    """The arguments of every side-by-side benchmark of two checkouts (cold_ab, rebuild_ab,
+    template_ab): the old checkout, the portal's size, the repetitions, the work folder."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("old", type=Path, help="a checkout of the version to compare with")
+    parser.add_argument("--size", type=int, default=size)
+    parser.add_argument("--reps", type=int, default=reps)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/site-builder-build-bench"))
+    return parser
+
+
+def ab_checkouts(args: argparse.Namespace) -> tuple[Path, Path, dict[str, Path]]:
+    """For ``ab_parser``'s arguments: the synthetic portal's folder and content (made if
+    missing), and the two checkouts ("old", "new": this one), each compiled as installed."""
+    work = args.work / f"n{args.size}"
+    content = work / "content"
+    ensure(content, args.size, seed=args.size)
+    versions = {"old": args.old.resolve(), "new": REPO}
+    for folder in versions.values():
+        compileall.compile_dir(folder / "site_builder", quiet=1)    # as installed (PYTHONDONTWRITEBYTECODE)
+    return work, content, versions
+
+
 def edit_amount(csv: Path) -> None:
     """One amount of 公开05表 changed by 0.01, within the rounding of its parents (back and forth)."""
     text = csv.read_text(encoding="utf-8")

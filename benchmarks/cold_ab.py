@@ -14,20 +14,14 @@ is the new one. ``--jobs 1`` (the default) builds in one process: the least nois
 
 from __future__ import annotations
 
-import argparse
-import compileall
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))     # tests/synthetic.py
-
-from build import REPO, pressure  # noqa: E402
-from synthetic import ensure  # noqa: E402
+from build import ab_checkouts, ab_parser, pressure
 
 
 def children_cpu() -> float:
@@ -36,19 +30,10 @@ def children_cpu() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path, help="a checkout of the version to compare with")
-    parser.add_argument("--size", type=int, default=300)
-    parser.add_argument("--reps", type=int, default=6)
+    parser = ab_parser(__doc__.splitlines()[0], size=300, reps=6)
     parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/site-builder-build-bench"))
     args = parser.parse_args()
-    work = args.work / f"n{args.size}"
-    content = work / "content"
-    ensure(content, args.size, seed=args.size)
-    versions = {"old": args.old.resolve(), "new": REPO}
-    for folder in versions.values():
-        compileall.compile_dir(folder / "site_builder", quiet=1)    # as installed (PYTHONDONTWRITEBYTECODE)
+    work, content, versions = ab_checkouts(args)
 
     def build(version: str) -> tuple[float, float]:
         """Wall and CPU seconds of one cold build of ``version``."""

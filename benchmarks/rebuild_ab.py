@@ -14,34 +14,19 @@ over every page, each time a page changed); by default they are ``--no-search``.
 
 from __future__ import annotations
 
-import argparse
-import compileall
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))     # tests/synthetic.py
-
-from build import REPO, ROW, pressure  # noqa: E402
-from synthetic import ensure  # noqa: E402
+from build import ab_checkouts, ab_parser, ROW, pressure
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path, help="a checkout of the version to compare with")
-    parser.add_argument("--size", type=int, default=10000)
-    parser.add_argument("--reps", type=int, default=8)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/site-builder-build-bench"))
+    parser = ab_parser(__doc__.splitlines()[0], size=10000, reps=8)
     parser.add_argument("--search", action="store_true", help="build the search index too")
     args = parser.parse_args()
-    work = args.work / f"n{args.size}"
-    content = work / "content"
-    ensure(content, args.size, seed=args.size)
-    versions = {"old": args.old.resolve(), "new": REPO}
-    for folder in versions.values():
-        compileall.compile_dir(folder / "site_builder", quiet=1)    # as installed (PYTHONDONTWRITEBYTECODE)
+    work, content, versions = ab_checkouts(args)
 
     def build(version: str) -> float:
         # `python -m` puts the working folder first on the path: the checkout's own site_builder

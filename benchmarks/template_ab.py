@@ -13,34 +13,19 @@ the CPU pressure is printed before and after.
 
 from __future__ import annotations
 
-import argparse
-import compileall
 import shutil
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))     # tests/synthetic.py
-
-from build import REPO, pressure, run  # noqa: E402
-from synthetic import ensure  # noqa: E402
+from build import ab_checkouts, ab_parser, pressure, run
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path, help="a checkout of the version to compare with")
-    parser.add_argument("--size", type=int, default=300)
-    parser.add_argument("--reps", type=int, default=3)
+    parser = ab_parser(__doc__.splitlines()[0], size=300, reps=3)
     parser.add_argument("--jobs", type=int, default=None)
-    parser.add_argument("--work", type=Path, default=Path("/tmp/site-builder-build-bench"))
     args = parser.parse_args()
-    work = args.work / f"n{args.size}"
-    content = work / "content"
-    ensure(content, args.size, seed=args.size)
-    versions = {"old": args.old.resolve(), "new": REPO}
-    for folder in versions.values():
-        compileall.compile_dir(folder / "site_builder", quiet=1)    # as installed (PYTHONDONTWRITEBYTECODE)
+    work, content, versions = ab_checkouts(args)
     override = content / "templates" / "document.html"
     override.parent.mkdir(exist_ok=True)
     command = [sys.executable, "-m", "site_builder.cli", "build", "--no-search", "-q"] + \

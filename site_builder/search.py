@@ -233,9 +233,10 @@ def index_site(site: Path, groups: list[tuple[str, int]] | None = None, shard_si
             canonical_page_order(output)
             shorten_fragment_names(output, prefixes)
             recompress_metadata(output)
-        pages += _count(stdout, "pages")
+        shard_pages = _count(stdout, "pages")
+        pages += shard_pages
         words += _count(stdout, "words")
-        records.append(shard_record("" if number == 1 else f"shard-{number}/", _count(stdout, "pages"),
+        records.append(shard_record("" if number == 1 else f"shard-{number}/", shard_pages,
                                     [facts[name] for name in folders if name in facts]))
     # "shards": the further shards' folders, as before (a search page an HTTP cache kept from an
     # earlier build merges them all); "contents": what each shard holds, the first included

@@ -171,13 +171,12 @@ def collector_paused(task: Callable[[str], DepartmentResult]) -> Callable[[str],
 
 @collector_paused
 def build_department(slug: str) -> DepartmentResult:
-    """Load, check, render and stage one department, unless the cache shows it unchanged."""
+    """Load, check, render and stage one department, unless the cache shows it unchanged (those
+    the file-system monitor saw unchanged never come here: run_departments settles them)."""
     job = _JOB
     assert job is not None
     folder = f"{job.root}{os.sep}departments{os.sep}{slug}"   # (text: this runs for every department)
     try:
-        if unseen(job, slug):
-            return DepartmentResult(slug)        # no path of it changed, says the monitor: its files are not stat-ed
         old = job.cache.get(slug)
         signature, racy, listing = scan(folder, job.root, job.started_ns,
                                         known=old.listing if old is not None and not old.racy else None)
@@ -291,7 +290,7 @@ def run_departments(job: Job, slugs: list[str], jobs: int | None, progress: Prog
         # no-change build, against ≈ 0.03 s for the stat of their output folders in this process
         settled = {slug for slug in slugs if unseen(job, slug)} if job.unchanged else set()
         rest = [slug for slug in slugs if slug not in settled]
-        return [DepartmentResult(slug) for slug in sorted(settled)] + (_run(job, rest, jobs, progress) if rest else [])
+        return [DepartmentResult(slug) for slug in settled] + (_run(job, rest, jobs, progress) if rest else [])
     finally:
         _JOB = None      # the job holds the cache: not kept alive after the build (the preview builds again)
 

@@ -137,6 +137,7 @@ function chosenFilters() {
 // years (docs/search.md, "Shards searched when needed"). pagefind.js loads the first (pagefind/
 // itself); the others are merged only when a search needs them, and stay merged.
 let shards = [{ path: "" }];
+let regionNames = new Set(); // every name a query may give a shard's region by (placeNames)
 const merged = new Set([0]);
 
 /** The shards of shards.json, what each holds (one of an earlier build lists only the further shards). */
@@ -157,6 +158,7 @@ async function loadPagefind() {
   await pagefind.options({ baseUrl: siteRoot.pathname, excerptLength: 40, noWorker: true, ranking: RANKING });
   shards = shardList(await fetch(new URL("pagefind/shards.json", siteRoot)).then((r) => (r.ok ? r.json() : null),
     () => null));
+  regionNames = new Set(shards.flatMap((shard) => (shard.regions || []).flatMap(placeNames)));
   return pagefind;
 }
 
@@ -519,8 +521,7 @@ async function searchMerged(pf, term, parts, filters, byYear, ranked) {
   const found = rankResults(words.results, exactParts, missing, byYear);
   // (not a region's name: the exact search misses the pages where it was segmented otherwise,
   // 新安县 on every page of 新安县, and its shards were searched first anyway)
-  const places = new Set(shards.flatMap((shard) => (shard.regions || []).flatMap(placeNames)));
-  const written = exactParts.map((part, i) => (part && !places.has(parts[i]) ? new Set(part.results.map((r) => r.id)) : null))
+  const written = exactParts.map((part, i) => (part && !regionNames.has(parts[i]) ? new Set(part.results.map((r) => r.id)) : null))
     .filter(Boolean);
   return { ...found, sure: found.all.filter((r) => written.every((ids) => ids.has(r.id))).length };
 }
